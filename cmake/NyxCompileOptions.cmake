@@ -1,0 +1,42 @@
+# Warnings, sanitizers and the per-target helper every layer uses.
+
+# Options that every Nyx target gets (not third-party code).
+add_library(nyx_options INTERFACE)
+add_library(nyx::options ALIAS nyx_options)
+target_compile_options(nyx_options INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
+  -Wnon-virtual-dtor -Wold-style-cast -Woverloaded-virtual -Wnull-dereference
+  -Wimplicit-fallthrough)
+if(NYX_WERROR)
+  target_compile_options(nyx_options INTERFACE -Werror)
+endif()
+if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  # asio 1.22 only enables coroutines under clang when told to.
+  target_compile_definitions(nyx_options INTERFACE ASIO_HAS_CO_AWAIT=1 ASIO_HAS_STD_COROUTINE=1)
+endif()
+target_include_directories(nyx_options INTERFACE ${PROJECT_SOURCE_DIR})
+
+if(NYX_SANITIZE)
+  string(REPLACE ";" "," _nyx_san "${NYX_SANITIZE}")
+  add_compile_options(-fsanitize=${_nyx_san} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${_nyx_san})
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang" AND "undefined" IN_LIST NYX_SANITIZE)
+    # UBSan's function check rejects coroutine frames built by clang.
+    add_compile_options(-fno-sanitize=function)
+  endif()
+  set(NYX_USE_MIMALLOC OFF CACHE BOOL "" FORCE)
+endif()
+
+if(NYX_BUILD_FUZZ)
+  # Every library is instrumented for coverage; only fuzz targets link the driver.
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize=function)
+  add_link_options(-fsanitize=address,undefined)
+  set(NYX_USE_MIMALLOC OFF CACHE BOOL "" FORCE)
+endif()
+
+# nyx_layer(NAME SOURCES...): the static library nyx_NAME, aliased nyx::NAME.
+function(nyx_layer name)
+  add_library(nyx_${name} STATIC ${ARGN})
+  add_library(nyx::${name} ALIAS nyx_${name})
+  target_link_libraries(nyx_${name} PUBLIC nyx::options)
+endfunction()
