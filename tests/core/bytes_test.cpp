@@ -1,8 +1,8 @@
 #include "core/bytes.hpp"
 
-#include <gtest/gtest.h>
-
 #include <array>
+
+#include <gtest/gtest.h>
 
 namespace nyx {
 namespace {
