@@ -1,0 +1,150 @@
+#include "core/crypto/key_file.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/crypto/random.hpp"
+
+namespace nyx::crypto {
+
+namespace {
+
+// Closes a descriptor on every return path.
+class Fd {
+ public:
+  explicit Fd(int fd) noexcept : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const noexcept { return fd_; }
+  int release() noexcept { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
+std::unexpected<Error> io_error(const std::filesystem::path& path, std::string_view what, int err) {
+  return make_error(ErrorCategory::kIo,
+                    fmt::format("key file {}: {}: {}", path.string(), what, std::strerror(err)),
+                    err);
+}
+
+Status write_all(int fd, Bytes data, const std::filesystem::path& path) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return io_error(path, "write", errno);
+    }
+    data = data.subspan(static_cast<std::size_t>(n));
+  }
+  return {};
+}
+
+Status fsync_directory(const std::filesystem::path& path) {
+  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
+  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    return io_error(dir, "open directory", errno);
+  }
+  if (::fsync(fd.get()) != 0) {
+    return io_error(dir, "fsync directory", errno);
+  }
+  return {};
+}
+
+}  // namespace
+
+Status write_key_file(const std::filesystem::path& path, Bytes secret) {
+  // A random suffix keeps two writers from colliding on the temporary name.
+  std::filesystem::path tmp = path;
+  tmp += fmt::format(".tmp-{:016x}", random_u64());
+  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (fd.get() < 0) {
+    return io_error(tmp, "create", errno);
+  }
+  // The umask can only remove bits, but a file system with odd defaults could
+  // still leave the mode wrong: set it explicitly.
+  Status status = [&]() -> Status {
+    if (::fchmod(fd.get(), 0600) != 0) {
+      return io_error(tmp, "chmod 0600", errno);
+    }
+    if (auto written = write_all(fd.get(), secret, tmp); !written) {
+      return written;
+    }
+    if (::fsync(fd.get()) != 0) {
+      return io_error(tmp, "fsync", errno);
+    }
+    if (::close(fd.release()) != 0) {
+      return io_error(tmp, "close", errno);
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+      return io_error(path, "rename into place", errno);
+    }
+    return fsync_directory(path);
+  }();
+  if (!status) {
+    ::unlink(tmp.c_str());
+  }
+  return status;
+}
+
+Status read_key_file(const std::filesystem::path& path, MutableBytes out) {
+  sodium_memzero(out.data(), out.size());
+  Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  if (fd.get() < 0) {
+    if (errno == ELOOP) {
+      return make_error(ErrorCategory::kPermission,
+                        fmt::format("key file {}: is a symbolic link", path.string()));
+    }
+    return io_error(path, "open", errno);
+  }
+  // fstat on the open descriptor: the file checked is the file read.
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) {
+    return io_error(path, "stat", errno);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return make_error(ErrorCategory::kPermission,
+                      fmt::format("key file {}: not a regular file", path.string()));
+  }
+  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    return make_error(ErrorCategory::kPermission,
+                      fmt::format("key file {}: mode {:04o} lets others access it; "
+                                  "run chmod 600 on it",
+                                  path.string(), st.st_mode & 07777));
+  }
+  if (st.st_size < 0 || static_cast<std::size_t>(st.st_size) != out.size()) {
+    return make_error(ErrorCategory::kParse, fmt::format("key file {}: holds {} bytes, expected {}",
+                                                         path.string(), st.st_size, out.size()));
+  }
+  std::size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n = ::read(fd.get(), out.data() + done, out.size() - done);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      const int err = n < 0 ? errno : EIO;
+      sodium_memzero(out.data(), out.size());
+      return io_error(path, "read", err);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+}  // namespace nyx::crypto
