@@ -1,0 +1,55 @@
+#include "mix/exit_policy.hpp"
+
+#include <gtest/gtest.h>
+
+namespace nyx::mix {
+namespace {
+
+TEST(ExitPolicy, FirstMatchingRuleDecides) {
+  auto policy = ExitPolicy::parse({"reject *:25", "accept *.example.org:443", "accept *:80-81"});
+  ASSERT_TRUE(policy.has_value());
+  EXPECT_TRUE(policy->allows("www.example.org:443"));
+  EXPECT_TRUE(policy->allows("WWW.Example.ORG", 443));
+  EXPECT_FALSE(policy->allows("example.org:443"));  // "*.suffix" needs a label before it
+  EXPECT_FALSE(policy->allows("www.example.org:25"));
+  EXPECT_TRUE(policy->allows("anything:81"));
+  EXPECT_FALSE(policy->allows("anything:82"));  // no rule matches: refused
+}
+
+TEST(ExitPolicy, EmptyPolicyRefusesEverything) { EXPECT_FALSE(ExitPolicy{}.allows("a.b:80")); }
+
+TEST(ExitPolicy, Ipv6DestinationsAreBracketed) {
+  auto policy = ExitPolicy::parse({"accept [::1]:22"});
+  ASSERT_TRUE(policy.has_value());
+  EXPECT_TRUE(policy->allows("[::1]:22"));
+  EXPECT_FALSE(policy->allows("::1:22"));
+  EXPECT_EQ(policy->to_text(), std::vector<std::string>{"accept [::1]:22"});
+}
+
+TEST(ExitPolicy, MalformedRulesAreRefused) {
+  for (const char* bad : {"allow *:80", "accept *:0", "accept *:70000", "accept *:9-8",
+                          "accept :80", "accept *", "accept a b:80", "accept *:8x"}) {
+    EXPECT_FALSE(ExitPolicy::parse_rule(bad).has_value()) << bad;
+  }
+}
+
+TEST(ExitPolicy, TextRoundTripsInCanonicalForm) {
+  auto policy = ExitPolicy::parse({"accept *:1-65535", "reject Host.Example:7", "accept *:10-20"});
+  ASSERT_TRUE(policy.has_value());
+  EXPECT_EQ(policy->to_text(),
+            (std::vector<std::string>{"accept *:*", "reject host.example:7", "accept *:10-20"}));
+}
+
+TEST(ExitPolicy, SplitDestinationRejectsMalformed) {
+  std::string_view host;
+  std::uint16_t port = 0;
+  EXPECT_TRUE(split_destination("h:1", host, port));
+  EXPECT_EQ(host, "h");
+  EXPECT_EQ(port, 1);
+  for (const char* bad : {"h", ":80", "h:", "h:0", "[]:80", "[::1:80"}) {
+    EXPECT_FALSE(split_destination(bad, host, port)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace nyx::mix

@@ -1,0 +1,37 @@
+#include "mix/support/test_nodes.hpp"
+
+#include <array>
+
+#include <fmt/format.h>
+
+namespace nyx::mix::testing {
+
+TestNode make_test_node(int index, bool exit, std::string family, std::uint32_t weight) {
+  auto seed = [index](std::uint8_t purpose) {
+    std::array<std::uint8_t, 32> s{};
+    s[0] = purpose;
+    s[1] = static_cast<std::uint8_t>(index);
+    s[2] = static_cast<std::uint8_t>(index >> 8);
+    return s;
+  };
+  TestNode node{crypto::Ed25519KeyPair::from_seed(seed(1)),
+                crypto::X25519KeyPair::from_secret(seed(2)),
+                crypto::X25519KeyPair::from_secret(seed(3)),
+                {}};
+  NodeDescriptor& d = node.descriptor;
+  d.identity_key = node.identity.public_key;
+  d.onion_key = node.onion.public_key;
+  d.onion_key_epoch = 7;
+  d.link_key = node.link.public_key;
+  d.udp_address = fmt::format("127.0.0.1:{}", 40000 + index);
+  d.tcp_address = fmt::format("127.0.0.1:{}", 41000 + index);
+  d.roles = static_cast<std::uint8_t>(kRoleRelay | (exit ? kRoleExit : 0));
+  d.bandwidth_weight = weight;
+  d.family = std::move(family);
+  if (exit) {
+    d.exit_policy = *ExitPolicy::parse({"reject *:25", "accept *:*"});
+  }
+  return node;
+}
+
+}  // namespace nyx::mix::testing

@@ -1,0 +1,26 @@
+#pragma once
+// Test nodes for the mix layer: descriptors with real keys, and the secrets
+// behind them, made deterministically from a small index.
+
+#include <string>
+#include <vector>
+
+#include "core/crypto/ed25519.hpp"
+#include "core/crypto/x25519.hpp"
+#include "mix/descriptor.hpp"
+
+namespace nyx::mix::testing {
+
+struct TestNode {
+  crypto::Ed25519KeyPair identity;
+  crypto::X25519KeyPair onion;
+  crypto::X25519KeyPair link;
+  NodeDescriptor descriptor;
+};
+
+// Node `index` with keys derived from the index; an exit accepting *:* when
+// `exit` is set.
+TestNode make_test_node(int index, bool exit = false, std::string family = {},
+                        std::uint32_t weight = 100);
+
+}  // namespace nyx::mix::testing
