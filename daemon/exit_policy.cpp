@@ -1,0 +1,295 @@
+#include "daemon/exit_policy.hpp"
+
+#include <charconv>
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+
+namespace nyx::daemon {
+namespace {
+
+constexpr std::string_view kSpace = " \t\r";
+
+std::string_view trim(std::string_view s) {
+  const auto first = s.find_first_not_of(kSpace);
+  if (first == std::string_view::npos) {
+    return {};
+  }
+  const auto last = s.find_last_not_of(kSpace);
+  return s.substr(first, last - first + 1);
+}
+
+template <class Int>
+bool parse_decimal(std::string_view text, Int& out) {
+  if (text.empty()) {
+    return false;
+  }
+  const auto* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, out);
+  return ec == std::errc{} && ptr == end;
+}
+
+struct PrivateRange {
+  const char* network;
+  unsigned bits;
+};
+
+// RFC 6890's special-purpose ranges that lead into someone's local network.
+constexpr PrivateRange kPrivateRanges[] = {
+    {"0.0.0.0", 8},      {"10.0.0.0", 8},    {"100.64.0.0", 10},  {"127.0.0.0", 8},
+    {"169.254.0.0", 16}, {"172.16.0.0", 12}, {"192.168.0.0", 16}, {"::", 128},
+    {"::1", 128},        {"fe80::", 10},     {"fc00::", 7},
+};
+
+// One rule of the text being parsed: where errors point to.
+struct RuleText {
+  std::size_t number;
+  std::string_view text;
+
+  std::unexpected<Error> fail(std::size_t offset, std::string_view what) const {
+    return make_error(
+        ErrorCategory::kConfig,
+        fmt::format("exit policy rule {} \"{}\": {} at column {}", number, text, what, offset + 1));
+  }
+};
+
+}  // namespace
+
+Result<IpAddress> IpAddress::parse(std::string_view text) {
+  // inet_pton wants a NUL-terminated string; the longest valid text fits.
+  std::array<char, INET6_ADDRSTRLEN + 1> buffer{};
+  if (text.empty() || text.size() >= buffer.size()) {
+    return make_error(ErrorCategory::kParse, "not an IP address");
+  }
+  std::memcpy(buffer.data(), text.data(), text.size());
+  IpAddress address;
+  if (inet_pton(AF_INET, buffer.data(), address.bytes_.data()) == 1) {
+    address.v4_ = true;
+    return address;
+  }
+  if (inet_pton(AF_INET6, buffer.data(), address.bytes_.data()) == 1) {
+    address.v4_ = false;
+    return address;
+  }
+  return make_error(ErrorCategory::kParse, "not an IP address");
+}
+
+IpAddress IpAddress::v4(std::array<std::uint8_t, 4> bytes) noexcept {
+  IpAddress address;
+  std::memcpy(address.bytes_.data(), bytes.data(), bytes.size());
+  address.v4_ = true;
+  return address;
+}
+
+IpAddress IpAddress::v6(const std::array<std::uint8_t, 16>& bytes) noexcept {
+  IpAddress address;
+  address.bytes_ = bytes;
+  address.v4_ = false;
+  return address;
+}
+
+IpAddress IpAddress::unmapped() const noexcept {
+  static constexpr std::uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (v4_ || std::memcmp(bytes_.data(), kMappedPrefix, sizeof kMappedPrefix) != 0) {
+    return *this;
+  }
+  return v4({bytes_[12], bytes_[13], bytes_[14], bytes_[15]});
+}
+
+bool IpAddress::in_prefix(const IpAddress& network, unsigned prefix_bits) const noexcept {
+  if (v4_ != network.v4_ || prefix_bits > (v4_ ? 32u : 128u)) {
+    return false;
+  }
+  const unsigned whole = prefix_bits / 8;
+  if (std::memcmp(bytes_.data(), network.bytes_.data(), whole) != 0) {
+    return false;
+  }
+  const unsigned rest = prefix_bits % 8;
+  if (rest == 0) {
+    return true;
+  }
+  const auto mask = static_cast<std::uint8_t>(0xFF << (8 - rest));
+  return (bytes_[whole] & mask) == (network.bytes_[whole] & mask);
+}
+
+bool ExitPolicy::is_private(const IpAddress& address) noexcept {
+  // Parsed once (thread-safe static); the table is constant and valid.
+  static const auto kRanges = [] {
+    std::vector<std::pair<IpAddress, unsigned>> ranges;
+    for (const auto& range : kPrivateRanges) {
+      ranges.emplace_back(*IpAddress::parse(range.network), range.bits);
+    }
+    return ranges;
+  }();
+  const IpAddress plain = address.unmapped();
+  for (const auto& [network, bits] : kRanges) {
+    if (plain.in_prefix(network, bits)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Result<ExitPolicy> ExitPolicy::parse(std::string_view text, ExitPolicyOptions options) {
+  ExitPolicy policy;
+  policy.options_ = options;
+  std::size_t number = 0;
+  while (!text.empty()) {
+    const auto newline = text.find('\n');
+    std::string_view line = text.substr(0, newline);
+    text = newline == std::string_view::npos ? std::string_view{} : text.substr(newline + 1);
+    line = line.substr(0, line.find('#'));
+    while (!line.empty()) {
+      const auto comma = line.find(',');
+      const std::string_view piece = trim(line.substr(0, comma));
+      line = comma == std::string_view::npos ? std::string_view{} : line.substr(comma + 1);
+      if (piece.empty()) {
+        continue;
+      }
+      const RuleText where{++number, piece};
+      Rule rule;
+
+      const auto space = piece.find_first_of(kSpace);
+      const std::string_view keyword = piece.substr(0, space);
+      if (keyword == "accept") {
+        rule.accept = true;
+      } else if (keyword != "reject") {
+        return where.fail(0, "expected 'accept' or 'reject'");
+      }
+      if (space == std::string_view::npos) {
+        return where.fail(piece.size(), "expected ADDRESS:PORTS");
+      }
+      const std::size_t target_at = piece.find_first_not_of(kSpace, space);
+      const std::string_view target = piece.substr(target_at);
+
+      // Split ADDRESS[/bits] from PORTS; an IPv6 address is bracketed.
+      std::string_view address_text;
+      std::size_t after_address = 0;
+      if (target.starts_with('[')) {
+        const auto close = target.find(']');
+        if (close == std::string_view::npos) {
+          return where.fail(target_at, "'[' without ']'");
+        }
+        address_text = target.substr(1, close - 1);
+        after_address = close + 1;
+      } else {
+        after_address = target.find_first_of("/:");
+        if (after_address == std::string_view::npos) {
+          return where.fail(target_at + target.size(), "expected ':' and ports");
+        }
+        address_text = target.substr(0, after_address);
+      }
+      std::string_view bits_text;
+      const auto colon = target.find(':', after_address);
+      if (colon == std::string_view::npos) {
+        return where.fail(target_at + target.size(), "expected ':' and ports");
+      }
+      if (target[after_address] == '/') {
+        bits_text = target.substr(after_address + 1, colon - after_address - 1);
+      } else if (colon != after_address) {
+        return where.fail(target_at + after_address, "expected '/bits' or ':'");
+      }
+      const std::string_view ports_text = target.substr(colon + 1);
+
+      if (address_text == "*" || address_text == "*4" || address_text == "*6") {
+        if (!bits_text.empty() || target.starts_with('[')) {
+          return where.fail(target_at, "a wildcard takes no brackets or '/bits'");
+        }
+        rule.family = address_text == "*"    ? Family::kAny
+                      : address_text == "*4" ? Family::kV4
+                                             : Family::kV6;
+      } else {
+        auto address = IpAddress::parse(address_text);
+        if (!address || address->is_v4() == target.starts_with('[')) {
+          return where.fail(target_at, target.starts_with('[') ? "expected an IPv6 address"
+                                                               : "expected an IPv4 address, "
+                                                                 "'*', or '[' IPv6 ']'");
+        }
+        rule.family = address->is_v4() ? Family::kV4 : Family::kV6;
+        rule.network = *address;
+        rule.prefix_bits = address->is_v4() ? 32 : 128;
+        if (!bits_text.empty() || target[after_address] == '/') {
+          unsigned bits = 0;
+          if (!parse_decimal(bits_text, bits) || bits > rule.prefix_bits) {
+            return where.fail(target_at + after_address + 1, address->is_v4()
+                                                                 ? "prefix length must be 0-32"
+                                                                 : "prefix length must be 0-128");
+          }
+          rule.prefix_bits = bits;
+        }
+        // Bits past the prefix make the intent unclear (10.1.2.3/8): refuse.
+        const unsigned total = address->is_v4() ? 32u : 128u;
+        for (unsigned bit = rule.prefix_bits; bit < total; ++bit) {
+          if ((address->bytes()[bit / 8] >> (7 - bit % 8)) & 1u) {
+            return where.fail(target_at, "address has bits set past its prefix length");
+          }
+        }
+      }
+
+      const std::size_t ports_at = target_at + colon + 1;
+      if (ports_text != "*") {
+        const auto dash = ports_text.find('-');
+        const std::string_view low = ports_text.substr(0, dash);
+        const std::string_view high =
+            dash == std::string_view::npos ? low : ports_text.substr(dash + 1);
+        if (!parse_decimal(low, rule.port_low) || !parse_decimal(high, rule.port_high) ||
+            rule.port_low == 0 || rule.port_low > rule.port_high) {
+          return where.fail(ports_at, "expected '*', a port 1-65535 or 'low-high'");
+        }
+      }
+      policy.rules_.push_back(rule);
+    }
+  }
+  return policy;
+}
+
+bool ExitPolicy::matches(const Rule& rule, const IpAddress& address, std::uint16_t port) noexcept {
+  if (port < rule.port_low || port > rule.port_high) {
+    return false;
+  }
+  switch (rule.family) {
+    case Family::kAny:
+      return true;
+    case Family::kV4:
+    case Family::kV6:
+      return (rule.family == Family::kV4) == address.is_v4() &&
+             address.in_prefix(rule.network, rule.prefix_bits);
+  }
+  return false;
+}
+
+bool ExitPolicy::allows(const IpAddress& address, std::uint16_t port) const noexcept {
+  const IpAddress plain = address.unmapped();
+  if (!options_.allow_private && is_private(plain)) {
+    return false;
+  }
+  for (const Rule& rule : rules_) {
+    if (matches(rule, plain, port)) {
+      return rule.accept;
+    }
+  }
+  return false;
+}
+
+ExitVerdict ExitPolicy::check(std::string_view host, std::uint16_t port) const {
+  if (auto address = IpAddress::parse(host)) {
+    return allows(*address, port) ? ExitVerdict::kAccept : ExitVerdict::kReject;
+  }
+  // A name: the first rule covering this port decides only when it rejects
+  // every address; anything else depends on what the name resolves to.
+  for (const Rule& rule : rules_) {
+    if (port < rule.port_low || port > rule.port_high) {
+      continue;
+    }
+    if (rule.family == Family::kAny && !rule.accept) {
+      return ExitVerdict::kReject;
+    }
+    return ExitVerdict::kResolveFirst;
+  }
+  return ExitVerdict::kReject;
+}
+
+}  // namespace nyx::daemon
