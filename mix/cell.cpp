@@ -1,0 +1,48 @@
+#include "mix/cell.hpp"
+
+#include "core/crypto/random.hpp"
+
+namespace nyx::mix {
+
+Result<CellView> parse_cell(Bytes cell) {
+  if (cell.size() != kCellSize) {
+    return make_error(ErrorCategory::kParse, "cell: wrong size");
+  }
+  CellView view;
+  view.circuit_id = load_be32(cell.data());
+  std::uint8_t command = cell[kCircuitIdSize];
+  if (command > static_cast<std::uint8_t>(CellCommand::kDestroy)) {
+    return make_error(ErrorCategory::kParse, "cell: unknown command", command);
+  }
+  view.command = static_cast<CellCommand>(command);
+  view.payload = cell.subspan(kCellHeaderSize);
+  if ((view.circuit_id == 0) != (view.command == CellCommand::kPadding)) {
+    return make_error(ErrorCategory::kParse, "cell: circuit id 0 is for PADDING only");
+  }
+  if (view.command == CellCommand::kDestroy &&
+      view.payload[0] > static_cast<std::uint8_t>(DestroyReason::kLinkDown)) {
+    return make_error(ErrorCategory::kParse, "cell: unknown DESTROY reason", view.payload[0]);
+  }
+  return view;
+}
+
+void write_cell_header(Cell& cell, CircuitId id, CellCommand command) noexcept {
+  store_be32(cell.data(), id);
+  cell[kCircuitIdSize] = static_cast<std::uint8_t>(command);
+}
+
+Cell make_destroy_cell(CircuitId id, DestroyReason reason) noexcept {
+  Cell cell{};
+  write_cell_header(cell, id, CellCommand::kDestroy);
+  cell[kCellHeaderSize] = static_cast<std::uint8_t>(reason);
+  return cell;
+}
+
+Cell make_padding_cell() {
+  Cell cell;
+  write_cell_header(cell, 0, CellCommand::kPadding);
+  crypto::random_bytes(cell_payload(cell));
+  return cell;
+}
+
+}  // namespace nyx::mix

@@ -1,0 +1,65 @@
+#pragma once
+// The mix layer's cell: circuit id | command | payload, always kCellSize
+// bytes (docs/protocol.md, "Circuits (mix)"), and the parser of its header.
+//
+// RELAY and CREATED payloads are nonce | body; CREATE carries the onion
+// header (mix/onion_create.hpp); DESTROY a reason; PADDING nothing. Value
+// types and free functions; thread-safe.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "core/bytes.hpp"
+#include "core/cell_size.hpp"
+#include "core/error.hpp"
+
+namespace nyx::mix {
+
+using CircuitId = std::uint32_t;
+using Cell = std::array<std::uint8_t, kCellSize>;
+
+inline constexpr std::size_t kCircuitIdSize = 4;
+inline constexpr std::size_t kCellHeaderSize = kCircuitIdSize + 1;
+inline constexpr std::size_t kCellPayloadSize = kCellSize - kCellHeaderSize;  // 1019
+inline constexpr std::size_t kCellNonceSize = 16;
+inline constexpr std::size_t kCellBodySize = kCellPayloadSize - kCellNonceSize;  // 1003
+
+enum class CellCommand : std::uint8_t {
+  kPadding = 0,  // link-level cover; dropped by the neighbour
+  kCreate = 1,
+  kCreated = 2,
+  kRelay = 3,
+  kDestroy = 4,
+};
+
+enum class DestroyReason : std::uint8_t {
+  kRequested = 0,     // the owner closed the circuit
+  kProtocol = 1,      // a cell broke the protocol
+  kTampered = 2,      // an end-to-end MAC failed
+  kTimeout = 3,       // setup or idle timeout
+  kCreateFailed = 4,  // bad MAC, unknown onion key, replay
+  kResources = 5,     // a table or cache is full
+  kLinkDown = 6,      // a neighbour's link went away
+};
+
+struct CellView {
+  CircuitId circuit_id = 0;
+  CellCommand command = CellCommand::kPadding;
+  Bytes payload;  // kCellPayloadSize bytes
+};
+
+// Checks size, command and circuit id (0 only for PADDING; DESTROY's reason
+// known). kParse otherwise.
+Result<CellView> parse_cell(Bytes cell);
+
+void write_cell_header(Cell& cell, CircuitId id, CellCommand command) noexcept;
+inline MutableBytes cell_payload(Cell& cell) noexcept {
+  return MutableBytes(cell).subspan(kCellHeaderSize);
+}
+// A DESTROY cell: header, reason byte, zero padding.
+Cell make_destroy_cell(CircuitId id, DestroyReason reason) noexcept;
+// A PADDING cell: circuit id 0, random payload.
+Cell make_padding_cell();
+
+}  // namespace nyx::mix

@@ -1,0 +1,71 @@
+#pragma once
+// One-round-trip circuit setup, Sphinx style over X25519 (docs/protocol.md,
+// "CREATE"): the client builds one CREATE payload for the whole path; each
+// hop does one DH with its onion key, checks the header MAC in constant time
+// and its replay cache, learns the next hop and its circuit keys, blinds the
+// group element, shifts and decrypts the routing information and
+// re-randomises the rest, so that the payload keeps its size and cannot be
+// linked across a hop.
+//
+// Free functions; thread-safe except for the OnionKeyRing each call mutates.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "core/crypto/x25519.hpp"
+#include "core/error.hpp"
+#include "mix/cell.hpp"
+#include "mix/hop_keys.hpp"
+#include "mix/onion_key_ring.hpp"
+
+namespace nyx::mix {
+
+inline constexpr std::size_t kAlphaSize = 32;
+inline constexpr std::size_t kGammaSize = 16;
+inline constexpr std::size_t kRoutingSize = 1 + 32 + kGammaSize;  // flag, next link key, MAC
+inline constexpr std::size_t kCreateMaxHops = 7;
+inline constexpr std::size_t kBetaSize = kCreateMaxHops * kRoutingSize;  // 343
+inline constexpr std::size_t kCreateTailSize =
+    kCellPayloadSize - kAlphaSize - kGammaSize - kBetaSize;  // 628
+
+using CreatePayload = std::array<std::uint8_t, kCellPayloadSize>;
+
+enum class RoutingFlag : std::uint8_t {
+  kForward = 1,   // relay the CREATE to the next hop
+  kTerminal = 2,  // this hop ends the circuit
+};
+
+// One hop as the client sees it in the directory.
+struct OnionHop {
+  crypto::X25519PublicKey onion_key{};
+  crypto::X25519PublicKey link_key{};
+};
+
+struct ClientCreate {
+  CreatePayload payload{};
+  std::vector<HopKeys> keys;  // one per hop, entry first
+};
+
+// Builds the CREATE payload for 1..7 hops. kInvalidArgument for another
+// count, kCrypto when an onion key is a low-order point.
+Result<ClientCreate> build_create(std::span<const OnionHop> hops);
+
+struct CreateOutcome {
+  bool terminal = false;
+  crypto::X25519PublicKey next_link_key{};  // when !terminal
+  std::uint64_t epoch = 0;                  // of the onion key that opened it
+  HopKeys keys;
+};
+
+// Processes a CREATE payload at a hop. On success, when the outcome is not
+// terminal, `payload` holds the CREATE payload for the next hop. Errors (codes
+// CreateErrc): kCrypto (kBadMac: no onion key of the ring opens it, e.g. a
+// wrong or retired key; kLowOrder), kPermission (kReplay), kResourceExhausted
+// (kCacheFull), kProtocol (kBadRouting). `payload` is unspecified on error.
+Result<CreateOutcome> process_create(OnionKeyRing& ring,
+                                     std::span<std::uint8_t, kCellPayloadSize> payload);
+
+}  // namespace nyx::mix

@@ -1,0 +1,41 @@
+#pragma once
+// The end-to-end plaintext of a RELAY or CREATED cell, as the client and the
+// last hop see it once every layer is off (docs/protocol.md, "Data cells"):
+// type (1) | length (2) | data | zero padding, kRelayPlainSize bytes, sealed
+// with ChaCha20-Poly1305 into the kCellBodySize body.
+//
+// Free functions; thread-safe.
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "core/bytes.hpp"
+#include "core/crypto/aead.hpp"
+#include "core/error.hpp"
+#include "mix/cell.hpp"
+
+namespace nyx::mix {
+
+inline constexpr std::size_t kRelayPlainSize = kCellBodySize - crypto::kAeadTagSize;  // 987
+inline constexpr std::size_t kRelayHeaderSize = 3;
+inline constexpr std::size_t kMaxRelayData = kRelayPlainSize - kRelayHeaderSize;  // 984
+
+enum class RelayType : std::uint8_t {
+  kData = 1,     // a datagram for the stream layer
+  kDrop = 2,     // cover traffic: dropped by the end that opens it
+  kCreated = 3,  // the last hop's answer to CREATE
+};
+
+struct RelayMessage {
+  RelayType type = RelayType::kData;
+  Bytes data;
+};
+
+// Writes type | length | data | zeros into `plain` (kRelayPlainSize bytes).
+// Precondition: data.size() <= kMaxRelayData.
+void encode_relay_plain(RelayType type, Bytes data, std::span<std::uint8_t, kRelayPlainSize> plain);
+// kProtocol for an unknown type or a length beyond the plaintext.
+Result<RelayMessage> decode_relay_plain(std::span<const std::uint8_t, kRelayPlainSize> plain);
+
+}  // namespace nyx::mix
