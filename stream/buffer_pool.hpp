@@ -1,0 +1,193 @@
+#pragma once
+// Size-classed, pooled byte buffers for the stream layer.
+//
+// Three classes: small (1 KiB, one cell's payload), medium (16 KiB) and large
+// (64 KiB). Every thread has a small cache per class in front of one shared
+// pool per class. Acquire and release hit the thread's cache without any
+// atomic read-modify-write or lock; only a batch refill from, or drain to,
+// the shared pool takes that class's mutex (one transfer moves half a cache).
+// Each class keeps at most a configured number of free bytes in its shared
+// pool and hands the rest back to the allocator.
+//
+// Buffer is the one move-only owner of a block; freeze() turns it into a
+// Slice, an immutable reference-counted view (the count is intrusive, in the
+// block's header), so bytes pass between layers without a copy. A block goes
+// back to the pool when its owner or last slice goes away, on whichever thread
+// that happens. Under ASan a released block is poisoned, so a use after
+// release is reported.
+//
+// Thread-safety: BufferPool's static functions are thread-safe. A Buffer is
+// used by one thread at a time; Slices of one block may live on many threads.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+
+#include "core/bytes.hpp"
+#include "core/error.hpp"
+
+namespace nyx::stream {
+
+enum class SizeClass : std::uint8_t { kSmall = 0, kMedium = 1, kLarge = 2 };
+inline constexpr std::size_t kSizeClassCount = 3;
+inline constexpr std::size_t kSmallBufferSize = 1024;
+inline constexpr std::size_t kMediumBufferSize = 16 * 1024;
+inline constexpr std::size_t kLargeBufferSize = 64 * 1024;
+
+constexpr std::size_t capacity_of(SizeClass c) noexcept {
+  switch (c) {
+    case SizeClass::kSmall:
+      return kSmallBufferSize;
+    case SizeClass::kMedium:
+      return kMediumBufferSize;
+    case SizeClass::kLarge:
+      return kLargeBufferSize;
+  }
+  return 0;
+}
+
+namespace detail {
+// Sits in front of every block's bytes; one cache line so the bytes start
+// cache-aligned and the count never shares a line with the payload.
+struct alignas(64) BlockHeader {
+  std::atomic<std::uint32_t> refs{1};
+  SizeClass size_class = SizeClass::kSmall;
+};
+inline std::uint8_t* block_data(BlockHeader* h) noexcept {
+  return reinterpret_cast<std::uint8_t*>(h) + sizeof(BlockHeader);
+}
+void release_block(BlockHeader* h) noexcept;
+}  // namespace detail
+
+class Slice;
+
+// The move-only owner of one pooled block. size() is how much of the
+// capacity holds data; the owner sets it.
+class Buffer {
+ public:
+  Buffer() noexcept = default;
+  Buffer(Buffer&& other) noexcept
+      : block_(std::exchange(other.block_, nullptr)), size_(other.size_) {}
+  Buffer& operator=(Buffer&& other) noexcept {
+    if (this != &other) {
+      reset();
+      block_ = std::exchange(other.block_, nullptr);
+      size_ = other.size_;
+    }
+    return *this;
+  }
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+  ~Buffer() { reset(); }
+
+  explicit operator bool() const noexcept { return block_ != nullptr; }
+  std::uint8_t* data() noexcept { return detail::block_data(block_); }
+  const std::uint8_t* data() const noexcept { return detail::block_data(block_); }
+  std::size_t capacity() const noexcept {
+    return block_ != nullptr ? capacity_of(block_->size_class) : 0;
+  }
+  std::size_t size() const noexcept { return size_; }
+  // Precondition: n <= capacity().
+  void set_size(std::size_t n) noexcept { size_ = n; }
+  MutableBytes space() noexcept { return {data(), capacity()}; }
+  Bytes bytes() const noexcept { return {data(), size_}; }
+
+  // Gives the block back to the pool now.
+  void reset() noexcept {
+    if (block_ != nullptr) {
+      detail::release_block(std::exchange(block_, nullptr));
+    }
+    size_ = 0;
+  }
+
+  // Ends ownership: the bytes [0, size()) become an immutable shared Slice.
+  Slice freeze() && noexcept;
+
+ private:
+  friend class BufferPool;
+  explicit Buffer(detail::BlockHeader* block) noexcept : block_(block) {}
+
+  detail::BlockHeader* block_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+// An immutable, reference-counted view of part of a pooled block. Copying
+// bumps the count (one atomic add); the last copy returns the block.
+class Slice {
+ public:
+  Slice() noexcept = default;
+  Slice(const Slice& other) noexcept
+      : block_(other.block_), offset_(other.offset_), size_(other.size_) {
+    if (block_ != nullptr) {
+      block_->refs.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  Slice(Slice&& other) noexcept
+      : block_(std::exchange(other.block_, nullptr)), offset_(other.offset_), size_(other.size_) {}
+  Slice& operator=(Slice other) noexcept {
+    std::swap(block_, other.block_);
+    offset_ = other.offset_;
+    size_ = other.size_;
+    return *this;
+  }
+  ~Slice() { reset(); }
+
+  void reset() noexcept {
+    if (block_ != nullptr) {
+      auto* b = std::exchange(block_, nullptr);
+      if (b->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        detail::release_block(b);
+      }
+    }
+    offset_ = size_ = 0;
+  }
+  explicit operator bool() const noexcept { return block_ != nullptr; }
+  const std::uint8_t* data() const noexcept { return detail::block_data(block_) + offset_; }
+  std::size_t size() const noexcept { return size_; }
+  Bytes bytes() const noexcept { return {data(), size_}; }
+
+  // A narrower view sharing the same block; an out-of-range request is
+  // clamped to this slice's bounds.
+  Slice subslice(std::size_t offset, std::size_t length) const noexcept;
+
+ private:
+  friend class Buffer;
+  Slice(detail::BlockHeader* block, std::size_t offset, std::size_t size) noexcept
+      : block_(block), offset_(offset), size_(size) {}
+
+  detail::BlockHeader* block_ = nullptr;
+  std::size_t offset_ = 0;
+  std::size_t size_ = 0;
+};
+
+// Counts of one size class, in bytes of capacity.
+struct PoolStats {
+  std::size_t in_use_bytes = 0;      // held by Buffers and Slices now
+  std::size_t high_water_bytes = 0;  // the most ever in use (see buffer_pool.cpp)
+  std::size_t free_bytes = 0;        // free in the shared pool and thread caches
+};
+
+// The process-wide pool. Static functions only: there is one pool per process,
+// so that a block can be released on any thread without knowing its origin.
+class BufferPool {
+ public:
+  // A buffer of the given class (never fails short of memory exhaustion,
+  // which terminates as operator new does).
+  static Buffer acquire(SizeClass size_class);
+  // A buffer of the smallest class that holds n bytes; kInvalidArgument when
+  // n is larger than the large class.
+  static Result<Buffer> acquire_at_least(std::size_t n);
+
+  static PoolStats stats(SizeClass size_class) noexcept;
+  // Sum of in_use_bytes over all classes.
+  static std::size_t in_use_bytes() noexcept;
+  // Bounds the free bytes a class keeps in its shared pool (the default is
+  // 4 MiB per class); the surplus goes back to the allocator.
+  static void set_max_free_bytes(SizeClass size_class, std::size_t bytes) noexcept;
+  // Returns this thread's cached blocks to the shared pool (a thread does
+  // this by itself when it exits).
+  static void flush_thread_cache() noexcept;
+};
+
+}  // namespace nyx::stream

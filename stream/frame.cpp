@@ -1,0 +1,358 @@
+#include "stream/frame.hpp"
+
+#include "stream/detail/varint.hpp"
+
+namespace nyx::stream {
+
+using detail::get_varint;
+using detail::kVarintMax;
+using detail::put_varint;
+using detail::varint_size;
+
+namespace detail {
+const std::uint8_t* get_varint_checked(const std::uint8_t* p, const std::uint8_t* end,
+                                       std::uint64_t& out) noexcept {
+  const std::uint8_t* next = get_varint(p, end, out);
+  if (next == nullptr) {
+    out = 0;
+    return end;
+  }
+  return next;
+}
+}  // namespace detail
+
+namespace {
+
+constexpr std::uint8_t kStreamOff = 0x04;
+constexpr std::uint8_t kStreamLen = 0x02;
+constexpr std::uint8_t kStreamFin = 0x01;
+
+// Writes varints back to back if all of them fit; nothing otherwise.
+template <class... V>
+bool put_all(ByteWriter& w, std::uint8_t type, V... values) {
+  const std::size_t need = 1 + (varint_size(values) + ... + 0);
+  if (w.remaining() < need) {
+    return false;
+  }
+  std::uint8_t buf[1 + 8 * sizeof...(V)];
+  std::uint8_t* p = buf;
+  *p++ = type;
+  ((p = put_varint(p, values)), ...);
+  return w.write_bytes(Bytes{buf, static_cast<std::size_t>(p - buf)});
+}
+
+}  // namespace
+
+Result<PacketHeader> decode_packet_header(Bytes datagram) {
+  std::uint64_t pn = 0;
+  const std::uint8_t* end = datagram.data() + datagram.size();
+  const std::uint8_t* p = get_varint(datagram.data(), end, pn);
+  if (p == nullptr) {
+    return make_error(ErrorCategory::kParse, "packet number truncated");
+  }
+  return PacketHeader{pn, Bytes{p, static_cast<std::size_t>(end - p)}};
+}
+
+Status FrameDecoder::fail(const char* what) {
+  p_ = end_;
+  return make_error(ErrorCategory::kParse, what);
+}
+
+Result<bool> FrameDecoder::next(Frame& out) {
+  if (p_ >= end_) {
+    return false;
+  }
+  out = Frame{};
+  const std::uint8_t type = *p_++;
+  auto v = [this](std::uint64_t& x) {
+    const std::uint8_t* n = get_varint(p_, end_, x);
+    if (n == nullptr) {
+      return false;
+    }
+    p_ = n;
+    return true;
+  };
+  if (type >= 0x08 && type <= 0x0f) {
+    out.type = FrameType::kStream;
+    out.fin = (type & kStreamFin) != 0;
+    if (!v(out.stream_id)) {
+      return std::unexpected(fail("STREAM frame truncated").error());
+    }
+    if ((type & kStreamOff) != 0 && !v(out.offset)) {
+      return std::unexpected(fail("STREAM frame truncated").error());
+    }
+    std::uint64_t len = static_cast<std::uint64_t>(end_ - p_);
+    if ((type & kStreamLen) != 0) {
+      if (!v(len)) {
+        return std::unexpected(fail("STREAM frame truncated").error());
+      }
+      if (len > static_cast<std::uint64_t>(end_ - p_)) {
+        return std::unexpected(fail("STREAM data runs past the packet").error());
+      }
+    }
+    if (out.offset + len > kVarintMax) {
+      return std::unexpected(fail("STREAM frame ends beyond 2^62").error());
+    }
+    out.data = Bytes{p_, static_cast<std::size_t>(len)};
+    p_ += len;
+    return true;
+  }
+  switch (type) {
+    case 0x00:
+      out.type = FrameType::kPadding;
+      while (p_ < end_ && *p_ == 0) {
+        ++p_;
+      }
+      return true;
+    case 0x01:
+      out.type = FrameType::kPing;
+      return true;
+    case 0x02: {
+      out.type = FrameType::kAck;
+      AckFrame& a = out.ack;
+      if (!v(a.largest) || !v(a.delay_us) || !v(a.range_count) || !v(a.first_range)) {
+        return std::unexpected(fail("ACK frame truncated").error());
+      }
+      if (a.first_range > a.largest) {
+        return std::unexpected(fail("ACK first range below packet 0").error());
+      }
+      const std::uint8_t* ranges_start = p_;
+      std::uint64_t smallest = a.largest - a.first_range;
+      for (std::uint64_t i = 0; i < a.range_count; ++i) {
+        std::uint64_t gap = 0;
+        std::uint64_t len = 0;
+        if (!v(gap) || !v(len)) {
+          return std::unexpected(fail("ACK range truncated").error());
+        }
+        if (smallest < gap + 2 || smallest - gap - 2 < len) {
+          return std::unexpected(fail("ACK range below packet 0").error());
+        }
+        smallest = smallest - gap - 2 - len;
+      }
+      a.extra_ranges = Bytes{ranges_start, static_cast<std::size_t>(p_ - ranges_start)};
+      return true;
+    }
+    case 0x04:
+      out.type = FrameType::kResetStream;
+      if (!v(out.stream_id) || !v(out.value) || !v(out.final_size)) {
+        return std::unexpected(fail("RESET_STREAM frame truncated").error());
+      }
+      return true;
+    case 0x05:
+      out.type = FrameType::kStopSending;
+      if (!v(out.stream_id) || !v(out.value)) {
+        return std::unexpected(fail("STOP_SENDING frame truncated").error());
+      }
+      return true;
+    case 0x10:
+      out.type = FrameType::kMaxData;
+      if (!v(out.value)) {
+        return std::unexpected(fail("MAX_DATA frame truncated").error());
+      }
+      return true;
+    case 0x11:
+      out.type = FrameType::kMaxStreamData;
+      if (!v(out.stream_id) || !v(out.value)) {
+        return std::unexpected(fail("MAX_STREAM_DATA frame truncated").error());
+      }
+      return true;
+    case 0x12:
+      out.type = FrameType::kMaxStreams;
+      if (!v(out.value)) {
+        return std::unexpected(fail("MAX_STREAMS frame truncated").error());
+      }
+      return true;
+    case 0x1c: {
+      out.type = FrameType::kClose;
+      std::uint64_t len = 0;
+      if (!v(out.value) || !v(len)) {
+        return std::unexpected(fail("CLOSE frame truncated").error());
+      }
+      if (len > static_cast<std::uint64_t>(end_ - p_)) {
+        return std::unexpected(fail("CLOSE reason runs past the packet").error());
+      }
+      out.data = Bytes{p_, static_cast<std::size_t>(len)};
+      p_ += len;
+      return true;
+    }
+    default:
+      return std::unexpected(fail("unknown frame type").error());
+  }
+}
+
+std::size_t packet_header_size(std::uint64_t packet_number) noexcept {
+  return varint_size(packet_number);
+}
+
+bool encode_packet_header(ByteWriter& w, std::uint64_t packet_number) {
+  std::uint8_t buf[8];
+  std::uint8_t* p = put_varint(buf, packet_number);
+  return w.write_bytes(Bytes{buf, static_cast<std::size_t>(p - buf)});
+}
+
+std::size_t stream_frame_overhead(std::uint64_t stream_id, std::uint64_t offset,
+                                  std::size_t length) noexcept {
+  return 1 + varint_size(stream_id) + (offset != 0 ? varint_size(offset) : 0) + varint_size(length);
+}
+
+bool encode_stream_header(ByteWriter& w, std::uint64_t stream_id, std::uint64_t offset,
+                          std::size_t len, bool fin) {
+  std::uint8_t hdr[1 + 8 * 3];
+  std::uint8_t* p = hdr;
+  *p++ = static_cast<std::uint8_t>(0x08 | kStreamLen | (offset != 0 ? kStreamOff : 0) |
+                                   (fin ? kStreamFin : 0));
+  p = put_varint(p, stream_id);
+  if (offset != 0) {
+    p = put_varint(p, offset);
+  }
+  p = put_varint(p, len);
+  const auto hlen = static_cast<std::size_t>(p - hdr);
+  if (w.remaining() < hlen + len) {
+    return false;
+  }
+  return w.write_bytes(Bytes{hdr, hlen});
+}
+
+bool encode_stream(ByteWriter& w, std::uint64_t stream_id, std::uint64_t offset, Bytes data,
+                   bool fin, bool explicit_length) {
+  std::uint8_t hdr[1 + 8 * 3];
+  std::uint8_t* p = hdr;
+  *p++ = static_cast<std::uint8_t>(0x08 | (offset != 0 ? kStreamOff : 0) |
+                                   (explicit_length ? kStreamLen : 0) | (fin ? kStreamFin : 0));
+  p = put_varint(p, stream_id);
+  if (offset != 0) {
+    p = put_varint(p, offset);
+  }
+  if (explicit_length) {
+    p = put_varint(p, data.size());
+  }
+  const auto hlen = static_cast<std::size_t>(p - hdr);
+  if (w.remaining() < hlen + data.size()) {
+    return false;
+  }
+  return w.write_bytes(Bytes{hdr, hlen}) && w.write_bytes(data);
+}
+
+std::size_t encode_ack(ByteWriter& w, std::uint64_t delay_us, std::span<const PacketRange> ranges) {
+  if (ranges.empty()) {
+    return 0;
+  }
+  const PacketRange& first = ranges[0];
+  // Count how many ranges fit before writing anything.
+  std::size_t n = 1;
+  std::size_t body = varint_size(first.largest - first.smallest);
+  std::size_t extra = 0;
+  std::uint64_t smallest = first.smallest;
+  for (std::size_t i = 1; i < ranges.size(); ++i) {
+    const std::uint64_t gap = smallest - ranges[i].largest - 2;
+    const std::uint64_t len = ranges[i].largest - ranges[i].smallest;
+    const std::size_t add = varint_size(gap) + varint_size(len);
+    // Leave room for the range count growing by a byte.
+    if (1 + varint_size(first.largest) + varint_size(delay_us) + varint_size(n + 1) + body + extra +
+            add >
+        w.remaining()) {
+      break;
+    }
+    extra += add;
+    smallest = ranges[i].smallest;
+    ++n;
+  }
+  const std::size_t total =
+      1 + varint_size(first.largest) + varint_size(delay_us) + varint_size(n - 1) + body + extra;
+  if (total > w.remaining()) {
+    return 0;
+  }
+  std::uint8_t buf[64];
+  std::uint8_t* p = buf;
+  *p++ = 0x02;
+  p = put_varint(p, first.largest);
+  p = put_varint(p, delay_us);
+  p = put_varint(p, n - 1);
+  p = put_varint(p, first.largest - first.smallest);
+  w.write_bytes(Bytes{buf, static_cast<std::size_t>(p - buf)});
+  smallest = first.smallest;
+  for (std::size_t i = 1; i < n; ++i) {
+    p = buf;
+    p = put_varint(p, smallest - ranges[i].largest - 2);
+    p = put_varint(p, ranges[i].largest - ranges[i].smallest);
+    w.write_bytes(Bytes{buf, static_cast<std::size_t>(p - buf)});
+    smallest = ranges[i].smallest;
+  }
+  return n;
+}
+
+bool encode_reset_stream(ByteWriter& w, std::uint64_t stream_id, std::uint64_t code,
+                         std::uint64_t final_size) {
+  return put_all(w, 0x04, stream_id, code, final_size);
+}
+bool encode_stop_sending(ByteWriter& w, std::uint64_t stream_id, std::uint64_t code) {
+  return put_all(w, 0x05, stream_id, code);
+}
+bool encode_max_data(ByteWriter& w, std::uint64_t max) { return put_all(w, 0x10, max); }
+bool encode_max_stream_data(ByteWriter& w, std::uint64_t stream_id, std::uint64_t max) {
+  return put_all(w, 0x11, stream_id, max);
+}
+bool encode_max_streams(ByteWriter& w, std::uint64_t max) { return put_all(w, 0x12, max); }
+bool encode_ping(ByteWriter& w) { return w.write_u8(0x01); }
+
+bool encode_padding(ByteWriter& w, std::size_t n) {
+  if (w.remaining() < n) {
+    return false;
+  }
+  static constexpr std::uint8_t kZeros[256] = {};
+  while (n > 0) {
+    const std::size_t k = n < sizeof kZeros ? n : sizeof kZeros;
+    w.write_bytes(Bytes{kZeros, k});
+    n -= k;
+  }
+  return true;
+}
+
+bool encode_close(ByteWriter& w, std::uint64_t code, std::string_view reason) {
+  const Bytes r = as_bytes(reason);
+  if (w.remaining() < 1 + varint_size(code) + varint_size(r.size()) + r.size()) {
+    return false;
+  }
+  return put_all(w, 0x1c, code, std::uint64_t{r.size()}) && w.write_bytes(r);
+}
+
+bool encode_frame(ByteWriter& w, const Frame& f) {
+  switch (f.type) {
+    case FrameType::kPadding:
+      return encode_padding(w, 1);
+    case FrameType::kPing:
+      return encode_ping(w);
+    case FrameType::kAck: {
+      PacketRange ranges[64];
+      std::size_t n = 0;
+      bool all = true;
+      f.ack.for_each_range([&](PacketRange r) {
+        if (n < 64) {
+          ranges[n++] = r;
+        } else {
+          all = false;
+        }
+      });
+      return all && encode_ack(w, f.ack.delay_us, std::span<const PacketRange>(ranges, n)) == n;
+    }
+    case FrameType::kResetStream:
+      return encode_reset_stream(w, f.stream_id, f.value, f.final_size);
+    case FrameType::kStopSending:
+      return encode_stop_sending(w, f.stream_id, f.value);
+    case FrameType::kStream:
+      return encode_stream(w, f.stream_id, f.offset, f.data, f.fin);
+    case FrameType::kMaxData:
+      return encode_max_data(w, f.value);
+    case FrameType::kMaxStreamData:
+      return encode_max_stream_data(w, f.stream_id, f.value);
+    case FrameType::kMaxStreams:
+      return encode_max_streams(w, f.value);
+    case FrameType::kClose:
+      return encode_close(
+          w, f.value,
+          std::string_view(reinterpret_cast<const char*>(f.data.data()), f.data.size()));
+  }
+  return false;
+}
+
+}  // namespace nyx::stream

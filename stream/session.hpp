@@ -1,0 +1,267 @@
+#pragma once
+// The stream multiplexer: many reliable, ordered, flow-controlled byte
+// streams over one unreliable datagram channel (docs/protocol.md, "Streams").
+//
+// Session is sans-I/O, as quinn-proto and quiche are: it never reads a clock
+// or touches a socket. Its owner feeds it datagrams with the current time
+// (handle_datagram), polls it for datagrams to send (poll_transmit), asks it
+// when it next needs to run (next_deadline) and runs it then
+// (handle_timeout). The application side opens streams, writes (a write
+// takes what flow control allows and says how much: that is the
+// backpressure), reads, finishes (FIN), resets and stops streams, and
+// learns what happened from poll_event(). SessionDriver binds one to a
+// core/datagram_channel.hpp channel and a clock.
+//
+// Loss recovery and congestion control follow RFC 9002 (RTT estimate,
+// packet and time threshold loss detection, probe timeout, NewReno, pacing);
+// flow control follows RFC 9000 with window auto-tuning. Stream data lives
+// in pooled buffers bounded by the flow-control windows, so memory does not
+// grow with the size of a transfer.
+//
+// Ownership and threading: one owner (a shard, a test) calls everything on
+// one thread; not thread-safe.
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/bytes.hpp"
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "stream/detail/chunk_queue.hpp"
+#include "stream/detail/range_set.hpp"
+#include "stream/frame.hpp"
+
+namespace nyx::stream {
+
+using StreamId = std::uint64_t;
+
+// Codes carried by CLOSE frames (and in Error::code when a session closes).
+enum class SessionError : std::uint64_t {
+  kNoError = 0x0,
+  kInternal = 0x1,
+  kFlowControl = 0x3,
+  kStreamLimit = 0x4,
+  kStreamState = 0x5,
+  kFinalSize = 0x6,
+  kFrameEncoding = 0x7,
+  kProtocolViolation = 0xa,
+};
+
+enum class Role : std::uint8_t { kInitiator = 0, kResponder = 1 };
+
+// Both ends must start from the same initial limits: there is no handshake
+// to exchange them (the circuit's setup is that handshake, and it fixes the
+// defaults below).
+struct SessionConfig {
+  std::size_t max_datagram_size = 990;  // the channel's; at least 512
+  std::uint64_t initial_max_data = 1u << 20;
+  std::uint64_t max_data_window = 16u << 20;  // auto-tuning stops here
+  std::uint64_t initial_max_stream_data = 256u << 10;
+  std::uint64_t max_stream_data_window = 4u << 20;
+  std::uint64_t max_concurrent_streams = 100;  // opened by the peer, open at once
+  Nanos idle_timeout = std::chrono::seconds(30);
+  Nanos max_ack_delay = std::chrono::milliseconds(5);
+  std::uint32_t ack_eliciting_threshold = 2;  // ACK at once after this many packets
+};
+
+enum class EventType : std::uint8_t {
+  kIncoming,          // the peer opened `stream`
+  kReadable,          // `stream` has data or its FIN to read
+  kWritable,          // `stream` got flow-control credit after a short write
+  kStreamReset,       // the peer reset `stream` (code): its data is gone
+  kStopSending,       // the peer asked us to stop sending on `stream` (code); it is reset
+  kStreamClosed,      // both directions of `stream` are done; its id is released
+  kStreamsAvailable,  // open_stream() may succeed again
+  kClosed,            // the session is over; see close_error()
+};
+
+struct Event {
+  EventType type = EventType::kClosed;
+  StreamId stream = 0;
+  std::uint64_t code = 0;
+};
+
+struct ReadResult {
+  std::size_t bytes = 0;
+  bool fin = false;  // every byte of the stream has been read
+};
+
+// Counters for tests, benchmarks and metrics export.
+struct SessionStats {
+  std::uint64_t packets_sent = 0;
+  std::uint64_t packets_received = 0;
+  std::uint64_t packets_lost = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t bytes_retransmitted = 0;
+  std::uint64_t pto_count = 0;
+};
+
+class Session {
+ public:
+  Session(Role role, const SessionConfig& config, Nanos now);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // --- I/O side -----------------------------------------------------------
+  // A datagram from the peer. Malformed or rule-breaking input closes the
+  // session with the matching SessionError; duplicates are ignored.
+  void handle_datagram(Bytes datagram, Nanos now);
+  // Writes the next datagram into out (up to max_datagram_size bytes) and
+  // returns its size, or 0 when nothing may be sent now.
+  std::size_t poll_transmit(MutableBytes out, Nanos now);
+  // When handle_timeout() must run next (nullopt once closed).
+  std::optional<Nanos> next_deadline() const noexcept;
+  void handle_timeout(Nanos now);
+
+  // --- application side ---------------------------------------------------
+  // kResourceExhausted when the peer's stream limit is reached (wait for
+  // kStreamsAvailable), kClosed after the session closed.
+  Result<StreamId> open_stream();
+  // Takes as many bytes as flow control allows now; 0 means blocked (a
+  // kWritable event follows when credit arrives).
+  Result<std::size_t> write(StreamId id, Bytes data);
+  Status finish(StreamId id);
+  Result<ReadResult> read(StreamId id, MutableBytes out);
+  // Abandons sending (RESET_STREAM) / asks the peer to stop (STOP_SENDING).
+  Status reset(StreamId id, std::uint64_t code);
+  Status stop_sending(StreamId id, std::uint64_t code);
+  std::optional<Event> poll_event();
+  // Closes the session: a CLOSE frame goes out with the next poll_transmit.
+  void close(std::uint64_t code, std::string reason);
+
+  bool is_closed() const noexcept { return state_ != State::kOpen; }
+  // Why the session closed: kClosed (by us or the peer, code = the CLOSE
+  // code), kTimeout (idle) or kProtocol (the peer broke a rule).
+  const std::optional<Error>& close_error() const noexcept { return close_error_; }
+  const SessionStats& stats() const noexcept { return stats_; }
+  std::size_t open_streams() const noexcept { return streams_.size(); }
+  std::uint64_t congestion_window() const noexcept { return cwnd_; }
+  Nanos smoothed_rtt() const noexcept { return srtt_; }
+
+ private:
+  struct Stream;
+  struct SentRecord;
+  struct SentPacket;
+  enum class State : std::uint8_t { kOpen, kClosing, kClosed };
+
+  Stream& create_stream(StreamId id);
+  Stream* find(StreamId id) noexcept;
+  Result<Stream*> find_open(StreamId id);
+  // The stream a peer's frame is about: nullptr for one already finished,
+  // opening peer streams implicitly, an error for ids the peer may not use.
+  Result<Stream*> stream_for_frame(StreamId id);
+  bool is_local(StreamId id) const noexcept;
+
+  Status on_frame(const Frame& f, Nanos now, bool& eliciting);
+  Status on_stream_frame(const Frame& f);
+  Status on_reset_frame(const Frame& f);
+  Status on_ack(const AckFrame& ack, Nanos now);
+  void update_rtt(Nanos latest, Nanos ack_delay);
+  void on_packet_acked(SentPacket& p);
+  void on_packet_lost(SentPacket& p, Nanos now);
+  void detect_lost(Nanos now);
+  void pop_done_packets();
+  Nanos pto_deadline() const noexcept;
+  SentPacket& slot(std::uint64_t pn) noexcept;
+  SentPacket& new_sent_packet(std::uint64_t pn);
+
+  bool may_send_eliciting(Nanos now) noexcept;
+  bool has_data_to_send() const noexcept;
+  void fill_control(ByteWriter& w, SentPacket& p);
+  void fill_stream_data(ByteWriter& w, SentPacket& p);
+  bool fill_one_stream(ByteWriter& w, SentPacket& p, Stream& s);
+
+  void mark_readable(Stream& s);
+  void queue_send(Stream& s);
+  void queue_control(Stream& s);
+  void after_read(Stream& s, std::size_t n);
+  void consume_conn(std::uint64_t n);
+  void do_reset(Stream& s, std::uint64_t code);
+  // Forgets a stream once both directions are done (s is gone afterwards).
+  void maybe_finalize(Stream& s);
+  void close_with(const Error& error);
+  void finish_close(State state, Error error);
+  void push(EventType type, StreamId id, std::uint64_t code = 0);
+
+  SessionConfig config_;
+  Role role_;
+  State state_ = State::kOpen;
+  std::optional<Error> close_error_;
+  bool close_pending_ = false;
+  std::uint64_t close_code_ = 0;
+  std::string close_reason_;
+  Nanos now_;
+  SessionStats stats_;
+
+  std::unordered_map<StreamId, std::unique_ptr<Stream>> streams_;
+  std::deque<StreamId> send_queue_;
+  std::deque<StreamId> control_queue_;
+  std::vector<StreamId> conn_blocked_;
+  std::deque<Event> events_;
+  std::uint64_t next_local_index_ = 0;
+  std::uint64_t next_peer_index_ = 0;
+  std::uint64_t peer_max_streams_;
+  std::uint64_t local_max_streams_;
+  bool max_streams_pending_ = false;
+  bool open_blocked_ = false;
+
+  // Connection flow control.
+  std::uint64_t peer_max_data_;
+  std::uint64_t conn_written_ = 0;  // bytes taken by write(), counted against peer_max_data_
+  std::uint64_t local_max_data_;
+  std::uint64_t conn_window_;
+  std::uint64_t conn_received_ = 0;  // sum of the highest offsets received per stream
+  std::uint64_t conn_consumed_ = 0;  // bytes read (or discarded) by the application
+  Nanos conn_window_updated_{0};
+  bool max_data_pending_ = false;
+
+  // Receiving packets and acknowledging them.
+  detail::RangeSet received_pns_;
+  std::uint64_t pn_floor_ = 0;  // older packet numbers count as duplicates
+  std::uint64_t largest_received_ = 0;
+  Nanos largest_received_time_{0};
+  bool ack_pending_ = false;
+  bool ack_now_ = false;
+  std::uint32_t eliciting_since_ack_ = 0;
+  Nanos ack_deadline_{0};
+  Nanos last_received_;
+
+  // Sent packets, a ring indexed by packet number.
+  std::vector<SentPacket> sent_;
+  std::uint64_t first_pn_ = 0;  // oldest packet still tracked
+  std::uint64_t next_pn_ = 0;
+  detail::RangeSet acked_pns_;  // acknowledged packets at or above first_pn_
+
+  // Recovery (RFC 9002).
+  bool have_rtt_ = false;
+  Nanos srtt_;
+  Nanos rttvar_;
+  Nanos latest_rtt_{0};
+  Nanos min_rtt_{0};
+  std::uint64_t largest_acked_ = 0;
+  bool any_acked_ = false;
+  Nanos loss_time_{0};
+  Nanos last_eliciting_sent_{0};
+  std::uint32_t pto_count_ = 0;
+  std::uint32_t probes_pending_ = 0;
+  std::uint64_t eliciting_in_flight_ = 0;
+
+  // Congestion control (NewReno) and pacing.
+  std::uint64_t cwnd_;
+  std::uint64_t ssthresh_;
+  std::uint64_t bytes_in_flight_ = 0;
+  Nanos recovery_start_{-1};
+  double pacer_tokens_;
+  Nanos pacer_updated_{0};
+  Nanos pacing_wait_{0};  // when the pacer next allows a datagram, if it blocked
+};
+
+}  // namespace nyx::stream

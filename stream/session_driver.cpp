@@ -1,0 +1,49 @@
+#include "stream/session_driver.hpp"
+
+#include <algorithm>
+
+namespace nyx::stream {
+
+SessionDriver::SessionDriver(Session& session, DatagramChannel& channel, const Clock& clock)
+    : session_(session),
+      channel_(channel),
+      clock_(clock),
+      scratch_(BufferPool::acquire(SizeClass::kLarge)) {
+  channel_.set_receiver(this);
+}
+
+SessionDriver::~SessionDriver() { channel_.set_receiver(nullptr); }
+
+void SessionDriver::on_datagram(Bytes datagram) {
+  session_.handle_datagram(datagram, clock_.now());
+}
+
+Status SessionDriver::flush() {
+  const Nanos now = clock_.now();  // one clock read per batch, not per datagram
+  const std::size_t max = std::min(channel_.max_datagram_size(), scratch_.capacity());
+  for (;;) {
+    if (!pending_) {
+      const std::size_t n = session_.poll_transmit(scratch_.space().first(max), now);
+      if (n == 0) {
+        return {};
+      }
+      scratch_.set_size(n);
+    }
+    auto sent = channel_.send(scratch_.bytes());
+    if (!sent) {
+      pending_ = sent.error().category == ErrorCategory::kResourceExhausted;
+      return pending_ ? Status{} : sent;
+    }
+    pending_ = false;
+  }
+}
+
+Status SessionDriver::run_timers() {
+  const auto deadline = session_.next_deadline();
+  if (deadline && clock_.now() >= *deadline) {
+    session_.handle_timeout(clock_.now());
+  }
+  return flush();
+}
+
+}  // namespace nyx::stream
