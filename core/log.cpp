@@ -1,0 +1,149 @@
+#include "core/log.hpp"
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+
+#include <fmt/chrono.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/logger.h>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+
+namespace nyx::log {
+
+namespace {
+
+constexpr std::string_view kLevelNames[] = {"trace", "debug", "info", "warn", "error", "off"};
+
+spdlog::level::level_enum to_spdlog(Level level) {
+  switch (level) {
+    case Level::kTrace:
+      return spdlog::level::trace;
+    case Level::kDebug:
+      return spdlog::level::debug;
+    case Level::kInfo:
+      return spdlog::level::info;
+    case Level::kWarn:
+      return spdlog::level::warn;
+    case Level::kError:
+      return spdlog::level::err;
+    case Level::kOff:
+      break;
+  }
+  return spdlog::level::off;
+}
+
+std::string_view name_of(Level level) { return kLevelNames[static_cast<std::size_t>(level)]; }
+
+// Text lines carry spdlog's timestamp and level; JSON lines are built whole
+// by format_json(), so spdlog prints them as they are.
+constexpr const char* kTextPattern = "%Y-%m-%dT%H:%M:%S.%e%z [%l] %v";
+constexpr const char* kJsonPattern = "%v";
+
+struct State {
+  std::mutex mutex;
+  std::shared_ptr<spdlog::logger> logger;
+  bool json = false;
+};
+
+std::shared_ptr<spdlog::logger> make_logger(spdlog::sink_ptr sink, bool json) {
+  auto logger = std::make_shared<spdlog::logger>("nyx", std::move(sink));
+  logger->set_pattern(json ? kJsonPattern : kTextPattern);
+  logger->set_level(spdlog::level::trace);  // filtering happens in enabled()
+  logger->flush_on(spdlog::level::warn);
+  return logger;
+}
+
+// Never destroyed: threads and static destructors may log during exit.
+State& state() {
+  static State* const instance = [] {
+    auto* s = new State;
+    s->logger = make_logger(std::make_shared<spdlog::sinks::stderr_sink_mt>(), false);
+    return s;
+  }();
+  return *instance;
+}
+
+std::string format_json(Level level, std::string_view message) {
+  const auto now = std::chrono::system_clock::now();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch());
+  nlohmann::json line{
+      {"ts", fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03}Z", fmt::gmtime(now), ms.count() % 1000)},
+      {"level", name_of(level)},
+      // Invalid UTF-8 is replaced, not thrown on: a message may quote input.
+      {"msg", message},
+  };
+  return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+Status init(const LogOptions& options) {
+  spdlog::sink_ptr sink;
+  if (options.file.empty()) {
+    sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  } else {
+    // spdlog reports a file it cannot open by exception; it stops here.
+    try {
+      sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(options.file.string(),
+                                                                 /*truncate=*/false);
+    } catch (const spdlog::spdlog_ex& e) {
+      return make_error(ErrorCategory::kIo,
+                        fmt::format("log file {}: {}", options.file.string(), e.what()));
+    }
+  }
+  auto logger = make_logger(std::move(sink), options.json);
+  auto& s = state();
+  {
+    const std::lock_guard lock(s.mutex);
+    if (s.logger) {
+      s.logger->flush();
+    }
+    s.logger = std::move(logger);
+    s.json = options.json;
+  }
+  detail::current_level.store(options.level, std::memory_order_relaxed);
+  return {};
+}
+
+Result<Level> parse_level(std::string_view text) {
+  for (std::size_t i = 0; i < std::size(kLevelNames); ++i) {
+    if (text == kLevelNames[i]) {
+      return static_cast<Level>(i);
+    }
+  }
+  return make_error(ErrorCategory::kParse,
+                    "log level must be trace, debug, info, warn, error or off");
+}
+
+void flush() {
+  auto& s = state();
+  const std::lock_guard lock(s.mutex);
+  s.logger->flush();
+}
+
+namespace detail {
+
+void write(Level level, std::string_view message) {
+  if (level == Level::kOff) {
+    return;
+  }
+  auto& s = state();
+  std::shared_ptr<spdlog::logger> logger;
+  bool json = false;
+  {
+    const std::lock_guard lock(s.mutex);
+    logger = s.logger;
+    json = s.json;
+  }
+  if (json) {
+    logger->log(to_spdlog(level), "{}", format_json(level, message));
+  } else {
+    logger->log(to_spdlog(level), "{}", message);
+  }
+}
+
+}  // namespace detail
+
+}  // namespace nyx::log
