@@ -6,13 +6,6 @@
 #include <new>
 #include <vector>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define NYX_STREAM_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define NYX_STREAM_ASAN 1
-#endif
-#endif
 #if defined(NYX_STREAM_ASAN)
 #include <sanitizer/asan_interface.h>
 #endif
@@ -21,37 +14,13 @@ namespace nyx::stream {
 namespace {
 
 using detail::BlockHeader;
+using detail::kCacheCapacity;
+using detail::poison;
+using detail::ThreadCache;
+using detail::tl_cache;
+using detail::unpoison;
 
-// Blocks a thread keeps per class: about 64 KiB of small and 256 KiB of
-// medium and large each, enough to absorb a burst without touching the
-// shared pool.
-constexpr std::array<std::uint32_t, kSizeClassCount> kCacheCapacity = {64, 16, 4};
-constexpr std::uint32_t kMaxCacheCapacity = 64;
 constexpr std::size_t kDefaultMaxFreeBytes = 4u << 20;
-
-void poison(BlockHeader* h) noexcept {
-#if defined(NYX_STREAM_ASAN)
-  ASAN_POISON_MEMORY_REGION(detail::block_data(h), capacity_of(h->size_class));
-#else
-  (void)h;
-#endif
-}
-void unpoison(BlockHeader* h) noexcept {
-#if defined(NYX_STREAM_ASAN)
-  ASAN_UNPOISON_MEMORY_REGION(detail::block_data(h), capacity_of(h->size_class));
-#else
-  (void)h;
-#endif
-}
-
-// One thread's cache. Only the owning thread writes the counts; other
-// threads read them (relaxed) to compute statistics, hence the atomics: a
-// relaxed store is a plain move, so the hot path stays free of locked
-// instructions.
-struct ThreadCache {
-  std::array<std::atomic<std::uint32_t>, kSizeClassCount> count{};
-  std::array<std::array<BlockHeader*, kMaxCacheCapacity>, kSizeClassCount> blocks{};
-};
 
 struct alignas(64) SharedClass {
   std::mutex mu;
@@ -116,8 +85,6 @@ void flush_cache(ThreadCache& tc) noexcept {
   }
 }
 
-// Constant-initialised, so the hot path reads it without a TLS guard.
-thread_local ThreadCache* tl_cache = nullptr;
 thread_local bool tl_exiting = false;
 
 // Owns the thread's cache; its destructor runs at thread exit.
@@ -174,6 +141,26 @@ PoolStats compute_stats(std::size_t c) noexcept {
   return s;
 }
 
+}  // namespace
+
+namespace detail {
+
+void poison(BlockHeader* h) noexcept {
+#if defined(NYX_STREAM_ASAN)
+  ASAN_POISON_MEMORY_REGION(block_data(h), capacity_of(h->size_class));
+#else
+  (void)h;
+#endif
+}
+
+void unpoison(BlockHeader* h) noexcept {
+#if defined(NYX_STREAM_ASAN)
+  ASAN_UNPOISON_MEMORY_REGION(block_data(h), capacity_of(h->size_class));
+#else
+  (void)h;
+#endif
+}
+
 // The cache was empty: take half a cache's worth from the shared pool in one
 // locked step, or allocate.
 BlockHeader* acquire_slow(SizeClass c) {
@@ -226,56 +213,7 @@ void release_slow(BlockHeader* h) noexcept {
   tc->count[ci].store(n, std::memory_order_relaxed);
 }
 
-}  // namespace
-
-namespace detail {
-void release_block(BlockHeader* h) noexcept {
-  poison(h);
-  const auto ci = static_cast<std::size_t>(h->size_class);
-  ThreadCache* tc = tl_cache;
-  if (tc != nullptr) {
-    const std::uint32_t n = tc->count[ci].load(std::memory_order_relaxed);
-    if (n < kCacheCapacity[ci]) {
-      tc->blocks[ci][n] = h;
-      tc->count[ci].store(n + 1, std::memory_order_relaxed);
-      return;
-    }
-  }
-  release_slow(h);
-}
 }  // namespace detail
-
-Buffer BufferPool::acquire(SizeClass size_class) {
-  const auto ci = static_cast<std::size_t>(size_class);
-  ThreadCache* tc = tl_cache;
-  BlockHeader* h = nullptr;
-  if (tc != nullptr) {
-    const std::uint32_t n = tc->count[ci].load(std::memory_order_relaxed);
-    if (n != 0) {
-      h = tc->blocks[ci][n - 1];
-      tc->count[ci].store(n - 1, std::memory_order_relaxed);
-      unpoison(h);
-    }
-  }
-  if (h == nullptr) {
-    h = acquire_slow(size_class);
-  }
-  h->refs.store(1, std::memory_order_relaxed);
-  return Buffer(h);
-}
-
-Result<Buffer> BufferPool::acquire_at_least(std::size_t n) {
-  if (n <= kSmallBufferSize) {
-    return acquire(SizeClass::kSmall);
-  }
-  if (n <= kMediumBufferSize) {
-    return acquire(SizeClass::kMedium);
-  }
-  if (n <= kLargeBufferSize) {
-    return acquire(SizeClass::kLarge);
-  }
-  return make_error(ErrorCategory::kInvalidArgument, "buffer larger than the large size class");
-}
 
 PoolStats BufferPool::stats(SizeClass size_class) noexcept {
   return compute_stats(static_cast<std::size_t>(size_class));

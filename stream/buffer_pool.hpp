@@ -19,6 +19,7 @@
 // Thread-safety: BufferPool's static functions are thread-safe. A Buffer is
 // used by one thread at a time; Slices of one block may live on many threads.
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -26,6 +27,16 @@
 
 #include "core/bytes.hpp"
 #include "core/error.hpp"
+
+// Under ASan (GCC's __SANITIZE_ADDRESS__, clang's __has_feature) released
+// blocks are poisoned.
+#if defined(__SANITIZE_ADDRESS__)
+#define NYX_STREAM_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NYX_STREAM_ASAN 1
+#endif
+#endif
 
 namespace nyx::stream {
 
@@ -57,7 +68,71 @@ struct alignas(64) BlockHeader {
 inline std::uint8_t* block_data(BlockHeader* h) noexcept {
   return reinterpret_cast<std::uint8_t*>(h) + sizeof(BlockHeader);
 }
-void release_block(BlockHeader* h) noexcept;
+
+// Blocks a thread keeps per class: 64 KiB of small, 256 KiB each of medium
+// and large, enough to absorb a burst without touching the shared pool.
+inline constexpr std::array<std::uint32_t, kSizeClassCount> kCacheCapacity = {64, 16, 4};
+inline constexpr std::uint32_t kMaxCacheCapacity = 64;
+
+// One thread's cache. Only the owning thread writes the counts; other
+// threads read them (relaxed) for statistics, hence the atomics: a relaxed
+// load or store is a plain move, so the hot path has no locked instruction.
+struct ThreadCache {
+  std::array<std::atomic<std::uint32_t>, kSizeClassCount> count{};
+  std::array<std::array<BlockHeader*, kMaxCacheCapacity>, kSizeClassCount> blocks{};
+};
+
+// Constant-initialised and inline, so every translation unit reads it
+// without a TLS guard or wrapper call; set on a thread's first slow path.
+inline thread_local ThreadCache* tl_cache = nullptr;
+
+BlockHeader* acquire_slow(SizeClass c);
+void release_slow(BlockHeader* h) noexcept;
+void poison(BlockHeader* h) noexcept;
+void unpoison(BlockHeader* h) noexcept;
+
+#if defined(NYX_STREAM_ASAN)
+inline constexpr bool kPoison = true;
+#else
+inline constexpr bool kPoison = false;
+#endif
+
+inline BlockHeader* acquire_block(SizeClass c) {
+  const auto ci = static_cast<std::size_t>(c);
+  ThreadCache* tc = tl_cache;
+  if (tc != nullptr) {
+    const std::uint32_t n = tc->count[ci].load(std::memory_order_relaxed);
+    if (n != 0) {
+      BlockHeader* h = tc->blocks[ci][n - 1];
+      tc->count[ci].store(n - 1, std::memory_order_relaxed);
+      if constexpr (kPoison) {
+        unpoison(h);
+      }
+      h->refs.store(1, std::memory_order_relaxed);
+      return h;
+    }
+  }
+  BlockHeader* h = acquire_slow(c);
+  h->refs.store(1, std::memory_order_relaxed);
+  return h;
+}
+
+inline void release_block(BlockHeader* h) noexcept {
+  if constexpr (kPoison) {
+    poison(h);
+  }
+  const auto ci = static_cast<std::size_t>(h->size_class);
+  ThreadCache* tc = tl_cache;
+  if (tc != nullptr) {
+    const std::uint32_t n = tc->count[ci].load(std::memory_order_relaxed);
+    if (n < kCacheCapacity[ci]) {
+      tc->blocks[ci][n] = h;
+      tc->count[ci].store(n + 1, std::memory_order_relaxed);
+      return;
+    }
+  }
+  release_slow(h);
+}
 }  // namespace detail
 
 class Slice;
@@ -174,10 +249,17 @@ class BufferPool {
  public:
   // A buffer of the given class (never fails short of memory exhaustion,
   // which terminates as operator new does).
-  static Buffer acquire(SizeClass size_class);
+  static Buffer acquire(SizeClass size_class) { return Buffer(detail::acquire_block(size_class)); }
   // A buffer of the smallest class that holds n bytes; kInvalidArgument when
   // n is larger than the large class.
-  static Result<Buffer> acquire_at_least(std::size_t n);
+  static Result<Buffer> acquire_at_least(std::size_t n) {
+    if (n > kLargeBufferSize) {
+      return make_error(ErrorCategory::kInvalidArgument, "buffer larger than the large size class");
+    }
+    return acquire(n <= kSmallBufferSize    ? SizeClass::kSmall
+                   : n <= kMediumBufferSize ? SizeClass::kMedium
+                                            : SizeClass::kLarge);
+  }
 
   static PoolStats stats(SizeClass size_class) noexcept;
   // Sum of in_use_bytes over all classes.
