@@ -117,7 +117,7 @@ Result<RpcServerMessage> ControlClient::read_message(std::chrono::milliseconds w
     }
     char chunk[16 * 1024];
     const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-    if (n == 0) {
+    if (n == 0 || (n < 0 && errno == ECONNRESET)) {
       return make_error(ErrorCategory::kClosed, "control: the node closed the connection");
     }
     if (n < 0) {
