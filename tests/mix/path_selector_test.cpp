@@ -1,11 +1,11 @@
 #include "mix/path_selector.hpp"
 
 #include <map>
-#include <random>
 #include <set>
 
 #include <gtest/gtest.h>
 
+#include "mix/support/memory_network.hpp"
 #include "mix/support/test_nodes.hpp"
 
 namespace nyx::mix {
@@ -13,16 +13,7 @@ namespace {
 
 using testing::make_test_node;
 
-class SeededRandom final : public RandomSource {
- public:
-  explicit SeededRandom(std::uint64_t seed) : engine_(seed) {}
-  std::uint64_t uniform(std::uint64_t bound) override {
-    return std::uniform_int_distribution<std::uint64_t>(0, bound - 1)(engine_);
-  }
-
- private:
-  std::mt19937_64 engine_;
-};
+using testing::SeededRandom;
 
 std::vector<NodeDescriptor> network() {
   std::vector<NodeDescriptor> nodes;

@@ -1,0 +1,136 @@
+#pragma once
+// Relay: a node's circuit engine. It builds circuits for its own client
+// (origin), relays cells for others (middle hop) and ends circuits (last
+// hop, handing a Circuit to the exit handler). It sees the network only
+// through a CellLink and time only through the injected Clock.
+//
+// Data cells leave through bounded per-link queues, served round-robin
+// between circuits; a full queue drops (counted), never grows. Control cells
+// (CREATE, CREATED, DESTROY) go out at once. Optionally, a middle hop holds
+// each data cell for an exponentially distributed delay. tick() runs setup
+// and idle timeouts, cover traffic and delayed cells; flush() hands queued
+// cells to the link.
+//
+// Ownership and threading: owned by its shard; every call on one thread.
+// It must outlive the Circuits it hands out.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <queue>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "mix/cell_link.hpp"
+#include "mix/circuit.hpp"
+#include "mix/circuit_table.hpp"
+#include "mix/onion_create.hpp"
+#include "mix/onion_key_ring.hpp"
+#include "mix/path_selector.hpp"
+
+namespace nyx::mix {
+
+struct RelayConfig {
+  std::size_t link_queue_cells = 1024;    // data cells queued per link, all circuits
+  std::size_t circuit_queue_cells = 256;  // data cells queued per circuit per link
+  std::size_t flush_cells_per_link = 64;  // cells one flush() hands to a link
+  std::size_t max_circuits = 65536;
+  Nanos setup_timeout{std::chrono::seconds(10)};
+  Nanos idle_timeout{std::chrono::minutes(10)};
+  Nanos mean_hop_delay{0};  // exponential mixing delay at middle hops; 0: none
+};
+
+struct RelayCounters {
+  std::uint64_t cells_received = 0;
+  std::uint64_t cells_relayed = 0;
+  std::uint64_t dropped_malformed = 0;
+  std::uint64_t dropped_unknown_circuit = 0;
+  std::uint64_t dropped_queue_full = 0;
+  std::uint64_t dropped_link = 0;  // the CellLink refused the cell
+  std::uint64_t padding_received = 0;
+  std::uint64_t cover_dropped = 0;  // cover cells opened and dropped here
+  std::uint64_t creates_accepted = 0;
+  std::uint64_t creates_rejected = 0;
+  std::uint64_t tampered = 0;  // end-to-end MAC failures (circuit destroyed)
+  std::uint64_t destroys_received = 0;
+  std::uint64_t timeouts = 0;
+};
+
+class Relay {
+ public:
+  using TerminalHandler = std::function<void(std::unique_ptr<Circuit>)>;
+
+  Relay(const Clock& clock, CellLink& link, const PeerKey& local_key, RandomSource& random,
+        RelayConfig config = {});
+  ~Relay();
+  Relay(const Relay&) = delete;
+  Relay& operator=(const Relay&) = delete;
+
+  OnionKeyRing& onion_keys() noexcept { return onion_keys_; }
+  // Receives circuits that end here; without a handler they are refused.
+  void set_terminal_handler(TerminalHandler handler) { terminal_handler_ = std::move(handler); }
+
+  // Starts a circuit through `hops` (entry first); it opens when CREATED
+  // returns (Circuit::state(), set_state_handler).
+  Result<std::unique_ptr<Circuit>> create_circuit(std::span<const OnionHop> hops);
+
+  // One cell from a neighbour.
+  void handle_cell(const PeerKey& from, Bytes cell);
+  // Every circuit through a neighbour whose link went down is destroyed.
+  void link_down(const PeerKey& peer);
+  // Hands up to flush_cells_per_link queued cells to each link, round-robin.
+  void flush();
+  // Timeouts, cover cells and delayed cells, as of the clock's now().
+  void tick();
+
+  const RelayCounters& counters() const noexcept { return counters_; }
+  std::size_t circuit_count() const noexcept { return table_.size(); }
+  std::size_t queued_cells(const PeerKey& peer) const;
+
+ private:
+  friend class Circuit;
+  struct LinkQueue {
+    std::deque<LinkCircuit> ring;  // circuits with queued cells, served in turn
+    std::size_t cells = 0;
+  };
+  struct Delayed {
+    Nanos due;
+    LinkCircuit out;
+    Cell cell;
+    bool operator>(const Delayed& other) const noexcept { return due > other.due; }
+  };
+
+  CircuitId allocate_id(const PeerKey& peer);
+  void on_create(const PeerKey& from, const CellView& view);
+  void on_created(const CircuitTable::Slot& slot, const CellView& view);
+  void on_relay(const CircuitTable::Slot& slot, const CellView& view);
+  void send_now(const LinkCircuit& to, CellCommand command, Bytes payload);
+  void send_destroy(const LinkCircuit& to, DestroyReason reason);
+  // Queues a data cell towards `to` (header rewritten to its id).
+  Status enqueue(const LinkCircuit& to, Cell& cell);
+  void forward_data(CircuitState& circuit, Side towards, Cell& cell);
+  // Destroys a circuit: DESTROY to each neighbour except the link it came
+  // from, queued cells dropped, the endpoint closed.
+  void destroy(CircuitState& circuit, DestroyReason reason, const LinkCircuit* from = nullptr);
+  Status send_from_endpoint(CircuitState& circuit, RelayType type, Bytes data);
+  Nanos exponential(Nanos mean);
+
+  const Clock& clock_;
+  CellLink& link_;
+  PeerKey local_key_;
+  RandomSource& random_;
+  RelayConfig config_;
+  OnionKeyRing onion_keys_;
+  CircuitTable table_;
+  std::unordered_map<PeerKey, LinkQueue, PeerKeyHash> queues_;
+  std::priority_queue<Delayed, std::vector<Delayed>, std::greater<>> delayed_;
+  TerminalHandler terminal_handler_;
+  RelayCounters counters_;
+  Nanos now_{0};  // refreshed by tick() and on setup; data cells never read the clock
+};
+
+}  // namespace nyx::mix

@@ -1,0 +1,365 @@
+#include "mix/relay.hpp"
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "mix/support/memory_network.hpp"
+
+namespace nyx::mix {
+namespace {
+
+using testing::MemoryNetwork;
+
+class Collect final : public DatagramReceiver {
+ public:
+  void on_datagram(Bytes datagram) override { got.emplace_back(datagram.begin(), datagram.end()); }
+  std::vector<std::vector<std::uint8_t>> got;
+};
+
+std::vector<std::uint8_t> bytes_of(const std::string& s) { return {s.begin(), s.end()}; }
+
+bool is_command(const Cell& cell, CellCommand command) {
+  return cell[kCircuitIdSize] == static_cast<std::uint8_t>(command);
+}
+
+// Builds a circuit from node 0 through `path`; expects it open.
+std::unique_ptr<Circuit> build(MemoryNetwork& net, std::initializer_list<int> path) {
+  auto circuit = net.relay(0).create_circuit(net.hops(path));
+  EXPECT_TRUE(circuit.has_value());
+  net.run();
+  EXPECT_EQ((*circuit)->state(), Circuit::State::kOpen);
+  return std::move(*circuit);
+}
+
+class RelayPaths : public ::testing::TestWithParam<int> {};
+
+TEST_P(RelayPaths, DataIsByteExactBothWays) {
+  const int hops = GetParam();
+  MemoryNetwork net(hops + 1);
+  std::vector<OnionHop> path;
+  for (int i = 1; i <= hops; ++i) {
+    path.push_back(net.hop(i));
+  }
+  auto created = net.relay(0).create_circuit(path);
+  ASSERT_TRUE(created.has_value());
+  std::unique_ptr<Circuit> client = std::move(*created);
+  EXPECT_EQ(client->state(), Circuit::State::kBuilding);
+  EXPECT_EQ(client->send(bytes_of("early")).error().category, ErrorCategory::kResourceExhausted);
+  net.run();
+  ASSERT_EQ(client->state(), Circuit::State::kOpen);
+  ASSERT_EQ(net.terminals(hops).size(), 1u);
+  Circuit& exit = *net.terminals(hops)[0];
+  for (int i = 1; i < hops; ++i) {
+    EXPECT_EQ(net.relay(i).circuit_count(), 1u);
+  }
+
+  Collect at_exit;
+  Collect at_client;
+  exit.set_receiver(&at_exit);
+  client->set_receiver(&at_client);
+  std::vector<std::uint8_t> big(client->max_datagram_size());
+  for (std::size_t i = 0; i < big.size(); ++i) {
+    big[i] = static_cast<std::uint8_t>(i * 7);
+  }
+  ASSERT_TRUE(client->send(bytes_of("hello exit")).has_value());
+  ASSERT_TRUE(client->send(big).has_value());
+  ASSERT_TRUE(client->send({}).has_value());
+  net.run();
+  ASSERT_EQ(at_exit.got.size(), 3u);
+  EXPECT_EQ(at_exit.got[0], bytes_of("hello exit"));
+  EXPECT_EQ(at_exit.got[1], big);
+  EXPECT_TRUE(at_exit.got[2].empty());
+
+  ASSERT_TRUE(exit.send(bytes_of("hello client")).has_value());
+  ASSERT_TRUE(exit.send(big).has_value());
+  net.run();
+  ASSERT_EQ(at_client.got.size(), 2u);
+  EXPECT_EQ(at_client.got[0], bytes_of("hello client"));
+  EXPECT_EQ(at_client.got[1], big);
+
+  std::vector<std::uint8_t> too_big(client->max_datagram_size() + 1);
+  EXPECT_EQ(client->send(too_big).error().category, ErrorCategory::kInvalidArgument);
+}
+
+INSTANTIATE_TEST_SUITE_P(Hops, RelayPaths, ::testing::Values(3, 5));
+
+TEST(Relay, ReplayedCreateIsRejected) {
+  MemoryNetwork net(4);
+  Cell captured{};
+  net.set_filter([&](int from, int to, Cell& cell) {
+    if (from == 0 && to == 1 && is_command(cell, CellCommand::kCreate)) {
+      captured = cell;
+    }
+    return true;
+  });
+  auto client = build(net, {1, 2, 3});
+  EXPECT_EQ(net.relay(1).counters().creates_accepted, 1u);
+  // The same CREATE again, on a fresh circuit id so only the replay cache can catch it.
+  store_be32(captured.data(), 0x1234);
+  net.relay(1).handle_cell(net.hop(0).link_key, captured);
+  EXPECT_EQ(net.relay(1).counters().creates_rejected, 1u);
+  EXPECT_EQ(net.relay(1).circuit_count(), 1u);
+  net.run();
+  EXPECT_EQ(net.relay(2).counters().creates_accepted, 1u);
+}
+
+TEST(Relay, TamperedDataCellDestroysTheCircuitAtBothEnds) {
+  MemoryNetwork net(4);
+  auto client = build(net, {1, 2, 3});
+  Circuit& exit = *net.terminals(3)[0];
+  Collect at_exit;
+  exit.set_receiver(&at_exit);
+  net.set_filter([](int from, int to, Cell& cell) {
+    if (from == 1 && to == 2 && is_command(cell, CellCommand::kRelay)) {
+      cell[500] ^= 0x01;
+    }
+    return true;
+  });
+  ASSERT_TRUE(client->send(bytes_of("tag me")).has_value());
+  net.run();
+  EXPECT_TRUE(at_exit.got.empty());
+  EXPECT_EQ(net.relay(3).counters().tampered, 1u);
+  EXPECT_EQ(exit.state(), Circuit::State::kClosed);
+  EXPECT_EQ(client->state(), Circuit::State::kClosed);
+  EXPECT_EQ(client->close_reason(), DestroyReason::kTampered);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(net.relay(i).circuit_count(), 0u) << i;
+  }
+  EXPECT_EQ(client->send(bytes_of("x")).error().category, ErrorCategory::kClosed);
+}
+
+TEST(Relay, TamperedBackwardCellDestroysTheCircuitAtBothEnds) {
+  MemoryNetwork net(4);
+  auto client = build(net, {1, 2, 3});
+  Circuit& exit = *net.terminals(3)[0];
+  net.set_filter([](int from, int to, Cell& cell) {
+    if (from == 2 && to == 1 && is_command(cell, CellCommand::kRelay)) {
+      cell[kCellHeaderSize + 2] ^= 0x40;  // the nonce
+    }
+    return true;
+  });
+  ASSERT_TRUE(exit.send(bytes_of("tag me")).has_value());
+  net.run();
+  EXPECT_EQ(net.relay(0).counters().tampered, 1u);
+  EXPECT_EQ(client->state(), Circuit::State::kClosed);
+  EXPECT_EQ(exit.state(), Circuit::State::kClosed);
+  EXPECT_EQ(exit.close_reason(), DestroyReason::kTampered);
+}
+
+TEST(Relay, WrongOnionKeyFailsSetup) {
+  MemoryNetwork net(4);
+  auto path = net.hops({1, 2, 3});
+  path[1].onion_key = net.hop(3).onion_key;
+  auto client = net.relay(0).create_circuit(path);
+  ASSERT_TRUE(client.has_value());
+  net.run();
+  EXPECT_EQ((*client)->state(), Circuit::State::kClosed);
+  EXPECT_EQ((*client)->close_reason(), DestroyReason::kCreateFailed);
+  EXPECT_EQ(net.relay(2).counters().creates_rejected, 1u);
+  EXPECT_EQ(net.relay(1).circuit_count(), 0u);
+  EXPECT_TRUE(net.terminals(3).empty());
+}
+
+TEST(Relay, DestroyPropagatesFromTheClient) {
+  MemoryNetwork net(4);
+  auto client = build(net, {1, 2, 3});
+  Circuit& exit = *net.terminals(3)[0];
+  client->close();
+  net.run();
+  EXPECT_EQ(exit.state(), Circuit::State::kClosed);
+  EXPECT_EQ(exit.close_reason(), DestroyReason::kRequested);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(net.relay(i).circuit_count(), 0u) << i;
+  }
+}
+
+TEST(Relay, DestroyPropagatesFromTheExit) {
+  MemoryNetwork net(4);
+  auto client = build(net, {1, 2, 3});
+  net.terminals(3).clear();  // the exit drops its end
+  net.run();
+  EXPECT_EQ(client->state(), Circuit::State::kClosed);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(net.relay(i).circuit_count(), 0u) << i;
+  }
+}
+
+TEST(Relay, OverloadedRelayDropsOnlyTheExcessFairly) {
+  RelayConfig config;
+  config.link_queue_cells = 16;
+  config.circuit_queue_cells = 12;
+  config.flush_cells_per_link = 64;
+  MemoryNetwork net(4, config);
+  auto heavy = build(net, {1, 2, 3});
+  auto light = build(net, {1, 2, 3});
+  Collect heavy_rx;
+  Collect light_rx;
+  net.terminals(3)[0]->set_receiver(&heavy_rx);
+  net.terminals(3)[1]->set_receiver(&light_rx);
+  // The client's own queue takes 12 of the heavy circuit's cells and 4 of
+  // the light one's; the rest is refused at the source with backpressure.
+  int refused = 0;
+  for (int i = 0; i < 20; ++i) {
+    refused += heavy->send(bytes_of("h" + std::to_string(i))).has_value() ? 0 : 1;
+  }
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(light->send(bytes_of("l" + std::to_string(i))).has_value());
+  }
+  EXPECT_EQ(refused, 8);
+  net.run();
+  EXPECT_EQ(heavy_rx.got.size(), 12u);
+  EXPECT_EQ(light_rx.got.size(), 4u);
+
+  // Now overload the entry: 2 x 16 cells arrive in one batch, its link to
+  // node 2 queues 16.
+  MemoryNetwork net2(4, config);
+  auto a = build(net2, {1, 2, 3});
+  auto b = build(net2, {1, 2, 3});
+  Collect a_rx;
+  Collect b_rx;
+  net2.terminals(3)[0]->set_receiver(&a_rx);
+  net2.terminals(3)[1]->set_receiver(&b_rx);
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 8; ++i) {
+      ASSERT_TRUE(a->send(bytes_of("a")).has_value());
+      ASSERT_TRUE(b->send(bytes_of("b")).has_value());
+    }
+    net2.relay(0).flush();  // 16 cells leave the client per round
+  }
+  net2.run();
+  EXPECT_EQ(net2.relay(1).counters().dropped_queue_full, 16u);
+  EXPECT_EQ(a_rx.got.size() + b_rx.got.size(), 16u);
+  EXPECT_EQ(a_rx.got.size(), 8u);  // round-robin: each circuit got half
+  EXPECT_EQ(a->state(), Circuit::State::kOpen);
+}
+
+TEST(Relay, CoverCellsAreDroppedAtTheirEndAndNeverReachTheStream) {
+  MemoryNetwork net(4);
+  auto client = build(net, {1, 2, 3});
+  Circuit& exit = *net.terminals(3)[0];
+  Collect at_exit;
+  Collect at_client;
+  exit.set_receiver(&at_exit);
+  client->set_receiver(&at_client);
+  client->set_cover_rate(100);
+  exit.set_cover_rate(100);
+  for (int i = 0; i < 10; ++i) {
+    net.clock().advance(std::chrono::milliseconds(100));
+    net.tick_all();
+    net.run();
+  }
+  EXPECT_GT(exit.cover_cells_received(), 20u);
+  EXPECT_GT(client->cover_cells_received(), 20u);
+  EXPECT_TRUE(at_exit.got.empty());
+  EXPECT_TRUE(at_client.got.empty());
+  // On the wire they were RELAY cells like any other.
+  EXPECT_EQ(net.relay(2).counters().cells_relayed,
+            exit.cover_cells_received() + client->cover_cells_received());
+  ASSERT_TRUE(client->send(bytes_of("real")).has_value());
+  net.run();
+  ASSERT_EQ(at_exit.got.size(), 1u);
+}
+
+TEST(Relay, SetupTimeoutClosesAnUnansweredCircuit) {
+  MemoryNetwork net(4);
+  net.set_filter(
+      [](int, int to, Cell& cell) { return !(to == 3 && is_command(cell, CellCommand::kCreate)); });
+  auto client = net.relay(0).create_circuit(net.hops({1, 2, 3}));
+  ASSERT_TRUE(client.has_value());
+  net.run();
+  EXPECT_EQ((*client)->state(), Circuit::State::kBuilding);
+  net.clock().advance(std::chrono::seconds(11));
+  net.tick_all();
+  net.run();
+  EXPECT_EQ((*client)->state(), Circuit::State::kClosed);
+  EXPECT_EQ((*client)->close_reason(), DestroyReason::kTimeout);
+  EXPECT_EQ(net.relay(1).circuit_count(), 0u);
+  EXPECT_EQ(net.relay(2).circuit_count(), 0u);
+}
+
+TEST(Relay, IdleCircuitsTimeOut) {
+  RelayConfig config;
+  config.idle_timeout = std::chrono::seconds(30);
+  MemoryNetwork net(4, config);
+  auto client = build(net, {1, 2, 3});
+  net.clock().advance(std::chrono::seconds(20));
+  net.tick_all();
+  ASSERT_TRUE(client->send(bytes_of("keepalive")).has_value());
+  net.run();
+  net.clock().advance(std::chrono::seconds(20));
+  net.tick_all();
+  net.run();
+  EXPECT_EQ(client->state(), Circuit::State::kOpen);
+  net.clock().advance(std::chrono::seconds(31));
+  net.tick_all();
+  net.run();
+  EXPECT_EQ(client->state(), Circuit::State::kClosed);
+  EXPECT_EQ(net.relay(2).circuit_count(), 0u);
+}
+
+TEST(Relay, HopDelayHoldsCellsUntilTheirTime) {
+  RelayConfig config;
+  config.mean_hop_delay = std::chrono::milliseconds(50);
+  MemoryNetwork net(4, config);
+  auto client = build(net, {1, 2, 3});
+  Collect at_exit;
+  net.terminals(3)[0]->set_receiver(&at_exit);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(client->send(bytes_of("slow")).has_value());
+  }
+  net.run();
+  EXPECT_TRUE(at_exit.got.empty());
+  for (int i = 0; i < 200 && at_exit.got.size() < 5; ++i) {
+    net.clock().advance(std::chrono::milliseconds(10));
+    net.tick_all();
+    net.run();
+  }
+  EXPECT_EQ(at_exit.got.size(), 5u);
+}
+
+TEST(Relay, LinkDownDestroysItsCircuits) {
+  MemoryNetwork net(4);
+  auto client = build(net, {1, 2, 3});
+  net.relay(2).link_down(net.hop(3).link_key);
+  net.run();
+  EXPECT_EQ(client->state(), Circuit::State::kClosed);
+  EXPECT_EQ(client->close_reason(), DestroyReason::kLinkDown);
+  EXPECT_EQ(net.relay(1).circuit_count(), 0u);
+}
+
+TEST(Relay, PaddingAndGarbageAreCountedAndDropped) {
+  MemoryNetwork net(2);
+  Cell padding = make_padding_cell();
+  net.relay(1).handle_cell(net.hop(0).link_key, padding);
+  std::vector<std::uint8_t> short_cell(10);
+  net.relay(1).handle_cell(net.hop(0).link_key, short_cell);
+  Cell unknown{};
+  write_cell_header(unknown, 77, CellCommand::kRelay);
+  net.relay(1).handle_cell(net.hop(0).link_key, unknown);
+  EXPECT_EQ(net.relay(1).counters().padding_received, 1u);
+  EXPECT_EQ(net.relay(1).counters().dropped_malformed, 1u);
+  EXPECT_EQ(net.relay(1).counters().dropped_unknown_circuit, 1u);
+}
+
+TEST(Relay, CircuitIdsCarryTheSideOfTheLinkThatChoseThem) {
+  MemoryNetwork net(3);
+  std::vector<CircuitId> ids;
+  net.set_filter([&](int from, int, Cell& cell) {
+    if (from == 0 && is_command(cell, CellCommand::kCreate)) {
+      ids.push_back(load_be32(cell.data()));
+    }
+    return true;
+  });
+  auto c1 = build(net, {1, 2});
+  auto c2 = build(net, {2, 1});
+  ASSERT_EQ(ids.size(), 2u);
+  const bool high_to_1 = net.hop(0).link_key > net.hop(1).link_key;
+  const bool high_to_2 = net.hop(0).link_key > net.hop(2).link_key;
+  EXPECT_EQ((ids[0] & 0x80000000u) != 0, high_to_1);
+  EXPECT_EQ((ids[1] & 0x80000000u) != 0, high_to_2);
+}
+
+}  // namespace
+}  // namespace nyx::mix
