@@ -866,6 +866,10 @@ Nanos Session::pto_deadline() const noexcept {
          interval * (std::int64_t{1} << std::min<std::uint32_t>(pto_count_, 16));
 }
 
+Nanos Session::keep_alive_deadline() const noexcept {
+  return std::max(last_eliciting_sent_, last_received_) + config_.keep_alive;
+}
+
 std::optional<Nanos> Session::next_deadline() const noexcept {
   if (state_ != State::kOpen) {
     return std::nullopt;
@@ -878,6 +882,9 @@ std::optional<Nanos> Session::next_deadline() const noexcept {
     d = std::min(d, loss_time_);
   } else if (eliciting_in_flight_ > 0) {
     d = std::min(d, pto_deadline());
+  }
+  if (!streams_.empty() && !ping_pending_) {
+    d = std::min(d, keep_alive_deadline());
   }
   if (pacing_wait_ != Nanos{0} && has_data_to_send()) {
     d = std::min(d, pacing_wait_);
@@ -907,13 +914,16 @@ void Session::handle_timeout(Nanos now) {
   if (ack_pending_ && now >= ack_deadline_) {
     ack_now_ = true;
   }
+  if (!streams_.empty() && now >= keep_alive_deadline()) {
+    ping_pending_ = true;
+  }
 }
 
 // --- sending ------------------------------------------------------------------
 
 bool Session::has_data_to_send() const noexcept {
   return !send_queue_.empty() || !control_queue_.empty() || max_data_pending_ ||
-         max_streams_pending_;
+         max_streams_pending_ || ping_pending_;
 }
 
 bool Session::may_send_eliciting(Nanos now) noexcept {
@@ -1005,9 +1015,10 @@ std::size_t Session::poll_transmit(MutableBytes out, Nanos now) {
     fill_control(w, p);
     fill_stream_data(w, p);
     eliciting = p.count > 0;
-    if (!eliciting && probes_pending_ > 0) {
+    if (!eliciting && (probes_pending_ > 0 || ping_pending_)) {
       eliciting = encode_ping(w);
     }
+    ping_pending_ = ping_pending_ && !eliciting;
   }
   if (w.size() == packet_header_size(pn)) {
     return 0;  // nothing fitted after all; the packet number stays unused

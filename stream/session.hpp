@@ -67,6 +67,9 @@ struct SessionConfig {
   std::uint64_t max_stream_data_window = 4u << 20;
   std::uint64_t max_concurrent_streams = 100;  // opened by the peer, open at once
   Nanos idle_timeout = std::chrono::seconds(30);
+  // While streams are open, a PING goes out after this much quiet, so a
+  // reader that pauses (a stalled window) does not look like a dead peer.
+  Nanos keep_alive = std::chrono::seconds(10);
   Nanos max_ack_delay = std::chrono::milliseconds(5);
   std::uint32_t ack_eliciting_threshold = 2;  // ACK at once after this many packets
 };
@@ -170,6 +173,7 @@ class Session {
   void detect_lost(Nanos now);
   void pop_done_packets();
   Nanos pto_deadline() const noexcept;
+  Nanos keep_alive_deadline() const noexcept;
   SentPacket& slot(std::uint64_t pn) noexcept;
   SentPacket& new_sent_packet(std::uint64_t pn);
 
@@ -211,6 +215,7 @@ class Session {
   std::uint64_t peer_max_streams_;
   std::uint64_t local_max_streams_;
   bool max_streams_pending_ = false;
+  bool ping_pending_ = false;
   bool open_blocked_ = false;
 
   // Connection flow control.

@@ -1,0 +1,317 @@
+#include <array>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "stream/buffer_pool.hpp"
+#include "stream/frame.hpp"
+#include "stream/session.hpp"
+#include "tests/stream/support/session_pair.hpp"
+
+namespace nyx::stream {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::LinkConfig;
+using testing::SessionPair;
+
+LinkConfig lossy_link() {
+  LinkConfig link;
+  link.loss_permille = 20;
+  link.duplicate_permille = 10;
+  link.reorder_permille = 50;
+  link.delay = 10ms;
+  return link;
+}
+
+// Runs the pair until pred() holds or simulated time runs out.
+template <class Pred>
+bool run_until(SessionPair& pair, Pred pred, Nanos limit = 120s) {
+  const Nanos end = pair.clock().now() + limit;
+  while (!pred()) {
+    if (!pair.step() || pair.clock().now() > end) {
+      return pred();
+    }
+  }
+  return true;
+}
+
+std::vector<Event> drain(Session& s) {
+  std::vector<Event> out;
+  while (auto e = s.poll_event()) {
+    out.push_back(*e);
+  }
+  return out;
+}
+
+bool has_event(const std::vector<Event>& events, EventType type, StreamId id) {
+  for (const Event& e : events) {
+    if (e.type == type && e.stream == id) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::size_t read_everything(Session& s, StreamId id, bool* fin = nullptr) {
+  std::array<std::uint8_t, 16384> buf{};
+  std::size_t total = 0;
+  for (;;) {
+    auto r = s.read(id, MutableBytes{buf.data(), buf.size()});
+    if (!r) {
+      return total;
+    }
+    total += r->bytes;
+    if (fin != nullptr && r->fin) {
+      *fin = true;
+    }
+    if (r->bytes == 0) {
+      return total;
+    }
+  }
+}
+
+TEST(Session, ResetMidTransferReachesThePeerAndBothSidesClose) {
+  SessionPair pair(SessionConfig{}, lossy_link(), 1);
+  const StreamId id = *pair.client().open_stream();
+  std::vector<std::uint8_t> data(100'000, 7);
+  ASSERT_EQ(*pair.client().write(id, Bytes{data.data(), data.size()}), data.size());
+  std::size_t received = 0;
+  std::vector<Event> server_events;
+  ASSERT_TRUE(run_until(pair, [&] {
+    for (const Event& e : drain(pair.server())) {
+      server_events.push_back(e);
+    }
+    received += read_everything(pair.server(), id);
+    return received >= 20'000;
+  }));
+  ASSERT_TRUE(pair.client().reset(id, 7).has_value());
+  EXPECT_FALSE(pair.client().write(id, Bytes{data.data(), 1}).has_value());
+  std::uint64_t reset_code = 0;
+  ASSERT_TRUE(run_until(pair, [&] {
+    for (const Event& e : drain(pair.server())) {
+      if (e.type == EventType::kStreamReset && e.stream == id) {
+        reset_code = e.code;
+      }
+    }
+    return reset_code != 0;
+  }));
+  EXPECT_EQ(reset_code, 7u);
+  EXPECT_FALSE(pair.server().read(id, MutableBytes{data.data(), 10}).has_value() &&
+               pair.server().open_streams() == 0);
+  // The server ends its own direction; then the stream is gone on both sides.
+  ASSERT_TRUE(pair.server().finish(id).has_value());
+  std::vector<Event> client_events;
+  ASSERT_TRUE(run_until(pair, [&] {
+    for (const Event& e : drain(pair.client())) {
+      client_events.push_back(e);
+    }
+    read_everything(pair.client(), id);
+    return pair.client().open_streams() == 0 && pair.server().open_streams() == 0;
+  }));
+  EXPECT_TRUE(has_event(client_events, EventType::kStreamClosed, id));
+}
+
+TEST(Session, StopSendingMakesThePeerReset) {
+  SessionPair pair(SessionConfig{}, lossy_link(), 2);
+  const StreamId id = *pair.client().open_stream();
+  std::vector<std::uint8_t> data(50'000, 1);
+  ASSERT_TRUE(pair.client().write(id, Bytes{data.data(), data.size()}).has_value());
+  ASSERT_TRUE(run_until(pair, [&] { return !drain(pair.server()).empty(); }));
+  ASSERT_TRUE(pair.server().stop_sending(id, 9).has_value());
+  std::uint64_t code = 0;
+  ASSERT_TRUE(run_until(pair, [&] {
+    for (const Event& e : drain(pair.client())) {
+      if (e.type == EventType::kStopSending) {
+        code = e.code;
+      }
+    }
+    return code != 0;
+  }));
+  EXPECT_EQ(code, 9u);
+  auto write = pair.client().write(id, Bytes{data.data(), 1});
+  ASSERT_FALSE(write.has_value());
+  EXPECT_EQ(write.error().category, ErrorCategory::kClosed);
+}
+
+TEST(Session, ASlowReaderStallsTheSenderWithBoundedMemory) {
+  SessionConfig config;
+  SessionPair pair(config, lossy_link(), 3);
+  const std::size_t in_use_before = BufferPool::in_use_bytes();
+  const StreamId id = *pair.client().open_stream();
+  std::vector<std::uint8_t> chunk(64 * 1024, 3);
+  std::uint64_t taken = 0;
+  std::size_t peak = 0;
+  // The reader never reads: the sender runs dry at the window, however long
+  // it keeps trying.
+  run_until(
+      pair,
+      [&] {
+        taken += *pair.client().write(id, Bytes{chunk.data(), chunk.size()});
+        peak = std::max(peak, BufferPool::in_use_bytes() - in_use_before);
+        return false;
+      },
+      20s);
+  EXPECT_EQ(taken, config.initial_max_stream_data);
+  // Sender's copy plus receiver's copy of one window, in 16 KiB chunks.
+  EXPECT_LE(peak, 2 * config.initial_max_stream_data + 4 * kMediumBufferSize);
+  // Once the reader drains, the rest flows.
+  std::uint64_t received = 0;
+  const std::uint64_t total = 4u << 20;
+  ASSERT_TRUE(run_until(pair, [&] {
+    if (taken < total) {
+      taken += *pair.client().write(
+          id, Bytes{chunk.data(), static_cast<std::size_t>(
+                                      std::min<std::uint64_t>(chunk.size(), total - taken))});
+    }
+    drain(pair.client());
+    drain(pair.server());
+    received += read_everything(pair.server(), id);
+    peak = std::max(peak, BufferPool::in_use_bytes() - in_use_before);
+    return received == total;
+  }));
+  // Windows grow while data flows, but memory stays bounded by them, not by
+  // the transfer size.
+  EXPECT_LE(peak, 2 * config.max_stream_data_window + 8 * kMediumBufferSize);
+}
+
+TEST(Session, IdleTimeoutClosesWhenThePeerGoesSilent) {
+  SessionConfig config;
+  config.idle_timeout = 5s;
+  SessionPair pair(config, LinkConfig{}, 4);
+  const StreamId id = *pair.client().open_stream();
+  ASSERT_TRUE(pair.client().write(id, as_bytes("ping")).has_value());
+  ASSERT_TRUE(run_until(pair, [&] { return !drain(pair.server()).empty(); }));
+  pair.link().cut();
+  const Nanos cut_at = pair.clock().now();
+  ASSERT_TRUE(run_until(
+      pair, [&] { return pair.client().is_closed(); }, 60s));
+  ASSERT_TRUE(pair.client().close_error().has_value());
+  EXPECT_EQ(pair.client().close_error()->category, ErrorCategory::kTimeout);
+  EXPECT_GE(pair.clock().now() - cut_at, 4s);
+  EXPECT_LE(pair.clock().now() - cut_at, 6s);
+  EXPECT_FALSE(pair.client().write(id, as_bytes("x")).has_value());
+}
+
+TEST(Session, StreamLimitIsEnforcedAndReleased) {
+  SessionConfig config;
+  config.max_concurrent_streams = 4;
+  SessionPair pair(config, LinkConfig{}, 5);
+  std::vector<StreamId> ids;
+  for (int i = 0; i < 4; ++i) {
+    ids.push_back(*pair.client().open_stream());
+  }
+  auto fifth = pair.client().open_stream();
+  ASSERT_FALSE(fifth.has_value());
+  EXPECT_EQ(fifth.error().category, ErrorCategory::kResourceExhausted);
+  EXPECT_EQ(fifth.error().code, static_cast<int>(SessionError::kStreamLimit));
+  // Finish one stream both ways; the server then raises the limit.
+  ASSERT_TRUE(pair.client().finish(ids[0]).has_value());
+  bool server_finished = false;
+  bool available = false;
+  ASSERT_TRUE(run_until(pair, [&] {
+    for (const Event& e : drain(pair.server())) {
+      if (e.type == EventType::kReadable && e.stream == ids[0]) {
+        bool fin = false;
+        read_everything(pair.server(), ids[0], &fin);
+        if (fin && !server_finished) {
+          server_finished = pair.server().finish(ids[0]).has_value();
+        }
+      }
+    }
+    for (const Event& e : drain(pair.client())) {
+      if (e.type == EventType::kReadable) {
+        read_everything(pair.client(), e.stream);
+      }
+      available |= e.type == EventType::kStreamsAvailable;
+    }
+    return available;
+  }));
+  EXPECT_TRUE(pair.client().open_stream().has_value());
+}
+
+TEST(Session, PeerBreakingTheWindowIsAProtocolError) {
+  Session s(Role::kResponder, SessionConfig{}, Nanos{0});
+  std::array<std::uint8_t, 64> buf{};
+  ByteWriter w(MutableBytes{buf.data(), buf.size()});
+  encode_packet_header(w, 0);
+  // Stream 0 (the initiator's first) at an offset far beyond the window.
+  encode_stream(w, 0, 1u << 30, as_bytes("x"), false);
+  s.handle_datagram(w.written(), Nanos{1});
+  ASSERT_TRUE(s.is_closed());
+  EXPECT_EQ(s.close_error()->code, static_cast<int>(SessionError::kFlowControl));
+  // It tells the peer why.
+  std::array<std::uint8_t, 990> out{};
+  const std::size_t n = s.poll_transmit(MutableBytes{out.data(), out.size()}, Nanos{2});
+  ASSERT_GT(n, 0u);
+  auto header = decode_packet_header(Bytes{out.data(), n});
+  FrameDecoder d(header->frames);
+  Frame f;
+  ASSERT_TRUE(*d.next(f));
+  EXPECT_EQ(f.type, FrameType::kClose);
+  EXPECT_EQ(f.value, static_cast<std::uint64_t>(SessionError::kFlowControl));
+}
+
+TEST(Session, GarbageAndForbiddenStreamsCloseTheSession) {
+  {
+    Session s(Role::kResponder, SessionConfig{}, Nanos{0});
+    const std::uint8_t garbage[] = {0x00, 0x3f, 0x01};
+    s.handle_datagram(Bytes{garbage, sizeof garbage}, Nanos{1});
+    ASSERT_TRUE(s.is_closed());
+    EXPECT_EQ(s.close_error()->code, static_cast<int>(SessionError::kFrameEncoding));
+  }
+  {
+    // The responder never opened stream 1, so the initiator may not send on it.
+    Session s(Role::kResponder, SessionConfig{}, Nanos{0});
+    std::array<std::uint8_t, 64> buf{};
+    ByteWriter w(MutableBytes{buf.data(), buf.size()});
+    encode_packet_header(w, 0);
+    encode_stream(w, 1, 0, as_bytes("x"), false);
+    s.handle_datagram(w.written(), Nanos{1});
+    ASSERT_TRUE(s.is_closed());
+    EXPECT_EQ(s.close_error()->code, static_cast<int>(SessionError::kStreamState));
+  }
+  {
+    SessionConfig config;
+    config.max_concurrent_streams = 2;
+    Session s(Role::kResponder, config, Nanos{0});
+    std::array<std::uint8_t, 64> buf{};
+    ByteWriter w(MutableBytes{buf.data(), buf.size()});
+    encode_packet_header(w, 0);
+    encode_stream(w, 8, 0, as_bytes("x"), false);  // the third stream
+    s.handle_datagram(w.written(), Nanos{1});
+    ASSERT_TRUE(s.is_closed());
+    EXPECT_EQ(s.close_error()->code, static_cast<int>(SessionError::kStreamLimit));
+  }
+}
+
+TEST(Session, CloseReachesThePeer) {
+  SessionPair pair(SessionConfig{}, LinkConfig{}, 6);
+  const StreamId id = *pair.client().open_stream();
+  ASSERT_TRUE(pair.client().write(id, as_bytes("hello")).has_value());
+  ASSERT_TRUE(run_until(pair, [&] { return !drain(pair.server()).empty(); }));
+  pair.server().close(42, "going away");
+  ASSERT_TRUE(run_until(pair, [&] { return pair.client().is_closed(); }));
+  EXPECT_EQ(pair.client().close_error()->category, ErrorCategory::kClosed);
+  EXPECT_EQ(pair.client().close_error()->code, 42);
+  EXPECT_NE(pair.client().close_error()->message.find("going away"), std::string::npos);
+}
+
+TEST(Session, DuplicatesAreIgnored) {
+  Session s(Role::kResponder, SessionConfig{}, Nanos{0});
+  std::array<std::uint8_t, 64> buf{};
+  ByteWriter w(MutableBytes{buf.data(), buf.size()});
+  encode_packet_header(w, 0);
+  encode_stream(w, 0, 0, as_bytes("abc"), false);
+  s.handle_datagram(w.written(), Nanos{1});
+  s.handle_datagram(w.written(), Nanos{2});
+  EXPECT_EQ(s.stats().packets_received, 1u);
+  EXPECT_EQ(s.stats().duplicates, 1u);
+  std::array<std::uint8_t, 16> out{};
+  auto r = s.read(0, MutableBytes{out.data(), out.size()});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->bytes, 3u);
+}
+
+}  // namespace
+}  // namespace nyx::stream
