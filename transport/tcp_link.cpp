@@ -1,0 +1,269 @@
+#include "transport/tcp_link.hpp"
+
+#include <array>
+#include <cstring>
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
+#include <asio/read.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include "transport/noise_handshake.hpp"
+
+namespace nyx::transport {
+namespace {
+
+constexpr auto kAwait = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr std::size_t kReadBuffer = 64 * 1024;
+constexpr std::size_t kKeepaliveSize = NoiseCipherState::kTagSize;
+
+// Closes the socket when the deadline passes, which fails every pending
+// operation of the handshake with operation_aborted.
+class Deadline {
+ public:
+  Deadline(asio::ip::tcp::socket& socket, Nanos timeout) : timer_(socket.get_executor()) {
+    timer_.expires_after(timeout);
+    timer_.async_wait([&socket](const asio::error_code& ec) {
+      if (!ec) {
+        asio::error_code ignored;
+        socket.close(ignored);
+      }
+    });
+  }
+  ~Deadline() { timer_.cancel(); }
+
+ private:
+  asio::steady_timer timer_;
+};
+
+}  // namespace
+
+TcpLink::TcpLink(asio::ip::tcp::socket socket, const crypto::X25519KeyPair& identity,
+                 std::size_t max_buffered_bytes)
+    : socket_(std::move(socket)),
+      identity_(identity),
+      max_buffered_(max_buffered_bytes),
+      in_(kReadBuffer) {
+  asio::error_code ec;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+}
+
+asio::awaitable<Status> TcpLink::write_frame(Bytes message) {
+  std::array<std::uint8_t, 2> length{};
+  store_be16(length.data(), static_cast<std::uint16_t>(message.size()));
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(length),
+                                            asio::buffer(message.data(), message.size())};
+  auto [ec, n] = co_await asio::async_write(socket_, buffers, kAwait);
+  if (ec) {
+    co_return make_error(ErrorCategory::kIo, "tcp link: " + ec.message(), ec.value());
+  }
+  co_return Status{};
+}
+
+asio::awaitable<Result<std::size_t>> TcpLink::read_frame(MutableBytes out) {
+  std::array<std::uint8_t, 2> length{};
+  auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(length), kAwait);
+  if (ec) {
+    co_return make_error(ErrorCategory::kIo, "tcp link: " + ec.message(), ec.value());
+  }
+  const std::size_t size = load_be16(length.data());
+  if (size > out.size()) {
+    co_return make_error(ErrorCategory::kProtocol, "tcp link: handshake message too long");
+  }
+  auto [ec2, n2] = co_await asio::async_read(socket_, asio::buffer(out.data(), size), kAwait);
+  if (ec2) {
+    co_return make_error(ErrorCategory::kIo, "tcp link: " + ec2.message(), ec2.value());
+  }
+  co_return size;
+}
+
+asio::awaitable<Status> TcpLink::handshake_as_initiator(PeerKey responder, Nanos timeout) {
+  Deadline deadline(socket_, timeout);
+  auto hs = NoiseHandshake::initiator(identity_, responder, as_bytes(kLinkPrologue));
+  std::array<std::uint8_t, 128> buf{};
+  std::array<std::uint8_t, 128> payload{};
+  auto n = hs.write_message({}, buf);
+  if (!n) {
+    co_return std::unexpected(n.error());
+  }
+  if (auto st = co_await write_frame(Bytes(buf).first(*n)); !st) {
+    co_return st;
+  }
+  auto got = co_await read_frame(buf);
+  if (!got) {
+    co_return std::unexpected(got.error());
+  }
+  if (auto r = hs.read_message(Bytes(buf).first(*got), payload); !r) {
+    co_return std::unexpected(r.error());
+  }
+  n = hs.write_message({}, buf);
+  if (!n) {
+    co_return std::unexpected(n.error());
+  }
+  if (auto st = co_await write_frame(Bytes(buf).first(*n)); !st) {
+    co_return st;
+  }
+  auto keys = hs.split();
+  send_ = std::move(keys.send);
+  receive_ = std::move(keys.receive);
+  peer_ = responder;
+  established_ = true;
+  co_return Status{};
+}
+
+asio::awaitable<Status> TcpLink::handshake_as_responder(Nanos timeout) {
+  Deadline deadline(socket_, timeout);
+  auto hs = NoiseHandshake::responder(identity_, as_bytes(kLinkPrologue));
+  std::array<std::uint8_t, 128> buf{};
+  std::array<std::uint8_t, 128> payload{};
+  auto got = co_await read_frame(buf);
+  if (!got) {
+    co_return std::unexpected(got.error());
+  }
+  if (auto r = hs.read_message(Bytes(buf).first(*got), payload); !r) {
+    co_return std::unexpected(r.error());
+  }
+  auto n = hs.write_message({}, buf);
+  if (!n) {
+    co_return std::unexpected(n.error());
+  }
+  if (auto st = co_await write_frame(Bytes(buf).first(*n)); !st) {
+    co_return st;
+  }
+  got = co_await read_frame(buf);
+  if (!got) {
+    co_return std::unexpected(got.error());
+  }
+  if (auto r = hs.read_message(Bytes(buf).first(*got), payload); !r) {
+    co_return std::unexpected(r.error());
+  }
+  auto keys = hs.split();
+  send_ = std::move(keys.send);
+  receive_ = std::move(keys.receive);
+  peer_ = hs.remote_static();
+  established_ = true;
+  co_return Status{};
+}
+
+void TcpLink::start(CellHandler on_cell, ClosedHandler on_closed) {
+  on_cell_ = std::move(on_cell);
+  on_closed_ = std::move(on_closed);
+  read_more();
+}
+
+void TcpLink::read_more() {
+  if (!open_) {
+    return;
+  }
+  socket_.async_read_some(asio::buffer(in_.data() + in_used_, in_.size() - in_used_),
+                          [self = shared_from_this()](const asio::error_code& ec, std::size_t n) {
+                            if (ec) {
+                              self->close();
+                              return;
+                            }
+                            self->on_read(n);
+                          });
+}
+
+void TcpLink::on_read(std::size_t n) {
+  in_used_ += n;
+  std::size_t pos = 0;
+  while (open_ && in_used_ - pos >= 2) {
+    const std::size_t size = load_be16(in_.data() + pos);
+    if (size != kSealedCellSize && size != kKeepaliveSize) {
+      close();  // a peer that breaks the framing is not a peer
+      return;
+    }
+    if (in_used_ - pos < 2 + size) {
+      break;
+    }
+    const Bytes sealed(in_.data() + pos + 2, size);
+    pos += 2 + size;
+    if (size == kKeepaliveSize) {
+      std::array<std::uint8_t, 0> none{};
+      if (!receive_.decrypt_with_ad({}, sealed, none)) {
+        close();
+        return;
+      }
+      continue;
+    }
+    if (!receive_.decrypt_with_ad({}, sealed, cell_)) {
+      close();  // the stream cannot resynchronise after a bad tag
+      return;
+    }
+    if (on_cell_) {
+      on_cell_(*this, cell_);
+    }
+  }
+  if (pos > 0) {
+    std::memmove(in_.data(), in_.data() + pos, in_used_ - pos);
+    in_used_ -= pos;
+  }
+  read_more();
+}
+
+bool TcpLink::send_cell(Bytes cell) {
+  if (!established() || cell.size() != kCellSize) {
+    return false;
+  }
+  auto& buf = out_[filling_];
+  if (buffered_bytes() + kFrameSize > max_buffered_) {
+    return false;
+  }
+  const std::size_t offset = buf.size();
+  buf.resize(offset + kFrameSize);
+  store_be16(buf.data() + offset, static_cast<std::uint16_t>(kSealedCellSize));
+  if (!send_.encrypt_with_ad({}, cell, MutableBytes(buf.data() + offset + 2, kSealedCellSize))) {
+    buf.resize(offset);
+    return false;
+  }
+  schedule_write();
+  return true;
+}
+
+void TcpLink::schedule_write() {
+  if (writing_ || write_posted_) {
+    return;
+  }
+  write_posted_ = true;
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->write_posted_ = false;
+    self->write_buffered();
+  });
+}
+
+void TcpLink::write_buffered() {
+  if (writing_ || !open_ || out_[filling_].empty()) {
+    return;
+  }
+  writing_ = true;
+  auto& buf = out_[filling_];
+  filling_ ^= 1;
+  asio::async_write(socket_, asio::buffer(buf),
+                    [self = shared_from_this(), &buf](const asio::error_code& ec, std::size_t) {
+                      buf.clear();
+                      self->writing_ = false;
+                      if (ec) {
+                        self->close();
+                        return;
+                      }
+                      self->write_buffered();
+                    });
+}
+
+void TcpLink::close() {
+  if (!open_) {
+    return;
+  }
+  open_ = false;
+  asio::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  if (on_closed_) {
+    auto handler = std::move(on_closed_);
+    handler(*this);
+  }
+}
+
+}  // namespace nyx::transport

@@ -1,0 +1,283 @@
+#include "transport/tcp_pool.hpp"
+
+#include <cerrno>
+
+#include <asio/co_spawn.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/use_awaitable.hpp>
+#include <sys/socket.h>
+
+#include "core/crypto/random.hpp"
+
+namespace nyx::transport {
+namespace {
+
+constexpr auto kAwait = asio::experimental::as_tuple(asio::use_awaitable);
+
+// The socket has been closed or reset by the peer (a non-blocking peek sees
+// EOF or an error other than "nothing to read yet").
+bool peer_closed(asio::ip::tcp::socket::native_handle_type fd) {
+  char byte = 0;
+  const auto n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+}  // namespace
+
+TcpPool::TcpPool(asio::io_context& io, const Clock& clock, const crypto::X25519KeyPair& identity,
+                 TcpPoolConfig config)
+    : io_(io), clock_(clock), identity_(identity), config_(config), upkeep_timer_(io) {
+  std::weak_ptr<int> alive = alive_;
+  asio::co_spawn(io_, upkeep_loop(), [alive](std::exception_ptr) {});
+}
+
+TcpPool::~TcpPool() { stop(); }
+
+Status TcpPool::listen(const asio::ip::tcp::endpoint& at) {
+  asio::error_code ec;
+  acceptor_.emplace(io_);
+  acceptor_->open(at.protocol(), ec);
+  if (!ec) {
+    acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
+  }
+  if (!ec) {
+    acceptor_->bind(at, ec);
+  }
+  if (!ec) {
+    acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+  }
+  if (ec) {
+    acceptor_.reset();
+    return make_error(ErrorCategory::kIo, "tcp listen: " + ec.message(), ec.value());
+  }
+  asio::co_spawn(io_, accept_loop(), [](std::exception_ptr) {});
+  return {};
+}
+
+std::optional<asio::ip::tcp::endpoint> TcpPool::local_endpoint() const {
+  if (!acceptor_) {
+    return std::nullopt;
+  }
+  asio::error_code ec;
+  auto ep = acceptor_->local_endpoint(ec);
+  if (ec) {
+    return std::nullopt;
+  }
+  return ep;
+}
+
+asio::awaitable<void> TcpPool::accept_loop() {
+  std::weak_ptr<int> alive = alive_;
+  while (!alive.expired() && !stopped_ && acceptor_) {
+    auto [ec, socket] = co_await acceptor_->async_accept(kAwait);
+    if (alive.expired() || stopped_) {
+      co_return;
+    }
+    if (ec) {
+      if (ec == asio::error::operation_aborted) {
+        co_return;
+      }
+      continue;  // e.g. EMFILE: keep serving the others
+    }
+    if (links_.size() >= config_.max_total) {
+      continue;  // the socket closes as it goes out of scope
+    }
+    auto link = std::make_shared<TcpLink>(std::move(socket), identity_, config_.max_buffered_bytes);
+    // Each inbound handshake runs on its own so a slow peer holds up nobody.
+    asio::co_spawn(
+        io_,
+        [this, link, alive]() -> asio::awaitable<void> {
+          auto status = co_await link->handshake_as_responder(config_.connect_timeout);
+          if (!status || alive.expired() || stopped_) {
+            co_return;
+          }
+          ++counters_.accepted;
+          ++peers_[link->peer()].in_use;
+          adopt(link);
+          if (on_accepted_) {
+            on_accepted_(*link);
+          }
+        },
+        [](std::exception_ptr) {});
+  }
+}
+
+void TcpPool::adopt(std::shared_ptr<TcpLink> link) {
+  TcpLink* raw = link.get();
+  links_.emplace(raw, link);
+  std::weak_ptr<int> alive = alive_;
+  raw->start(
+      [this, alive](TcpLink& l, Bytes cell) {
+        if (!alive.expired() && on_cell_) {
+          on_cell_(l, cell);
+        }
+      },
+      [this, alive](TcpLink& l) {
+        if (!alive.expired()) {
+          on_link_closed(l);
+        }
+      });
+}
+
+asio::awaitable<Result<TcpLink*>> TcpPool::acquire(PeerKey peer, asio::ip::tcp::endpoint at) {
+  if (TcpLink* hit = try_acquire(peer)) {
+    co_return hit;
+  }
+  ++counters_.misses;
+  std::weak_ptr<int> alive = alive_;
+  PeerEntry& entry = peers_[peer];
+  const Nanos start = clock_.now();
+  if (start < entry.next_attempt) {
+    co_return make_error(ErrorCategory::kResourceExhausted, "tcp pool: backing off");
+  }
+  if (entry.in_use + entry.idle.size() + entry.connecting >= config_.max_per_peer ||
+      links_.size() >= config_.max_total) {
+    co_return make_error(ErrorCategory::kResourceExhausted, "tcp pool: connection limit");
+  }
+  ++entry.connecting;
+  asio::ip::tcp::socket socket(io_);
+  std::shared_ptr<TcpLink> link;
+  Status status;
+  {
+    // Connect and handshake share one deadline.
+    asio::steady_timer deadline(io_);
+    deadline.expires_after(config_.connect_timeout);
+    deadline.async_wait([&socket](const asio::error_code& ec) {
+      if (!ec) {
+        asio::error_code ignored;
+        socket.close(ignored);
+      }
+    });
+    auto [ec] = co_await socket.async_connect(at, kAwait);
+    deadline.cancel();
+    if (ec) {
+      status = make_error(ErrorCategory::kIo, "tcp connect: " + ec.message(), ec.value());
+    }
+  }
+  if (status) {
+    link = std::make_shared<TcpLink>(std::move(socket), identity_, config_.max_buffered_bytes);
+    const Nanos elapsed = clock_.now() - start;
+    status = co_await link->handshake_as_initiator(
+        peer, std::max(Nanos{1}, config_.connect_timeout - elapsed));
+  }
+  if (alive.expired()) {
+    co_return make_error(ErrorCategory::kClosed, "tcp pool stopped");
+  }
+  PeerEntry& after = peers_[peer];
+  --after.connecting;
+  if (!status || stopped_) {
+    ++counters_.connect_failures;
+    after.backoff = after.backoff.count() == 0 ? config_.backoff_initial
+                                               : std::min(after.backoff * 2, config_.backoff_max);
+    // Jitter in [0.5, 1.5) of the back-off keeps peers from retrying in step.
+    const auto jitter = crypto::random_uniform(1000);
+    after.next_attempt = clock_.now() + after.backoff / 2 + after.backoff * jitter / 1000;
+    if (!status) {
+      co_return std::unexpected(status.error());
+    }
+    co_return make_error(ErrorCategory::kClosed, "tcp pool stopped");
+  }
+  after.backoff = Nanos{0};
+  after.next_attempt = Nanos{0};
+  ++after.in_use;
+  ++counters_.connects;
+  counters_.connect_latency_ns_total += static_cast<std::uint64_t>((clock_.now() - start).count());
+  TcpLink* raw = link.get();
+  adopt(std::move(link));
+  co_return raw;
+}
+
+void TcpPool::acquire_async(const PeerKey& peer, const asio::ip::tcp::endpoint& at,
+                            AcquireHandler handler) {
+  asio::co_spawn(io_, acquire(peer, at),
+                 [handler = std::move(handler)](std::exception_ptr e, Result<TcpLink*> result) {
+                   if (e) {
+                     handler(make_error(ErrorCategory::kInternal, "tcp pool: acquire threw"));
+                     return;
+                   }
+                   handler(std::move(result));
+                 });
+}
+
+std::size_t TcpPool::idle_count(const PeerKey& peer) const {
+  auto it = peers_.find(peer);
+  return it == peers_.end() ? 0 : it->second.idle.size();
+}
+
+void TcpPool::discard(TcpLink* link) {
+  link->close();  // reports to on_link_closed, which forgets it
+  auto it = links_.find(link);
+  if (it != links_.end()) {
+    // In-flight operations hold their own reference; this drops the pool's.
+    links_.erase(it);
+  }
+}
+
+void TcpPool::on_link_closed(TcpLink& link) {
+  auto it = peers_.find(link.peer());
+  if (it != peers_.end()) {
+    auto& idle = it->second.idle;
+    const auto before = idle.size();
+    std::erase(idle, &link);
+    if (idle.size() == before && it->second.in_use > 0) {
+      --it->second.in_use;
+    }
+  }
+  if (on_closed_ && !stopped_) {
+    on_closed_(link);
+  }
+  links_.erase(&link);
+}
+
+asio::awaitable<void> TcpPool::upkeep_loop() {
+  std::weak_ptr<int> alive = alive_;
+  for (;;) {
+    upkeep_timer_.expires_after(config_.upkeep_interval);
+    auto [ec] = co_await upkeep_timer_.async_wait(kAwait);
+    if (ec || alive.expired() || stopped_) {
+      co_return;
+    }
+    upkeep();
+  }
+}
+
+void TcpPool::upkeep() {
+  ++ticks_;
+  const auto idle_ticks = static_cast<std::uint64_t>(
+      std::max<std::int64_t>(1, config_.idle_timeout / config_.upkeep_interval));
+  std::vector<TcpLink*> doomed;
+  for (auto& [key, entry] : peers_) {
+    for (TcpLink* link : entry.idle) {
+      if (ticks_ - link->idle_since >= idle_ticks) {
+        ++counters_.evictions;
+        doomed.push_back(link);
+      } else if (!link->healthy() || peer_closed(link->native_handle())) {
+        ++counters_.dead_discarded;
+        doomed.push_back(link);
+      }
+    }
+  }
+  for (TcpLink* link : doomed) {
+    discard(link);
+  }
+}
+
+void TcpPool::stop() {
+  if (stopped_) {
+    return;
+  }
+  stopped_ = true;
+  upkeep_timer_.cancel();
+  if (acceptor_) {
+    asio::error_code ec;
+    acceptor_->close(ec);
+  }
+  auto links = std::move(links_);
+  links_.clear();
+  for (auto& [raw, link] : links) {
+    link->close();
+  }
+  peers_.clear();
+}
+
+}  // namespace nyx::transport
