@@ -1,6 +1,7 @@
 #include "mix/directory.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <set>
 #include <string_view>
 
@@ -19,8 +20,11 @@ std::unexpected<Error> fail(ErrorCategory category, DirectoryErrc code, std::str
 }
 
 std::vector<std::uint8_t> signed_message(Bytes body) {
-  std::vector<std::uint8_t> message(kSignatureContext.begin(), kSignatureContext.end());
-  message.insert(message.end(), body.begin(), body.end());
+  std::vector<std::uint8_t> message(kSignatureContext.size() + body.size());
+  std::memcpy(message.data(), kSignatureContext.data(), kSignatureContext.size());
+  if (!body.empty()) {
+    std::memcpy(message.data() + kSignatureContext.size(), body.data(), body.size());
+  }
   return message;
 }
 

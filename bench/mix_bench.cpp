@@ -1,0 +1,177 @@
+// Mix layer microbenchmarks, each beside its baseline (docs/performance.md,
+// "Mix"): a hop's CREATE processing against one X25519 scalar
+// multiplication, and a hop's data-cell processing (parse, circuit lookup,
+// layer, nonce permutation, queue, hand-off to the link) against raw
+// ChaCha20 over the same body bytes.
+
+#include <array>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "core/clock.hpp"
+#include "core/crypto/chacha20.hpp"
+#include "core/crypto/random.hpp"
+#include "core/crypto/x25519.hpp"
+#include "mix/onion_create.hpp"
+#include "mix/relay.hpp"
+
+namespace nyx::mix {
+namespace {
+
+void BM_Baseline_X25519(benchmark::State& state) {
+  auto a = crypto::X25519KeyPair::generate();
+  auto b = crypto::X25519KeyPair::generate();
+  std::array<std::uint8_t, 32> out;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(crypto::x25519(out, a.secret.span(), b.public_key));
+    benchmark::ClobberMemory();
+  }
+}
+BENCHMARK(BM_Baseline_X25519);
+
+// A middle hop (DH, MAC, replay cache, routing shift, blinding, key
+// derivation) of a circuit of `hops` hops.
+void BM_Circuit_CreateHop(benchmark::State& state) {
+  const auto hops = static_cast<std::size_t>(state.range(0));
+  auto onion = crypto::X25519KeyPair::generate();
+  std::vector<OnionHop> path;
+  for (std::size_t i = 0; i < hops; ++i) {
+    OnionHop hop;
+    hop.onion_key = i == 0 ? onion.public_key : crypto::X25519KeyPair::generate().public_key;
+    crypto::random_bytes(hop.link_key);
+    path.push_back(hop);
+  }
+  // Distinct CREATEs, so the replay cache accepts every one.
+  std::vector<CreatePayload> pool;
+  for (int i = 0; i < 256; ++i) {
+    pool.push_back(build_create(path)->payload);
+  }
+  auto ring = std::make_unique<OnionKeyRing>();
+  ring->rotate(1, crypto::X25519KeyPair::from_secret(onion.secret.span()));
+  std::size_t next = 0;
+  for (auto _ : state) {
+    if (next == pool.size()) {
+      state.PauseTiming();
+      ring = std::make_unique<OnionKeyRing>();
+      ring->rotate(1, crypto::X25519KeyPair::from_secret(onion.secret.span()));
+      next = 0;
+      state.ResumeTiming();
+    }
+    CreatePayload payload = pool[next++];
+    auto outcome = process_create(*ring, payload);
+    if (!outcome || outcome->terminal) {
+      state.SkipWithError("CREATE failed");
+      break;
+    }
+    benchmark::DoNotOptimize(payload);
+  }
+}
+BENCHMARK(BM_Circuit_CreateHop)->Arg(3)->Arg(5)->Arg(7);
+
+void BM_Baseline_ChaCha20_Cell(benchmark::State& state) {
+  std::array<std::uint8_t, 32> key;
+  std::array<std::uint8_t, 12> nonce{};
+  crypto::random_bytes(key);
+  std::array<std::uint8_t, kCellBodySize> body{};
+  for (auto _ : state) {
+    crypto::chacha20_xor(key, nonce, 0, body, body);
+    benchmark::DoNotOptimize(body);
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(kCellBodySize));
+}
+BENCHMARK(BM_Baseline_ChaCha20_Cell);
+
+// Records cells while a circuit is set up, then only counts them.
+class Wire final : public CellLink {
+ public:
+  bool send_cell(const PeerKey& peer, Bytes cell) override {
+    if (recording) {
+      Cell copy;
+      std::copy(cell.begin(), cell.end(), copy.begin());
+      sent.emplace_back(peer, copy);
+    }
+    ++count;
+    benchmark::DoNotOptimize(cell.data());
+    return true;
+  }
+  bool recording = true;
+  std::uint64_t count = 0;
+  std::vector<std::pair<PeerKey, Cell>> sent;
+};
+
+struct BenchNode {
+  BenchNode(const Clock& clock, RandomSource& random) {
+    crypto::random_bytes(link_key);
+    relay = std::make_unique<Relay>(clock, wire, link_key, random);
+    relay->onion_keys().rotate(1, crypto::X25519KeyPair::from_secret(onion.secret.span()));
+    relay->set_terminal_handler(
+        [this](std::unique_ptr<Circuit> c) { ends.push_back(std::move(c)); });
+  }
+  OnionHop hop() const { return {onion.public_key, link_key}; }
+  // Delivers what this node sent to `to` and forgets it.
+  void deliver_to(BenchNode& to) {
+    for (auto& [peer, cell] : wire.sent) {
+      if (peer == to.link_key) {
+        to.relay->handle_cell(link_key, cell);
+      }
+    }
+    std::erase_if(wire.sent, [&](const auto& s) { return s.first == to.link_key; });
+  }
+
+  crypto::X25519KeyPair onion = crypto::X25519KeyPair::generate();
+  PeerKey link_key{};
+  Wire wire;
+  std::unique_ptr<Relay> relay;
+  std::vector<std::unique_ptr<Circuit>> ends;
+};
+
+// The middle hop of a client -> middle -> exit circuit: per cell, the whole
+// receive path of Relay::handle_cell (parse, circuit lookup, copy, layer,
+// nonce permutation, queue) and its share of flush() (round-robin dequeue,
+// hand-off to the link), flushing every `batch` cells as after a receive
+// batch.
+void BM_Relay_CellHop(benchmark::State& state) {
+  const auto batch = static_cast<std::size_t>(state.range(0));
+  ManualClock clock;
+  CryptoRandomSource random;
+  BenchNode client(clock, random);
+  BenchNode middle(clock, random);
+  BenchNode exit(clock, random);
+  std::vector<OnionHop> path = {middle.hop(), exit.hop()};
+  auto circuit = client.relay->create_circuit(path);
+  const CircuitId id = load_be32(client.wire.sent.at(0).second.data());
+  client.deliver_to(middle);
+  middle.deliver_to(exit);
+  exit.deliver_to(middle);
+  middle.deliver_to(client);
+  if (!circuit || (*circuit)->state() != Circuit::State::kOpen) {
+    state.SkipWithError("circuit setup failed");
+    return;
+  }
+  middle.wire.recording = false;
+  Cell cell;
+  write_cell_header(cell, id, CellCommand::kRelay);
+  crypto::random_bytes(cell_payload(cell));
+  std::size_t pending = 0;
+  for (auto _ : state) {
+    middle.relay->handle_cell(client.link_key, cell);
+    if (++pending == batch) {
+      middle.relay->flush();
+      pending = 0;
+    }
+  }
+  middle.relay->flush();
+  if (middle.relay->counters().cells_relayed != static_cast<std::uint64_t>(state.iterations()) ||
+      middle.relay->counters().dropped_queue_full != 0) {
+    state.SkipWithError("cells were dropped");
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(kCellBodySize));
+}
+BENCHMARK(BM_Relay_CellHop)->Arg(1)->Arg(32)->Arg(64);
+
+}  // namespace
+}  // namespace nyx::mix
+
+BENCHMARK_MAIN();
