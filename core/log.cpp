@@ -36,9 +36,10 @@ spdlog::level::level_enum to_spdlog(Level level) {
 
 std::string_view name_of(Level level) { return kLevelNames[static_cast<std::size_t>(level)]; }
 
-// Text lines carry spdlog's timestamp and level; JSON lines are built whole
-// by format_json(), so spdlog prints them as they are.
-constexpr const char* kTextPattern = "%Y-%m-%dT%H:%M:%S.%e%z [%l] %v";
+// Text lines carry spdlog's timestamp and our level name (the one
+// parse_level() reads); JSON lines are built whole by format_json(), so
+// spdlog prints them as they are.
+constexpr const char* kTextPattern = "%Y-%m-%dT%H:%M:%S.%e%z %v";
 constexpr const char* kJsonPattern = "%v";
 
 struct State {
@@ -140,7 +141,7 @@ void write(Level level, std::string_view message) {
   if (json) {
     logger->log(to_spdlog(level), "{}", format_json(level, message));
   } else {
-    logger->log(to_spdlog(level), "{}", message);
+    logger->log(to_spdlog(level), "[{}] {}", name_of(level), message);
   }
 }
 

@@ -16,6 +16,9 @@ void chacha20_xor(std::span<const std::uint8_t, kChaCha20KeySize> key,
   if (out.size() != in.size()) {
     detail::precondition_failed("chacha20_xor: out.size() != in.size()");
   }
+  if (in.empty()) {
+    return;  // libsodium declares every pointer non-null
+  }
   detail::ensure_sodium();
   crypto_stream_chacha20_ietf_xor_ic(out.data(), in.data(), in.size(), nonce.data(), counter,
                                      key.data());

@@ -30,6 +30,11 @@ struct Ed25519KeyPair {
   // Deterministic: the RFC 8032 secret key is the 32-byte seed.
   static Ed25519KeyPair from_seed(std::span<const std::uint8_t, kEd25519SeedSize> seed);
 
+  // The 32-byte seed that from_seed() takes back: what a key file stores.
+  std::span<const std::uint8_t, kEd25519SeedSize> seed() const noexcept {
+    return secret.span().first<kEd25519SeedSize>();
+  }
+
   Ed25519Signature sign(Bytes message) const;
 };
 

@@ -24,6 +24,9 @@ Result<std::vector<std::uint8_t>> from_hex(std::string_view text) {
   if (text.size() % 2 != 0) {
     return make_error(ErrorCategory::kParse, "hex: odd number of digits");
   }
+  if (text.empty()) {
+    return std::vector<std::uint8_t>{};  // libsodium wants a non-null output
+  }
   detail::ensure_sodium();
   std::vector<std::uint8_t> bytes(text.size() / 2);
   std::size_t length = 0;
@@ -47,6 +50,9 @@ std::string to_base64(Bytes bytes) {
 Result<std::vector<std::uint8_t>> from_base64(std::string_view text) {
   if (text.size() % 4 != 0) {
     return make_error(ErrorCategory::kParse, "base64: length is not a multiple of 4");
+  }
+  if (text.empty()) {
+    return std::vector<std::uint8_t>{};
   }
   detail::ensure_sodium();
   std::vector<std::uint8_t> bytes(text.size() / 4 * 3);

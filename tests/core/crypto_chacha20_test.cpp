@@ -64,6 +64,11 @@ TEST(ChaCha20, InPlaceEqualsOutOfPlaceAndRoundTrips) {
   EXPECT_EQ(buffer, std::vector<std::uint8_t>(plaintext.begin(), plaintext.end()));
 }
 
+TEST(ChaCha20, EmptyInputIsANoOp) {
+  const auto nonce = unhex_array<12>("000000000000004a00000000");
+  chacha20_xor(counting_key(), nonce, 0, {}, {});
+}
+
 TEST(ChaCha20, CounterSelectsTheBlock) {
   const auto nonce = unhex_array<12>("000000090000004a00000000");
   std::array<std::uint8_t, 128> zeros{};

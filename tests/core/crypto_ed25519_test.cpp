@@ -43,6 +43,7 @@ TEST(Ed25519, Rfc8032Vectors) {
   for (const auto& c : kCases) {
     const auto pair = Ed25519KeyPair::from_seed(unhex_array<32>(c.seed));
     EXPECT_EQ(to_hex(pair.public_key), c.public_key);
+    EXPECT_EQ(to_hex(pair.seed()), c.seed);
     const auto message = unhex(c.message);
     const auto signature = pair.sign(message);
     EXPECT_EQ(to_hex(signature), c.signature);

@@ -80,7 +80,7 @@ TEST_F(LogTest, LevelFiltersAndDisabledCallsFormatNothing) {
 
   const auto text = captured();
   EXPECT_THAT(text, Not(HasSubstr("hidden")));
-  EXPECT_THAT(text, HasSubstr("[warning] shown counted 42\n"));
+  EXPECT_THAT(text, HasSubstr("[warn] shown counted 42\n"));
   EXPECT_THAT(text, HasSubstr("[error] failed: bad thing\n"));
 }
 
