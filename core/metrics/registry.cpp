@@ -126,12 +126,13 @@ namespace {
 // The T in a series slot, made on first use (a family holds one type only).
 template <class T, class Slot>
 T& held(Slot& slot) {
-  auto* metric = std::get_if<std::unique_ptr<T>>(&slot);
-  if (metric == nullptr || *metric == nullptr) {
-    slot = std::make_unique<T>();
-    metric = std::get_if<std::unique_ptr<T>>(&slot);
+  if (auto* metric = std::get_if<std::unique_ptr<T>>(&slot); metric != nullptr && *metric) {
+    return **metric;
   }
-  return **metric;
+  auto made = std::make_unique<T>();
+  T& ref = *made;
+  slot = std::move(made);
+  return ref;
 }
 
 }  // namespace
