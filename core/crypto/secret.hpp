@@ -34,6 +34,12 @@ void secure_random(void* ptr, std::size_t size) noexcept;
 [[noreturn]] void precondition_failed(const char* what) noexcept;
 }  // namespace detail
 
+// Zeroes bytes that held secret material (a temporary key, an HMAC pad) in a
+// way the compiler cannot drop as a dead store.
+inline void secure_zero(MutableBytes bytes) noexcept {
+  detail::secure_zero(bytes.data(), bytes.size());
+}
+
 template <std::size_t N>
 class SecretBytes {
  public:

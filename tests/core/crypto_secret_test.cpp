@@ -101,6 +101,12 @@ TEST(EphemeralSecret, MovedFromIsZeroed) {
   EXPECT_EQ(std::count(b.data(), b.data() + b.size(), 0), 32);  // NOLINT(bugprone-use-after-move)
 }
 
+TEST(SecureZero, ZeroesExactlyTheSpan) {
+  std::array<std::uint8_t, 8> bytes{1, 2, 3, 4, 5, 6, 7, 8};
+  secure_zero(MutableBytes(bytes).subspan(2, 4));
+  EXPECT_EQ(bytes, (std::array<std::uint8_t, 8>{1, 2, 0, 0, 0, 0, 7, 8}));
+}
+
 TEST(EphemeralSecret, DestructorZeroes) {
   // Destroy in place inside storage we own, then inspect the storage.
   alignas(EphemeralSecret<32>) std::array<std::uint8_t, sizeof(EphemeralSecret<32>)> storage{};
