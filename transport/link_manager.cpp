@@ -14,10 +14,10 @@
 #include "core/keyed_rate_limiter.hpp"
 #include "core/rate_limiter.hpp"
 #include "transport/noise_handshake.hpp"
-#include "transport/replay_window.hpp"
 #include "transport/tcp_link.hpp"
 #include "transport/tcp_pool.hpp"
 #include "transport/udp_endpoint.hpp"
+#include "transport/udp_session.hpp"
 #include "transport/udp_wire.hpp"
 
 namespace nyx::transport {
@@ -40,11 +40,7 @@ struct AddressHash {
 struct UdpSession {
   struct Peer* peer = nullptr;
   std::uint32_t local_index = 0;
-  std::uint32_t remote_index = 0;
-  NoiseCipherState send;
-  NoiseCipherState receive;
-  std::uint64_t send_counter = 0;
-  ReplayWindow window;
+  std::optional<UdpSessionKeys> keys;
   Nanos created{};
   asio::ip::udp::endpoint remote;
   bool confirmed = false;  // the initiator waits for the first message on it
@@ -387,9 +383,7 @@ class LinkManager::Impl {
     auto session = std::make_unique<UdpSession>();
     session->peer = &peer;
     session->local_index = peer.handshake_index;
-    session->remote_index = m.sender_index;
-    session->send = std::move(keys.send);
-    session->receive = std::move(keys.receive);
+    session->keys.emplace(std::move(keys.send), std::move(keys.receive), m.sender_index);
     session->created = clock_.now();
     session->remote = from;
     session->initiator = true;
@@ -426,9 +420,7 @@ class LinkManager::Impl {
     auto session = std::make_unique<UdpSession>();
     session->peer = &peer;
     session->local_index = h->local_index;
-    session->remote_index = h->remote_index;
-    session->send = std::move(keys.send);
-    session->receive = std::move(keys.receive);
+    session->keys.emplace(std::move(keys.send), std::move(keys.receive), h->remote_index);
     session->created = clock_.now();
     session->remote = from;
     session->confirmed = true;
@@ -520,11 +512,8 @@ class LinkManager::Impl {
       ++counters_.dropped_queue_full;
       return SendResult::kDroppedQueueFull;
     }
-    const std::uint64_t counter = session.send_counter++;
-    write_data_header(slot, type, session.remote_index, counter);
-    if (!session.send.encrypt_at(counter, slot.first(kDataHeaderSize), cell,
-                                 slot.subspan(kDataHeaderSize, kSealedCellSize))) {
-      return SendResult::kDroppedQueueFull;  // nonce exhausted: cannot happen before rekey
+    if (!session.keys->seal(type, cell, slot)) {
+      return SendResult::kDroppedQueueFull;  // counter exhausted: cannot happen before rekey
     }
     udp_->commit_send(kDatagramSize);
     schedule_flush();
@@ -537,7 +526,8 @@ class LinkManager::Impl {
     // sessions faster than in-flight messages drain).
     const std::uint64_t limit =
         session.initiator ? config_.rekey_after_messages : 2 * config_.rekey_after_messages;
-    if (session.send_counter >= limit && !peer.handshake && &session == peer.current.get()) {
+    if (session.keys->send_counter() >= limit && !peer.handshake &&
+        &session == peer.current.get()) {
       start_handshake(peer, session.remote);
     }
     return SendResult::kSent;
@@ -598,16 +588,17 @@ class LinkManager::Impl {
       return;
     }
     UdpSession& session = *it->second;
-    if (!session.window.check(m.counter)) {
-      ++counters_.dropped_replay;
-      return;
-    }
     Cell& cell = rx_cells_[rx_batch_.size()];
-    if (!session.receive.decrypt_at(m.counter, m.header, m.payload, cell)) {
-      ++counters_.dropped_malformed;
-      return;
+    switch (session.keys->open(m, cell)) {
+      case UdpSessionKeys::OpenResult::kReplay:
+        ++counters_.dropped_replay;
+        return;
+      case UdpSessionKeys::OpenResult::kBadTag:
+        ++counters_.dropped_malformed;
+        return;
+      case UdpSessionKeys::OpenResult::kOk:
+        break;
     }
-    session.window.update(m.counter);
     Peer& peer = *session.peer;
     peer.last_received = batch_now_;
     peer.stats.bytes_received += kDatagramSize;
