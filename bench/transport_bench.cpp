@@ -53,7 +53,8 @@ void BM_Baseline_Udp_SendtoRecvfrom(benchmark::State& state) {
   std::vector<std::uint8_t> in(2048);
   sockaddr_storage from{};
   for (auto _ : state) {
-    const auto sent = ::sendto(tx.native_handle(), out.data(), out.size(), 0, to.data(), to.size());
+    const auto sent = ::sendto(tx.native_handle(), out.data(), out.size(), 0, to.data(),
+                               static_cast<socklen_t>(to.size()));
     socklen_t from_len = sizeof from;
     const auto got = ::recvfrom(rx.native_handle(), in.data(), in.size(), 0,
                                 reinterpret_cast<sockaddr*>(&from), &from_len);
@@ -61,7 +62,7 @@ void BM_Baseline_Udp_SendtoRecvfrom(benchmark::State& state) {
     benchmark::DoNotOptimize(got);
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * size));
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(size));
 }
 BENCHMARK(BM_Baseline_Udp_SendtoRecvfrom)->Arg(1200);
 
@@ -97,8 +98,8 @@ void BM_Udp_Batched(benchmark::State& state) {
       want -= std::min(want, received);
     }
   }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * kBatch * size));
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(kBatch));
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(kBatch * size));
   state.counters["gso"] = (*tx)->gso_enabled() ? 1 : 0;
 }
 BENCHMARK(BM_Udp_Batched)->Arg(1200);
