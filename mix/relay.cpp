@@ -327,6 +327,14 @@ void Relay::destroy(CircuitState& circuit, DestroyReason reason, const LinkCircu
   }
 }
 
+void Relay::close_all() {
+  std::vector<CircuitState*> all;
+  table_.for_each([&](CircuitState& c) { all.push_back(&c); });
+  for (CircuitState* circuit : all) {
+    destroy(*circuit, DestroyReason::kRequested);
+  }
+}
+
 void Relay::link_down(const PeerKey& peer) {
   std::vector<std::pair<CircuitState*, LinkCircuit>> gone;
   table_.for_each([&](CircuitState& c) {

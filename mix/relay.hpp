@@ -82,6 +82,9 @@ class Relay {
   void handle_cell(const PeerKey& from, Bytes cell);
   // Every circuit through a neighbour whose link went down is destroyed.
   void link_down(const PeerKey& peer);
+  // Destroys every circuit, sending DESTROY (kRequested) to each neighbour
+  // (the node's shutdown).
+  void close_all();
   // Hands up to flush_cells_per_link queued cells to each link, round-robin.
   void flush();
   // Timeouts, cover cells and delayed cells, as of the clock's now().

@@ -1,0 +1,84 @@
+#include "mix/link_manager_cell_link.hpp"
+
+#include <string>
+
+#include <asio/ip/address.hpp>
+
+#include "mix/exit_policy.hpp"
+#include "mix/relay.hpp"
+
+namespace nyx::mix {
+namespace {
+
+// "ip:port" / "[v6]:port" as an address and port; empty text is no endpoint.
+Result<std::optional<std::pair<asio::ip::address, std::uint16_t>>> parse_endpoint(
+    const std::string& text) {
+  if (text.empty()) {
+    return std::nullopt;
+  }
+  std::string_view host;
+  std::uint16_t port = 0;
+  std::error_code ec;
+  asio::ip::address address;
+  if (split_destination(text, host, port)) {
+    address = asio::ip::make_address(std::string(host), ec);
+  }
+  if (port == 0 || ec) {
+    return make_error(ErrorCategory::kParse, "directory: bad node address '" + text + "'");
+  }
+  return std::pair{address, port};
+}
+
+}  // namespace
+
+LinkManagerCellLink::~LinkManagerCellLink() {
+  links_.set_cell_handler(nullptr);
+  links_.set_event_handler(nullptr);
+}
+
+bool LinkManagerCellLink::send_cell(const PeerKey& peer, Bytes cell) {
+  const transport::SendResult result = links_.send(peer, cell);
+  return result == transport::SendResult::kSent || result == transport::SendResult::kQueued;
+}
+
+void LinkManagerCellLink::attach(Relay& relay) {
+  links_.set_cell_handler([&relay](std::span<const transport::ReceivedCell> cells) {
+    for (const transport::ReceivedCell& cell : cells) {
+      relay.handle_cell(*cell.peer, cell.cell);
+    }
+    relay.flush();
+  });
+  links_.set_event_handler(
+      [&relay](const transport::PeerKey& peer, transport::LinkKind, transport::LinkEvent event) {
+        if (event == transport::LinkEvent::kDown) {
+          relay.link_down(peer);
+        }
+      });
+}
+
+Status LinkManagerCellLink::add_peers(const Directory& directory) {
+  for (const NodeDescriptor& node : directory.nodes) {
+    if (node.link_key == links_.local_key()) {
+      continue;
+    }
+    auto udp = parse_endpoint(node.udp_address);
+    auto tcp = parse_endpoint(node.tcp_address);
+    if (!udp) {
+      return std::unexpected(std::move(udp.error()));
+    }
+    if (!tcp) {
+      return std::unexpected(std::move(tcp.error()));
+    }
+    transport::PeerEndpoints endpoints;
+    if (*udp) {
+      endpoints.udp = asio::ip::udp::endpoint((*udp)->first, (*udp)->second);
+    }
+    if (*tcp) {
+      endpoints.tcp = asio::ip::tcp::endpoint((*tcp)->first, (*tcp)->second);
+    }
+    links_.add_peer(node.link_key, endpoints);
+  }
+  return {};
+}
+
+}  // namespace nyx::mix
