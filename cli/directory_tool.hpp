@@ -1,0 +1,55 @@
+#pragma once
+// The operator's directory tools: `nyx directory sign` builds a directory
+// from descriptor files and signs it with one or more authority keys;
+// `nyx directory verify` checks a directory file against authority public
+// keys at a given time and says plainly what is wrong (bad signature,
+// expired, not yet valid, unknown key, too few signatures).
+//
+// Time is a parameter (Unix seconds), never read here, so tests pick it.
+// Free functions; thread-safe.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/crypto/ed25519.hpp"
+#include "core/error.hpp"
+#include "mix/directory.hpp"
+
+namespace nyx::cli {
+
+struct SignOptions {
+  std::vector<std::filesystem::path> authority_keys;  // at least one
+  std::vector<std::filesystem::path> descriptors;     // at least one
+  std::chrono::seconds valid_for{0};                  // > 0
+  std::filesystem::path out;
+  std::uint64_t now = 0;  // valid_after
+};
+
+// Reads the descriptors (refusing two with one identity), signs, writes the
+// encoded directory to options.out atomically, and returns it.
+Result<mix::Directory> sign_directory_files(const SignOptions& options);
+
+// The same from descriptors and key pairs in memory (nyx testnet).
+Result<mix::Directory> sign_directory(std::vector<mix::NodeDescriptor> nodes,
+                                      const std::vector<const crypto::Ed25519KeyPair*>& authorities,
+                                      std::chrono::seconds valid_for, std::uint64_t now);
+
+// "64 hex digits" → key; kParse naming the text otherwise.
+Result<crypto::Ed25519PublicKey> parse_authority_key(std::string_view hex);
+
+// Reads `file` and verifies it as a node would (mix::verify_directory) at
+// `now`. Errors keep mix's DirectoryErrc code, with a message for people that
+// names the authority, the signers or the validity period.
+Result<mix::Directory> verify_directory_file(const std::filesystem::path& file,
+                                             const mix::DirectoryTrust& trust, std::uint64_t now);
+
+// A summary for people: validity (UTC) and one line per node.
+std::string describe_directory(const mix::Directory& directory, std::uint64_t now);
+
+// "2026-11-23 01:30:00 UTC".
+std::string format_utc(std::uint64_t unix_seconds);
+
+}  // namespace nyx::cli

@@ -1,0 +1,58 @@
+#pragma once
+// Finding and opening a node's control connection: where its socket and
+// cookie are (from --socket, --data-dir or the data_dir of a --config file,
+// else ./nyx-data), connecting and authenticating, and turning what went wrong
+// into a message for people and the exit code scripts branch on.
+//
+// The file names in the data directory are the node's (daemon/data_dir.hpp:
+// control.sock, control.cookie); the CLI repeats them rather than link the
+// daemon. Free functions; thread-safe.
+
+#include <chrono>
+#include <expected>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "cli/exit_code.hpp"
+#include "core/error.hpp"
+#include "daemon/control/control_client.hpp"
+
+namespace nyx::cli {
+
+inline constexpr const char* kDefaultDataDir = "nyx-data";
+inline constexpr const char* kControlSocketName = "control.sock";
+inline constexpr const char* kControlCookieName = "control.cookie";
+
+// What the user said about where the node is; empty means not given.
+struct NodeLocation {
+  std::filesystem::path socket;
+  std::filesystem::path data_dir;
+  std::filesystem::path config;
+};
+
+struct ControlPaths {
+  std::filesystem::path socket;
+  std::filesystem::path cookie;
+};
+
+// A failed command: what to print (without the "nyx: " prefix) and the exit
+// code.
+struct Failure {
+  ExitCode code = ExitCode::kFailed;
+  std::string message;
+};
+
+// --socket wins, then --data-dir, then the config's node.data_dir, then
+// ./nyx-data. Without --data-dir the cookie sits beside the socket.
+std::expected<ControlPaths, Failure> resolve_control_paths(const NodeLocation& location);
+
+// Connects and authenticates. A missing socket or one nobody listens on is
+// kNotRunning, with how to start a node; anything else is kFailed.
+std::expected<control::ControlClient, Failure> open_control(
+    const ControlPaths& paths, std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+// The Failure for an error a call on an open connection returned.
+Failure call_failure(const Error& error);
+
+}  // namespace nyx::cli

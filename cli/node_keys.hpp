@@ -1,0 +1,57 @@
+#pragma once
+// Key generation for operators (nyx keygen, nyx testnet): a node's long-term
+// keys written into its data directory in the files and formats nyxd loads
+// (daemon/data_dir.hpp: identity.key holds the Ed25519 seed, link.key and
+// onion-<epoch>.key the X25519 secrets; raw bytes, mode 0600, directory 0700),
+// and a directory authority's signing key.
+//
+// Existing keys are never replaced: a node's identity is its name in the
+// network. Free functions; thread-safe (no shared state), but not against
+// another process writing the same directory.
+
+#include <cstdint>
+#include <filesystem>
+
+#include "core/crypto/ed25519.hpp"
+#include "core/crypto/x25519.hpp"
+#include "core/error.hpp"
+#include "mix/descriptor.hpp"
+
+namespace nyx::cli {
+
+inline constexpr const char* kIdentityKeyName = "identity.key";
+inline constexpr const char* kLinkKeyName = "link.key";
+inline constexpr const char* kAuthorityKeyName = "authority.key";
+
+// The onion key file of `epoch` ("onion-0.key"), as the node names it.
+std::filesystem::path onion_key_name(std::uint64_t epoch);
+
+// What may be published about a node's keys.
+struct NodePublicKeys {
+  crypto::Ed25519PublicKey identity{};
+  crypto::X25519PublicKey link{};
+  crypto::X25519PublicKey onion{};
+  std::uint64_t onion_epoch = 0;
+
+  mix::NodeId node_id() const;
+};
+
+// Creates `dir` (0700) if needed and writes a fresh identity, link and onion
+// key into it. kInvalidArgument when any of those files already exists,
+// kPermission when `dir` exists and group or others may access it, kIo when
+// the system refuses.
+Result<NodePublicKeys> generate_node_keys(const std::filesystem::path& dir,
+                                          std::uint64_t onion_epoch = 0);
+
+// Writes a fresh authority key (its 32-byte Ed25519 seed, 0600) to `file`,
+// whose directory must exist; refuses to replace one. Returns its public key.
+Result<crypto::Ed25519PublicKey> generate_authority_key(const std::filesystem::path& file);
+
+// Reads an authority key written by generate_authority_key.
+Result<crypto::Ed25519KeyPair> load_authority_key(const std::filesystem::path& file);
+
+// Creates `dir` mode 0700 (parents as needed) or checks that an existing one
+// is not open to group or others.
+Status make_private_dir(const std::filesystem::path& dir);
+
+}  // namespace nyx::cli

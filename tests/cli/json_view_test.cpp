@@ -1,0 +1,90 @@
+#include "cli/json_view.hpp"
+
+#include <gtest/gtest.h>
+
+namespace nyx::cli {
+namespace {
+
+using nlohmann::json;
+
+TEST(Humanize, ReadsUnitsFromNames) {
+  EXPECT_EQ(humanize("rx_bytes", 1536), "1.50 KiB");
+  EXPECT_EQ(humanize("bytes_sent", 2048), "2.00 KiB");
+  EXPECT_EQ(humanize("nyx_link_sent_bytes_total", 1024 * 1024), "1.00 MiB");
+  EXPECT_EQ(humanize("rtt_ms", 12.5), "12.5 ms");
+  EXPECT_EQ(humanize("latency_seconds", 0.25), "250 ms");
+  EXPECT_EQ(humanize("setup_us", 1500), "1.50 ms");
+  EXPECT_EQ(humanize("uptime_seconds", 3725), "1h 02m");
+  EXPECT_EQ(humanize("cells", 1234567), "1,234,567");
+  EXPECT_EQ(humanize("ratio", 0.125), "0.125");
+}
+
+TEST(Humanize, ReadsNonNumbers) {
+  EXPECT_EQ(humanize("x", nullptr), "-");
+  EXPECT_EQ(humanize("x", true), "yes");
+  EXPECT_EQ(humanize("roles", json::array({"client", "exit"})), "client,exit");
+  EXPECT_EQ(humanize("x", json::array()), "-");
+  EXPECT_EQ(humanize("nickname", "alpha"), "alpha");
+}
+
+TEST(RenderFields, FlattensNestedObjects) {
+  const json info = {{"nickname", "n1"}, {"socks", {{"listen", "127.0.0.1:9050"}}}};
+  EXPECT_EQ(render_fields(info),
+            "FIELD         VALUE\n"
+            "nickname      n1\n"
+            "socks.listen  127.0.0.1:9050\n");
+}
+
+TEST(RenderRecords, OneColumnPerFieldNumbersRightAligned) {
+  const json peers = {
+      {"peers", json::array({{{"id", "ab12"}, {"rx_bytes", 2048}},
+                             {{"id", "cd34"}, {"rx_bytes", 10}, {"rtt_ms", 1.5}}})}};
+  EXPECT_EQ(render_records(peers, "no peers"),
+            "ID    RX BYTES   RTT MS\n"
+            "ab12  2.00 KiB        -\n"
+            "cd34      10 B  1.50 ms\n");
+}
+
+TEST(RenderRecords, SaysSoWhenEmpty) {
+  EXPECT_EQ(render_records(json::array(), "no circuits"), "no circuits\n");
+  EXPECT_EQ(render_records({{"streams", json::array()}}, "no streams"), "no streams\n");
+}
+
+json snapshot(double sent) {
+  return {{"nyx_sent_bytes_total",
+           {{"type", "counter"},
+            {"help", "bytes sent"},
+            {"series", json::array({{{"labels", {{"link", "udp"}}}, {"value", sent}}})}}},
+          {"nyx_setup_seconds",
+           {{"type", "histogram"},
+            {"help", "circuit setup"},
+            {"series", json::array({{{"labels", json::object()},
+                                     {"count", 3},
+                                     {"sum", 0.03},
+                                     {"max", 0.02},
+                                     {"p50", 0.01},
+                                     {"p95", 0.02},
+                                     {"p99", 0.02}}})}}}};
+}
+
+TEST(RenderStats, ShowsCountersAndHistogramsInUnits) {
+  EXPECT_EQ(render_stats(snapshot(4096)),
+            "METRIC            LABELS                                                  VALUE\n"
+            "sent_bytes_total  link=udp                                             4.00 KiB\n"
+            "setup_seconds               n=3 p50=10.0 ms p95=20.0 ms p99=20.0 ms max=20.0 ms\n");
+}
+
+TEST(RenderStats, AddsRatesAgainstThePreviousSnapshot) {
+  const json before = snapshot(0);
+  const json after = {{"metrics", snapshot(2 * 1024 * 1024)}};
+  const std::string table = render_stats(after, &before, 2.0);
+  EXPECT_NE(table.find("RATE"), std::string::npos);
+  EXPECT_NE(table.find("1.00 MiB/s"), std::string::npos) << table;
+}
+
+TEST(RenderStats, FallsBackToFieldsForPlainObjects) {
+  EXPECT_EQ(render_stats({{"cells", 5}}), "FIELD  VALUE\ncells  5\n");
+}
+
+}  // namespace
+}  // namespace nyx::cli
