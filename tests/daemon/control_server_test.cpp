@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 
 #include "daemon/control/json_rpc.hpp"
-#include "support/temp_dir.hpp"
+#include "daemon/support/temp_dir.hpp"
 
 namespace nyx::control {
 namespace {

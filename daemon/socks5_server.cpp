@@ -1,0 +1,258 @@
+#include "daemon/socks5_server.hpp"
+
+#include <array>
+#include <map>
+#include <optional>
+#include <system_error>
+#include <utility>
+#include <variant>
+
+#include <asio/co_spawn.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+#include <fmt/format.h>
+
+namespace nyx::daemon {
+namespace {
+
+using asio::ip::tcp;
+constexpr auto kAwait = asio::experimental::as_tuple(asio::use_awaitable);
+
+void rethrow(const std::exception_ptr& e) {
+  if (e) {
+    std::rethrow_exception(e);
+  }
+}
+
+// Reads until `parse` has a whole message (or fails) and removes the bytes
+// it used from `buffer`; what follows stays for the next message.
+template <class T, class Parse>
+asio::awaitable<Result<T>> read_message(tcp::socket& socket, std::vector<std::uint8_t>& buffer,
+                                        Parse parse) {
+  std::array<std::uint8_t, 512> chunk{};
+  while (true) {
+    ParseResult<T> parsed = parse(Bytes(buffer));
+    if (!parsed) {
+      co_return std::unexpected(std::move(parsed.error()));
+    }
+    if (parsed->has_value()) {
+      buffer.erase(buffer.begin(),
+                   buffer.begin() + static_cast<std::ptrdiff_t>((*parsed)->consumed));
+      co_return std::move((*parsed)->value);
+    }
+    auto [ec, n] = co_await socket.async_read_some(asio::buffer(chunk), kAwait);
+    if (ec) {
+      co_return make_error(ErrorCategory::kClosed,
+                           fmt::format("socks5: client went away: {}", ec.message()), ec.value());
+    }
+    buffer.insert(buffer.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(n));
+  }
+}
+
+template <std::size_t N>
+asio::awaitable<bool> write_bytes(tcp::socket& socket, const std::array<std::uint8_t, N>& bytes) {
+  auto [ec, n] = co_await asio::async_write(socket, asio::buffer(bytes), kAwait);
+  co_return !ec;
+}
+
+}  // namespace
+
+struct Socks5Server::Impl : std::enable_shared_from_this<Impl> {
+  Impl(asio::io_context& io_context, Socks5ServerOptions opts, Socks5Connector& c)
+      : io(io_context), options(opts), connector(c), acceptor(io_context) {}
+
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> serve(tcp::socket socket, std::uint64_t id);
+  struct Handshake {
+    IsolationKey isolation;
+    Socks5Destination destination;
+  };
+  // Greeting, method, credentials and request; nullopt when the client is
+  // gone or was refused (its reply already sent).
+  asio::awaitable<std::optional<Handshake>> handshake(tcp::socket& socket,
+                                                      std::vector<std::uint8_t>& buffer);
+  // Asks the connector and replies; the stream when the client got success.
+  asio::awaitable<std::unique_ptr<Socks5Stream>> open_stream(tcp::socket& socket,
+                                                             const Handshake& request);
+  void stop();
+
+  asio::io_context& io;
+  Socks5ServerOptions options;
+  Socks5Connector& connector;
+  tcp::acceptor acceptor;
+  // Clients not yet relaying, so stop() can close them.
+  std::map<std::uint64_t, tcp::socket*> pending;
+  std::size_t clients = 0;
+  std::uint64_t next_client = 0;
+  bool stopped = false;
+};
+
+asio::awaitable<void> Socks5Server::Impl::accept_loop() {
+  auto self = shared_from_this();
+  asio::steady_timer backoff(io);
+  while (!stopped) {
+    auto [ec, socket] = co_await acceptor.async_accept(kAwait);
+    if (stopped) {
+      break;
+    }
+    if (ec) {
+      // Out of descriptors or similar: pause rather than spin on the error.
+      backoff.expires_after(std::chrono::milliseconds(50));
+      co_await backoff.async_wait(kAwait);
+      continue;
+    }
+    if (clients >= options.max_clients) {
+      std::error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
+    ++clients;
+    asio::co_spawn(io, serve(std::move(socket), next_client++), rethrow);
+  }
+}
+
+asio::awaitable<std::optional<Socks5Server::Impl::Handshake>> Socks5Server::Impl::handshake(
+    tcp::socket& socket, std::vector<std::uint8_t>& buffer) {
+  auto greeting = co_await read_message<Socks5Greeting>(socket, buffer, parse_socks5_greeting);
+  if (!greeting) {
+    co_return std::nullopt;  // not SOCKS5: RFC 1928 has no reply for it
+  }
+  const Socks5Method method = select_socks5_method(*greeting);
+  if (!co_await write_bytes(socket, encode_socks5_method_selection(method)) ||
+      method == Socks5Method::kNoAcceptable) {
+    co_return std::nullopt;
+  }
+  Handshake done;
+  if (method == Socks5Method::kUserPass) {
+    auto credentials = co_await read_message<IsolationKey>(socket, buffer, parse_socks5_user_pass);
+    if (!credentials) {
+      if (credentials.error().category == ErrorCategory::kParse) {
+        co_await write_bytes(socket, encode_socks5_user_pass_reply(false));
+      }
+      co_return std::nullopt;
+    }
+    done.isolation = std::move(*credentials);
+    if (!co_await write_bytes(socket, encode_socks5_user_pass_reply(true))) {
+      co_return std::nullopt;
+    }
+  }
+  auto destination = co_await read_message<Socks5Destination>(socket, buffer, parse_socks5_request);
+  if (!destination) {
+    if (destination.error().category == ErrorCategory::kParse) {
+      co_await write_bytes(socket,
+                           encode_socks5_reply(socks5_reply_of_parse_error(destination.error())));
+    }
+    co_return std::nullopt;
+  }
+  done.destination = std::move(*destination);
+  co_return done;
+}
+
+asio::awaitable<std::unique_ptr<Socks5Stream>> Socks5Server::Impl::open_stream(
+    tcp::socket& socket, const Handshake& request) {
+  using namespace asio::experimental::awaitable_operators;
+  asio::steady_timer deadline(io);
+  deadline.expires_after(options.connect_timeout);
+  // The loser is cancelled: a connector past its time is abandoned.
+  auto outcome = co_await (connector.connect(request.isolation, request.destination) ||
+                           deadline.async_wait(asio::use_awaitable));
+  Socks5Reply reply = Socks5Reply::kTtlExpired;
+  if (outcome.index() == 0) {
+    auto& stream = std::get<0>(outcome);
+    reply = stream ? Socks5Reply::kSucceeded : socks5_reply_for(stream.error());
+    if (stream && co_await write_bytes(socket, encode_socks5_reply(reply))) {
+      co_return std::move(*stream);
+    }
+  }
+  if (reply != Socks5Reply::kSucceeded) {
+    co_await write_bytes(socket, encode_socks5_reply(reply));
+  }
+  co_return nullptr;
+}
+
+asio::awaitable<void> Socks5Server::Impl::serve(tcp::socket socket, std::uint64_t id) {
+  auto self = shared_from_this();
+  std::error_code ec;
+  // Interactive traffic (a key press, a TLS handshake) must not wait on Nagle.
+  socket.set_option(tcp::no_delay(true), ec);
+  pending.emplace(id, &socket);
+
+  using namespace asio::experimental::awaitable_operators;
+  std::vector<std::uint8_t> buffer;
+  buffer.reserve(kSocks5MaxMessage);
+  asio::steady_timer deadline(io);
+  deadline.expires_after(options.handshake_timeout);
+  // A client too slow to finish its handshake is cut off (the handshake is
+  // cancelled and the socket closed without a reply).
+  auto request = co_await (handshake(socket, buffer) || deadline.async_wait(asio::use_awaitable));
+  std::unique_ptr<Socks5Stream> stream;
+  if (request.index() == 0 && std::get<0>(request) && socket.is_open()) {
+    stream = co_await open_stream(socket, *std::get<0>(request));
+  }
+  pending.erase(id);
+  if (stream && socket.is_open()) {
+    co_await stream->relay(std::move(socket), std::move(buffer));
+  }
+  --clients;
+}
+
+void Socks5Server::Impl::stop() {
+  if (stopped) {
+    return;
+  }
+  stopped = true;
+  std::error_code ignored;
+  acceptor.close(ignored);
+  for (auto& [id, socket] : pending) {
+    socket->close(ignored);
+  }
+}
+
+Socks5Server::Socks5Server(asio::io_context& io, Socks5ServerOptions options,
+                           Socks5Connector& connector)
+    : impl_(std::make_shared<Impl>(io, options, connector)) {}
+
+Socks5Server::~Socks5Server() { impl_->stop(); }
+
+Status Socks5Server::start() {
+  if (impl_->acceptor.is_open() || impl_->stopped) {
+    return make_error(ErrorCategory::kInvalidArgument, "socks5 server already started");
+  }
+  std::error_code ec;
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(impl_->options.listen.protocol(), ec);
+  if (!ec) {
+    acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  }
+  if (!ec) {
+    acceptor.bind(impl_->options.listen, ec);
+  }
+  if (!ec) {
+    acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  }
+  if (ec) {
+    std::error_code ignored;
+    acceptor.close(ignored);
+    return make_error(ErrorCategory::kIo,
+                      fmt::format("socks5: cannot listen on {}:{}: {}",
+                                  impl_->options.listen.address().to_string(),
+                                  impl_->options.listen.port(), ec.message()),
+                      ec.value());
+  }
+  asio::co_spawn(impl_->io, impl_->accept_loop(), rethrow);
+  return {};
+}
+
+void Socks5Server::stop() { impl_->stop(); }
+
+tcp::endpoint Socks5Server::local_endpoint() const {
+  std::error_code ec;
+  return impl_->acceptor.local_endpoint(ec);
+}
+
+std::size_t Socks5Server::client_count() const noexcept { return impl_->clients; }
+
+}  // namespace nyx::daemon

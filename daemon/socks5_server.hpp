@@ -1,0 +1,84 @@
+#pragma once
+// The node's SOCKS5 entry: accepts local applications (curl, a browser),
+// runs the RFC 1928/1929 handshake under a deadline, and hands each CONNECT
+// to a Socks5Connector, which opens a stream through the network.
+//
+// The server answers the client from the connector's outcome: success, or
+// the reply code for its Error (socks5_reply_for: refused, host or network
+// unreachable, not allowed by ruleset, TTL expired for a timeout, general
+// failure). A connector that takes longer than connect_timeout is abandoned
+// with TTL expired. Every accepted socket gets TCP_NODELAY. Clients are
+// bounded: past max_clients a new connection is closed at once.
+//
+// Owned by the node; runs on the io_context it is given, which must be run by
+// a single thread. stop() closes the listener and every client still in its
+// handshake or waiting for its connect; streams already relaying belong to
+// the connector's streams, which the node drains on its own deadline.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+
+#include "core/error.hpp"
+#include "daemon/socks5_codec.hpp"
+
+namespace nyx::daemon {
+
+// An open stream to a client's destination.
+class Socks5Stream {
+ public:
+  virtual ~Socks5Stream() = default;
+  // Carries bytes both ways between the client and the destination until
+  // either side is done. early_data: bytes the client sent right after its
+  // request, before it saw the reply (optimistic data); they go first.
+  virtual asio::awaitable<void> relay(asio::ip::tcp::socket client,
+                                      std::vector<std::uint8_t> early_data) = 0;
+};
+
+// How the node opens streams (through a circuit; in tests, a local pipe).
+class Socks5Connector {
+ public:
+  virtual ~Socks5Connector() = default;
+  // Streams with different isolation keys must not share a circuit.
+  virtual asio::awaitable<Result<std::unique_ptr<Socks5Stream>>> connect(
+      const IsolationKey& isolation, const Socks5Destination& destination) = 0;
+};
+
+struct Socks5ServerOptions {
+  asio::ip::tcp::endpoint listen{asio::ip::make_address_v4("127.0.0.1"), 9050};
+  std::size_t max_clients = 1024;
+  // From accept to a complete CONNECT request.
+  std::chrono::milliseconds handshake_timeout{10'000};
+  // From the request to the connector's answer.
+  std::chrono::milliseconds connect_timeout{30'000};
+};
+
+class Socks5Server {
+ public:
+  // The connector must outlive the server.
+  Socks5Server(asio::io_context& io, Socks5ServerOptions options, Socks5Connector& connector);
+  ~Socks5Server();
+  Socks5Server(const Socks5Server&) = delete;
+  Socks5Server& operator=(const Socks5Server&) = delete;
+
+  // Binds and starts accepting; kIo with the errno when the bind fails.
+  Status start();
+  void stop();
+
+  // The bound address (the port chosen by the system for port 0).
+  asio::ip::tcp::endpoint local_endpoint() const;
+  // Clients from accept until their stream ends.
+  std::size_t client_count() const noexcept;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace nyx::daemon
