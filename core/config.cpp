@@ -4,10 +4,10 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <system_error>
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
@@ -237,7 +237,8 @@ Result<ConfigReader> ConfigReader::from_file(const std::filesystem::path& path) 
   if (!in) {
     const int err = errno;
     return make_error(ErrorCategory::kIo,
-                      fmt::format("config {}: cannot open: {}", path.string(), std::strerror(err)),
+                      fmt::format("config {}: cannot open: {}", path.string(),
+                                  std::generic_category().message(err)),
                       err);
   }
   std::ostringstream text;

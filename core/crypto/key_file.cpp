@@ -1,8 +1,8 @@
 #include "core/crypto/key_file.hpp"
 
 #include <cerrno>
-#include <cstring>
 #include <string>
+#include <system_error>
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -35,9 +35,10 @@ class Fd {
 };
 
 std::unexpected<Error> io_error(const std::filesystem::path& path, std::string_view what, int err) {
-  return make_error(ErrorCategory::kIo,
-                    fmt::format("key file {}: {}: {}", path.string(), what, std::strerror(err)),
-                    err);
+  return make_error(
+      ErrorCategory::kIo,
+      fmt::format("key file {}: {}: {}", path.string(), what, std::generic_category().message(err)),
+      err);
 }
 
 Status write_all(int fd, Bytes data, const std::filesystem::path& path) {
