@@ -128,6 +128,15 @@ TEST(Frame, EveryTypeRoundTrips) {
       std::equal(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(w.size()), again.begin()));
 }
 
+TEST(Frame, MatchesTheExampleInProtocolMd) {
+  std::array<std::uint8_t, 16> buf{};
+  ByteWriter w(MutableBytes{buf.data(), buf.size()});
+  ASSERT_TRUE(encode_packet_header(w, 0));
+  ASSERT_TRUE(encode_stream(w, 0, 0, as_bytes("hi"), true));
+  const std::vector<std::uint8_t> expected = {0x00, 0x0b, 0x00, 0x02, 0x68, 0x69};
+  EXPECT_EQ(std::vector<std::uint8_t>(w.written().begin(), w.written().end()), expected);
+}
+
 TEST(Frame, StreamWithoutLengthRunsToTheEnd) {
   std::array<std::uint8_t, 64> buf{};
   ByteWriter w(MutableBytes{buf.data(), buf.size()});
