@@ -41,7 +41,7 @@ bool parse_decimal(std::string_view text, T& out) {
 std::string describe(const toml::node& node) {
   switch (node.type()) {
     case toml::node_type::string:
-      return fmt::format("\"{}\"", node.as_string()->get());
+      return fmt::format("{:?}", node.as_string()->get());  // quoted and escaped
     case toml::node_type::integer:
       return fmt::format("{}", node.as_integer()->get());
     case toml::node_type::floating_point:

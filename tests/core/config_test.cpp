@@ -118,6 +118,14 @@ listen = "::1:80"
                   HasSubstr("nyxd.toml:9:10: key 'listen': an IPv6 address needs brackets")));
 }
 
+TEST(Config, QuotedValuesAreEscapedSoEachErrorIsOneLine) {
+  auto reader = parse("relay = \"\"\"two\nlines \\\"q\\\"\"\"\"\n");
+  reader.get_bool("relay", false);
+  EXPECT_THAT(
+      finish_errors(reader),
+      ElementsAre(R"(nyxd.toml:1:9: key 'relay': expected true or false, got "two\nlines \"q\"")"));
+}
+
 TEST(Config, RangesAreChecked) {
   auto reader = parse(R"(
 workers = 0
