@@ -12,6 +12,7 @@
 #include "core/cell_size.hpp"
 #include "core/crypto/random.hpp"
 #include "core/keyed_rate_limiter.hpp"
+#include "core/metrics/registry.hpp"
 #include "core/rate_limiter.hpp"
 #include "transport/noise_handshake.hpp"
 #include "transport/tcp_link.hpp"
@@ -83,6 +84,67 @@ struct Peer {
 
   TcpLink* tcp = nullptr;  // an established TCP link (owned by the pool or inbound list)
   bool tcp_connecting = false;
+};
+
+// ---- metrics -------------------------------------------------------------------
+
+// Registry counters fed from TransportCounters: each tick adds what changed
+// since the last one, so the cell path only bumps plain integers.
+class TransportMetrics {
+ public:
+  explicit TransportMetrics(metrics::Registry& r)
+      : fields_{{
+            {&TransportCounters::udp_packets_received,
+             &r.counter("nyx_transport_udp_packets_total", "UDP datagrams", {{"dir", "rx"}})},
+            {&TransportCounters::udp_packets_sent,
+             &r.counter("nyx_transport_udp_packets_total", "UDP datagrams", {{"dir", "tx"}})},
+            {&TransportCounters::udp_bytes_received,
+             &r.counter("nyx_transport_udp_bytes_total", "UDP bytes", {{"dir", "rx"}})},
+            {&TransportCounters::udp_bytes_sent,
+             &r.counter("nyx_transport_udp_bytes_total", "UDP bytes", {{"dir", "tx"}})},
+            {&TransportCounters::udp_batches_received,
+             &r.counter("nyx_transport_udp_batches_total", "recvmmsg/sendmmsg batches",
+                        {{"dir", "rx"}})},
+            {&TransportCounters::udp_batches_sent,
+             &r.counter("nyx_transport_udp_batches_total", "recvmmsg/sendmmsg batches",
+                        {{"dir", "tx"}})},
+            {&TransportCounters::dropped_malformed,
+             &r.counter("nyx_transport_drops_total", "datagrams dropped",
+                        {{"reason", "malformed"}})},
+            {&TransportCounters::dropped_unknown_peer,
+             &r.counter("nyx_transport_drops_total", "datagrams dropped",
+                        {{"reason", "unknown_peer"}})},
+            {&TransportCounters::dropped_replay,
+             &r.counter("nyx_transport_drops_total", "datagrams dropped", {{"reason", "replay"}})},
+            {&TransportCounters::dropped_rate_limited,
+             &r.counter("nyx_transport_drops_total", "datagrams dropped",
+                        {{"reason", "rate_limited"}})},
+            {&TransportCounters::dropped_queue_full,
+             &r.counter("nyx_transport_drops_total", "datagrams dropped",
+                        {{"reason", "queue_full"}})},
+            {&TransportCounters::handshakes_completed,
+             &r.counter("nyx_transport_handshakes_total", "link handshakes",
+                        {{"result", "completed"}})},
+            {&TransportCounters::handshakes_failed,
+             &r.counter("nyx_transport_handshakes_total", "link handshakes",
+                        {{"result", "failed"}})},
+            {&TransportCounters::rekeys,
+             &r.counter("nyx_transport_rekeys_total", "link session rekeys")},
+        }} {}
+
+  void update(const TransportCounters& now) {
+    for (auto& [field, counter] : fields_) {
+      const std::uint64_t delta = now.*field - published_.*field;
+      if (delta > 0) {
+        counter->inc(delta);
+      }
+    }
+    published_ = now;
+  }
+
+ private:
+  std::array<std::pair<std::uint64_t TransportCounters::*, metrics::Counter*>, 14> fields_;
+  TransportCounters published_;
 };
 
 class LinkManager::Impl {
@@ -194,6 +256,11 @@ class LinkManager::Impl {
       return std::nullopt;
     }
     return it->second->stats;
+  }
+
+  void publish_metrics(metrics::Registry& registry) {
+    metrics_ = std::make_unique<TransportMetrics>(registry);
+    metrics_->update(counters());
   }
 
   void set_cell_handler(CellHandler handler) { on_cells_ = std::move(handler); }
@@ -706,6 +773,9 @@ class LinkManager::Impl {
 
   void on_tick() {
     const Nanos now = clock_.now();
+    if (metrics_) {
+      metrics_->update(counters());
+    }
     while (!half_open_order_.empty()) {
       auto it = half_open_.find(half_open_order_.front());
       if (it != half_open_.end() && now - it->second->created < config_.handshake_timeout) {
@@ -764,6 +834,7 @@ class LinkManager::Impl {
   LinkConfig config_;
   std::unique_ptr<UdpEndpoint> udp_;
   std::unique_ptr<TcpPool> pool_;
+  std::unique_ptr<TransportMetrics> metrics_;
   CellHandler on_cells_;
   EventHandler on_event_;
   TransportCounters counters_;
@@ -828,5 +899,6 @@ std::optional<asio::ip::tcp::endpoint> LinkManager::tcp_local_endpoint() const {
   return impl_->tcp_local_endpoint();
 }
 void LinkManager::stop() { impl_->stop(); }
+void LinkManager::publish_metrics(metrics::Registry& registry) { impl_->publish_metrics(registry); }
 
 }  // namespace nyx::transport

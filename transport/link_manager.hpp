@@ -40,6 +40,9 @@
 namespace asio {
 class io_context;
 }
+namespace nyx::metrics {
+class Registry;
+}
 
 namespace nyx::transport {
 
@@ -158,6 +161,9 @@ class LinkManager {
 
   std::optional<LinkStats> stats(const PeerKey& peer) const;
   const TransportCounters& counters() const;
+  // Publishes the TransportCounters as nyx_transport_* metrics in `registry`
+  // (which must outlive this manager), brought up to date on every tick.
+  void publish_metrics(metrics::Registry& registry);
   const PeerKey& local_key() const;
   std::optional<asio::ip::udp::endpoint> udp_local_endpoint() const;
   std::optional<asio::ip::tcp::endpoint> tcp_local_endpoint() const;

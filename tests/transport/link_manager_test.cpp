@@ -9,6 +9,7 @@
 #include <asio/steady_timer.hpp>
 #include <gtest/gtest.h>
 
+#include "core/metrics/registry.hpp"
 #include "transport/support/loopback.hpp"
 #include "transport/udp_wire.hpp"
 
@@ -283,6 +284,28 @@ TEST(LinkManagerUdpTest, RekeyUnderLoadLosesNothing) {
   exchange(io, a, b, 50'000);
   EXPECT_GE(a.links->counters().rekeys + b.links->counters().rekeys, 10u);
   EXPECT_EQ(a.links->counters().dropped_replay + b.links->counters().dropped_replay, 0u);
+}
+
+TEST(LinkManagerUdpTest, CountersArePublishedAsNyxMetrics) {
+  asio::io_context io;
+  metrics::Registry registry;
+  Node a(io, udp_config());
+  Node b(io, udp_config());
+  b.links->publish_metrics(registry);
+  a.links->add_peer(b.public_key, udp_of(b));
+  std::array<std::uint8_t, kCellSize> cell{};
+  a.links->send(b.public_key, cell);
+  ASSERT_TRUE(run_until(
+      io, [&] { return b.received == 1; }, 10s));
+  ASSERT_TRUE(run_until(
+      io,
+      [&] {
+        return registry.prometheus_text().find(
+                   "nyx_transport_handshakes_total{result=\"completed\"} 1") != std::string::npos;
+      },
+      10s))
+      << registry.prometheus_text();
+  EXPECT_NE(registry.prometheus_text().find("nyx_transport_udp_packets_total"), std::string::npos);
 }
 
 TEST(LinkManagerUdpTest, SendRejectsBadSizesAndUnknownPeers) {
