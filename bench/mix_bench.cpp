@@ -1,18 +1,26 @@
 // Mix layer microbenchmarks, each beside its baseline (docs/performance.md,
 // "Mix"): a hop's CREATE processing against one X25519 scalar
-// multiplication, and a hop's data-cell processing (parse, circuit lookup,
+// multiplication, a hop's data-cell processing (parse, circuit lookup,
 // layer, nonce permutation, queue, hand-off to the link) against raw
-// ChaCha20 over the same body bytes.
+// ChaCha20 over the same body bytes, and cells per second through a relay
+// on real loopback links.
 
 #include <array>
+#include <string>
+#include <thread>
 #include <vector>
 
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
 #include <benchmark/benchmark.h>
 
 #include "core/clock.hpp"
 #include "core/crypto/chacha20.hpp"
 #include "core/crypto/random.hpp"
 #include "core/crypto/x25519.hpp"
+#include "mix/directory.hpp"
+#include "mix/link_manager_cell_link.hpp"
 #include "mix/onion_create.hpp"
 #include "mix/relay.hpp"
 
@@ -170,6 +178,109 @@ void BM_Relay_CellHop(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(kCellBodySize));
 }
 BENCHMARK(BM_Relay_CellHop)->Arg(1)->Arg(32)->Arg(64);
+
+// A node on its own LinkManager (Noise over UDP on 127.0.0.1).
+struct LinkedNode {
+  explicit LinkedNode(asio::io_context& io) {
+    transport::LinkConfig config;
+    config.udp_listen = {asio::ip::make_address("127.0.0.1"), 0};
+    links = std::move(*transport::LinkManager::create(io, SteadyClock::instance(),
+                                                      crypto::X25519KeyPair::generate(), config));
+    cell_link = std::make_unique<LinkManagerCellLink>(*links, io);
+    relay =
+        std::make_unique<Relay>(SteadyClock::instance(), *cell_link, links->local_key(), random);
+    cell_link->attach(*relay);
+    relay->onion_keys().rotate(1, crypto::X25519KeyPair::from_secret(onion.secret.span()));
+    relay->set_terminal_handler(
+        [this](std::unique_ptr<Circuit> c) { ends.push_back(std::move(c)); });
+  }
+  NodeDescriptor descriptor() const {
+    NodeDescriptor d;
+    crypto::random_bytes(d.identity_key);
+    d.onion_key = onion.public_key;
+    d.link_key = links->local_key();
+    d.udp_address = "127.0.0.1:" + std::to_string(links->udp_local_endpoint()->port());
+    return d;
+  }
+  OnionHop hop() const { return {onion.public_key, links->local_key()}; }
+
+  CryptoRandomSource random;
+  crypto::X25519KeyPair onion = crypto::X25519KeyPair::generate();
+  std::unique_ptr<transport::LinkManager> links;
+  std::unique_ptr<LinkManagerCellLink> cell_link;
+  std::unique_ptr<Relay> relay;
+  std::vector<std::unique_ptr<Circuit>> ends;
+};
+
+class CountCells final : public DatagramReceiver {
+ public:
+  void on_datagram(Bytes) override { ++count; }
+  std::uint64_t count = 0;
+};
+
+// Cells per second from a client through one relay (its own thread and
+// io_context, as a separate relay process would be) to an exit, every link
+// Noise over UDP on loopback: the relay receives, decrypts the link layer,
+// peels its onion layer, queues, re-encrypts for the next link and sends.
+// Each iteration sends a burst of `burst` cells and waits for the exit to
+// see them (cells lost on the way are counted, not waited for).
+void BM_Relay_Loopback(benchmark::State& state) {
+  const auto burst = static_cast<std::uint64_t>(state.range(0));
+  asio::io_context ends_io;
+  asio::io_context relay_io;
+  LinkedNode client(ends_io);
+  LinkedNode exit(ends_io);
+  auto middle = std::make_unique<LinkedNode>(relay_io);
+  Directory dir;
+  dir.nodes = {client.descriptor(), middle->descriptor(), exit.descriptor()};
+  for (LinkedNode* node : {&client, middle.get(), &exit}) {
+    (void)node->cell_link->add_peers(dir);
+  }
+  auto guard = asio::make_work_guard(relay_io);
+  std::thread relay_thread([&] { relay_io.run(); });
+  auto run_until = [&](auto done, std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      ends_io.run_one_for(std::chrono::milliseconds(1));
+      if (ends_io.stopped()) {
+        ends_io.restart();
+      }
+    }
+    return done();
+  };
+  std::vector<OnionHop> path = {middle->hop(), exit.hop()};
+  auto circuit = client.relay->create_circuit(path);
+  CountCells received;
+  if (!circuit || !run_until([&] { return (*circuit)->state() == Circuit::State::kOpen; },
+                             std::chrono::seconds(10))) {
+    state.SkipWithError("circuit setup failed");
+  } else {
+    exit.ends.at(0)->set_receiver(&received);
+    std::array<std::uint8_t, kMaxRelayData> data{};
+    std::uint64_t sent = 0;
+    for (auto _ : state) {
+      for (std::uint64_t i = 0; i < burst; ++i) {
+        (void)(*circuit)->send(data);
+      }
+      sent += burst;
+      run_until([&] { return received.count >= sent; }, std::chrono::milliseconds(200));
+      sent = received.count;  // lost cells are not waited for again
+    }
+    state.counters["cells_per_second"] =
+        benchmark::Counter(static_cast<double>(received.count), benchmark::Counter::kIsRate);
+    state.counters["delivered_fraction"] =
+        static_cast<double>(received.count) /
+        static_cast<double>(state.iterations() * static_cast<std::int64_t>(burst));
+  }
+  asio::post(relay_io, [&] { middle->links->stop(); });
+  guard.reset();
+  relay_io.stop();
+  relay_thread.join();
+  middle.reset();
+  client.links->stop();
+  exit.links->stop();
+}
+BENCHMARK(BM_Relay_Loopback)->Arg(64)->Arg(256)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace nyx::mix

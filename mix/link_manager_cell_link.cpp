@@ -2,7 +2,9 @@
 
 #include <string>
 
+#include <asio/io_context.hpp>
 #include <asio/ip/address.hpp>
+#include <asio/post.hpp>
 
 #include "mix/exit_policy.hpp"
 #include "mix/relay.hpp"
@@ -36,22 +38,40 @@ LinkManagerCellLink::~LinkManagerCellLink() {
   links_.set_event_handler(nullptr);
 }
 
+void LinkManagerCellLink::request_flush() {
+  if (flush_posted_) {
+    return;
+  }
+  flush_posted_ = true;
+  asio::post(io_, [this, alive = std::weak_ptr<bool>(alive_)] {
+    if (alive.expired()) {
+      return;
+    }
+    flush_posted_ = false;
+    relay_->flush();
+    if (relay_->queued_cells() > 0) {
+      request_flush();
+    }
+  });
+}
+
 bool LinkManagerCellLink::send_cell(const PeerKey& peer, Bytes cell) {
   const transport::SendResult result = links_.send(peer, cell);
   return result == transport::SendResult::kSent || result == transport::SendResult::kQueued;
 }
 
 void LinkManagerCellLink::attach(Relay& relay) {
-  links_.set_cell_handler([&relay](std::span<const transport::ReceivedCell> cells) {
+  relay_ = &relay;
+  relay.set_flush_request([this] { request_flush(); });
+  links_.set_cell_handler([this](std::span<const transport::ReceivedCell> cells) {
     for (const transport::ReceivedCell& cell : cells) {
-      relay.handle_cell(*cell.peer, cell.cell);
+      relay_->handle_cell(*cell.peer, cell.cell);
     }
-    relay.flush();
   });
   links_.set_event_handler(
-      [&relay](const transport::PeerKey& peer, transport::LinkKind, transport::LinkEvent event) {
+      [this](const transport::PeerKey& peer, transport::LinkKind, transport::LinkEvent event) {
         if (event == transport::LinkEvent::kDown) {
-          relay.link_down(peer);
+          relay_->link_down(peer);
         }
       });
 }

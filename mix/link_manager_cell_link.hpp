@@ -1,13 +1,17 @@
 #pragma once
 // Runs a Relay over the transport: cells the relay sends go to
 // LinkManager::send; every batch of cells the LinkManager receives goes to
-// Relay::handle_cell and then the relay's queues are flushed into the links;
-// a link going down destroys the circuits through it.
+// Relay::handle_cell; whenever cells wait in the relay's queues, a flush is
+// posted to the io_context, one flush budget per event-loop turn until they
+// are gone (so queues drain fairly between receiving and sending); a link
+// going down destroys the circuits through it.
 //
 // Ownership and threading: lives on the LinkManager's shard, next to the
 // Relay it serves; construct it before the Relay (which takes it as its
 // CellLink), attach() the Relay, and destroy it after the Relay. The
 // LinkManager must outlive it. Not thread-safe.
+
+#include <memory>
 
 #include "core/error.hpp"
 #include "mix/cell_link.hpp"
@@ -20,7 +24,9 @@ class Relay;
 
 class LinkManagerCellLink final : public CellLink {
  public:
-  explicit LinkManagerCellLink(transport::LinkManager& links) noexcept : links_(links) {}
+  // `io` runs the LinkManager's handlers.
+  LinkManagerCellLink(transport::LinkManager& links, asio::io_context& io)
+      : links_(links), io_(io) {}
   ~LinkManagerCellLink() override;
   LinkManagerCellLink(const LinkManagerCellLink&) = delete;
   LinkManagerCellLink& operator=(const LinkManagerCellLink&) = delete;
@@ -28,7 +34,8 @@ class LinkManagerCellLink final : public CellLink {
   // True when the cell was sent or queued behind a handshake.
   bool send_cell(const PeerKey& peer, Bytes cell) override;
 
-  // Routes the LinkManager's cells and link events to `relay`.
+  // Routes the LinkManager's cells and link events to `relay`, and flushes
+  // its queues.
   void attach(Relay& relay);
 
   // Tells the LinkManager how to reach every other node of the directory.
@@ -36,7 +43,14 @@ class LinkManagerCellLink final : public CellLink {
   Status add_peers(const Directory& directory);
 
  private:
+  void request_flush();
+
   transport::LinkManager& links_;
+  asio::io_context& io_;
+  Relay* relay_ = nullptr;
+  bool flush_posted_ = false;
+  // Posted flushes check it: one may still be queued when this is destroyed.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace nyx::mix

@@ -258,6 +258,9 @@ Status Relay::enqueue(const LinkCircuit& to, Cell& cell) {
   }
   queue.push_back(cell);
   ++link.cells;
+  if (queued_total_++ == 0 && flush_request_) {
+    flush_request_();
+  }
   return {};
 }
 
@@ -292,6 +295,7 @@ void Relay::flush() {
       }
       queue.pop_front();
       --link.cells;
+      --queued_total_;
       --budget;
       if (!queue.empty()) {
         link.ring.push_back(key);
@@ -317,6 +321,7 @@ void Relay::destroy(CircuitState& circuit, DestroyReason reason, const LinkCircu
     auto it = queues_.find(neighbour->peer);
     if (it != queues_.end()) {
       it->second.cells -= circuit.queue(side).size();
+      queued_total_ -= circuit.queue(side).size();
     }
   }
   Circuit* endpoint = circuit.endpoint;
@@ -348,6 +353,7 @@ void Relay::link_down(const PeerKey& peer) {
   for (auto& [circuit, key] : gone) {
     destroy(*circuit, DestroyReason::kLinkDown, &key);
   }
+  // Every circuit through the link is gone, and their cells with them.
   queues_.erase(peer);
 }
 

@@ -87,12 +87,17 @@ class Relay {
   void close_all();
   // Hands up to flush_cells_per_link queued cells to each link, round-robin.
   void flush();
+  // Called when data cells start waiting (queued_cells() leaves 0), so the
+  // owner can schedule flush() on its event loop; it keeps flushing, one
+  // budget per turn, while queued_cells() > 0.
+  void set_flush_request(std::function<void()> request) { flush_request_ = std::move(request); }
   // Timeouts, cover cells and delayed cells, as of the clock's now().
   void tick();
 
   const RelayCounters& counters() const noexcept { return counters_; }
   std::size_t circuit_count() const noexcept { return table_.size(); }
   std::size_t queued_cells(const PeerKey& peer) const;
+  std::size_t queued_cells() const noexcept { return queued_total_; }
 
  private:
   friend class Circuit;
@@ -132,6 +137,8 @@ class Relay {
   std::unordered_map<PeerKey, LinkQueue, PeerKeyHash> queues_;
   std::priority_queue<Delayed, std::vector<Delayed>, std::greater<>> delayed_;
   TerminalHandler terminal_handler_;
+  std::function<void()> flush_request_;
+  std::size_t queued_total_ = 0;
   RelayCounters counters_;
   Nanos now_{0};  // refreshed by tick() and on setup; data cells never read the clock
 };

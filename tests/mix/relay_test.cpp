@@ -361,5 +361,26 @@ TEST(Relay, CircuitIdsCarryTheSideOfTheLinkThatChoseThem) {
   EXPECT_EQ((ids[1] & 0x80000000u) != 0, high_to_2);
 }
 
+TEST(Relay, AsksForAFlushWhenCellsStartWaiting) {
+  RelayConfig config;
+  config.flush_cells_per_link = 2;
+  MemoryNetwork net(3, config);
+  auto client = build(net, {1, 2});
+  int requests = 0;
+  net.relay(0).set_flush_request([&] { ++requests; });
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(client->send(bytes_of("x")).has_value());
+  }
+  EXPECT_EQ(requests, 1);
+  EXPECT_EQ(net.relay(0).queued_cells(), 5u);
+  net.relay(0).flush();
+  EXPECT_EQ(net.relay(0).queued_cells(), 3u);  // one budget per flush
+  net.relay(0).flush();
+  net.relay(0).flush();
+  EXPECT_EQ(net.relay(0).queued_cells(), 0u);
+  ASSERT_TRUE(client->send(bytes_of("y")).has_value());
+  EXPECT_EQ(requests, 2);
+}
+
 }  // namespace
 }  // namespace nyx::mix
