@@ -1,0 +1,127 @@
+#pragma once
+// NodeConfig: the typed schema of nyxd's configuration file, read through
+// core/config.hpp so that every mistake names its file, line and key, and a
+// key nobody reads is an error rather than a silently ignored typo.
+//
+// docs/nyxd.example.toml lists every key with its default and meaning;
+// node_config_keys() names the keys the schema reads, so a test can prove the
+// example and the schema agree. Value types; safe to copy and share.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/config.hpp"
+#include "core/crypto/ed25519.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+
+namespace nyx::daemon {
+
+struct NodeRoles {
+  bool client = false;  // a SOCKS5 entry for local applications
+  bool relay = false;   // relays cells for others (middle hop)
+  bool exit = false;    // ends circuits and connects streams to destinations
+
+  bool operator==(const NodeRoles&) const = default;
+};
+
+struct NodeConfig {
+  struct Node {
+    std::filesystem::path data_dir;
+    std::string nickname = "nyx";
+    NodeRoles roles{.client = true};
+    unsigned workers = 0;  // 0: one per core
+
+    bool operator==(const Node&) const = default;
+  } node;
+
+  struct Log {
+    log::Level level = log::Level::kInfo;
+    std::filesystem::path file;  // empty: stderr
+    bool json = false;
+
+    bool operator==(const Log&) const = default;
+  } log;
+
+  struct Directory {
+    std::filesystem::path file;
+    std::vector<crypto::Ed25519PublicKey> authorities;
+    std::size_t threshold = 1;
+
+    bool operator==(const Directory&) const = default;
+  } directory;
+
+  struct Transport {
+    HostPort udp_listen{"0.0.0.0", 9100};
+    std::optional<HostPort> tcp_listen;  // absent: outbound TCP only
+    bool udp_enabled = true;
+    int socket_receive_buffer = 4 << 20;
+    int socket_send_buffer = 4 << 20;
+    double peer_rate = 0;  // bytes/s of cells per peer; 0: unlimited
+
+    bool operator==(const Transport&) const = default;
+  } transport;
+
+  struct Mix {
+    std::size_t hops = 3;
+    std::size_t prebuilt_circuits = 2;
+    std::chrono::nanoseconds max_circuit_age = std::chrono::minutes(10);
+    std::size_t max_streams_per_circuit = 256;
+    double cover_rate = 0;  // cells/s per circuit; 0: off
+    std::chrono::nanoseconds mix_delay_mean{0};
+
+    bool operator==(const Mix&) const = default;
+  } mix;
+
+  struct Socks {
+    HostPort listen{"127.0.0.1", 9050};
+    std::size_t max_clients = 1024;
+    std::chrono::nanoseconds handshake_timeout = std::chrono::seconds(10);
+
+    bool operator==(const Socks&) const = default;
+  } socks;
+
+  struct Exit {
+    std::vector<std::string> policy{"reject *:*"};
+    bool allow_private = false;
+
+    bool operator==(const Exit&) const = default;
+  } exit;
+
+  struct Control {
+    bool enabled = true;
+
+    bool operator==(const Control&) const = default;
+  } control;
+
+  struct Metrics {
+    std::optional<HostPort> listen;  // absent: no /metrics endpoint
+
+    bool operator==(const Metrics&) const = default;
+  } metrics;
+
+  struct Shutdown {
+    std::chrono::nanoseconds drain_deadline = std::chrono::seconds(5);
+
+    bool operator==(const Shutdown&) const = default;
+  } shutdown;
+
+  // workers, with 0 resolved to the number of cores (at least 1).
+  unsigned resolved_workers() const noexcept;
+};
+
+// Reads the schema from `reader` and finishes it: kConfig with every error,
+// one per line, each naming file:line:column and key.
+Result<NodeConfig> parse_node_config(ConfigReader& reader);
+Result<NodeConfig> load_node_config(const std::filesystem::path& file);
+
+// Every dotted key the schema reads, in schema order.
+std::vector<std::string> node_config_keys();
+
+}  // namespace nyx::daemon

@@ -1,0 +1,62 @@
+#include "daemon/data_dir.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include "daemon/support/temp_dir.hpp"
+
+namespace nyx::daemon {
+namespace {
+
+unsigned mode_of(const std::filesystem::path& path) {
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 07777;
+}
+
+TEST(DataDir, CreatesMissingDirectoryMode0700) {
+  test::TempDir tmp;
+  ASSERT_FALSE(tmp.path().empty());
+  const auto path = tmp.path() / "a" / "data";
+  auto dir = DataDir::open(path);
+  ASSERT_TRUE(dir.has_value()) << dir.error().message;
+  EXPECT_EQ(mode_of(path), 0700U);
+  EXPECT_EQ(dir->control_socket(), path / "control.sock");
+  EXPECT_EQ(dir->onion_key(7), path / "onion-7.key");
+}
+
+TEST(DataDir, AcceptsAnExisting0700Directory) {
+  test::TempDir tmp;
+  ASSERT_EQ(::chmod(tmp.path().c_str(), 0700), 0);
+  EXPECT_TRUE(DataDir::open(tmp.path()).has_value());
+}
+
+TEST(DataDir, Refuses0755WithAClearError) {
+  test::TempDir tmp;
+  ASSERT_EQ(::chmod(tmp.path().c_str(), 0755), 0);
+  auto dir = DataDir::open(tmp.path());
+  ASSERT_FALSE(dir.has_value());
+  EXPECT_EQ(dir.error().category, ErrorCategory::kPermission);
+  EXPECT_NE(dir.error().message.find("0755"), std::string::npos) << dir.error().message;
+  EXPECT_NE(dir.error().message.find("chmod 700"), std::string::npos) << dir.error().message;
+  EXPECT_NE(dir.error().message.find(tmp.path().string()), std::string::npos);
+}
+
+TEST(DataDir, RefusesGroupAccessAndPlainFiles) {
+  test::TempDir tmp;
+  ASSERT_EQ(::chmod(tmp.path().c_str(), 0710), 0);
+  EXPECT_FALSE(DataDir::open(tmp.path()).has_value());
+  ASSERT_EQ(::chmod(tmp.path().c_str(), 0700), 0);
+  const auto file = tmp.path() / "file";
+  std::ofstream(file) << "not a directory";
+  auto dir = DataDir::open(file);
+  ASSERT_FALSE(dir.has_value());
+  EXPECT_EQ(dir.error().category, ErrorCategory::kConfig);
+}
+
+}  // namespace
+}  // namespace nyx::daemon

@@ -1,0 +1,115 @@
+#include "daemon/metrics_http.hpp"
+
+#include <chrono>
+#include <string>
+
+#include <asio.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <gtest/gtest.h>
+
+#include "core/metrics/registry.hpp"
+
+namespace nyx::daemon {
+namespace {
+
+using asio::ip::tcp;
+constexpr auto kAwait = asio::experimental::as_tuple(asio::use_awaitable);
+
+class MetricsHttpTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    registry_.counter("nyx_test_total", "A test counter").inc(3);
+    server_ = std::make_unique<MetricsHttpServer>(
+        io_, MetricsHttpOptions{.idle_timeout = std::chrono::milliseconds(100)},
+        [this] { return registry_.prometheus_text(); });
+    ASSERT_TRUE(server_->start().has_value());
+  }
+
+  // Sends `request` and returns everything the server wrote before closing.
+  std::string exchange(const std::string& request) {
+    std::string response;
+    bool done = false;
+    asio::co_spawn(
+        io_,
+        [&]() -> asio::awaitable<void> {
+          tcp::socket socket(io_);
+          auto [ec] = co_await socket.async_connect(server_->local_endpoint(), kAwait);
+          EXPECT_FALSE(ec) << ec.message();
+          if (!request.empty()) {
+            co_await asio::async_write(socket, asio::buffer(request), kAwait);
+          }
+          for (;;) {
+            char chunk[4096];
+            auto [read_ec, n] = co_await socket.async_read_some(asio::buffer(chunk), kAwait);
+            if (read_ec) {
+              break;
+            }
+            response.append(chunk, n);
+          }
+          done = true;
+        },
+        asio::detached);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!done && std::chrono::steady_clock::now() < deadline) {
+      io_.run_one_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_TRUE(done) << "the server did not close the connection";
+    return response;
+  }
+
+  asio::io_context io_;
+  metrics::Registry registry_;
+  std::unique_ptr<MetricsHttpServer> server_;
+};
+
+TEST_F(MetricsHttpTest, ServesTheRegistryAtSlashMetrics) {
+  const auto response = exchange("GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  EXPECT_TRUE(response.starts_with("HTTP/1.1 200 OK\r\n")) << response;
+  EXPECT_NE(response.find("Content-Type: text/plain; version=0.0.4"), std::string::npos);
+  EXPECT_NE(response.find("Connection: close"), std::string::npos);
+  EXPECT_NE(response.find("\r\n\r\n# HELP nyx_test_total"), std::string::npos) << response;
+  EXPECT_NE(response.find("nyx_test_total 3\n"), std::string::npos) << response;
+  const auto body = registry_.prometheus_text();
+  EXPECT_NE(response.find("Content-Length: " + std::to_string(body.size()) + "\r\n"),
+            std::string::npos);
+}
+
+TEST_F(MetricsHttpTest, OtherPathsAre404AndOtherMethods405) {
+  EXPECT_TRUE(exchange("GET / HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 404 ")) << "root";
+  EXPECT_TRUE(exchange("GET /metricsx HTTP/1.0\r\n\r\n").starts_with("HTTP/1.1 404 "));
+  EXPECT_TRUE(exchange("POST /metrics HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 405 "));
+  const auto head = exchange("HEAD /metrics HTTP/1.1\r\n\r\n");
+  EXPECT_TRUE(head.starts_with("HTTP/1.1 200 ")) << head;
+  EXPECT_TRUE(head.ends_with("\r\n\r\n")) << head;
+}
+
+TEST_F(MetricsHttpTest, MalformedRequestIs400) {
+  EXPECT_TRUE(exchange("hello\r\n\r\n").starts_with("HTTP/1.1 400 "));
+  EXPECT_TRUE(exchange("GET /metrics SPDY/3\r\n\r\n").starts_with("HTTP/1.1 400 "));
+}
+
+TEST_F(MetricsHttpTest, OversizedRequestIsRefusedAndClosed) {
+  // One byte over the bound and no end of headers: the server has read all
+  // of it when it answers, so its close does not reset the reply away.
+  const std::string huge(MetricsHttpServer::kMaxRequestBytes + 1, 'a');
+  EXPECT_TRUE(exchange(huge).starts_with("HTTP/1.1 431 "));
+}
+
+TEST_F(MetricsHttpTest, IdleConnectionIsClosed) {
+  // Nothing sent: the idle timeout (100 ms here) closes it without a reply.
+  EXPECT_EQ(exchange(""), "");
+  // The server still answers afterwards.
+  EXPECT_TRUE(exchange("GET /metrics HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 200 "));
+}
+
+TEST_F(MetricsHttpTest, StopClosesTheListener) {
+  const auto endpoint = server_->local_endpoint();
+  server_->stop();
+  tcp::socket socket(io_);
+  std::error_code ec;
+  socket.connect(endpoint, ec);
+  EXPECT_TRUE(ec);
+}
+
+}  // namespace
+}  // namespace nyx::daemon

@@ -1,0 +1,158 @@
+#include "daemon/node_config.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace nyx::daemon {
+namespace {
+
+const std::filesystem::path kExample =
+    (std::filesystem::path(__FILE__).parent_path() / "../../docs/nyxd.example.toml")
+        .lexically_normal();
+
+constexpr const char* kAuthority =
+    "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+
+// The smallest valid config, plus `extra` lines.
+std::string minimal(const std::string& extra = "") {
+  return std::string("[node]\ndata_dir = \"/tmp/nyx-test-data\"\n") +
+         "[directory]\nfile = \"/tmp/nyx-test-dir.bin\"\nauthorities = [\"" + kAuthority + "\"]\n" +
+         extra;
+}
+
+// minimal() with a roles line in its [node] table.
+std::string with_roles(const std::string& roles) {
+  return minimal().replace(0, 7, "[node]\nroles = " + roles + "\n");
+}
+
+Result<NodeConfig> parse(const std::string& text) {
+  auto reader = ConfigReader::from_string(text, "nyxd.toml");
+  EXPECT_TRUE(reader.has_value());
+  return parse_node_config(*reader);
+}
+
+std::string errors_of(const std::string& text) {
+  auto config = parse(text);
+  EXPECT_FALSE(config.has_value()) << "expected errors in:\n" << text;
+  return config ? std::string() : config.error().message;
+}
+
+TEST(NodeConfig, ExampleParses) {
+  auto config = load_node_config(kExample);
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  EXPECT_EQ(config->mix.hops, 3U);
+  EXPECT_EQ(config->socks.listen, (HostPort{"127.0.0.1", 9050}));
+  // Relative paths resolve against the file's directory.
+  EXPECT_EQ(config->node.data_dir, kExample.parent_path() / "nyx-data");
+}
+
+TEST(NodeConfig, ExampleListsEverySchemaKey) {
+  auto reader = ConfigReader::from_file(kExample);
+  ASSERT_TRUE(reader.has_value());
+  const auto keys = node_config_keys();
+  EXPECT_GE(keys.size(), 30U);
+  for (const auto& key : keys) {
+    EXPECT_TRUE(reader->has(key)) << key << " is missing from docs/nyxd.example.toml";
+  }
+}
+
+TEST(NodeConfig, SchemaKeysCoverEverySection) {
+  const auto keys = node_config_keys();
+  for (const char* key :
+       {"node.data_dir", "node.roles", "node.workers", "log.level", "log.file",
+        "directory.authorities", "directory.threshold", "transport.udp_listen",
+        "transport.peer_rate", "mix.hops", "mix.cover_rate", "mix.mix_delay_mean", "socks.listen",
+        "socks.handshake_timeout", "exit.policy", "exit.allow_private", "control.enabled",
+        "metrics.listen", "shutdown.drain_deadline"}) {
+    EXPECT_NE(std::find(keys.begin(), keys.end(), key), keys.end()) << key;
+  }
+}
+
+TEST(NodeConfig, DefaultsOfAMinimalConfig) {
+  auto config = parse(minimal());
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  EXPECT_TRUE(config->node.roles.client);
+  EXPECT_FALSE(config->node.roles.relay);
+  EXPECT_EQ(config->mix.hops, 3U);
+  EXPECT_EQ(config->mix.cover_rate, 0.0);
+  EXPECT_FALSE(config->transport.tcp_listen.has_value());
+  EXPECT_FALSE(config->metrics.listen.has_value());
+  EXPECT_EQ(config->shutdown.drain_deadline, std::chrono::seconds(5));
+  EXPECT_EQ(config->directory.threshold, 1U);
+  EXPECT_GE(config->resolved_workers(), 1U);
+}
+
+TEST(NodeConfig, UnknownKeyNamesFileLineAndKey) {
+  const auto message = errors_of(minimal("[socks]\nlisten = \"127.0.0.1:9050\"\nlsiten = 1\n"));
+  EXPECT_NE(message.find("nyxd.toml:8:"), std::string::npos) << message;
+  EXPECT_NE(message.find("socks.lsiten"), std::string::npos) << message;
+}
+
+TEST(NodeConfig, OutOfRangeValueNamesFileLineAndKey) {
+  const auto message = errors_of(minimal("[mix]\nhops = 9\n"));
+  EXPECT_NE(message.find("nyxd.toml:7:"), std::string::npos) << message;
+  EXPECT_NE(message.find("mix.hops"), std::string::npos) << message;
+}
+
+TEST(NodeConfig, EveryErrorIsReportedAtOnce) {
+  const auto message = errors_of("[mix]\nhops = 1\n[socks]\nlisten = 42\n");
+  for (const char* key :
+       {"node.data_dir", "directory.file", "directory.authorities", "mix.hops", "socks.listen"}) {
+    EXPECT_NE(message.find(key), std::string::npos) << key << " in:\n" << message;
+  }
+}
+
+TEST(NodeConfig, RolesCombineAndAreChecked) {
+  auto config = parse(with_roles(R"(["client", "relay", "exit"])"));
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  EXPECT_TRUE(config->node.roles.client && config->node.roles.relay && config->node.roles.exit);
+  const auto unknown = errors_of(with_roles(R"(["realy"])"));
+  EXPECT_NE(unknown.find("unknown role 'realy'"), std::string::npos) << unknown;
+  const auto twice = errors_of(with_roles(R"(["exit", "exit"])"));
+  EXPECT_NE(twice.find("given twice"), std::string::npos) << twice;
+  const auto none = errors_of(with_roles("[]"));
+  EXPECT_NE(none.find("node.roles"), std::string::npos) << none;
+}
+
+TEST(NodeConfig, MetricsOnlyOnLoopback) {
+  auto config = parse(minimal("[metrics]\nlisten = \"127.0.0.1:9190\"\n"));
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  EXPECT_EQ(config->metrics.listen, (HostPort{"127.0.0.1", 9190}));
+  EXPECT_TRUE(parse(minimal("[metrics]\nlisten = \"[::1]:9190\"\n")).has_value());
+  const auto message = errors_of(minimal("[metrics]\nlisten = \"0.0.0.0:9190\"\n"));
+  EXPECT_NE(message.find("metrics.listen"), std::string::npos) << message;
+  EXPECT_NE(message.find("loopback"), std::string::npos) << message;
+}
+
+TEST(NodeConfig, AuthoritiesAndThresholdAreChecked) {
+  const auto bad_key = errors_of(
+      "[node]\ndata_dir = \"/tmp/x\"\n[directory]\nfile = \"/tmp/d\"\nauthorities = [\"abcd\"]\n");
+  EXPECT_NE(bad_key.find("nyxd.toml:5:"), std::string::npos) << bad_key;
+  EXPECT_NE(bad_key.find("64 hex digits"), std::string::npos) << bad_key;
+  const auto threshold = errors_of(minimal("threshold = 2\n"));
+  EXPECT_NE(threshold.find("directory.threshold"), std::string::npos) << threshold;
+}
+
+TEST(NodeConfig, ExitPolicyAndTransportAreChecked) {
+  const auto policy = errors_of(minimal("[exit]\npolicy = [\"allow *:80\"]\n"));
+  EXPECT_NE(policy.find("exit.policy"), std::string::npos) << policy;
+  auto ok =
+      parse(minimal("[exit]\npolicy = [\"accept 127.0.0.1:*\", \"reject *:*\"]\n"
+                    "allow_private = true\n"));
+  ASSERT_TRUE(ok.has_value()) << ok.error().message;
+  EXPECT_EQ(ok->exit.policy.size(), 2U);
+  const auto tcp_only = errors_of(minimal("[transport]\nudp_enabled = false\n"));
+  EXPECT_NE(tcp_only.find("tcp_listen"), std::string::npos) << tcp_only;
+}
+
+TEST(NodeConfig, MissingFileIsAnError) {
+  auto config = load_node_config("/nonexistent/nyxd.toml");
+  ASSERT_FALSE(config.has_value());
+  EXPECT_NE(config.error().message.find("/nonexistent/nyxd.toml"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace nyx::daemon
