@@ -1,0 +1,680 @@
+#include "daemon/node.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <future>
+#include <iterator>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <asio.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include "core/clock.hpp"
+#include "core/crypto/encoding.hpp"
+#include "core/log.hpp"
+#include "core/metrics/registry.hpp"
+#include "daemon/control/control_server.hpp"
+#include "daemon/data_dir.hpp"
+#include "daemon/key_store.hpp"
+#include "daemon/metrics_http.hpp"
+#include "mix/directory.hpp"
+#include "mix/link_manager_cell_link.hpp"
+#include "mix/path_selector.hpp"
+#include "mix/relay.hpp"
+#include "transport/link_manager.hpp"
+
+#ifndef NYX_VERSION_STRING
+#error "NYX_VERSION_STRING is set by daemon/CMakeLists.txt"
+#endif
+
+namespace nyx::daemon {
+namespace {
+
+using control::RpcError;
+using control::RpcResult;
+using nlohmann::json;
+
+// Control-protocol errors of the node's own methods (docs/nyxd.md).
+constexpr int kRpcDirectoryRefused = -32010;
+constexpr int kRpcConfigRefused = -32011;
+constexpr int kRpcShardBusy = -32012;
+
+constexpr auto kTickInterval = std::chrono::milliseconds(50);
+constexpr auto kShardCallTimeout = std::chrono::seconds(2);
+
+// A monotonic counter of a component, mirrored into a registry Counter by
+// adding what it grew since the last look.
+class CounterMirror {
+ public:
+  explicit CounterMirror(metrics::Counter& counter) : counter_(&counter) {}
+  void update(std::uint64_t value) noexcept {
+    if (value > last_) {
+      counter_->inc(value - last_);
+      last_ = value;
+    }
+  }
+
+ private:
+  metrics::Counter* counter_;
+  std::uint64_t last_ = 0;
+};
+
+// Every counter of the relay and of the transport, exported as
+// nyx_relay_<name>_total and nyx_transport_<name>_total.
+constexpr std::pair<const char*, std::uint64_t mix::RelayCounters::*> kRelayCounters[] = {
+    {"cells_received", &mix::RelayCounters::cells_received},
+    {"cells_relayed", &mix::RelayCounters::cells_relayed},
+    {"dropped_malformed", &mix::RelayCounters::dropped_malformed},
+    {"dropped_unknown_circuit", &mix::RelayCounters::dropped_unknown_circuit},
+    {"dropped_queue_full", &mix::RelayCounters::dropped_queue_full},
+    {"dropped_link", &mix::RelayCounters::dropped_link},
+    {"padding_received", &mix::RelayCounters::padding_received},
+    {"cover_dropped", &mix::RelayCounters::cover_dropped},
+    {"creates_accepted", &mix::RelayCounters::creates_accepted},
+    {"creates_rejected", &mix::RelayCounters::creates_rejected},
+    {"tampered", &mix::RelayCounters::tampered},
+    {"destroys_received", &mix::RelayCounters::destroys_received},
+    {"timeouts", &mix::RelayCounters::timeouts},
+};
+constexpr std::pair<const char*, std::uint64_t transport::TransportCounters::*>
+    kTransportCounters[] = {
+        {"udp_packets_received", &transport::TransportCounters::udp_packets_received},
+        {"udp_packets_sent", &transport::TransportCounters::udp_packets_sent},
+        {"udp_bytes_received", &transport::TransportCounters::udp_bytes_received},
+        {"udp_bytes_sent", &transport::TransportCounters::udp_bytes_sent},
+        {"udp_batches_received", &transport::TransportCounters::udp_batches_received},
+        {"udp_batches_sent", &transport::TransportCounters::udp_batches_sent},
+        {"dropped_malformed", &transport::TransportCounters::dropped_malformed},
+        {"dropped_unknown_peer", &transport::TransportCounters::dropped_unknown_peer},
+        {"dropped_replay", &transport::TransportCounters::dropped_replay},
+        {"dropped_rate_limited", &transport::TransportCounters::dropped_rate_limited},
+        {"dropped_queue_full", &transport::TransportCounters::dropped_queue_full},
+        {"handshakes_completed", &transport::TransportCounters::handshakes_completed},
+        {"handshakes_failed", &transport::TransportCounters::handshakes_failed},
+        {"rekeys", &transport::TransportCounters::rekeys},
+};
+
+Result<asio::ip::address> ip_literal(const HostPort& address, std::string_view key) {
+  std::error_code ec;
+  auto ip = asio::ip::make_address(address.host, ec);
+  if (ec) {
+    return make_error(ErrorCategory::kConfig,
+                      fmt::format("{}: '{}' is not an IP address", key, address.host));
+  }
+  return ip;
+}
+
+std::string hex(Bytes bytes) { return crypto::to_hex(bytes); }
+
+std::uint64_t unix_now() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+Result<std::vector<std::uint8_t>> read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return make_error(ErrorCategory::kIo, fmt::format("cannot read {}", path.string()));
+  }
+  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                  std::istreambuf_iterator<char>());
+  return bytes;
+}
+
+json roles_json(const NodeRoles& roles) {
+  json out = json::array();
+  if (roles.client) {
+    out.push_back("client");
+  }
+  if (roles.relay) {
+    out.push_back("relay");
+  }
+  if (roles.exit) {
+    out.push_back("exit");
+  }
+  return out;
+}
+
+}  // namespace
+
+struct Node::Impl {
+  Impl(NodeConfig cfg, std::filesystem::path file, DataDir dir)
+      : config(std::move(cfg)),
+        config_file(std::move(file)),
+        data_dir(std::move(dir)),
+        tick_timer(cell_io),
+        drain_timer(control_io),
+        signals(control_io, SIGTERM, SIGINT, SIGHUP),
+        directory_accepted(registry.counter("nyx_directory_loads_total",
+                                            "Directory files verified and installed",
+                                            {{"result", "accepted"}})),
+        directory_refused(registry.counter("nyx_directory_loads_total",
+                                           "Directory files verified and installed",
+                                           {{"result", "refused"}})),
+        directory_nodes(registry.gauge("nyx_directory_nodes", "Nodes in the current directory")),
+        circuits(registry.gauge("nyx_relay_circuits", "Circuits through this node")),
+        links_up(registry.gauge("nyx_transport_links_up", "Links established now")),
+        uptime(registry.gauge("nyx_node_uptime_seconds", "Seconds since the node started")) {}
+
+  // ---- start-up (one thread, before run) ----
+
+  Status start_cell_shard() {
+    KeyStore keys(data_dir);
+    auto identity_pair = keys.identity();
+    if (!identity_pair) {
+      return std::unexpected(std::move(identity_pair.error()));
+    }
+    identity = identity_pair->public_key;
+    auto link_pair = keys.link();
+    if (!link_pair) {
+      return std::unexpected(std::move(link_pair.error()));
+    }
+    link_key = link_pair->public_key;
+
+    transport::LinkConfig link_config;
+    auto udp_ip = ip_literal(config.transport.udp_listen, "transport.udp_listen");
+    if (!udp_ip) {
+      return std::unexpected(std::move(udp_ip.error()));
+    }
+    link_config.udp_listen = {*udp_ip, config.transport.udp_listen.port};
+    link_config.udp_enabled = config.transport.udp_enabled;
+    if (config.transport.tcp_listen) {
+      auto tcp_ip = ip_literal(*config.transport.tcp_listen, "transport.tcp_listen");
+      if (!tcp_ip) {
+        return std::unexpected(std::move(tcp_ip.error()));
+      }
+      link_config.tcp_listen = asio::ip::tcp::endpoint(*tcp_ip, config.transport.tcp_listen->port);
+    }
+    link_config.socket_receive_buffer = config.transport.socket_receive_buffer;
+    link_config.socket_send_buffer = config.transport.socket_send_buffer;
+    link_config.peer_rate_bytes = config.transport.peer_rate;
+    auto created = transport::LinkManager::create(cell_io, SteadyClock::instance(),
+                                                  std::move(*link_pair), link_config);
+    if (!created) {
+      return std::unexpected(std::move(created.error()));
+    }
+    links = std::move(*created);
+    cell_link = std::make_unique<mix::LinkManagerCellLink>(*links, cell_io);
+
+    mix::RelayConfig relay_config;
+    relay_config.mean_hop_delay = config.mix.mix_delay_mean;
+    relay = std::make_unique<mix::Relay>(SteadyClock::instance(), *cell_link, link_key, random,
+                                         relay_config);
+
+    // The onion key serves the epoch our descriptor in the directory names.
+    std::uint64_t epoch = 0;
+    if (auto dir = current_directory()) {
+      for (const auto& node : dir->nodes) {
+        if (node.identity_key == identity) {
+          epoch = node.onion_key_epoch;
+        }
+      }
+    }
+    auto onion_pair = keys.onion(epoch);
+    if (!onion_pair) {
+      return std::unexpected(std::move(onion_pair.error()));
+    }
+    onion_key = onion_pair->public_key;
+    onion_epoch = epoch;
+    relay->onion_keys().rotate(epoch, std::move(*onion_pair));
+
+    cell_link->attach(*relay);
+    return {};
+  }
+
+  Status start_control() {
+    if (config.control.enabled) {
+      auto cookie = control::ControlCookie::create(data_dir.control_cookie());
+      if (!cookie) {
+        return std::unexpected(std::move(cookie.error()));
+      }
+      control::MethodRegistry methods;
+      add_methods(methods);
+      control_server = std::make_unique<control::ControlServer>(
+          control_io, control::ControlServerOptions{.socket_path = data_dir.control_socket()},
+          std::move(*cookie), std::move(methods), [this] { return stats_json(); });
+      if (auto status = control_server->start(); !status) {
+        return status;
+      }
+    }
+    if (config.metrics.listen) {
+      auto ip = ip_literal(*config.metrics.listen, "metrics.listen");
+      if (!ip) {
+        return std::unexpected(std::move(ip.error()));
+      }
+      metrics_server = std::make_unique<MetricsHttpServer>(
+          control_io, MetricsHttpOptions{.listen = {*ip, config.metrics.listen->port}},
+          [this] { return registry.prometheus_text(); });
+      if (auto status = metrics_server->start(); !status) {
+        return status;
+      }
+    }
+    return {};
+  }
+
+  // ---- the directory (any thread) ----
+
+  std::shared_ptr<const mix::Directory> current_directory() {
+    std::lock_guard lock(directory_mu);
+    return directory;
+  }
+
+  Status load_directory() {
+    auto bytes = read_file(config.directory.file);
+    Result<mix::Directory> verified =
+        bytes ? mix::verify_directory(*bytes,
+                                      {.authorities = config.directory.authorities,
+                                       .threshold = config.directory.threshold},
+                                      unix_now())
+              : Result<mix::Directory>(std::unexpected(bytes.error()));
+    if (!verified) {
+      directory_refused.inc();
+      log::warn("directory {} refused, keeping the current one: {}", config.directory.file.string(),
+                verified.error().message);
+      return std::unexpected(std::move(verified.error()));
+    }
+    auto installed = std::make_shared<const mix::Directory>(std::move(*verified));
+    {
+      std::lock_guard lock(directory_mu);
+      directory = installed;
+    }
+    directory_accepted.inc();
+    directory_nodes.set(static_cast<std::int64_t>(installed->nodes.size()));
+    log::info("directory loaded: {} nodes, valid until {}", installed->nodes.size(),
+              installed->valid_until);
+    // The transport lives on the cell shard: hand the peers over there.
+    asio::post(cell_io, [this, installed] { register_peers(*installed); });
+    return {};
+  }
+
+  // Cell shard.
+  void register_peers(const mix::Directory& dir) {
+    if (!cell_link) {
+      return;
+    }
+    if (auto status = cell_link->add_peers(dir); !status) {
+      log::warn("directory: not every peer registered: {}", status.error().message);
+    }
+  }
+
+  // ---- the cell shard ----
+
+  void schedule_tick() {
+    tick_timer.expires_after(kTickInterval);
+    tick_timer.async_wait([this](std::error_code ec) {
+      if (ec || stopping_cells) {
+        return;
+      }
+      relay->tick();
+      relay->flush();
+      links->flush();
+      publish_metrics();
+      schedule_tick();
+    });
+  }
+
+  // Cell shard: the components' counters into the registry.
+  void publish_metrics() {
+    for (auto& [field, mirror] : relay_mirrors) {
+      mirror.update(relay->counters().*field);
+    }
+    for (auto& [field, mirror] : transport_mirrors) {
+      mirror.update(links->counters().*field);
+    }
+    circuits.set(static_cast<std::int64_t>(relay->circuit_count()));
+    std::int64_t up = 0;
+    if (auto dir = current_directory()) {
+      for (const auto& node : dir->nodes) {
+        if (auto stats = links->stats(node.link_key); stats && stats->up) {
+          ++up;
+        }
+      }
+    }
+    links_up.set(up);
+    uptime.set(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
+            .count());
+  }
+
+  void register_mirrors() {
+    for (const auto& [name, field] : kRelayCounters) {
+      relay_mirrors.emplace_back(
+          field, CounterMirror(registry.counter(fmt::format("nyx_relay_{}_total", name),
+                                                fmt::format("Relay: {}", name))));
+    }
+    for (const auto& [name, field] : kTransportCounters) {
+      transport_mirrors.emplace_back(
+          field, CounterMirror(registry.counter(fmt::format("nyx_transport_{}_total", name),
+                                                fmt::format("Transport: {}", name))));
+    }
+  }
+
+  // Runs fn on the cell shard and waits (bounded) for its answer.
+  template <class F>
+  RpcResult on_cell_shard(F fn) {
+    auto task = std::make_shared<std::packaged_task<json()>>(std::move(fn));
+    auto answer = task->get_future();
+    asio::post(cell_io, [task] { (*task)(); });
+    if (answer.wait_for(kShardCallTimeout) != std::future_status::ready) {
+      return std::unexpected(RpcError{kRpcShardBusy, "the cell shard did not answer in time"});
+    }
+    return answer.get();
+  }
+
+  // ---- control methods (control thread) ----
+
+  json stats_json() { return json::parse(registry.json()); }
+
+  void add_methods(control::MethodRegistry& methods) {
+    auto add = [&methods](std::string name, control::MethodHandler handler) {
+      // The names are fixed and distinct; a clash is a bug caught by the tests.
+      if (auto status = methods.add(std::move(name), std::move(handler)); !status) {
+        log::error("control: {}", status.error().message);
+      }
+    };
+    add("node.info", [this](const json&) -> RpcResult { return info_json(); });
+    add("node.stats", [this](const json&) -> RpcResult { return stats_json(); });
+    add("peers.list", [this](const json&) { return peers_json(); });
+    add("circuits.list", [this](const json&) {
+      return on_cell_shard([this] { return json{{"count", relay ? relay->circuit_count() : 0}}; });
+    });
+    add("directory.reload", [this](const json&) -> RpcResult {
+      if (auto status = load_directory(); !status) {
+        return std::unexpected(RpcError{kRpcDirectoryRefused, status.error().message});
+      }
+      auto dir = current_directory();
+      return json{{"nodes", dir->nodes.size()}, {"valid_until", dir->valid_until}};
+    });
+    add("config.reload", [this](const json&) { return reload_config(); });
+    add("node.shutdown", [this](const json&) -> RpcResult {
+      // After this reply has been queued, so the caller sees it.
+      asio::post(control_io, [this] { begin_shutdown(); });
+      return json{{"shutting_down", true}};
+    });
+  }
+
+  json info_json() {
+    json info{{"version", NYX_VERSION_STRING},
+              {"nickname", config.node.nickname},
+              {"roles", roles_json(config.node.roles)},
+              {"pid", ::getpid()},
+              {"identity_key", hex(identity)},
+              {"link_key", hex(link_key)},
+              {"onion_key", hex(onion_key)},
+              {"onion_key_epoch", onion_epoch},
+              {"udp_listen", udp_local},
+              {"tcp_listen", tcp_local},
+              {"cell_shards", 1},
+              {"workers", config.resolved_workers()},
+              {"data_dir", data_dir.path().string()},
+              {"uptime_seconds", std::chrono::duration_cast<std::chrono::seconds>(
+                                     std::chrono::steady_clock::now() - started)
+                                     .count()}};
+    if (metrics_server) {
+      const auto endpoint = metrics_server->local_endpoint();
+      info["metrics_listen"] =
+          fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
+    }
+    if (auto dir = current_directory()) {
+      info["directory"] = {{"nodes", dir->nodes.size()},
+                           {"valid_after", dir->valid_after},
+                           {"valid_until", dir->valid_until}};
+    }
+    return info;
+  }
+
+  RpcResult peers_json() {
+    auto dir = current_directory();
+    return on_cell_shard([this, dir] {
+      json peers = json::array();
+      if (!dir || !links) {
+        return peers;
+      }
+      for (const auto& node : dir->nodes) {
+        if (node.link_key == link_key) {
+          continue;
+        }
+        json peer{{"identity_key", hex(node.identity_key)},
+                  {"link_key", hex(node.link_key)},
+                  {"udp_address", node.udp_address},
+                  {"tcp_address", node.tcp_address},
+                  {"relay", node.is_relay()},
+                  {"exit", node.is_exit()},
+                  {"bandwidth_weight", node.bandwidth_weight},
+                  {"up", false}};
+        if (auto stats = links->stats(node.link_key)) {
+          peer["up"] = stats->up;
+          peer["link"] = stats->kind == transport::LinkKind::kUdp ? "udp" : "tcp";
+          peer["cells_sent"] = stats->cells_sent;
+          peer["cells_received"] = stats->cells_received;
+          peer["bytes_sent"] = stats->bytes_sent;
+          peer["bytes_received"] = stats->bytes_received;
+        }
+        peers.push_back(std::move(peer));
+      }
+      return peers;
+    });
+  }
+
+  // Log settings apply at once; everything else is reported as needing a
+  // restart (the components take it at construction).
+  RpcResult reload_config() {
+    auto fresh = load_node_config(config_file);
+    if (!fresh) {
+      return std::unexpected(RpcError{kRpcConfigRefused, fresh.error().message});
+    }
+    json applied = json::array();
+    json restart = json::array();
+    if (!(fresh->log == config.log)) {
+      if (auto status = log::init(
+              {.level = fresh->log.level, .file = fresh->log.file, .json = fresh->log.json});
+          !status) {
+        return std::unexpected(RpcError{kRpcConfigRefused, status.error().message});
+      }
+      config.log = fresh->log;
+      applied.push_back("log");
+    }
+    const std::pair<const char*, bool> sections[] = {
+        {"node", fresh->node == config.node},
+        {"directory", fresh->directory == config.directory},
+        {"transport", fresh->transport == config.transport},
+        {"mix", fresh->mix == config.mix},
+        {"socks", fresh->socks == config.socks},
+        {"exit", fresh->exit == config.exit},
+        {"control", fresh->control == config.control},
+        {"metrics", fresh->metrics == config.metrics},
+        {"shutdown", fresh->shutdown == config.shutdown}};
+    for (const auto& [name, same] : sections) {
+      if (!same) {
+        restart.push_back(name);
+      }
+    }
+    log::info("config reloaded; applied: {}, need a restart: {}", applied.dump(), restart.dump());
+    return json{{"applied", applied}, {"restart_required", restart}};
+  }
+
+  // ---- lifecycle (control thread) ----
+
+  void wait_signal() {
+    signals.async_wait([this](std::error_code ec, int signal) {
+      if (ec) {
+        return;
+      }
+      if (signal == SIGHUP) {
+        log::info("SIGHUP: reloading the directory");
+        (void)load_directory();  // refusals are logged and counted there
+      } else if (shutting_down) {
+        log::warn("second signal: exiting now");
+        log::flush();
+        std::_Exit(kExitForced);
+      } else {
+        begin_shutdown();
+      }
+      wait_signal();
+    });
+  }
+
+  void begin_shutdown() {
+    if (shutting_down.exchange(true)) {
+      return;
+    }
+    log::info("shutting down: draining for up to {} ms",
+              std::chrono::duration_cast<std::chrono::milliseconds>(config.shutdown.drain_deadline)
+                  .count());
+    // Stop accepting: nothing new reaches the node from here on.
+    if (metrics_server) {
+      metrics_server->stop();
+    }
+    // The cell shard destroys its circuits (DESTROY to every neighbour),
+    // flushes, closes its sockets and reports back; the deadline bounds it.
+    asio::post(cell_io, [this] {
+      stopping_cells = true;
+      tick_timer.cancel();
+      relay->close_all();
+      relay->flush();
+      links->flush();
+      links->stop();
+      cell_work.reset();
+      asio::post(control_io, [this] { finish_shutdown(); });
+    });
+    drain_timer.expires_after(config.shutdown.drain_deadline);
+    drain_timer.async_wait([this](std::error_code ec) {
+      if (!ec) {
+        log::warn("shutdown: the drain deadline passed; stopping the cell shard");
+        cell_io.stop();
+        finish_shutdown();
+      }
+    });
+  }
+
+  void finish_shutdown() {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    drain_timer.cancel();
+    std::error_code ignored;
+    signals.cancel(ignored);
+    if (control_server) {
+      control_server->stop();
+    }
+    control_io.stop();
+  }
+
+  NodeConfig config;
+  std::filesystem::path config_file;
+  DataDir data_dir;
+  // Declared early so that it outlives everything that holds its metrics.
+  metrics::Registry registry;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+
+  asio::io_context cell_io{1};
+  asio::io_context control_io{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> cell_work{
+      asio::make_work_guard(cell_io)};
+  asio::steady_timer tick_timer;
+  asio::steady_timer drain_timer;
+  asio::signal_set signals;
+
+  crypto::Ed25519PublicKey identity{};
+  transport::PeerKey link_key{};
+  crypto::X25519PublicKey onion_key{};
+  std::uint64_t onion_epoch = 0;
+  std::string udp_local;
+  std::string tcp_local;
+
+  // Cell shard only (after start-up).
+  mix::CryptoRandomSource random;
+  std::unique_ptr<transport::LinkManager> links;
+  std::unique_ptr<mix::LinkManagerCellLink> cell_link;
+  std::unique_ptr<mix::Relay> relay;
+  std::vector<std::pair<std::uint64_t mix::RelayCounters::*, CounterMirror>> relay_mirrors;
+  std::vector<std::pair<std::uint64_t transport::TransportCounters::*, CounterMirror>>
+      transport_mirrors;
+  bool stopping_cells = false;
+
+  // Control thread only.
+  std::unique_ptr<control::ControlServer> control_server;
+  std::unique_ptr<MetricsHttpServer> metrics_server;
+  std::atomic<bool> shutting_down{false};
+  bool finished = false;
+
+  std::mutex directory_mu;  // guards `directory` (read per control call, written per reload)
+  std::shared_ptr<const mix::Directory> directory;
+
+  metrics::Counter& directory_accepted;
+  metrics::Counter& directory_refused;
+  metrics::Gauge& directory_nodes;
+  metrics::Gauge& circuits;
+  metrics::Gauge& links_up;
+  metrics::Gauge& uptime;
+};
+
+Result<std::unique_ptr<Node>> Node::create(NodeConfig config, std::filesystem::path config_file) {
+  auto dir = DataDir::open(config.node.data_dir);
+  if (!dir) {
+    return std::unexpected(std::move(dir.error()));
+  }
+  auto impl = std::make_unique<Impl>(std::move(config), std::move(config_file), std::move(*dir));
+  impl->register_mirrors();
+  if (auto status = impl->load_directory(); !status) {
+    return std::unexpected(std::move(status.error()));
+  }
+  if (auto status = impl->start_cell_shard(); !status) {
+    return std::unexpected(std::move(status.error()));
+  }
+  if (auto udp = impl->links->udp_local_endpoint()) {
+    impl->udp_local = fmt::format("{}:{}", udp->address().to_string(), udp->port());
+  }
+  if (auto tcp = impl->links->tcp_local_endpoint()) {
+    impl->tcp_local = fmt::format("{}:{}", tcp->address().to_string(), tcp->port());
+  }
+  if (auto status = impl->start_control(); !status) {
+    return std::unexpected(std::move(status.error()));
+  }
+  log::info("node '{}' up: link key {}, udp {}, {} directory nodes", impl->config.node.nickname,
+            hex(impl->link_key), impl->udp_local, impl->current_directory()->nodes.size());
+  return std::unique_ptr<Node>(new Node(std::move(impl)));
+}
+
+Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Node::~Node() {
+  // The cell shard's objects go first, on this thread, after both loops stopped.
+  impl_->relay.reset();
+  impl_->cell_link.reset();
+  if (impl_->links) {
+    impl_->links->stop();
+  }
+  impl_->links.reset();
+}
+
+void Node::run() {
+  Impl& impl = *impl_;
+  impl.schedule_tick();
+  std::thread cell_thread([&impl] { impl.cell_io.run(); });
+  impl.wait_signal();
+  impl.control_io.run();
+  impl.cell_io.stop();
+  cell_thread.join();
+  log::info("node stopped");
+  log::flush();
+}
+
+void Node::request_shutdown() {
+  asio::post(impl_->control_io, [impl = impl_.get()] { impl->begin_shutdown(); });
+}
+
+Status Node::reload_directory() { return impl_->load_directory(); }
+
+}  // namespace nyx::daemon

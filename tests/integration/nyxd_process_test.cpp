@@ -1,0 +1,314 @@
+// nyxd as a person runs it: a real process with a generated config and a
+// signed directory, reached through its control socket and /metrics.
+
+#include "integration/support/nyxd_process.hpp"
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <asio.hpp>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include "core/crypto/ed25519.hpp"
+#include "core/crypto/encoding.hpp"
+#include "core/crypto/x25519.hpp"
+#include "daemon/control/control_client.hpp"
+#include "daemon/control/control_cookie.hpp"
+#include "daemon/support/temp_dir.hpp"
+#include "mix/directory.hpp"
+
+namespace nyx::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::uint64_t unix_now() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+class NyxdProcess : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(tmp_.path().empty());
+    ASSERT_EQ(::chmod(tmp_.path().c_str(), 0700), 0);
+    write_directory(2);
+    write_config();
+  }
+
+  std::filesystem::path data() const { return tmp_.path() / "data"; }
+  std::filesystem::path config() const { return tmp_.path() / "nyxd.toml"; }
+  std::filesystem::path directory() const { return tmp_.path() / "directory.bin"; }
+
+  // A directory of `count` made-up relays, signed by the test's authority.
+  void write_directory(std::size_t count) {
+    mix::Directory dir;
+    dir.valid_after = unix_now() - 60;
+    dir.valid_until = unix_now() + 3600;
+    for (std::size_t i = 0; i < count; ++i) {
+      mix::NodeDescriptor node;
+      node.identity_key = crypto::Ed25519KeyPair::generate().public_key;
+      node.onion_key = crypto::X25519KeyPair::generate().public_key;
+      node.link_key = crypto::X25519KeyPair::generate().public_key;
+      node.udp_address = "127.0.0.1:" + std::to_string(40000 + i);
+      dir.nodes.push_back(node);
+    }
+    ASSERT_TRUE(dir.sign(authority_).has_value());
+    auto bytes = dir.encode();
+    ASSERT_TRUE(bytes.has_value());
+    std::ofstream(directory(), std::ios::binary | std::ios::trunc)
+        .write(reinterpret_cast<const char*>(bytes->data()),
+               static_cast<std::streamsize>(bytes->size()));
+  }
+
+  void write_config(const std::string& extra = "") {
+    std::ofstream(config(), std::ios::trunc)
+        << "[node]\ndata_dir = \"data\"\nnickname = \"itest\"\nroles = [\"relay\"]\n"
+        << "[directory]\nfile = \"directory.bin\"\nauthorities = [\""
+        << crypto::to_hex(authority_.public_key) << "\"]\n"
+        << "[transport]\nudp_listen = \"127.0.0.1:0\"\n"
+        << "[metrics]\nlisten = \"127.0.0.1:0\"\n"
+        << "[shutdown]\ndrain_deadline = \"2s\"\n"
+        << extra;
+  }
+
+  // Starts nyxd and waits until its control socket answers.
+  void start() {
+    node_ = std::make_unique<Process>(NYXD_PATH, std::vector<std::string>{"--config", config()},
+                                      tmp_.path() / "nyxd.log");
+    ASSERT_TRUE(node_->started());
+    const auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (node_->wait(0ms)) {
+        FAIL() << "nyxd exited early:\n" << node_->output();
+      }
+      if (std::filesystem::exists(data() / "control.sock")) {
+        if (auto client = control::ControlClient::connect(data() / "control.sock", 1s)) {
+          return;
+        }
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    FAIL() << "nyxd did not open its control socket:\n" << node_->output();
+  }
+
+  control::ControlClient authenticated() {
+    auto client = control::ControlClient::connect(data() / "control.sock");
+    EXPECT_TRUE(client.has_value());
+    auto cookie = control::ControlCookie::load(data() / "control.cookie");
+    EXPECT_TRUE(cookie.has_value());
+    auto status = client->authenticate(*cookie);
+    EXPECT_TRUE(status.has_value()) << status.error().message;
+    return std::move(*client);
+  }
+
+  void expect_clean_exit_after(int sig) {
+    node_->signal(sig);
+    const auto code = node_->wait(10s);
+    ASSERT_TRUE(code.has_value()) << "nyxd did not exit:\n" << node_->output();
+    EXPECT_EQ(*code, 0) << node_->output();
+  }
+
+  TempDir tmp_;
+  crypto::Ed25519KeyPair authority_ = crypto::Ed25519KeyPair::generate();
+  std::unique_ptr<Process> node_;
+};
+
+unsigned mode_of(const std::filesystem::path& path) {
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 07777;
+}
+
+// An HTTP GET over loopback; the whole reply (the server closes after it).
+std::string http_get(const std::string& endpoint, const std::string& path) {
+  const auto colon = endpoint.rfind(':');
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  std::error_code ec;
+  socket.connect({asio::ip::make_address(endpoint.substr(0, colon)),
+                  static_cast<std::uint16_t>(std::stoi(endpoint.substr(colon + 1)))},
+                 ec);
+  if (ec) {
+    return "connect failed: " + ec.message();
+  }
+  const std::string request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  asio::write(socket, asio::buffer(request), ec);
+  std::string reply;
+  char chunk[4096];
+  for (;;) {
+    const auto n = socket.read_some(asio::buffer(chunk), ec);
+    if (ec) {
+      break;
+    }
+    reply.append(chunk, n);
+  }
+  return reply;
+}
+
+TEST_F(NyxdProcess, StartsAnswersNodeInfoAndExitsZeroOnSigterm) {
+  start();
+  auto client = authenticated();
+  auto info = client.call("node.info");
+  ASSERT_TRUE(info.has_value()) << info.error().message;
+  EXPECT_EQ((*info)["nickname"], "itest");
+  EXPECT_EQ((*info)["link_key"].get<std::string>().size(), 64U);
+  EXPECT_EQ((*info)["directory"]["nodes"], 2);
+  EXPECT_EQ(mode_of(data()), 0700U);
+  for (const char* key : {"identity.key", "link.key", "onion-0.key", "control.cookie"}) {
+    EXPECT_EQ(mode_of(data() / key), 0600U) << key;
+  }
+  auto peers = client.call("peers.list");
+  ASSERT_TRUE(peers.has_value()) << peers.error().message;
+  EXPECT_EQ(peers->size(), 2U);
+  expect_clean_exit_after(SIGTERM);
+}
+
+TEST_F(NyxdProcess, KeysSurviveARestart) {
+  start();
+  auto first = authenticated().call("node.info");
+  ASSERT_TRUE(first.has_value());
+  expect_clean_exit_after(SIGINT);
+  start();
+  auto second = authenticated().call("node.info");
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ((*first)["identity_key"], (*second)["identity_key"]);
+  EXPECT_EQ((*first)["link_key"], (*second)["link_key"]);
+  expect_clean_exit_after(SIGTERM);
+}
+
+TEST_F(NyxdProcess, RefusesACallWithoutTheCookie) {
+  start();
+  auto client = control::ControlClient::connect(data() / "control.sock");
+  ASSERT_TRUE(client.has_value());
+  auto info = client->call("node.info");
+  ASSERT_FALSE(info.has_value());
+  // A wrong cookie is refused too, and the node keeps serving.
+  auto other = control::ControlClient::connect(data() / "control.sock");
+  ASSERT_TRUE(other.has_value());
+  TempDir elsewhere;
+  auto wrong = control::ControlCookie::create(elsewhere.path() / "cookie");
+  ASSERT_TRUE(wrong.has_value());
+  EXPECT_FALSE(other->authenticate(*wrong).has_value());
+  EXPECT_TRUE(authenticated().call("node.info").has_value());
+  expect_clean_exit_after(SIGTERM);
+}
+
+TEST_F(NyxdProcess, ReloadsAValidDirectoryAndRefusesAnInvalidOne) {
+  start();
+  auto client = authenticated();
+  write_directory(3);
+  auto reloaded = client.call("directory.reload");
+  ASSERT_TRUE(reloaded.has_value()) << reloaded.error().message;
+  EXPECT_EQ((*reloaded)["nodes"], 3);
+
+  std::ofstream(directory(), std::ios::trunc) << "not a directory";
+  auto refused = client.call("directory.reload");
+  ASSERT_FALSE(refused.has_value());
+  auto info = client.call("node.info");
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ((*info)["directory"]["nodes"], 3) << "the old directory must stay";
+
+  // Signed by another authority: refused as well.
+  authority_ = crypto::Ed25519KeyPair::generate();
+  write_directory(5);
+  EXPECT_FALSE(client.call("directory.reload").has_value());
+
+  auto stats = client.call("node.stats");
+  ASSERT_TRUE(stats.has_value());
+  std::int64_t refused_count = 0;
+  for (const auto& series : (*stats)["nyx_directory_loads_total"]["series"]) {
+    if (series["labels"]["result"] == "refused") {
+      refused_count = series["value"].get<std::int64_t>();
+    }
+  }
+  EXPECT_EQ(refused_count, 2);
+  expect_clean_exit_after(SIGTERM);
+}
+
+TEST_F(NyxdProcess, ReloadsTheDirectoryOnSighup) {
+  start();
+  auto client = authenticated();
+  write_directory(4);
+  node_->signal(SIGHUP);
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  int nodes = 0;
+  while (std::chrono::steady_clock::now() < deadline && nodes != 4) {
+    auto info = client.call("node.info");
+    ASSERT_TRUE(info.has_value());
+    nodes = (*info)["directory"]["nodes"].get<int>();
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(nodes, 4);
+  expect_clean_exit_after(SIGTERM);
+}
+
+TEST_F(NyxdProcess, ServesPrometheusMetrics) {
+  start();
+  auto info = authenticated().call("node.info");
+  ASSERT_TRUE(info.has_value());
+  const auto endpoint = (*info)["metrics_listen"].get<std::string>();
+  const auto reply = http_get(endpoint, "/metrics");
+  EXPECT_TRUE(reply.starts_with("HTTP/1.1 200 OK")) << reply;
+  EXPECT_NE(reply.find("\nnyx_directory_nodes 2\n"), std::string::npos) << reply;
+  EXPECT_NE(reply.find("nyx_relay_cells_received_total"), std::string::npos);
+  EXPECT_TRUE(http_get(endpoint, "/").starts_with("HTTP/1.1 404"));
+  expect_clean_exit_after(SIGTERM);
+}
+
+TEST_F(NyxdProcess, ShutsDownOnTheControlCall) {
+  start();
+  auto reply = authenticated().call("node.shutdown");
+  ASSERT_TRUE(reply.has_value()) << reply.error().message;
+  const auto code = node_->wait(10s);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0) << node_->output();
+}
+
+TEST_F(NyxdProcess, ConfigReloadAppliesLogSettingsAndNamesTheRest) {
+  start();
+  auto client = authenticated();
+  write_config("[log]\nlevel = \"debug\"\n[mix]\nhops = 4\n");
+  auto reply = client.call("config.reload");
+  ASSERT_TRUE(reply.has_value()) << reply.error().message;
+  EXPECT_EQ((*reply)["applied"], nlohmann::json::array({"log"}));
+  EXPECT_EQ((*reply)["restart_required"], nlohmann::json::array({"mix"}));
+  write_config("[mix]\nhops = 99\n");
+  EXPECT_FALSE(client.call("config.reload").has_value());
+  expect_clean_exit_after(SIGTERM);
+}
+
+TEST_F(NyxdProcess, CheckConfigPrintsEveryErrorAndExitsOne) {
+  auto good = run_to_end(NYXD_PATH, {"--check-config", config()}, tmp_.path() / "check.log");
+  EXPECT_EQ(good.code, 0) << good.output;
+  write_config("[mix]\nhops = 9\nbogus = 1\n");
+  auto bad = run_to_end(NYXD_PATH, {"--check-config", config()}, tmp_.path() / "check.log");
+  EXPECT_EQ(bad.code, 1) << bad.output;
+  EXPECT_NE(bad.output.find("nyxd.toml:"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("mix.hops"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("mix.bogus"), std::string::npos) << bad.output;
+  auto version = run_to_end(NYXD_PATH, {"--version"}, tmp_.path() / "check.log");
+  EXPECT_EQ(version.code, 0);
+  EXPECT_TRUE(version.output.starts_with("nyxd ")) << version.output;
+  auto usage = run_to_end(NYXD_PATH, {"--frobnicate"}, tmp_.path() / "check.log");
+  EXPECT_EQ(usage.code, 2) << usage.output;
+}
+
+TEST_F(NyxdProcess, RefusesAWorldReadableDataDirectory) {
+  std::filesystem::create_directory(data());
+  ASSERT_EQ(::chmod(data().c_str(), 0755), 0);
+  auto run = run_to_end(NYXD_PATH, {"--config", config()}, tmp_.path() / "run.log");
+  EXPECT_EQ(run.code, 1) << run.output;
+  EXPECT_NE(run.output.find("chmod 700"), std::string::npos) << run.output;
+  EXPECT_FALSE(std::filesystem::exists(data() / "identity.key"));
+}
+
+}  // namespace
+}  // namespace nyx::test
