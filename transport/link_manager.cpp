@@ -195,7 +195,6 @@ class LinkManager::Impl {
 
   void stop() {
     stopped_ = true;
-    asio::error_code ec;
     tick_timer_.cancel();
     if (udp_) {
       udp_->close();

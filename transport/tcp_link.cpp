@@ -9,6 +9,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include "transport/detail/socket_deadline.hpp"
 #include "transport/noise_handshake.hpp"
 
 namespace nyx::transport {
@@ -17,25 +18,6 @@ namespace {
 constexpr auto kAwait = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t kReadBuffer = 64 * 1024;
 constexpr std::size_t kKeepaliveSize = NoiseCipherState::kTagSize;
-
-// Closes the socket when the deadline passes, which fails every pending
-// operation of the handshake with operation_aborted.
-class Deadline {
- public:
-  Deadline(asio::ip::tcp::socket& socket, Nanos timeout) : timer_(socket.get_executor()) {
-    timer_.expires_after(timeout);
-    timer_.async_wait([&socket](const asio::error_code& ec) {
-      if (!ec) {
-        asio::error_code ignored;
-        socket.close(ignored);
-      }
-    });
-  }
-  ~Deadline() { timer_.cancel(); }
-
- private:
-  asio::steady_timer timer_;
-};
 
 }  // namespace
 
@@ -79,7 +61,7 @@ asio::awaitable<Result<std::size_t>> TcpLink::read_frame(MutableBytes out) {
 }
 
 asio::awaitable<Status> TcpLink::handshake_as_initiator(PeerKey responder, Nanos timeout) {
-  Deadline deadline(socket_, timeout);
+  detail::SocketDeadline deadline(socket_, timeout);
   auto hs = NoiseHandshake::initiator(identity_, responder, as_bytes(kLinkPrologue));
   std::array<std::uint8_t, 128> buf{};
   std::array<std::uint8_t, 128> payload{};
@@ -113,7 +95,7 @@ asio::awaitable<Status> TcpLink::handshake_as_initiator(PeerKey responder, Nanos
 }
 
 asio::awaitable<Status> TcpLink::handshake_as_responder(Nanos timeout) {
-  Deadline deadline(socket_, timeout);
+  detail::SocketDeadline deadline(socket_, timeout);
   auto hs = NoiseHandshake::responder(identity_, as_bytes(kLinkPrologue));
   std::array<std::uint8_t, 128> buf{};
   std::array<std::uint8_t, 128> payload{};

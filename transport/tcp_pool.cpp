@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "core/crypto/random.hpp"
+#include "transport/detail/socket_deadline.hpp"
 
 namespace nyx::transport {
 namespace {
@@ -139,17 +140,9 @@ asio::awaitable<Result<TcpLink*>> TcpPool::acquire(PeerKey peer, asio::ip::tcp::
   std::shared_ptr<TcpLink> link;
   Status status;
   {
-    // Connect and handshake share one deadline.
-    asio::steady_timer deadline(io_);
-    deadline.expires_after(config_.connect_timeout);
-    deadline.async_wait([&socket](const asio::error_code& ec) {
-      if (!ec) {
-        asio::error_code ignored;
-        socket.close(ignored);
-      }
-    });
+    // The connect gets the deadline; the handshake gets what is left of it.
+    detail::SocketDeadline deadline(socket, config_.connect_timeout);
     auto [ec] = co_await socket.async_connect(at, kAwait);
-    deadline.cancel();
     if (ec) {
       status = make_error(ErrorCategory::kIo, "tcp connect: " + ec.message(), ec.value());
     }
