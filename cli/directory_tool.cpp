@@ -1,7 +1,6 @@
 #include "cli/directory_tool.hpp"
 
 #include <algorithm>
-#include <ctime>
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -204,17 +203,6 @@ std::string describe_directory(const mix::Directory& directory, std::uint64_t no
                    format_count(node.bandwidth_weight), node.family.empty() ? "-" : node.family});
   }
   return out + table.render();
-}
-
-std::string format_utc(std::uint64_t unix_seconds) {
-  const auto seconds = static_cast<std::time_t>(unix_seconds);
-  std::tm parts{};
-  if (::gmtime_r(&seconds, &parts) == nullptr) {
-    return fmt::format("{} (Unix time)", unix_seconds);
-  }
-  char text[32];
-  const std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &parts);
-  return std::string(text, n);
 }
 
 }  // namespace nyx::cli

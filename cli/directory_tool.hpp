@@ -49,7 +49,4 @@ Result<mix::Directory> verify_directory_file(const std::filesystem::path& file,
 // A summary for people: validity (UTC) and one line per node.
 std::string describe_directory(const mix::Directory& directory, std::uint64_t now);
 
-// "2026-11-23 01:30:00 UTC".
-std::string format_utc(std::uint64_t unix_seconds);
-
 }  // namespace nyx::cli

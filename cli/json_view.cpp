@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -14,7 +15,7 @@
 namespace nyx::cli {
 namespace {
 
-enum class Unit { kNone, kBytes, kSeconds, kMillis, kMicros, kNanos, kUptime };
+enum class Unit { kNone, kPlain, kTime, kBytes, kSeconds, kMillis, kMicros, kNanos, kUptime };
 
 Unit unit_of(std::string_view name) {
   // The last path component: "stats.rx_bytes" → "rx_bytes".
@@ -26,10 +27,17 @@ Unit unit_of(std::string_view name) {
       name.remove_suffix(suffix.size());
     }
   }
-  if (name.starts_with("uptime")) {
+  if (name.find("uptime") != std::string_view::npos) {
     return Unit::kUptime;
   }
-  if (name.ends_with("bytes") || name.starts_with("bytes_")) {
+  // Identifiers read as written, not as quantities ("pid 3,390").
+  if (name == "pid" || name.ends_with("port") || name.ends_with("epoch") || name.ends_with("_id")) {
+    return Unit::kPlain;
+  }
+  if (name == "valid_after" || name == "valid_until" || name.ends_with("_at")) {
+    return Unit::kTime;
+  }
+  if (name.find("bytes") != std::string_view::npos) {
     return Unit::kBytes;
   }
   if (name.ends_with("_seconds")) {
@@ -71,6 +79,11 @@ std::string with_unit(Unit unit, double value) {
       return format_millis(value / 1e6);
     case Unit::kUptime:
       return value >= 0 && std::isfinite(value) ? format_uptime(static_cast<std::uint64_t>(value))
+                                                : "-";
+    case Unit::kPlain:
+      return fmt::format("{}", value);
+    case Unit::kTime:
+      return value >= 0 && std::isfinite(value) ? format_utc(static_cast<std::uint64_t>(value))
                                                 : "-";
     case Unit::kNone:
       break;
@@ -173,7 +186,14 @@ std::string humanize(std::string_view name, const nlohmann::json& value) {
     return with_unit(unit_of(name), value.get<double>());
   }
   if (value.is_string()) {
-    return value.get<std::string>();
+    // Keys (64 hex digits) fill a screen; 16 tell nodes apart. --json has all.
+    const auto& text = value.get_ref<const std::string&>();
+    if (text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
+          return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+        })) {
+      return text.substr(0, 16);
+    }
+    return text;
   }
   if (value.is_array()) {
     std::string out;
@@ -213,6 +233,17 @@ std::string render_records(const nlohmann::json& result, std::string_view empty_
       }
     }
   }
+  // Names first, then the rest in first-seen order (nlohmann sorts members
+  // alphabetically, which would put "bandwidth" before "id").
+  static constexpr std::string_view kFirst[] = {"name",         "nickname", "id",   "node_id",
+                                                "identity_key", "up",       "state"};
+  std::stable_sort(columns.begin(), columns.end(), [](const std::string& a, const std::string& b) {
+    const auto rank = [](const std::string& c) {
+      return static_cast<std::size_t>(std::find(std::begin(kFirst), std::end(kFirst), c) -
+                                      std::begin(kFirst));
+    };
+    return rank(a) < rank(b);
+  });
   if (columns.empty()) {  // a list of plain values
     Table table({"VALUE"});
     for (const auto& value : *records) {

@@ -18,6 +18,7 @@
 #include "cli/node_connection.hpp"
 #include "cli/node_keys.hpp"
 #include "cli/process.hpp"
+#include "cli/testnet.hpp"
 #include "core/config.hpp"
 #include "core/crypto/encoding.hpp"
 
@@ -246,6 +247,23 @@ int main(int argc, char** argv) {
   std::string check_file;
   check->add_option("file", check_file, "the config file")->required()->check(CLI::ExistingFile);
 
+  auto* testnet = app.add_subcommand("testnet", "a local network of nyxd processes on 127.0.0.1");
+  testnet->require_subcommand(1);
+  nyx::cli::TestnetOptions testnet_options;
+  bool testnet_json = false;
+  auto* up = testnet->add_subcommand(
+      "up", "generate keys, configs and a signed directory, start the nodes, wait for them");
+  up->add_option("--nodes", testnet_options.nodes,
+                 "nodes: a client with SOCKS5, relays, an exit (at least 5)");
+  up->add_option("--dir", testnet_options.dir, "where keys, configs, logs and state go");
+  up->add_option("--base-port", testnet_options.base_port,
+                 "node K listens on UDP base+K-1; the SOCKS5 port is base+nodes");
+  auto* testnet_status = testnet->add_subcommand("status", "each node's pid, liveness, counters");
+  testnet_status->add_option("--dir", testnet_options.dir, "the testnet's directory");
+  testnet_status->add_flag("--json", testnet_json, "print JSON, for scripts");
+  auto* down = testnet->add_subcommand("down", "stop the nodes (SIGTERM, SIGKILL after 8 s)");
+  down->add_option("--dir", testnet_options.dir, "the testnet's directory");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -288,6 +306,15 @@ int main(int argc, char** argv) {
   }
   if (check->parsed()) {
     return run_config_check(check_file);
+  }
+  if (up->parsed()) {
+    return nyx::cli::to_int(nyx::cli::testnet_up(testnet_options, stdout));
+  }
+  if (testnet_status->parsed()) {
+    return nyx::cli::to_int(nyx::cli::testnet_status(testnet_options.dir, testnet_json, stdout));
+  }
+  if (down->parsed()) {
+    return nyx::cli::to_int(nyx::cli::testnet_down(testnet_options.dir, stdout));
   }
   return nyx::cli::to_int(ExitCode::kUsage);
 }

@@ -72,8 +72,14 @@ Result<pid_t> spawn(const std::vector<std::string>& argv, SpawnSetup& setup) {
 Result<std::filesystem::path> find_program(const std::string& name) {
   std::error_code ec;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec && is_executable(self.parent_path() / name)) {
-    return self.parent_path() / name;
+  if (!ec) {
+    // Installed side by side, or in a build tree (build/cli/nyx, build/daemon/nyxd).
+    for (const auto& candidate :
+         {self.parent_path() / name, self.parent_path().parent_path() / "daemon" / name}) {
+      if (is_executable(candidate)) {
+        return candidate;
+      }
+    }
   }
   const char* path = std::getenv("PATH");
   std::string_view rest = path != nullptr ? path : "";

@@ -1,7 +1,7 @@
 #pragma once
-// Child processes for the CLI: finding nyxd (next to the nyx binary, then on
-// PATH), running it to completion (nyx config check), starting it in the
-// background with its output in a log file (nyx testnet up), and stopping it
+// Child processes for the CLI: finding nyxd (next to the nyx binary, in a
+// build tree's daemon/ beside cli/, then on PATH), running it to completion (nyx config check),
+// starting it in the background with its output in a log file (nyx testnet up), and stopping it
 // (SIGTERM, then SIGKILL after a deadline).
 //
 // posix_spawn, no shell, so no argument is ever interpreted. Free functions;
@@ -18,8 +18,8 @@
 
 namespace nyx::cli {
 
-// `name` in the directory of the running executable, else on PATH; kNotFound
-// naming both places otherwise.
+// `name` in the directory of the running executable, else in ../daemon/ from
+// there (the build tree), else on PATH; kNotFound otherwise.
 Result<std::filesystem::path> find_program(const std::string& name);
 
 // Runs argv[0] (a path) with argv, inheriting stdout and stderr, and returns

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <ctime>
 #include <utility>
 
 #include <fmt/format.h>
@@ -134,6 +135,17 @@ std::string format_uptime(std::uint64_t seconds) {
     return fmt::format("{}h {:02}m", seconds / kHour, seconds % kHour / kMinute);
   }
   return fmt::format("{}d {:02}h", seconds / kDay, seconds % kDay / kHour);
+}
+
+std::string format_utc(std::uint64_t unix_seconds) {
+  const auto seconds = static_cast<std::time_t>(unix_seconds);
+  std::tm parts{};
+  if (::gmtime_r(&seconds, &parts) == nullptr) {
+    return fmt::format("{} (Unix time)", unix_seconds);
+  }
+  char text[32];
+  const std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &parts);
+  return std::string(text, n);
 }
 
 }  // namespace nyx::cli

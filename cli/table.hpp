@@ -42,6 +42,8 @@ std::string format_bytes(double bytes);
 std::string format_millis(double millis);
 // "1,234,567": thousands grouped.
 std::string format_count(std::uint64_t count);
+// "2026-11-23 01:30:00 UTC" from Unix seconds.
+std::string format_utc(std::uint64_t unix_seconds);
 // A duration in seconds as "45s", "12m 03s", "5h 07m", "3d 04h".
 std::string format_uptime(std::uint64_t seconds);
 

@@ -10,6 +10,7 @@
 
 #include "cli/descriptor_file.hpp"
 #include "cli/node_keys.hpp"
+#include "cli/table.hpp"
 #include "cli/text_file.hpp"
 #include "core/crypto/encoding.hpp"
 #include "daemon/support/temp_dir.hpp"

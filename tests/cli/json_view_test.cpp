@@ -17,6 +17,19 @@ TEST(Humanize, ReadsUnitsFromNames) {
   EXPECT_EQ(humanize("uptime_seconds", 3725), "1h 02m");
   EXPECT_EQ(humanize("cells", 1234567), "1,234,567");
   EXPECT_EQ(humanize("ratio", 0.125), "0.125");
+  EXPECT_EQ(humanize("nyx_transport_udp_bytes_received_total", 2048), "2.00 KiB");
+  EXPECT_EQ(humanize("nyx_node_uptime_seconds", 75), "1m 15s");
+}
+
+TEST(Humanize, IdentifiersAndTimesAreNotQuantities) {
+  EXPECT_EQ(humanize("pid", 123456), "123456");
+  EXPECT_EQ(humanize("socks_port", 19105), "19105");
+  EXPECT_EQ(humanize("directory.valid_until", 0), "1970-01-01 00:00:00 UTC");
+}
+
+TEST(Humanize, ShortensKeysToSixteenHexDigits) {
+  EXPECT_EQ(humanize("identity_key", std::string(64, 'a')), std::string(16, 'a'));
+  EXPECT_EQ(humanize("note", std::string(64, 'z')), std::string(64, 'z'));
 }
 
 TEST(Humanize, ReadsNonNumbers) {
@@ -43,6 +56,13 @@ TEST(RenderRecords, OneColumnPerFieldNumbersRightAligned) {
             "ID    RX BYTES   RTT MS\n"
             "ab12  2.00 KiB        -\n"
             "cd34      10 B  1.50 ms\n");
+}
+
+TEST(RenderRecords, PutsNamesFirst) {
+  const json peers = json::array({{{"bandwidth", 1}, {"up", true}, {"identity_key", "k"}}});
+  EXPECT_EQ(render_records(peers, "none"),
+            "IDENTITY KEY  UP   BANDWIDTH\n"
+            "k             yes          1\n");
 }
 
 TEST(RenderRecords, SaysSoWhenEmpty) {

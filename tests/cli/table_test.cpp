@@ -63,5 +63,10 @@ TEST(FormatUptime, ShowsTheTwoLargestUnits) {
   EXPECT_EQ(format_uptime(3 * 86400 + 4 * 3600), "3d 04h");
 }
 
+TEST(FormatUtc, PrintsUtcCalendarTime) {
+  EXPECT_EQ(format_utc(0), "1970-01-01 00:00:00 UTC");
+  EXPECT_EQ(format_utc(1'800'000'000), "2027-01-15 08:00:00 UTC");
+}
+
 }  // namespace
 }  // namespace nyx::cli
