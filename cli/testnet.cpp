@@ -27,7 +27,7 @@ using Clock = std::chrono::steady_clock;
 // How long a node may take to answer node.info, and the client to report a
 // built circuit, before `up` gives up on it.
 constexpr auto kStartDeadline = std::chrono::seconds(20);
-constexpr auto kCircuitDeadline = std::chrono::seconds(15);
+constexpr auto kCircuitDeadline = std::chrono::seconds(10);
 // nyxd drains for its configured deadline (2 s here) before exiting.
 constexpr auto kStopGrace = std::chrono::milliseconds(8000);
 constexpr auto kPollInterval = std::chrono::milliseconds(100);

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# The CLI against real nyxd processes on loopback: nyx testnet up --nodes 5,
+# testnet status, nyx status/stats/peers against the client, directory verify
+# and config check on what up generated, testnet down; exit codes and output
+# checked at every step. Usage: cli_testnet_test.sh PATH/TO/nyx
+# (nyxd is found the way nyx finds it: beside nyx, in the build tree, on PATH).
+set -uo pipefail
+
+NYX=${1:?usage: cli_testnet_test.sh PATH/TO/nyx}
+DIR=$(mktemp -d /tmp/nyx-cli-XXXXXX)
+# A port range per run, so parallel test runs do not collide.
+BASE=$((20000 + ($$ % 4000) * 10))
+SOCKS=$((BASE + 5))
+failures=0
+
+cleanup() {
+  "$NYX" testnet down --dir "$DIR" >/dev/null 2>&1
+  rm -rf "$DIR"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  failures=$((failures + 1))
+}
+
+# expect CODE DESCRIPTION -- COMMAND...: runs COMMAND, keeps its output in $out.
+expect() {
+  local want=$1 what=$2
+  shift 3
+  out=$("$@" 2>&1)
+  local got=$?
+  if [[ $got -ne $want ]]; then
+    fail "$what: exit $got, expected $want; output:"$'\n'"$out"
+  else
+    echo "ok: $what"
+  fi
+}
+
+contains() {
+  if [[ $out != *"$1"* ]]; then
+    fail "expected '$1' in:"$'\n'"$out"
+  fi
+}
+
+json_check() {
+  if ! python3 -c "import json,sys; d=json.load(sys.stdin); assert $1, d" <<<"$out" >/dev/null; then
+    fail "JSON check '$1' failed on:"$'\n'"$out"
+  fi
+}
+
+expect 2 "up with too few nodes is a usage error" -- "$NYX" testnet up --nodes 3 --dir "$DIR/x"
+expect 3 "status with no node says it is not running" -- "$NYX" status --data-dir "$DIR/none"
+contains "nyx testnet up"
+
+expect 0 "testnet up --nodes 5" -- "$NYX" testnet up --nodes 5 --dir "$DIR" --base-port "$BASE"
+contains "SOCKS5 at 127.0.0.1:$SOCKS"
+contains "curl --socks5-hostname 127.0.0.1:$SOCKS"
+echo "$out"
+for k in 1 2 3 4 5; do
+  [[ -f $DIR/node$k/nyxd.pid ]] || fail "no pid file for node$k"
+done
+
+expect 1 "a second up refuses while the first runs" -- "$NYX" testnet up --dir "$DIR" --base-port "$BASE"
+contains "already running"
+
+expect 0 "testnet status" -- "$NYX" testnet status --dir "$DIR"
+contains "5 of 5 nodes alive"
+expect 0 "testnet status --json" -- "$NYX" testnet status --dir "$DIR" --json
+json_check "len(d['nodes']) == 5 and all(n['alive'] and n['control'] for n in d['nodes'])"
+
+CLIENT="$DIR/node1/data"
+expect 0 "status --json against the client" -- "$NYX" status --json --data-dir "$CLIENT"
+json_check "d['nickname'] == 'node1' and 'client' in d['roles']"
+expect 0 "status table via --config" -- "$NYX" status --config "$DIR/node1/nyxd.toml"
+contains "node1"
+expect 0 "stats --json parses" -- "$NYX" stats --json --data-dir "$CLIENT"
+json_check "isinstance(d, dict) and len(d) > 0"
+expect 0 "stats table" -- "$NYX" stats --data-dir "$CLIENT"
+contains "METRIC"
+expect 0 "peers" -- "$NYX" peers --data-dir "$CLIENT"
+expect 0 "circuits" -- "$NYX" circuits --data-dir "$CLIENT"
+
+AUTHORITY=$(sed -n 's/^authorities = \["\([0-9a-f]*\)"\]$/\1/p' "$DIR/node1/nyxd.toml")
+expect 0 "the generated directory verifies" -- \
+  "$NYX" directory verify --authority "$AUTHORITY" "$DIR/directory.bin"
+contains "4 node(s), 1 signature(s)"
+expect 0 "the generated configs pass nyxd --check-config" -- \
+  "$NYX" config check "$DIR/node5/nyxd.toml"
+
+PIDS=$(python3 -c "import json; print(' '.join(str(n['pid']) for n in json.load(open('$DIR/testnet.json'))['nodes']))")
+expect 0 "testnet down" -- "$NYX" testnet down --dir "$DIR"
+contains "testnet down"
+for pid in $PIDS; do
+  if kill -0 "$pid" 2>/dev/null; then
+    fail "pid $pid still runs after down"
+  fi
+done
+for k in 1 2 3 4 5; do
+  [[ -e $DIR/node$k/nyxd.pid ]] && fail "pid file of node$k left behind"
+done
+expect 3 "status after down says the node is not running" -- "$NYX" status --data-dir "$CLIENT"
+contains "nyx testnet up"
+expect 3 "testnet status after down" -- "$NYX" testnet status --dir "$DIR"
+
+if [[ $failures -ne 0 ]]; then
+  echo "$failures check(s) failed" >&2
+  exit 1
+fi
+echo "all checks passed"
