@@ -28,7 +28,9 @@
 //    most the tokens left in the pool from before the window: batch - 1 per
 //    thread that refilled the pool at the same moment (so at most burst / 16
 //    for one thread, 6 %).
-//  * A refusal is exact: it reads the clock, and counts the pool too.
+//  * A refusal reads the clock and counts the pool too, so it is exact but
+//    for races: a caller can miss pool tokens another caller holds for the
+//    moment of its own refill.
 //
 // Run-time changes: set_rate() keeps the tokens now in the bucket and
 // refills at the new rate from now on; set_burst() keeps them too (capped at

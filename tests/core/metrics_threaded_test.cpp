@@ -18,6 +18,7 @@ constexpr std::uint64_t kPerThread = 20'000;
 template <class Body>
 void run_threads(int count, Body body) {
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<std::size_t>(count));
   std::atomic<int> ready{0};
   for (int t = 0; t < count; ++t) {
     threads.emplace_back([&, t] {

@@ -30,6 +30,7 @@ TEST(TokenBucketThreaded, AdmissionsNeverExceedBurstPlusRateTimesElapsed) {
   std::atomic<std::uint64_t> admitted{0};
   std::atomic<bool> stop{false};
   std::vector<std::thread> workers;
+  workers.reserve(kWorkers);
   for (int w = 0; w < kWorkers; ++w) {
     workers.emplace_back([&, w] {
       std::uint64_t n = 1 + static_cast<std::uint64_t>(w % 3);
@@ -67,6 +68,7 @@ TEST(TokenBucketThreaded, HoldsAgainstARealClock) {
   TokenBucket bucket(clock, kRate, kBurst);
   std::atomic<std::uint64_t> admitted{0};
   std::vector<std::thread> workers;
+  workers.reserve(kWorkers);
   for (int w = 0; w < kWorkers; ++w) {
     workers.emplace_back([&] {
       std::uint64_t mine = 0;
@@ -94,6 +96,7 @@ TEST(TokenBucketThreaded, RateAndBurstChangesRaceAcquisitions) {
   std::atomic<std::uint64_t> admitted{0};
   std::atomic<bool> stop{false};
   std::vector<std::thread> workers;
+  workers.reserve(2);
   for (int w = 0; w < 2; ++w) {
     workers.emplace_back([&] {
       while (!stop.load(std::memory_order_relaxed)) {
@@ -125,6 +128,7 @@ TEST(KeyedRateLimiterThreaded, KeysStayIndependentAndBounded) {
   KeyedRateLimiter<int> limiter(clock, 10.0, 5, 64, std::chrono::seconds(1));
   std::vector<std::atomic<std::uint64_t>> per_key(8);
   std::vector<std::thread> workers;
+  workers.reserve(kWorkers);
   for (int w = 0; w < kWorkers; ++w) {
     workers.emplace_back([&, w] {
       for (int i = 0; i < 20'000; ++i) {
