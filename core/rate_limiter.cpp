@@ -70,11 +70,14 @@ void TokenBucket::change(std::int64_t interval, std::uint64_t burst) noexcept {
   const std::uint64_t now = gcra::to_units(clock_->now());
   const std::int64_t old_interval = interval_.load(std::memory_order_relaxed);
   const std::int64_t old_tau = tau_.load(std::memory_order_relaxed);
+  // Pooled tokens go back into the bucket, so the new burst caps them too.
+  const auto pooled = static_cast<Wide>(pool_.exchange(0, std::memory_order_relaxed));
   std::uint64_t z = z_.load(std::memory_order_relaxed);
   for (;;) {
     // The tokens held now, re-expressed in the new interval and capped at the
     // new burst.
-    const Wide scaled = static_cast<Wide>(gcra::credit(now, z, old_tau)) * interval / old_interval;
+    const Wide held = static_cast<Wide>(gcra::credit(now, z, old_tau)) + pooled * old_interval;
+    const Wide scaled = held * interval / old_interval;
     const auto credit = static_cast<std::int64_t>(std::min(scaled, static_cast<Wide>(tau)));
     if (z_.compare_exchange_weak(z, now - static_cast<std::uint64_t>(credit),
                                  std::memory_order_relaxed)) {

@@ -177,6 +177,15 @@ TEST(TokenBucket, ShrinkingTheBurstCapsTheTokens) {
   EXPECT_EQ(drain(bucket), 3u);
 }
 
+TEST(TokenBucket, ShrinkingTheBurstCapsPooledTokensToo) {
+  ManualClock clock;
+  TokenBucket bucket(clock, 1000.0, 1024);
+  ASSERT_TRUE(bucket.try_acquire());  // pools 63 of the remaining 1023
+  bucket.set_burst(10);
+  EXPECT_EQ(bucket.available(), 10u);
+  EXPECT_EQ(drain(bucket), 10u);
+}
+
 TEST(TokenBucket, GrowingTheBurstDoesNotPayOutIdleTime) {
   ManualClock clock;
   TokenBucket bucket(clock, 1.0, 2);
