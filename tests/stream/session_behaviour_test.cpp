@@ -6,6 +6,7 @@
 #include "stream/buffer_pool.hpp"
 #include "stream/frame.hpp"
 #include "stream/session.hpp"
+#include "stream/session_driver.hpp"
 #include "tests/stream/support/session_pair.hpp"
 
 namespace nyx::stream {
@@ -358,6 +359,19 @@ TEST(Session, MemoryStaysFlatWithTransferSize) {
   // Bounded by the windows, not by the bytes moved.
   EXPECT_LE(large, small + 8 * kMediumBufferSize) << "4 MiB peak " << small;
   EXPECT_LE(large, 2 * SessionConfig{}.max_stream_data_window + 8 * kMediumBufferSize);
+}
+
+TEST(SessionDriver, AClosedChannelIsReported) {
+  ManualClock clock;
+  testing::SimLink link(LinkConfig{}, 1, clock);
+  Session session(Role::kInitiator, SessionConfig{}, clock.now());
+  SessionDriver driver(session, link.a(), clock);
+  const StreamId id = *session.open_stream();
+  ASSERT_TRUE(session.write(id, as_bytes("data")).has_value());
+  link.a().closed = true;
+  auto flushed = driver.flush();
+  ASSERT_FALSE(flushed.has_value());
+  EXPECT_EQ(flushed.error().category, ErrorCategory::kClosed);
 }
 
 TEST(Session, ChannelBackpressureLosesNothing) {

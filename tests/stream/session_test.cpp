@@ -70,8 +70,8 @@ class App {
     bool fin = false;
   };
 
-  App(Session& s, std::vector<std::uint64_t> outgoing_sizes, std::uint64_t seed, int side)
-      : s_(s), to_open_(std::move(outgoing_sizes)), seed_(seed), side_(side) {}
+  App(Session& s, std::vector<std::uint64_t> outgoing_sizes, std::uint64_t seed)
+      : s_(s), to_open_(std::move(outgoing_sizes)), seed_(seed) {}
 
   // The size a stream's acceptor answers with, from the stream id alone.
   static std::uint64_t answer_size(std::uint64_t seed, StreamId id) {
@@ -183,7 +183,6 @@ class App {
   Session& s_;
   std::vector<std::uint64_t> to_open_;
   std::uint64_t seed_;
-  int side_;
   std::size_t next_open_ = 0;
   std::size_t closed_ = 0;
   std::size_t unexpected_ = 0;
@@ -228,8 +227,8 @@ ManyStreamsResult run_many_streams(std::uint32_t loss_permille, std::uint64_t se
   SessionPair pair(config, link, seed);
   constexpr std::size_t kPerSide = 500;
   constexpr std::uint64_t kBudget = 3u << 20;
-  App client(pair.client(), stream_sizes(seed, kPerSide, kBudget), seed, 0);
-  App server(pair.server(), stream_sizes(seed + 1, kPerSide, kBudget), seed, 1);
+  App client(pair.client(), stream_sizes(seed, kPerSide, kBudget), seed);
+  App server(pair.server(), stream_sizes(seed + 1, kPerSide, kBudget), seed);
   client.expect_incoming(kPerSide);
   server.expect_incoming(kPerSide);
   const Nanos start = pair.clock().now();
