@@ -211,24 +211,44 @@ struct Node::Impl {
     relay = std::make_unique<mix::Relay>(SteadyClock::instance(), *cell_link, link_key, random,
                                          relay_config);
 
-    // The onion key serves the epoch our descriptor in the directory names.
+    if (auto status = use_onion_epoch(current_directory().get()); !status) {
+      return status;
+    }
+    cell_link->attach(*relay);
+    return {};
+  }
+
+  // Start-up, then the cell shard: makes the onion key of the epoch our
+  // descriptor in `dir` names current (epoch 0 when we are not listed); the
+  // previous key stays usable for the overlap.
+  Status use_onion_epoch(const mix::Directory* dir) {
     std::uint64_t epoch = 0;
-    if (auto dir = current_directory()) {
+    const mix::NodeDescriptor* self = nullptr;
+    if (dir != nullptr) {
       for (const auto& node : dir->nodes) {
         if (node.identity_key == identity) {
+          self = &node;
           epoch = node.onion_key_epoch;
         }
       }
     }
-    auto onion_pair = keys.onion(epoch);
-    if (!onion_pair) {
-      return std::unexpected(std::move(onion_pair.error()));
+    const auto* current = relay->onion_keys().current();
+    if (current == nullptr || current->epoch != epoch) {
+      auto onion_pair = KeyStore(data_dir).onion(epoch);
+      if (!onion_pair) {
+        return std::unexpected(std::move(onion_pair.error()));
+      }
+      {
+        std::lock_guard lock(published_mu);
+        onion_key = onion_pair->public_key;
+        onion_epoch = epoch;
+      }
+      relay->onion_keys().rotate(epoch, std::move(*onion_pair));
     }
-    onion_key = onion_pair->public_key;
-    onion_epoch = epoch;
-    relay->onion_keys().rotate(epoch, std::move(*onion_pair));
-
-    cell_link->attach(*relay);
+    if (self != nullptr && self->onion_key != relay->onion_keys().current()->key.public_key) {
+      log::warn("directory lists another onion key for this node (epoch {}): CREATEs for it fail",
+                epoch);
+    }
     return {};
   }
 
@@ -304,6 +324,9 @@ struct Node::Impl {
     }
     if (auto status = cell_link->add_peers(dir); !status) {
       log::warn("directory: not every peer registered: {}", status.error().message);
+    }
+    if (auto status = use_onion_epoch(&dir); !status) {
+      log::error("onion key: {}", status.error().message);
     }
   }
 
@@ -410,8 +433,6 @@ struct Node::Impl {
               {"pid", ::getpid()},
               {"identity_key", hex(identity)},
               {"link_key", hex(link_key)},
-              {"onion_key", hex(onion_key)},
-              {"onion_key_epoch", onion_epoch},
               {"udp_listen", udp_local},
               {"tcp_listen", tcp_local},
               {"cell_shards", 1},
@@ -420,6 +441,11 @@ struct Node::Impl {
               {"uptime_seconds", std::chrono::duration_cast<std::chrono::seconds>(
                                      std::chrono::steady_clock::now() - started)
                                      .count()}};
+    {
+      std::lock_guard lock(published_mu);
+      info["onion_key"] = hex(onion_key);
+      info["onion_key_epoch"] = onion_epoch;
+    }
     if (metrics_server) {
       const auto endpoint = metrics_server->local_endpoint();
       info["metrics_listen"] =
@@ -588,6 +614,7 @@ struct Node::Impl {
 
   crypto::Ed25519PublicKey identity{};
   transport::PeerKey link_key{};
+  std::mutex published_mu;  // guards onion_key and onion_epoch (set by the cell shard)
   crypto::X25519PublicKey onion_key{};
   std::uint64_t onion_epoch = 0;
   std::string udp_local;

@@ -17,6 +17,7 @@
 
 #include "core/crypto/ed25519.hpp"
 #include "core/crypto/encoding.hpp"
+#include "core/crypto/key_file.hpp"
 #include "core/crypto/x25519.hpp"
 #include "daemon/control/control_client.hpp"
 #include "daemon/control/control_cookie.hpp"
@@ -48,8 +49,11 @@ class NyxdProcess : public ::testing::Test {
   std::filesystem::path directory() const { return tmp_.path() / "directory.bin"; }
 
   // A directory of `count` made-up relays, signed by the test's authority.
-  void write_directory(std::size_t count) {
+  void write_directory(std::size_t count, const mix::NodeDescriptor* self = nullptr) {
     mix::Directory dir;
+    if (self != nullptr) {
+      dir.nodes.push_back(*self);
+    }
     dir.valid_after = unix_now() - 60;
     dir.valid_until = unix_now() + 3600;
     for (std::size_t i = 0; i < count; ++i) {
@@ -247,6 +251,40 @@ TEST_F(NyxdProcess, ReloadsTheDirectoryOnSighup) {
     std::this_thread::sleep_for(20ms);
   }
   EXPECT_EQ(nodes, 4);
+  expect_clean_exit_after(SIGTERM);
+}
+
+TEST_F(NyxdProcess, UsesTheOnionKeyOfTheEpochItsDescriptorNames) {
+  // The node's identity, made before its first start so the directory can list it.
+  std::filesystem::create_directory(data());
+  ASSERT_EQ(::chmod(data().c_str(), 0700), 0);
+  const auto seed = crypto::SecretBytes<32>::random();
+  ASSERT_TRUE(crypto::write_key_file(data() / "identity.key", seed.span()).has_value());
+  mix::NodeDescriptor self;
+  self.identity_key = crypto::Ed25519KeyPair::from_seed(seed.span()).public_key;
+  self.link_key = crypto::X25519KeyPair::generate().public_key;
+  self.udp_address = "127.0.0.1:1";
+  self.onion_key_epoch = 5;
+  write_directory(1, &self);
+  start();
+  auto client = authenticated();
+  auto info = client.call("node.info");
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ((*info)["identity_key"], crypto::to_hex(self.identity_key));
+  EXPECT_EQ((*info)["onion_key_epoch"], 5);
+  EXPECT_EQ(mode_of(data() / "onion-5.key"), 0600U);
+  EXPECT_FALSE(std::filesystem::exists(data() / "onion-0.key"));
+
+  self.onion_key_epoch = 6;
+  write_directory(1, &self);
+  ASSERT_TRUE(client.call("directory.reload").has_value());
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (std::chrono::steady_clock::now() < deadline &&
+         (*client.call("node.info"))["onion_key_epoch"] != 6) {
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ((*client.call("node.info"))["onion_key_epoch"], 6);
+  EXPECT_EQ(mode_of(data() / "onion-6.key"), 0600U);
   expect_clean_exit_after(SIGTERM);
 }
 
