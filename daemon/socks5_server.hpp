@@ -61,7 +61,8 @@ struct Socks5ServerOptions {
 
 class Socks5Server {
  public:
-  // The connector must outlive the server.
+  // The connector must outlive the server and the work it left running: until
+  // the io_context has run dry after stop().
   Socks5Server(asio::io_context& io, Socks5ServerOptions options, Socks5Connector& connector);
   ~Socks5Server();
   Socks5Server(const Socks5Server&) = delete;
