@@ -13,6 +13,11 @@ endif()
 if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
   # asio 1.22 only enables coroutines under clang when told to.
   target_compile_definitions(nyx_options INTERFACE ASIO_HAS_CO_AWAIT=1 ASIO_HAS_STD_COROUTINE=1)
+  # libstdc++ 12 offers <expected> only when __cpp_concepts >= 202002L; clang 16
+  # implements what it needs (P0848) but still reports 201907L.
+  if(CMAKE_CXX_COMPILER_VERSION VERSION_LESS 17)
+    target_compile_options(nyx_options INTERFACE -D__cpp_concepts=202002L -Wno-macro-redefined)
+  endif()
 endif()
 target_include_directories(nyx_options INTERFACE ${PROJECT_SOURCE_DIR})
 
