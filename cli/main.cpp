@@ -201,7 +201,8 @@ int main(int argc, char** argv) {
   std::uint32_t interval_ms = 1000;
   stats->add_flag("--watch", watch, "follow the metrics, redrawing with per-second rates");
   stats->add_option("--interval", interval_ms, "milliseconds between updates with --watch")
-      ->check(CLI::Range(10, 3'600'000));
+      ->check(CLI::Range(10, 3'600'000))
+      ->capture_default_str();
   auto* peers = app.add_subcommand("peers", "the node's links to other nodes");
   add_node_options(*peers, node);
   auto* circuits = app.add_subcommand("circuits", "the node's circuits");
@@ -254,10 +255,13 @@ int main(int argc, char** argv) {
   auto* up = testnet->add_subcommand(
       "up", "generate keys, configs and a signed directory, start the nodes, wait for them");
   up->add_option("--nodes", testnet_options.nodes,
-                 "nodes: a client with SOCKS5, relays, an exit (at least 5)");
-  up->add_option("--dir", testnet_options.dir, "where keys, configs, logs and state go");
+                 "nodes: a client with SOCKS5, relays, an exit (at least 5)")
+      ->capture_default_str();
+  up->add_option("--dir", testnet_options.dir, "where keys, configs, logs and state go")
+      ->capture_default_str();
   up->add_option("--base-port", testnet_options.base_port,
-                 "node K listens on UDP base+K-1; the SOCKS5 port is base+nodes");
+                 "node K listens on UDP base+K-1; the SOCKS5 port is base+nodes")
+      ->capture_default_str();
   auto* testnet_status = testnet->add_subcommand("status", "each node's pid, liveness, counters");
   testnet_status->add_option("--dir", testnet_options.dir, "the testnet's directory");
   testnet_status->add_flag("--json", testnet_json, "print JSON, for scripts");

@@ -105,13 +105,13 @@ std::expected<void, Failure> watch_stats(control::ControlClient& client,
   nlohmann::json previous;
   bool have_previous = false;
   std::size_t seen = 0;
-  auto last = std::chrono::steady_clock::now();
+  // The node pushes a snapshot every interval; rates use that period rather
+  // than arrival times, which jitter with scheduling and buffering.
+  const double elapsed = std::chrono::duration<double>(interval).count();
   const auto status = client.subscribe(interval, [&](const nlohmann::json& data) {
-    const auto now = std::chrono::steady_clock::now();
     if (output.json) {
       print_json(output, data, -1);
     } else {
-      const double elapsed = std::chrono::duration<double>(now - last).count();
       std::string screen = terminal ? "\x1b[H\x1b[2J" : "";
       screen += fmt::format("nyx stats — every {} ms (Ctrl-C to stop)\n\n", interval.count());
       screen += render_stats(data, have_previous ? &previous : nullptr, elapsed);
@@ -122,7 +122,6 @@ std::expected<void, Failure> watch_stats(control::ControlClient& client,
     }
     previous = data;
     have_previous = true;
-    last = now;
     ++seen;
     return max_events == 0 || seen < max_events;
   });
