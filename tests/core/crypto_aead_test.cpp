@@ -29,7 +29,7 @@ struct Rfc8439Vector {
   std::array<std::uint8_t, 32> key =
       unhex_array<32>("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f");
   std::array<std::uint8_t, 12> nonce = unhex_array<12>("070000004041424344454647");
-  std::vector<std::uint8_t> ad = unhex("50515253c0c1c2c3c4c5c6c7");
+  std::array<std::uint8_t, 12> ad = unhex_array<12>("50515253c0c1c2c3c4c5c6c7");
   Bytes plaintext = as_bytes(kSunscreen);
 
   std::vector<std::uint8_t> sealed() const {

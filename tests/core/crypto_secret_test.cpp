@@ -107,15 +107,5 @@ TEST(SecureZero, ZeroesExactlyTheSpan) {
   EXPECT_EQ(bytes, (std::array<std::uint8_t, 8>{1, 2, 0, 0, 0, 0, 7, 8}));
 }
 
-TEST(EphemeralSecret, DestructorZeroes) {
-  // Destroy in place inside storage we own, then inspect the storage.
-  alignas(EphemeralSecret<32>) std::array<std::uint8_t, sizeof(EphemeralSecret<32>)> storage{};
-  const auto bytes = counting<32>();
-  auto* secret = new (storage.data()) EphemeralSecret<32>(EphemeralSecret<32>::from(bytes));
-  EXPECT_EQ(std::count(storage.begin(), storage.end(), 0), 0);
-  secret->~EphemeralSecret();
-  EXPECT_EQ(std::count(storage.begin(), storage.end(), 0), 32);
-}
-
 }  // namespace
 }  // namespace nyx::crypto
