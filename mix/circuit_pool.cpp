@@ -1,0 +1,82 @@
+#include "mix/circuit_pool.hpp"
+
+#include <algorithm>
+
+#include "mix/relay.hpp"
+
+namespace nyx::mix {
+
+CircuitPool::CircuitPool(Relay& relay, PathSelector& paths, const Clock& clock,
+                         CircuitPoolConfig config)
+    : relay_(relay), paths_(paths), clock_(clock), config_(config) {}
+
+Status CircuitPool::build(std::string_view destination) {
+  auto path =
+      paths_.select(nodes_, {.hops = config_.hops, .destination = std::string(destination)});
+  if (!path) {
+    return std::unexpected(std::move(path.error()));
+  }
+  std::vector<OnionHop> hops;
+  for (const NodeDescriptor* node : *path) {
+    hops.push_back({node->onion_key, node->link_key});
+  }
+  auto circuit = relay_.create_circuit(hops);
+  if (!circuit) {
+    return std::unexpected(std::move(circuit.error()));
+  }
+  entries_.push_back(Entry{std::move(*circuit), path->back()->exit_policy, clock_.now()});
+  return {};
+}
+
+Status CircuitPool::maintain() {
+  const Nanos now = clock_.now();
+  for (Entry& e : entries_) {
+    if (now - e.born >= config_.max_age) {
+      e.retired = true;
+    }
+  }
+  std::erase_if(entries_, [](const Entry& e) {
+    return e.circuit->state() == Circuit::State::kClosed || (e.retired && e.streams_open == 0);
+  });
+  std::size_t fresh = static_cast<std::size_t>(
+      std::count_if(entries_.begin(), entries_.end(), [](const Entry& e) { return !e.retired; }));
+  for (; fresh < config_.prebuilt; ++fresh) {
+    if (auto built = build({}); !built) {
+      return built;
+    }
+  }
+  return {};
+}
+
+Result<Circuit*> CircuitPool::acquire(std::string_view destination) {
+  for (Entry& e : entries_) {
+    if (!e.retired && e.circuit->state() == Circuit::State::kOpen &&
+        e.exit_policy.allows(destination)) {
+      ++e.streams_open;
+      if (++e.streams_total >= config_.max_streams) {
+        e.retired = true;
+      }
+      return e.circuit.get();
+    }
+  }
+  const bool building = std::any_of(entries_.begin(), entries_.end(), [&](const Entry& e) {
+    return !e.retired && e.circuit->state() == Circuit::State::kBuilding &&
+           e.exit_policy.allows(destination);
+  });
+  if (!building) {
+    if (auto built = build(destination); !built) {
+      return std::unexpected(std::move(built.error()));
+    }
+  }
+  return make_error(ErrorCategory::kNotFound, "no circuit ready yet");
+}
+
+void CircuitPool::release(const Circuit* circuit) {
+  for (Entry& e : entries_) {
+    if (e.circuit.get() == circuit && e.streams_open > 0) {
+      --e.streams_open;
+    }
+  }
+}
+
+}  // namespace nyx::mix

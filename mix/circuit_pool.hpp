@@ -1,0 +1,73 @@
+#pragma once
+// CircuitPool: a client's supply of circuits. It keeps `prebuilt` circuits
+// open or building ahead of demand, through paths the PathSelector draws
+// from the directory; acquire() hands out an open circuit whose exit allows
+// the destination and counts a stream on it. A circuit retires once it is
+// older than max_age or has carried max_streams streams: it gets no new
+// streams and is closed when its last stream is released.
+//
+// Owned by the client's shard beside its Relay (which must outlive it);
+// not thread-safe.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "mix/circuit.hpp"
+#include "mix/descriptor.hpp"
+#include "mix/path_selector.hpp"
+
+namespace nyx::mix {
+
+class Relay;
+
+struct CircuitPoolConfig {
+  std::size_t prebuilt = 2;
+  std::size_t hops = kDefaultHops;
+  Nanos max_age{std::chrono::minutes(10)};
+  std::uint32_t max_streams = 64;
+};
+
+class CircuitPool {
+ public:
+  CircuitPool(Relay& relay, PathSelector& paths, const Clock& clock, CircuitPoolConfig config = {});
+
+  // The nodes paths are drawn from (the verified directory, without this node).
+  void set_nodes(std::vector<NodeDescriptor> nodes) { nodes_ = std::move(nodes); }
+
+  // Forgets closed circuits, retires old ones, closes retired ones without
+  // streams and builds fresh ones up to `prebuilt`.
+  Status maintain();
+  // An open circuit for `destination` ("host:port"), with one more stream
+  // counted on it. kNotFound while none is ready: one is then being built.
+  Result<Circuit*> acquire(std::string_view destination);
+  // The stream acquired on `circuit` has ended.
+  void release(const Circuit* circuit);
+
+  std::size_t size() const noexcept { return entries_.size(); }
+
+ private:
+  struct Entry {
+    std::unique_ptr<Circuit> circuit;
+    ExitPolicy exit_policy;
+    Nanos born{0};
+    std::uint32_t streams_total = 0;
+    std::uint32_t streams_open = 0;
+    bool retired = false;
+  };
+  Status build(std::string_view destination);
+
+  Relay& relay_;
+  PathSelector& paths_;
+  const Clock& clock_;
+  CircuitPoolConfig config_;
+  std::vector<NodeDescriptor> nodes_;
+  std::vector<Entry> entries_;
+};
+
+}  // namespace nyx::mix
