@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "cli/bench_command.hpp"
 #include "cli/descriptor_file.hpp"
 #include "cli/directory_tool.hpp"
 #include "cli/exit_code.hpp"
@@ -268,6 +269,9 @@ int main(int argc, char** argv) {
   auto* down = testnet->add_subcommand("down", "stop the nodes (SIGTERM, SIGKILL after 8 s)");
   down->add_option("--dir", testnet_options.dir, "the testnet's directory");
 
+  nyx::cli::BenchCommand bench;
+  nyx::cli::add_bench_command(app, bench);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -279,6 +283,9 @@ int main(int argc, char** argv) {
     return nyx::cli::to_int(ExitCode::kUsage);
   }
 
+  if (auto code = nyx::cli::run_bench_command(bench)) {
+    return *code;
+  }
   if (status->parsed()) {
     return with_node(node, [](auto& client, const auto& output) {
       return nyx::cli::show_status(client, output);
