@@ -1,0 +1,354 @@
+#!/usr/bin/env python3
+"""Measures the end-to-end scenarios for scripts/bench-e2e and writes the report.
+
+Runs `nyx bench --json` for each path (direct, plain_proxy, nyx3) and scenario,
+samples every process's VmRSS every 100 ms during each run (keeping the max:
+VmHWM would cover the process's whole life), times circuit.build over the
+node's control socket, and writes OUT/e2e.json ({"runs": [...]}), OUT/e2e.md
+and SVG line charts. The processes themselves are started by scripts/bench-e2e.
+"""
+import argparse
+import json
+import os
+import socket
+import subprocess
+import threading
+import time
+
+KIB = 1024
+MIB = 1024 * 1024
+
+
+def read_rss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+class RssSampler:
+    """Samples each process's VmRSS every 100 ms on a thread; keeps the max."""
+
+    def __init__(self, processes):
+        self.processes = processes  # name -> pid
+        self.peak = {}
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self):
+        while True:
+            for name, pid in self.processes.items():
+                rss = read_rss_kb(pid)
+                if rss is not None:
+                    self.peak[name] = max(self.peak.get(name, 0), rss)
+            if self.stop_event.wait(0.1):
+                return
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop_event.set()
+        self.thread.join()
+
+
+def run_bench(args, path_args, extra, timeout_s):
+    """One `nyx bench --json` run; returns (fields, per-second rates, error)."""
+    command = [args.nyx, "bench", args.origin, "--json"] + path_args + extra
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        return None, [], f"nyx bench did not finish within {timeout_s} s (hung)"
+    rates = []
+    for line in done.stderr.splitlines():
+        # "[  1.0 s]    15579 req/s  0 errors  p50 0.328 ms"
+        if line.startswith("[") and "req/s" in line:
+            rates.append(float(line.split("]")[1].split()[0]))
+    try:
+        fields = json.loads(done.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        tail = " ".join(done.stderr.strip().splitlines()[-3:])
+        return None, rates, f"nyx bench exited {done.returncode}: {tail}"
+    error = None
+    if fields["requests"] == 0:
+        error = f"no request completed ({fields['errors']} errors)"
+    return fields, rates, error
+
+
+def control_call(sock_file, request):
+    sock_file.write((json.dumps(request) + "\n").encode())
+    sock_file.flush()
+    return json.loads(sock_file.readline())
+
+
+def circuit_setup(data_dir, count):
+    """Times circuit.build on the client's control socket (RPC round trip included)."""
+    with open(os.path.join(data_dir, "control.cookie"), "rb") as cookie_file:
+        cookie = cookie_file.read().hex()
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.settimeout(10)
+    conn.connect(os.path.join(data_dir, "control.sock"))
+    stream = conn.makefile("rwb")
+    answer = control_call(stream, {"jsonrpc": "2.0", "id": 1, "method": "auth",
+                                   "params": {"cookie": cookie}})
+    if "error" in answer:
+        raise RuntimeError(f"auth: {answer['error']}")
+    times_ms = []
+    for i in range(count):
+        start = time.perf_counter()
+        answer = control_call(stream, {"jsonrpc": "2.0", "id": 2 + i, "method": "circuit.build"})
+        elapsed = (time.perf_counter() - start) * 1e3
+        if "error" in answer:
+            raise RuntimeError(f"circuit.build: {answer['error'].get('message')}")
+        times_ms.append(elapsed)
+        circuit = answer["result"].get("circuit")
+        control_call(stream, {"jsonrpc": "2.0", "id": 10000 + i, "method": "circuit.close",
+                              "params": {"circuit": circuit}})
+    conn.close()
+    times_ms.sort()
+    pick = lambda q: times_ms[min(len(times_ms) - 1, int(q * len(times_ms)))]
+    return {"requests": count, "errors": 0, "latency_ms": {
+        "p50": pick(0.5), "p95": pick(0.95), "p99": pick(0.99), "max": times_ms[-1]}}
+
+
+def scenarios(quick):
+    seconds = "2s" if quick else "10s"
+    rr = ["--request-size", "64", "--response-size", "1024", "--duration", seconds]
+    out = []
+    for concurrency in [1, 10, 100, 1000]:
+        out.append(("rr", concurrency, rr + ["-c", str(concurrency)]))
+    out.append(("stream_open", 1, ["--request-size", "16", "--response-size", "1",
+                                   "--connections-per-request", "--duration", seconds]))
+    sizes = [1 * MIB, 16 * MIB, 64 * MIB] if quick else [1 * MIB, 100 * MIB, 1024 * MIB]
+    for size in sizes:
+        name = f"bulk_{size // MIB}MiB"
+        out.append((name, 1, ["--mode", "bulk", "--response-size", str(size), "--requests", "1",
+                              "--duration", "600s", "--timeout", "300s"]))
+    idle = 100 if quick else 1000
+    out.append(("idle", idle, ["--mode", "idle", "-c", str(idle), "--response-size", "16",
+                               "--duration", "3s" if quick else "10s"]))
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--nyx", required=True)
+    parser.add_argument("--origin", required=True)
+    parser.add_argument("--proxy", required=True)
+    parser.add_argument("--origin-pid", type=int, required=True)
+    parser.add_argument("--proxy-pid", type=int, required=True)
+    parser.add_argument("--testnet", required=True)
+    parser.add_argument("--testnet-error", default="")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--report-only", action="store_true",
+                        help="rewrite e2e.md and the plots from OUT/e2e.json")
+    args = parser.parse_args()
+    if args.report_only:
+        with open(os.path.join(args.out, "e2e.json")) as f:
+            write_report(json.load(f), args.out)
+        return
+
+    processes = {"origin": args.origin_pid, "plain_proxy": args.proxy_pid}
+    paths = {"direct": [], "plain_proxy": ["--socks", args.proxy]}
+    nyx3_error = args.testnet_error or None
+    client_data = None
+    if not nyx3_error:
+        try:
+            with open(os.path.join(args.testnet, "testnet.json")) as f:
+                state = json.load(f)
+            for node in state["nodes"]:
+                processes[node["name"]] = node["pid"]
+                if node.get("socks_port"):
+                    paths["nyx3"] = ["--socks", f"127.0.0.1:{node['socks_port']}"]
+                    client_data = os.path.join(args.testnet, node["name"], "data")
+        except (OSError, ValueError, KeyError) as e:
+            nyx3_error = f"cannot read the testnet state: {e}"
+    if not nyx3_error:
+        # One request first: a path that carries nothing fails once, clearly,
+        # instead of timing out in every scenario.
+        fields, _, error = run_bench(args, paths["nyx3"], ["--requests", "1", "--timeout", "10s",
+                                                           "--duration", "15s", "-q"], 60)
+        if error:
+            nyx3_error = f"nyx3 path carries no traffic: {error}"
+    if nyx3_error:
+        print(f"bench-e2e: {nyx3_error}", flush=True)
+
+    runs = []
+    timeout_s = 1200
+
+    def record(path, scenario, concurrency, extra, fields, rates, error, sampler):
+        entry = {"path": path, "scenario": scenario, "concurrency": concurrency}
+        entry.update(fields or {})
+        entry["peak_rss_kb"] = dict(sampler.peak) if sampler else {}
+        if rates and scenario.startswith("overload"):
+            entry["requests_per_s_each_second"] = rates
+        if error:
+            entry["error"] = error
+        runs.append(entry)
+        shown = error or (f"{fields['requests_per_s']:.0f} req/s, p95 "
+                          f"{fields['latency_ms']['p95']:.3f} ms, "
+                          f"{fields['bytes_per_s'] / 1e6:.1f} MB/s, {fields['errors']} errors")
+        print(f"{path:12} {scenario:18} c={concurrency:<5} {shown}", flush=True)
+
+    for scenario, concurrency, extra in scenarios(args.quick):
+        for path in ["direct", "plain_proxy", "nyx3"]:
+            if path == "nyx3" and nyx3_error:
+                record(path, scenario, concurrency, extra, None, [], nyx3_error, None)
+                continue
+            idle_base = {name: read_rss_kb(pid) or 0 for name, pid in processes.items()}
+            with RssSampler(processes) as sampler:
+                fields, rates, error = run_bench(args, paths[path], extra + ["-q"], timeout_s)
+            if scenario == "idle" and fields:
+                fields["idle_kb_per_stream"] = {
+                    name: round((sampler.peak.get(name, 0) - idle_base[name]) / concurrency, 2)
+                    for name in processes}
+            record(path, scenario, concurrency, extra, fields, rates, error, sampler)
+
+    # Circuit setup, on the client's control API.
+    if nyx3_error:
+        record("nyx3", "circuit_setup", 1, [], None, [], nyx3_error, None)
+    else:
+        with RssSampler(processes) as sampler:
+            try:
+                fields, error = circuit_setup(client_data, 5 if args.quick else 50), None
+            except (OSError, RuntimeError, ValueError, KeyError) as e:
+                fields, error = None, f"circuit.build: {e}"
+        if fields:
+            fields.update({"requests_per_s": 0, "bytes_per_s": 0,
+                           "ttfb_ms": {"p50": 0, "p95": 0}})
+        record("nyx3", "circuit_setup", 1, [], fields, [], error, sampler)
+
+    # Overload: open loop at twice the capacity measured at concurrency 100,
+    # then at half of it; per-second rates show the recovery.
+    phase = "3s" if args.quick else "30s"
+    for path in ["direct", "plain_proxy", "nyx3"]:
+        capacity = next((r.get("requests_per_s", 0) for r in runs
+                         if r["path"] == path and r["scenario"] == "rr"
+                         and r["concurrency"] == 100 and "error" not in r), 0)
+        for scenario, factor in [("overload_2x", 2.0), ("overload_then_half", 0.5)]:
+            if not capacity:
+                record(path, scenario, 1000, [], None, [],
+                       nyx3_error if path == "nyx3" and nyx3_error
+                       else "no capacity measured at concurrency 100", None)
+                continue
+            extra = ["--request-size", "64", "--response-size", "1024", "-c", "1000",
+                     "--rate", str(round(capacity * factor)), "--duration", phase,
+                     "--timeout", "5s"]
+            with RssSampler(processes) as sampler:
+                fields, rates, error = run_bench(args, paths[path], extra, timeout_s)
+            record(path, scenario, 1000, extra, fields, rates, error, sampler)
+
+    os.makedirs(args.out, exist_ok=True)
+    result = {"quick": args.quick, "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+              "runs": runs}
+    with open(os.path.join(args.out, "e2e.json"), "w") as f:
+        json.dump(result, f, indent=1)
+    write_report(result, args.out)
+
+
+def write_report(result, out):
+    lines = [f"End-to-end runs, {result['date_utc']} UTC"
+             + (" (--quick: short runs, small sizes)" if result.get("quick") else ""), "",
+             "| path | scenario | conc. | req/s | p50 ms | p95 ms | p99 ms | max ms | TTFB p50 ms "
+             "| MB/s | errors | max RSS MiB (process) | note |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+    for r in result["runs"]:
+        if "requests" not in r:
+            lines.append(f"| {r['path']} | {r['scenario']} | {r['concurrency']} "
+                         f"| | | | | | | | | | **failed:** {r.get('error', '')} |")
+            continue
+        lat, ttfb = r["latency_ms"], r.get("ttfb_ms", {})
+        rss = r.get("peak_rss_kb", {})
+        top = max(rss.items(), key=lambda kv: kv[1]) if rss else ("", 0)
+        note = r.get("error", "")
+        if "idle_kb_per_stream" in r:
+            worst = max(r["idle_kb_per_stream"].items(), key=lambda kv: kv[1])
+            note = f"idle: {worst[1]} KiB/stream ({worst[0]})"
+        lines.append(
+            f"| {r['path']} | {r['scenario']} | {r['concurrency']} | {r['requests_per_s']:.0f} "
+            f"| {lat['p50']:.3f} | {lat['p95']:.3f} | {lat['p99']:.3f} | {lat['max']:.3f} "
+            f"| {ttfb.get('p50', 0):.3f} | {r['bytes_per_s'] / 1e6:.1f} | {r['errors']} "
+            f"| {top[1] / 1024:.1f} ({top[0]}) | {note} |")
+    with open(os.path.join(out, "e2e.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+    rr = [r for r in result["runs"] if r["scenario"] == "rr" and "requests" in r]
+    by_path = lambda rows, key: {
+        p: [(r["concurrency"], key(r)) for r in rows if r["path"] == p]
+        for p in ["direct", "plain_proxy", "nyx3"]}
+    write_svg(os.path.join(out, "e2e_latency.svg"), "Request/response p95 latency",
+              "concurrency (streams)", "p95 latency (ms)",
+              by_path(rr, lambda r: r["latency_ms"]["p95"]), log_x=True)
+    write_svg(os.path.join(out, "e2e_requests.svg"), "Request/response throughput",
+              "concurrency (streams)", "requests/s", by_path(rr, lambda r: r["requests_per_s"]),
+              log_x=True)
+    bulk = [dict(r, concurrency=int(r["scenario"].split("_")[1][:-3]))
+            for r in result["runs"] if r["scenario"].startswith("bulk_") and "requests" in r]
+    write_svg(os.path.join(out, "e2e_throughput.svg"), "Bulk download goodput",
+              "download size (MiB)", "MB/s", by_path(bulk, lambda r: r["bytes_per_s"] / 1e6),
+              log_x=True)
+
+
+COLORS = {"direct": "#1f77b4", "plain_proxy": "#ff7f0e", "nyx3": "#2ca02c"}
+
+
+def write_svg(file, title, x_label, y_label, series, log_x=False):
+    """A line chart: one line per path, axes with ticks, a legend."""
+    import math
+    width, height, left, right, top, bottom = 640, 400, 70, 130, 40, 50
+    points = [pt for pts in series.values() for pt in pts]
+    fx = (lambda x: math.log10(x)) if log_x else (lambda x: x)
+    xs = sorted({x for x, _ in points}) or [1]
+    x0, x1 = fx(min(xs)), fx(max(xs))
+    if x1 == x0:
+        x1 = x0 + 1
+    y1 = max([y for _, y in points] + [1e-9]) * 1.1
+    px = lambda x: left + (fx(x) - x0) / (x1 - x0) * (width - left - right)
+    py = lambda y: height - bottom - y / y1 * (height - top - bottom)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'font-family="sans-serif" font-size="12">',
+           f'<rect width="{width}" height="{height}" fill="white"/>',
+           f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="14">{title}</text>',
+           f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" '
+           'stroke="black"/>',
+           f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="black"/>',
+           f'<text x="{(left + width - right) / 2}" y="{height - 10}" text-anchor="middle">'
+           f'{x_label}</text>',
+           f'<text x="15" y="{(top + height - bottom) / 2}" text-anchor="middle" '
+           f'transform="rotate(-90 15 {(top + height - bottom) / 2})">{y_label}</text>']
+    for x in xs:
+        out.append(f'<line x1="{px(x):.1f}" y1="{height - bottom}" x2="{px(x):.1f}" '
+                   f'y2="{height - bottom + 5}" stroke="black"/>')
+        out.append(f'<text x="{px(x):.1f}" y="{height - bottom + 18}" text-anchor="middle">'
+                   f'{x:g}</text>')
+    for i in range(6):
+        y = y1 * i / 5
+        out.append(f'<line x1="{left - 5}" y1="{py(y):.1f}" x2="{width - right}" y2="{py(y):.1f}" '
+                   'stroke="#ddd"/>')
+        out.append(f'<text x="{left - 8}" y="{py(y) + 4:.1f}" text-anchor="end">{y:.3g}</text>')
+    for i, (name, pts) in enumerate(series.items()):
+        color = COLORS.get(name, "black")
+        ly = top + 20 * i + 10
+        out.append(f'<line x1="{width - right + 10}" y1="{ly}" x2="{width - right + 30}" y2="{ly}" '
+                   f'stroke="{color}" stroke-width="2"/>')
+        out.append(f'<text x="{width - right + 35}" y="{ly + 4}">{name}'
+                   f'{"" if pts else " (no data)"}</text>')
+        pts = sorted(pts)
+        if pts:
+            path = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in pts)
+            out.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
+            for x, y in pts:
+                out.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{color}"/>')
+    out.append("</svg>")
+    with open(file, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()
