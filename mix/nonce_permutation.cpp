@@ -2,23 +2,19 @@
 
 #include <cstring>
 
-#include <sodium.h>
+#include "core/bytes.hpp"
+#include "core/crypto/siphash.hpp"
 
 namespace nyx::mix {
 namespace {
 
-// libsodium's crypto_shorthash is SipHash-2-4; core does not wrap it (see the
-// mix section of docs/performance.md for why a keyed BLAKE2b is too slow here).
-static_assert(crypto_shorthash_KEYBYTES == 16 && crypto_shorthash_BYTES == 8);
-
+// SipHash-2-4: a keyed BLAKE2b here would cost more than the cell's whole
+// ChaCha20 layer (docs/performance.md, "Mix").
 std::uint64_t round_function(const std::uint8_t* key, std::uint64_t half) noexcept {
   std::uint8_t in[8];
-  std::uint8_t out[8];
-  std::memcpy(in, &half, 8);
-  crypto_shorthash(out, in, sizeof in, key);
-  std::uint64_t v;
-  std::memcpy(&v, out, 8);
-  return v;
+  store_le64(in, half);
+  return crypto::siphash24(std::span<const std::uint8_t, crypto::kSipHashKeySize>(key, 16),
+                           Bytes(in, sizeof in));
 }
 
 }  // namespace
