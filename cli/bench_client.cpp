@@ -41,6 +41,7 @@ struct Run {
   Nanos end;
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> errors{0};
+  std::array<std::atomic<std::uint64_t>, kBenchErrorKinds> errors_by_kind{};
   std::atomic<std::uint64_t> bytes{0};
   std::atomic<std::uint64_t> claimed{0};
   std::atomic<std::size_t> streams_left{0};
@@ -75,6 +76,7 @@ struct Stream {
   asio::steady_timer watchdog;
   asio::steady_timer pause;
   Nanos deadline = Nanos::max();
+  bool timed_out = false;  // the watchdog closed the socket
   bool done = false;
 };
 
@@ -86,6 +88,7 @@ asio::awaitable<void> watch(std::shared_ptr<Stream> stream, Run& run) {
       asio::error_code ignored;
       stream->socket.close(ignored);
       stream->deadline = Nanos::max();
+      stream->timed_out = true;
     }
     const Nanos wake = std::min(stream->deadline, now + Nanos{run.options.timeout});
     stream->watchdog.expires_at(to_time_point(wake));
@@ -93,63 +96,64 @@ asio::awaitable<void> watch(std::shared_ptr<Stream> stream, Run& run) {
   }
 }
 
-asio::awaitable<bool> open_stream(Stream& stream, Worker& worker) {
+asio::awaitable<BenchError> open_stream(Stream& stream, Worker& worker) {
   const BenchOptions& options = worker.run.options;
   auto [connect_ec, endpoint] = co_await asio::async_connect(stream.socket, worker.first_hop, kUse);
   if (connect_ec) {
-    co_return false;
+    co_return BenchError::kConnect;
   }
   asio::error_code ignored;
   stream.socket.set_option(tcp::no_delay(true), ignored);
   if (!options.socks) {
-    co_return true;
+    co_return BenchError::kNone;
   }
   const auto greeting = encode_socks_greeting();
   auto [greet_ec, greet_n] =
       co_await asio::async_write(stream.socket, asio::buffer(greeting), kUse);
   if (greet_ec) {
-    co_return false;
+    co_return BenchError::kSocks;
   }
   std::array<std::uint8_t, 2> choice{};
   auto [choice_ec, choice_n] = co_await asio::async_read(stream.socket, asio::buffer(choice), kUse);
   if (choice_ec || !check_socks_method_choice(choice)) {
-    co_return false;
+    co_return BenchError::kSocks;
   }
   auto connect = encode_socks_connect(options.target.host, options.target.port);
   if (!connect) {
-    co_return false;
+    co_return BenchError::kSocks;
   }
   auto [request_ec, request_n] =
       co_await asio::async_write(stream.socket, asio::buffer(*connect), kUse);
   if (request_ec) {
-    co_return false;
+    co_return BenchError::kSocks;
   }
   std::array<std::uint8_t, 4 + 1 + 255 + 2> reply{};
   auto [prefix_ec, prefix_n] = co_await asio::async_read(
       stream.socket, asio::buffer(reply.data(), kSocksMessagePrefix), kUse);
   if (prefix_ec) {
-    co_return false;
+    co_return BenchError::kSocks;
   }
   auto size = socks_message_size(Bytes(reply.data(), kSocksMessagePrefix));
   if (!size) {
-    co_return false;
+    co_return BenchError::kSocks;
   }
   auto [rest_ec, rest_n] = co_await asio::async_read(
       stream.socket, asio::buffer(reply.data() + kSocksMessagePrefix, *size - kSocksMessagePrefix),
       kUse);
   if (rest_ec) {
-    co_return false;
+    co_return BenchError::kSocks;
   }
   auto message = parse_socks_message(Bytes(reply.data(), *size));
-  co_return message && message->code == kSocksSucceeded;
+  co_return message && message->code == kSocksSucceeded ? BenchError::kNone : BenchError::kSocks;
 }
 
 // Sends one request and reads its whole response; records TTFB from `from`.
-asio::awaitable<bool> exchange(Stream& stream, Run& run, const std::vector<std::uint8_t>& request,
-                               std::vector<std::uint8_t>& buffer, Nanos from) {
+asio::awaitable<BenchError> exchange(Stream& stream, Run& run,
+                                     const std::vector<std::uint8_t>& request,
+                                     std::vector<std::uint8_t>& buffer, Nanos from) {
   auto [write_ec, written] = co_await asio::async_write(stream.socket, asio::buffer(request), kUse);
   if (write_ec) {
-    co_return false;
+    co_return BenchError::kReset;
   }
   std::uint64_t left = run.options.response_size;
   bool first = true;
@@ -158,7 +162,7 @@ asio::awaitable<bool> exchange(Stream& stream, Run& run, const std::vector<std::
     auto [read_ec, n] =
         co_await stream.socket.async_read_some(asio::buffer(buffer.data(), want), kUse);
     if (read_ec) {
-      co_return false;
+      co_return BenchError::kReset;
     }
     if (first) {
       run.ttfb_ns.record(static_cast<std::uint64_t>((run.clock.now() - from).count()));
@@ -167,7 +171,7 @@ asio::awaitable<bool> exchange(Stream& stream, Run& run, const std::vector<std::
     left -= n;
     run.bytes.fetch_add(n, std::memory_order_relaxed);
   }
-  co_return true;
+  co_return BenchError::kNone;
 }
 
 asio::awaitable<void> run_stream(Worker& worker) {
@@ -207,13 +211,18 @@ asio::awaitable<void> run_stream(Worker& worker) {
       break;
     }
     stream->deadline = run.clock.now() + Nanos{options.timeout};
-    bool ok = stream->socket.is_open();
-    if (!ok) {
-      ok = co_await open_stream(*stream, worker);
+    BenchError error = BenchError::kNone;
+    if (!stream->socket.is_open()) {
+      error = co_await open_stream(*stream, worker);
     }
-    if (ok) {
-      ok = co_await exchange(*stream, run, request, buffer, from);
+    if (error == BenchError::kNone) {
+      error = co_await exchange(*stream, run, request, buffer, from);
     }
+    if (error != BenchError::kNone && stream->timed_out) {
+      error = BenchError::kTimeout;
+    }
+    stream->timed_out = false;
+    const bool ok = error == BenchError::kNone;
     stream->deadline = Nanos::max();
     if (ok) {
       run.latency_ns.record(static_cast<std::uint64_t>((run.clock.now() - from).count()));
@@ -221,6 +230,8 @@ asio::awaitable<void> run_stream(Worker& worker) {
       held = options.mode == BenchMode::kIdle;
     } else {
       run.errors.fetch_add(1, std::memory_order_relaxed);
+      run.errors_by_kind[static_cast<std::size_t>(error) - 1].fetch_add(1,
+                                                                        std::memory_order_relaxed);
     }
     if (!ok || options.connection_per_request) {
       asio::error_code ignored;
@@ -346,6 +357,9 @@ Result<BenchTotals> run_bench(const BenchOptions& options, std::FILE* progress) 
   BenchTotals totals;
   totals.requests = run.requests.load();
   totals.errors = run.errors.load();
+  for (std::size_t k = 0; k < kBenchErrorKinds; ++k) {
+    totals.errors_by_kind[k] = run.errors_by_kind[k].load();
+  }
   totals.bytes = run.bytes.load();
   totals.latency_ns = run.latency_ns.snapshot();
   totals.ttfb_ns = run.ttfb_ns.snapshot();

@@ -9,10 +9,17 @@ double to_ms(std::uint64_t ns) { return static_cast<double>(ns) / 1e6; }
 
 }  // namespace
 
+std::string_view bench_error_name(std::size_t kind) {
+  static constexpr std::array<std::string_view, kBenchErrorKinds> kNames{"connect", "socks",
+                                                                         "timeout", "reset"};
+  return kind < kNames.size() ? kNames[kind] : "unknown";
+}
+
 BenchSummary summarize(const BenchTotals& totals) {
   BenchSummary out;
   out.requests = totals.requests;
   out.errors = totals.errors;
+  out.errors_by_kind = totals.errors_by_kind;
   out.elapsed_s = static_cast<double>(totals.elapsed.count()) / 1e9;
   if (out.elapsed_s > 0) {
     out.requests_per_s = static_cast<double>(totals.requests) / out.elapsed_s;
@@ -28,8 +35,13 @@ BenchSummary summarize(const BenchTotals& totals) {
 }
 
 nlohmann::json to_json(const BenchSummary& s) {
+  nlohmann::json kinds = nlohmann::json::object();
+  for (std::size_t k = 0; k < kBenchErrorKinds; ++k) {
+    kinds[std::string(bench_error_name(k))] = s.errors_by_kind[k];
+  }
   return {{"requests", s.requests},
           {"errors", s.errors},
+          {"errors_by_kind", kinds},
           {"elapsed_s", s.elapsed_s},
           {"requests_per_s", s.requests_per_s},
           {"bytes_per_s", s.bytes_per_s},
@@ -56,13 +68,15 @@ std::string format_rate(double bytes_per_s) {
 
 std::string format_summary(const BenchSummary& s) {
   return fmt::format(
-      "requests      {} in {:.2f} s, {} errors\n"
+      "requests      {} in {:.2f} s, {} errors ({} connect, {} socks, {} timeout, {} reset)\n"
       "requests/s    {:.0f}\n"
       "latency       p50 {:.3f} ms  p95 {:.3f} ms  p99 {:.3f} ms  max {:.3f} ms\n"
       "TTFB          p50 {:.3f} ms  p95 {:.3f} ms\n"
       "goodput       {}\n",
-      s.requests, s.elapsed_s, s.errors, s.requests_per_s, s.latency_p50_ms, s.latency_p95_ms,
-      s.latency_p99_ms, s.latency_max_ms, s.ttfb_p50_ms, s.ttfb_p95_ms, format_rate(s.bytes_per_s));
+      s.requests, s.elapsed_s, s.errors, s.errors_by_kind[0], s.errors_by_kind[1],
+      s.errors_by_kind[2], s.errors_by_kind[3], s.requests_per_s, s.latency_p50_ms,
+      s.latency_p95_ms, s.latency_p99_ms, s.latency_max_ms, s.ttfb_p50_ms, s.ttfb_p95_ms,
+      format_rate(s.bytes_per_s));
 }
 
 std::string format_progress(double seconds, double requests_per_s, std::uint64_t errors,

@@ -76,7 +76,8 @@ def run_bench(args, path_args, extra, timeout_s):
         return None, rates, f"nyx bench exited {done.returncode}: {tail}"
     error = None
     if fields["requests"] == 0:
-        error = f"no request completed ({fields['errors']} errors)"
+        kinds = ", ".join(f"{n} {k}" for k, n in fields.get("errors_by_kind", {}).items() if n)
+        error = f"no request completed ({fields['errors']} errors: {kinds or 'none'})"
     return fields, rates, error
 
 
@@ -210,8 +211,9 @@ def main():
                     for name in processes}
             record(path, scenario, concurrency, extra, fields, rates, error, sampler)
 
-    # Circuit setup, on the client's control API.
-    if nyx3_error:
+    # Circuit setup, on the client's control API: measured whenever the
+    # network is up, even when streams do not get through it.
+    if client_data is None:
         record("nyx3", "circuit_setup", 1, [], None, [], nyx3_error, None)
     else:
         with RssSampler(processes) as sampler:
