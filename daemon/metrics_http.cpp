@@ -10,20 +10,13 @@
 #include <fmt/format.h>
 
 #include "core/log.hpp"
+#include "daemon/tcp_listener.hpp"
 
 namespace nyx::daemon {
 namespace {
 
 using asio::ip::tcp;
 constexpr auto kAwait = asio::experimental::as_tuple(asio::use_awaitable);
-
-// Only bad_alloc can escape a connection's coroutine: a bug to surface in the
-// thread running the io_context, not to swallow.
-void rethrow(const std::exception_ptr& e) {
-  if (e) {
-    std::rethrow_exception(e);
-  }
-}
 
 std::string reply(std::string_view status, std::string_view content_type, std::string_view body) {
   return fmt::format(
@@ -123,7 +116,7 @@ struct MetricsHttpServer::Impl : std::enable_shared_from_this<Impl> {
         continue;
       }
       connections.push_front(std::move(socket));
-      asio::co_spawn(io, serve(connections.begin()), rethrow);
+      asio::co_spawn(io, serve(connections.begin()), rethrow_escaped);
     }
   }
 
@@ -141,28 +134,11 @@ MetricsHttpServer::MetricsHttpServer(asio::io_context& io, MetricsHttpOptions op
 MetricsHttpServer::~MetricsHttpServer() { stop(); }
 
 Status MetricsHttpServer::start() {
-  std::error_code ec;
-  auto& acceptor = impl_->acceptor;
-  acceptor.open(impl_->options.listen.protocol(), ec);
-  if (!ec) {
-    acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (auto listening = listen_tcp(impl_->acceptor, impl_->options.listen, "metrics endpoint");
+      !listening) {
+    return listening;
   }
-  if (!ec) {
-    acceptor.bind(impl_->options.listen, ec);
-  }
-  if (!ec) {
-    acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  }
-  if (ec) {
-    std::error_code ignored;
-    acceptor.close(ignored);
-    return make_error(ErrorCategory::kIo,
-                      fmt::format("metrics endpoint: cannot listen on {}:{}: {}",
-                                  impl_->options.listen.address().to_string(),
-                                  impl_->options.listen.port(), ec.message()),
-                      ec.value());
-  }
-  asio::co_spawn(impl_->io, impl_->accept_loop(), rethrow);
+  asio::co_spawn(impl_->io, impl_->accept_loop(), rethrow_escaped);
   return {};
 }
 

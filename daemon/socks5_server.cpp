@@ -15,17 +15,13 @@
 #include <asio/write.hpp>
 #include <fmt/format.h>
 
+#include "daemon/tcp_listener.hpp"
+
 namespace nyx::daemon {
 namespace {
 
 using asio::ip::tcp;
 constexpr auto kAwait = asio::experimental::as_tuple(asio::use_awaitable);
-
-void rethrow(const std::exception_ptr& e) {
-  if (e) {
-    std::rethrow_exception(e);
-  }
-}
 
 // Reads until `parse` has a whole message (or fails) and removes the bytes
 // it used from `buffer`; what follows stays for the next message.
@@ -110,7 +106,7 @@ asio::awaitable<void> Socks5Server::Impl::accept_loop() {
       continue;
     }
     ++clients;
-    asio::co_spawn(io, serve(std::move(socket), next_client++), rethrow);
+    asio::co_spawn(io, serve(std::move(socket), next_client++), rethrow_escaped);
   }
 }
 
@@ -221,28 +217,10 @@ Status Socks5Server::start() {
   if (impl_->acceptor.is_open() || impl_->stopped) {
     return make_error(ErrorCategory::kInvalidArgument, "socks5 server already started");
   }
-  std::error_code ec;
-  auto& acceptor = impl_->acceptor;
-  acceptor.open(impl_->options.listen.protocol(), ec);
-  if (!ec) {
-    acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (auto listening = listen_tcp(impl_->acceptor, impl_->options.listen, "socks5"); !listening) {
+    return listening;
   }
-  if (!ec) {
-    acceptor.bind(impl_->options.listen, ec);
-  }
-  if (!ec) {
-    acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  }
-  if (ec) {
-    std::error_code ignored;
-    acceptor.close(ignored);
-    return make_error(ErrorCategory::kIo,
-                      fmt::format("socks5: cannot listen on {}:{}: {}",
-                                  impl_->options.listen.address().to_string(),
-                                  impl_->options.listen.port(), ec.message()),
-                      ec.value());
-  }
-  asio::co_spawn(impl_->io, impl_->accept_loop(), rethrow);
+  asio::co_spawn(impl_->io, impl_->accept_loop(), rethrow_escaped);
   return {};
 }
 

@@ -6,25 +6,14 @@
 //
 // Implementations are called from the relay's thread only.
 
-#include <array>
-#include <cstddef>
-#include <cstdint>
-#include <cstring>
-
 #include "core/bytes.hpp"
+#include "transport/peer_key.hpp"
 
 namespace nyx::mix {
 
-using PeerKey = std::array<std::uint8_t, 32>;
-
-// Link keys are random curve points: their first bytes are already a good hash.
-struct PeerKeyHash {
-  std::size_t operator()(const PeerKey& key) const noexcept {
-    std::size_t h;
-    std::memcpy(&h, key.data(), sizeof h);
-    return h;
-  }
-};
+// Neighbours are named as the transport names them.
+using transport::PeerKey;
+using transport::PeerKeyHash;
 
 class CellLink {
  public:
