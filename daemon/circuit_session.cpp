@@ -328,11 +328,7 @@ void StreamPipe::pull_down() {
     auto read = session_->session().read(
         id_, MutableBytes(down_.data() + down_size_, down_.size() - down_size_));
     if (!read) {
-      // The stream was reset or released while no handler was attached
-      // (between the open and the pipe): the events are gone, the error
-      // says it.
-      fail();
-      return;
+      break;
     }
     down_size_ += read->bytes;
     if (read->fin) {
