@@ -1,0 +1,64 @@
+#pragma once
+// ExitConnector: the exit side of the data path. Every circuit that ends at
+// this node (the Relay's terminal handler) gets a responder CircuitSession;
+// every stream the client opens on it starts with a stream open request
+// (docs/protocol.md, "Stream open (daemon)"), which the connector checks
+// against the exit policy, resolves with asio (checking the policy again for
+// every address the name resolved to, so a name cannot smuggle a private
+// address in), connects under a timeout, answers with one status byte, and
+// then pipes both ways under the stream's flow control (StreamPipe).
+//
+// Owned by the node beside its Relay; every call and every handler runs on
+// the io_context's one thread (the cell shard). The policy must outlive the
+// connector; stop() closes every session.
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <unordered_map>
+
+#include <asio/io_context.hpp>
+
+#include "core/clock.hpp"
+#include "core/datagram_channel.hpp"
+#include "daemon/circuit_session.hpp"
+#include "daemon/exit_policy.hpp"
+#include "mix/circuit.hpp"
+
+namespace nyx::daemon {
+
+struct ExitConnectorOptions {
+  std::chrono::milliseconds connect_timeout{10'000};
+  stream::SessionConfig session{};
+};
+
+class ExitConnector {
+ public:
+  ExitConnector(asio::io_context& io, const Clock& clock, const ExitPolicy& policy,
+                ExitConnectorOptions options = {});
+  ~ExitConnector();
+  ExitConnector(const ExitConnector&) = delete;
+  ExitConnector& operator=(const ExitConnector&) = delete;
+
+  // For Relay::set_terminal_handler: a circuit that ends here; its DESTROY
+  // ends its session and every stream on it.
+  void accept(std::unique_ptr<mix::Circuit> circuit);
+  // Any other channel to a client (tests use an in-memory one).
+  CircuitSession& accept(std::unique_ptr<DatagramChannel> channel);
+  // Closes every session (the node's shutdown).
+  void stop();
+
+  std::size_t session_count() const noexcept { return sessions_.size(); }
+
+ private:
+  struct Open;
+  void on_incoming(CircuitSession& session, stream::StreamId id);
+
+  asio::io_context& io_;
+  const Clock& clock_;
+  const ExitPolicy& policy_;
+  ExitConnectorOptions options_;
+  std::unordered_map<CircuitSession*, std::unique_ptr<CircuitSession>> sessions_;
+};
+
+}  // namespace nyx::daemon

@@ -1,0 +1,54 @@
+#pragma once
+// SocksBridge: the client side of the data path, the SOCKS5 server's
+// connector. For each CONNECT it takes a circuit session for the client's
+// isolation key and destination from a CircuitSource (the CircuitManager),
+// opens a stream, sends the stream open request (docs/protocol.md, "Stream
+// open (daemon)"), awaits the exit's status byte and, on success, hands the
+// SOCKS client's socket and the stream to a StreamPipe. A failure status
+// becomes the Error that socks5_reply_for maps to the same SOCKS reply; a
+// session that ends first is a general failure.
+//
+// Owned by the node; runs on the io_context of the circuits (one thread).
+// The source must outlive the bridge and the streams it opened.
+
+#include <chrono>
+#include <memory>
+
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+
+#include "core/error.hpp"
+#include "daemon/circuit_session.hpp"
+#include "daemon/socks5_server.hpp"
+
+namespace nyx::daemon {
+
+// Where the bridge gets circuits from.
+class CircuitSource {
+ public:
+  virtual ~CircuitSource() = default;
+  // A session on an open circuit whose exit allows `destination`, never one
+  // that carries streams of another isolation key; one more stream is
+  // counted on it.
+  virtual asio::awaitable<Result<CircuitSession*>> acquire(
+      const IsolationKey& isolation, const Socks5Destination& destination) = 0;
+  // The stream acquire() counted on `session` has ended (the session may be
+  // gone: only its address is compared).
+  virtual void release(const CircuitSession* session) = 0;
+};
+
+class SocksBridge final : public Socks5Connector {
+ public:
+  SocksBridge(asio::io_context& io, CircuitSource& source,
+              std::chrono::milliseconds open_timeout = std::chrono::seconds(20));
+
+  asio::awaitable<Result<std::unique_ptr<Socks5Stream>>> connect(
+      const IsolationKey& isolation, const Socks5Destination& destination) override;
+
+ private:
+  asio::io_context& io_;
+  CircuitSource& source_;
+  std::chrono::milliseconds open_timeout_;
+};
+
+}  // namespace nyx::daemon

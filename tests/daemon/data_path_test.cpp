@@ -1,0 +1,317 @@
+// The data path from a SOCKS5 client to an origin and back: SocksBridge ->
+// CircuitSession (initiator) -> an in-memory datagram channel standing for
+// the circuit -> CircuitSession (responder) in the ExitConnector -> a real
+// TCP connection to a loopback origin. Real sockets on 127.0.0.1, one
+// io_context on the test's thread.
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <asio/co_spawn.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <asio/read.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+#include <gtest/gtest.h>
+
+#include "core/clock.hpp"
+#include "daemon/circuit_session.hpp"
+#include "daemon/exit_connector.hpp"
+#include "daemon/exit_policy.hpp"
+#include "daemon/socks5_server.hpp"
+#include "daemon/socks_bridge.hpp"
+#include "daemon/support/socks5_fixtures.hpp"
+
+namespace nyx::daemon {
+namespace {
+
+using asio::ip::tcp;
+constexpr auto kAsTuple = asio::experimental::as_tuple(asio::use_awaitable);
+
+// Two ends of an in-memory circuit: each datagram is delivered to the other
+// end on a later turn of the io_context. close() ends both, as a DESTROY.
+class MemoryChannel final : public DatagramChannel {
+ public:
+  struct Link {
+    MemoryChannel* ends[2] = {nullptr, nullptr};
+    bool closed = false;
+  };
+
+  static std::pair<std::unique_ptr<MemoryChannel>, std::unique_ptr<MemoryChannel>> pair(
+      asio::io_context& io) {
+    auto link = std::make_shared<Link>();
+    auto a = std::unique_ptr<MemoryChannel>(new MemoryChannel(io, link, 0));
+    auto b = std::unique_ptr<MemoryChannel>(new MemoryChannel(io, link, 1));
+    return {std::move(a), std::move(b)};
+  }
+  ~MemoryChannel() override { link_->ends[side_] = nullptr; }
+
+  std::size_t max_datagram_size() const noexcept override { return 990; }
+  Status send(Bytes datagram) override {
+    if (link_->closed) {
+      return make_error(ErrorCategory::kClosed, "closed");
+    }
+    asio::post(io_, [link = link_, to = 1 - side_,
+                     bytes = std::vector<std::uint8_t>(datagram.begin(), datagram.end())] {
+      if (!link->closed && link->ends[to] != nullptr && link->ends[to]->receiver_ != nullptr) {
+        link->ends[to]->receiver_->on_datagram(bytes);
+      }
+    });
+    return {};
+  }
+  void set_receiver(DatagramReceiver* receiver) noexcept override { receiver_ = receiver; }
+
+  const std::shared_ptr<Link>& link() const { return link_; }
+
+ private:
+  MemoryChannel(asio::io_context& io, std::shared_ptr<Link> link, int side)
+      : io_(io), link_(std::move(link)), side_(side) {
+    link_->ends[side_] = this;
+  }
+
+  asio::io_context& io_;
+  std::shared_ptr<Link> link_;
+  int side_;
+  DatagramReceiver* receiver_ = nullptr;
+};
+
+// Hands out one client session per isolation key, made on demand over a new
+// memory channel to the exit; a closed session is replaced on next acquire.
+class TestSource final : public CircuitSource {
+ public:
+  TestSource(asio::io_context& io, ExitConnector& exit) : io_(io), exit_(exit) {}
+
+  asio::awaitable<Result<CircuitSession*>> acquire(const IsolationKey&,
+                                                   const Socks5Destination&) override {
+    if (!session_ || session_->is_closed()) {
+      auto [client, exit] = MemoryChannel::pair(io_);
+      link_ = client->link();
+      session_ = std::make_unique<CircuitSession>(io_.get_executor(), SteadyClock::instance(),
+                                                  std::move(client), stream::Role::kInitiator);
+      exit_.accept(std::move(exit));
+      ++built_;
+    }
+    ++open_;
+    co_return session_.get();
+  }
+  void release(const CircuitSession*) override { --open_; }
+  void stop() { session_.reset(); }
+
+  // Destroys the circuit under both sessions.
+  void destroy() {
+    link_->closed = true;
+    session_->channel_closed();
+  }
+
+  int built_ = 0;
+  int open_ = 0;
+
+ private:
+  asio::io_context& io_;
+  ExitConnector& exit_;
+  std::unique_ptr<CircuitSession> session_;
+  std::shared_ptr<MemoryChannel::Link> link_;
+};
+
+std::string pattern(std::size_t n) {
+  std::string s(n, '\0');
+  std::uint32_t x = 12345;
+  for (auto& c : s) {
+    x = x * 1664525u + 1013904223u;
+    c = static_cast<char>(x >> 24);
+  }
+  return s;
+}
+
+struct SocksResult {
+  std::uint8_t reply = 0xff;
+  std::string body;
+  bool error = false;  // the connection ended with an error, not EOF
+};
+
+// A minimal SOCKS5 client: no-auth, CONNECT 127.0.0.1:port, an HTTP/1.0
+// request, then everything until EOF.
+asio::awaitable<SocksResult> socks_get(tcp::endpoint proxy, std::uint16_t port,
+                                       std::function<void()> after_first_bytes = nullptr) {
+  SocksResult result;
+  tcp::socket s(co_await asio::this_coro::executor);
+  auto [ec] = co_await s.async_connect(proxy, kAsTuple);
+  if (ec) {
+    co_return result;
+  }
+  const std::uint8_t hello[] = {5,
+                                1,
+                                0,
+                                5,
+                                1,
+                                0,
+                                1,
+                                127,
+                                0,
+                                0,
+                                1,
+                                static_cast<std::uint8_t>(port >> 8),
+                                static_cast<std::uint8_t>(port & 0xff)};
+  co_await asio::async_write(s, asio::buffer(hello), kAsTuple);
+  std::uint8_t reply[12];
+  auto [rec, n] = co_await asio::async_read(s, asio::buffer(reply), kAsTuple);
+  if (rec) {
+    co_return result;
+  }
+  result.reply = reply[3];
+  if (result.reply != 0) {
+    co_return result;
+  }
+  const std::string get = "GET / HTTP/1.0\r\n\r\n";
+  co_await asio::async_write(s, asio::buffer(get), kAsTuple);
+  std::vector<char> buf(64 << 10);
+  for (;;) {
+    auto [e, got] = co_await s.async_read_some(asio::buffer(buf), kAsTuple);
+    result.body.append(buf.data(), got);
+    if (after_first_bytes && !result.body.empty()) {
+      std::exchange(after_first_bytes, nullptr)();
+    }
+    if (e) {
+      result.error = e != asio::error::eof;
+      break;
+    }
+  }
+  co_return result;
+}
+
+class DataPathTest : public ::testing::Test {
+ protected:
+  explicit DataPathTest(std::size_t body_size = 10u << 20) : body_(pattern(body_size)) {}
+
+  void SetUp() override {
+    auto policy = ExitPolicy::parse("reject *:9, accept *:*", {.allow_private = true});
+    ASSERT_TRUE(policy);
+    policy_ = std::move(*policy);
+    exit_ = std::make_unique<ExitConnector>(
+        io_, SteadyClock::instance(), policy_,
+        ExitConnectorOptions{.connect_timeout = std::chrono::seconds(5)});
+    source_ = std::make_unique<TestSource>(io_, *exit_);
+    bridge_ = std::make_unique<SocksBridge>(io_, *source_);
+    Socks5ServerOptions options;
+    options.listen = tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0);
+    server_ = std::make_unique<Socks5Server>(io_, options, *bridge_);
+    ASSERT_TRUE(server_->start());
+  }
+
+  // Runs body on the io_context, then stops everything and drains.
+  void run(std::function<asio::awaitable<void>()> body) {
+    bool done = false;
+    asio::co_spawn(io_, body(), [&](std::exception_ptr e) {
+      done = true;
+      if (e) {
+        ADD_FAILURE() << "exception";
+      }
+      server_->stop();
+      origin_.stop();
+      exit_->stop();
+      source_->stop();
+    });
+    io_.run_for(std::chrono::seconds(60));
+    EXPECT_TRUE(done) << "timed out";
+  }
+
+  std::string response_body(const std::string& response) {
+    const auto at = response.find("\r\n\r\n");
+    return at == std::string::npos ? std::string() : response.substr(at + 4);
+  }
+
+  asio::io_context io_;
+  std::string body_;
+  test::HttpOrigin origin_{io_, body_};
+  ExitPolicy policy_;
+  std::unique_ptr<ExitConnector> exit_;
+  std::unique_ptr<TestSource> source_;
+  std::unique_ptr<SocksBridge> bridge_;
+  std::unique_ptr<Socks5Server> server_;
+};
+
+TEST_F(DataPathTest, DownloadsTenMebibytesByteExact) {
+  run([&]() -> asio::awaitable<void> {
+    auto r = co_await socks_get(server_->local_endpoint(), origin_.port());
+    EXPECT_EQ(r.reply, 0);
+    EXPECT_FALSE(r.error);
+    EXPECT_EQ(r.body.size() > body_.size(), true);
+    EXPECT_TRUE(response_body(r.body) == body_);
+  });
+  EXPECT_EQ(source_->open_, 0);
+}
+
+TEST_F(DataPathTest, PolicyRefusalIsNotAllowedByRuleset) {
+  run([&]() -> asio::awaitable<void> {
+    auto r = co_await socks_get(server_->local_endpoint(), 9);
+    EXPECT_EQ(r.reply, 0x02);
+  });
+}
+
+TEST_F(DataPathTest, RefusedConnectIsConnectionRefused) {
+  tcp::acceptor closed(io_, tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0));
+  const auto port = closed.local_endpoint().port();
+  closed.close();
+  run([&]() -> asio::awaitable<void> {
+    auto r = co_await socks_get(server_->local_endpoint(), port);
+    EXPECT_EQ(r.reply, 0x05);
+    // The node keeps serving on the same circuit.
+    auto ok = co_await socks_get(server_->local_endpoint(), origin_.port());
+    EXPECT_EQ(ok.reply, 0);
+    EXPECT_TRUE(response_body(ok.body) == body_);
+  });
+  EXPECT_EQ(source_->built_, 1);
+}
+
+TEST_F(DataPathTest, DestroyedCircuitFailsItsStreamAndTheNextUsesANewOne) {
+  run([&]() -> asio::awaitable<void> {
+    auto broken =
+        co_await socks_get(server_->local_endpoint(), origin_.port(), [&] { source_->destroy(); });
+    EXPECT_EQ(broken.reply, 0);
+    EXPECT_LT(broken.body.size(), body_.size());
+    auto next = co_await socks_get(server_->local_endpoint(), origin_.port());
+    EXPECT_EQ(next.reply, 0);
+    EXPECT_TRUE(response_body(next.body) == body_);
+  });
+  EXPECT_EQ(source_->built_, 2);
+  EXPECT_EQ(source_->open_, 0);
+}
+
+class DataPathConcurrentTest : public DataPathTest {
+ protected:
+  DataPathConcurrentTest() : DataPathTest(256u << 10) {}
+};
+
+TEST_F(DataPathConcurrentTest, TwentyConcurrentStreamsByteExact) {
+  int finished = 0;
+  int exact = 0;
+  run([&]() -> asio::awaitable<void> {
+    asio::steady_timer all_done(io_);
+    all_done.expires_at(asio::steady_timer::time_point::max());
+    for (int i = 0; i < 20; ++i) {
+      asio::co_spawn(
+          io_,
+          [&]() -> asio::awaitable<void> {
+            auto r = co_await socks_get(server_->local_endpoint(), origin_.port());
+            exact += r.reply == 0 && response_body(r.body) == body_ ? 1 : 0;
+            if (++finished == 20) {
+              all_done.cancel();
+            }
+          },
+          [](std::exception_ptr) {});
+    }
+    (void)co_await all_done.async_wait(kAsTuple);
+  });
+  EXPECT_EQ(finished, 20);
+  EXPECT_EQ(exact, 20);
+  EXPECT_EQ(source_->built_, 1);
+}
+
+}  // namespace
+}  // namespace nyx::daemon
