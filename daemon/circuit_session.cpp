@@ -328,7 +328,11 @@ void StreamPipe::pull_down() {
     auto read = session_->session().read(
         id_, MutableBytes(down_.data() + down_size_, down_.size() - down_size_));
     if (!read) {
-      break;
+      // The stream was reset or released while no handler was attached
+      // (between the open and the pipe): the events are gone, the error
+      // says it.
+      fail();
+      return;
     }
     down_size_ += read->bytes;
     if (read->fin) {
