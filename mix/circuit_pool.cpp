@@ -17,29 +17,39 @@ Status CircuitPool::build(std::string_view destination) {
     return std::unexpected(std::move(path.error()));
   }
   std::vector<OnionHop> hops;
+  std::vector<crypto::Ed25519PublicKey> identities;
   for (const NodeDescriptor* node : *path) {
     hops.push_back({node->onion_key, node->link_key});
+    identities.push_back(node->identity_key);
   }
   auto circuit = relay_.create_circuit(hops);
   if (!circuit) {
     return std::unexpected(std::move(circuit.error()));
   }
-  entries_.push_back(Entry{std::move(*circuit), path->back()->exit_policy, clock_.now()});
+  entries_.push_back(PooledCircuit{.circuit = std::move(*circuit),
+                                   .exit_policy = path->back()->exit_policy,
+                                   .hops = std::move(identities),
+                                   .born = clock_.now()});
   return {};
 }
 
 Status CircuitPool::maintain() {
   const Nanos now = clock_.now();
-  for (Entry& e : entries_) {
+  for (PooledCircuit& e : entries_) {
     if (now - e.born >= config_.max_age) {
       e.retired = true;
     }
   }
-  std::erase_if(entries_, [](const Entry& e) {
-    return e.circuit->state() == Circuit::State::kClosed || (e.retired && e.streams_open == 0);
+  std::erase_if(entries_, [this](const PooledCircuit& e) {
+    const bool done =
+        e.circuit->state() == Circuit::State::kClosed || (e.retired && e.streams_open == 0);
+    if (done && on_retire_) {
+      on_retire_(*e.circuit);
+    }
+    return done;
   });
-  std::size_t fresh = static_cast<std::size_t>(
-      std::count_if(entries_.begin(), entries_.end(), [](const Entry& e) { return !e.retired; }));
+  std::size_t fresh = static_cast<std::size_t>(std::count_if(
+      entries_.begin(), entries_.end(), [](const PooledCircuit& e) { return !e.retired; }));
   for (; fresh < config_.prebuilt; ++fresh) {
     if (auto built = build({}); !built) {
       return built;
@@ -49,7 +59,7 @@ Status CircuitPool::maintain() {
 }
 
 Result<Circuit*> CircuitPool::acquire(std::string_view destination) {
-  for (Entry& e : entries_) {
+  for (PooledCircuit& e : entries_) {
     if (!e.retired && e.circuit->state() == Circuit::State::kOpen &&
         e.exit_policy.allows(destination)) {
       ++e.streams_open;
@@ -59,7 +69,7 @@ Result<Circuit*> CircuitPool::acquire(std::string_view destination) {
       return e.circuit.get();
     }
   }
-  const bool building = std::any_of(entries_.begin(), entries_.end(), [&](const Entry& e) {
+  const bool building = std::any_of(entries_.begin(), entries_.end(), [&](const PooledCircuit& e) {
     return !e.retired && e.circuit->state() == Circuit::State::kBuilding &&
            e.exit_policy.allows(destination);
   });
@@ -72,7 +82,7 @@ Result<Circuit*> CircuitPool::acquire(std::string_view destination) {
 }
 
 void CircuitPool::release(const Circuit* circuit) {
-  for (Entry& e : entries_) {
+  for (PooledCircuit& e : entries_) {
     if (e.circuit.get() == circuit && e.streams_open > 0) {
       --e.streams_open;
     }

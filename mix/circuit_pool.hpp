@@ -6,11 +6,16 @@
 // older than max_age or has carried max_streams streams: it gets no new
 // streams and is closed when its last stream is released.
 //
+// Whoever attached something to a circuit (a stream session reading from it)
+// learns of its end through the retire handler, called just before the pool
+// destroys the circuit, so nothing is left pointing at it.
+//
 // Owned by the client's shard beside its Relay (which must outlive it);
 // not thread-safe.
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -33,8 +38,21 @@ struct CircuitPoolConfig {
   std::uint32_t max_streams = 64;
 };
 
+// One circuit of the pool as its owner sees it (for listings).
+struct PooledCircuit {
+  std::unique_ptr<Circuit> circuit;
+  ExitPolicy exit_policy;
+  std::vector<crypto::Ed25519PublicKey> hops;  // identity keys, entry first
+  Nanos born{0};
+  std::uint32_t streams_total = 0;
+  std::uint32_t streams_open = 0;
+  bool retired = false;
+};
+
 class CircuitPool {
  public:
+  using RetireHandler = std::function<void(Circuit&)>;
+
   CircuitPool(Relay& relay, PathSelector& paths, const Clock& clock, CircuitPoolConfig config = {});
 
   // The nodes paths are drawn from (the verified directory, without this node).
@@ -49,17 +67,13 @@ class CircuitPool {
   // The stream acquired on `circuit` has ended.
   void release(const Circuit* circuit);
 
+  // Called with each circuit maintain() is about to destroy.
+  void set_retire_handler(RetireHandler handler) { on_retire_ = std::move(handler); }
+
   std::size_t size() const noexcept { return entries_.size(); }
+  const std::vector<PooledCircuit>& circuits() const noexcept { return entries_; }
 
  private:
-  struct Entry {
-    std::unique_ptr<Circuit> circuit;
-    ExitPolicy exit_policy;
-    Nanos born{0};
-    std::uint32_t streams_total = 0;
-    std::uint32_t streams_open = 0;
-    bool retired = false;
-  };
   Status build(std::string_view destination);
 
   Relay& relay_;
@@ -67,7 +81,8 @@ class CircuitPool {
   const Clock& clock_;
   CircuitPoolConfig config_;
   std::vector<NodeDescriptor> nodes_;
-  std::vector<Entry> entries_;
+  std::vector<PooledCircuit> entries_;
+  RetireHandler on_retire_;
 };
 
 }  // namespace nyx::mix

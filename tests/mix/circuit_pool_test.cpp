@@ -77,5 +77,29 @@ TEST(CircuitPool, RetiresAfterMaxAge) {
   EXPECT_EQ(f.pool.size(), 1u);
 }
 
+TEST(CircuitPool, TellsTheOwnerBeforeDestroyingACircuitAndListsItsPath) {
+  PoolFixture f({.prebuilt = 1, .max_streams = 1});
+  std::vector<const Circuit*> retired;
+  f.pool.set_retire_handler([&](Circuit& circuit) {
+    // Still alive here: the owner may detach from it.
+    EXPECT_EQ(circuit.state(), Circuit::State::kOpen);
+    retired.push_back(&circuit);
+  });
+  ASSERT_TRUE(f.pool.maintain().has_value());
+  f.net.run();
+  ASSERT_EQ(f.pool.circuits().size(), 1u);
+  EXPECT_EQ(f.pool.circuits()[0].hops.size(), kDefaultHops);
+  auto used = f.pool.acquire("a.example:80");
+  ASSERT_TRUE(used.has_value());
+  EXPECT_TRUE(f.pool.circuits()[0].retired);  // its one stream is taken
+  EXPECT_EQ(f.pool.circuits()[0].streams_open, 1u);
+  ASSERT_TRUE(f.pool.maintain().has_value());
+  EXPECT_TRUE(retired.empty());  // the stream still runs
+  f.pool.release(*used);
+  ASSERT_TRUE(f.pool.maintain().has_value());
+  ASSERT_EQ(retired.size(), 1u);
+  EXPECT_EQ(retired[0], *used);
+}
+
 }  // namespace
 }  // namespace nyx::mix
