@@ -1,117 +1,18 @@
 // Circuits over real links: in-process nodes, each a Relay on its own
 // transport LinkManager (Noise over UDP on 127.0.0.1), one io_context.
-#include <chrono>
-#include <functional>
 #include <memory>
-#include <string>
 #include <vector>
 
-#include <asio/io_context.hpp>
 #include <gtest/gtest.h>
 
-#include "mix/link_manager_cell_link.hpp"
-#include "mix/relay.hpp"
-#include "mix/support/test_nodes.hpp"
+#include "mix/support/loopback_network.hpp"
 
 namespace nyx::mix {
 namespace {
 
-using namespace std::chrono_literals;
-using testing::make_test_node;
-
-struct LoopbackNode {
-  LoopbackNode(asio::io_context& io, int index) : keys(make_test_node(index, true)) {
-    transport::LinkConfig config;
-    config.udp_listen = {asio::ip::make_address("127.0.0.1"), 0};
-    config.tick = 10ms;
-    config.handshake_retry = 50ms;
-    auto created = transport::LinkManager::create(
-        io, SteadyClock::instance(), crypto::X25519KeyPair::from_secret(keys.link.secret.span()),
-        config);
-    EXPECT_TRUE(created.has_value());
-    links = std::move(*created);
-    cell_link = std::make_unique<LinkManagerCellLink>(*links, io);
-    relay = std::make_unique<Relay>(SteadyClock::instance(), *cell_link, keys.descriptor.link_key,
-                                    random);
-    cell_link->attach(*relay);
-    relay->onion_keys().rotate(keys.descriptor.onion_key_epoch,
-                               crypto::X25519KeyPair::from_secret(keys.onion.secret.span()));
-    relay->set_terminal_handler(
-        [this](std::unique_ptr<Circuit> c) { ends.push_back(std::move(c)); });
-    keys.descriptor.udp_address =
-        "127.0.0.1:" + std::to_string(links->udp_local_endpoint()->port());
-    keys.descriptor.tcp_address.clear();
-  }
-  ~LoopbackNode() {
-    ends.clear();
-    relay.reset();
-    cell_link.reset();
-    links->stop();
-  }
-  OnionHop hop() const { return {keys.descriptor.onion_key, keys.descriptor.link_key}; }
-
-  testing::TestNode keys;
-  CryptoRandomSource random;
-  std::unique_ptr<transport::LinkManager> links;
-  std::unique_ptr<LinkManagerCellLink> cell_link;
-  std::unique_ptr<Relay> relay;
-  std::vector<std::unique_ptr<Circuit>> ends;
-};
-
-class Collect final : public DatagramReceiver {
- public:
-  void on_datagram(Bytes d) override { got.emplace_back(d.begin(), d.end()); }
-  std::vector<std::vector<std::uint8_t>> got;
-};
-
-class Loopback : public ::testing::Test {
- protected:
-  void start(int count) {
-    for (int i = 0; i < count; ++i) {
-      nodes.push_back(std::make_unique<LoopbackNode>(io, i));
-    }
-    Directory dir;
-    dir.valid_after = 1;
-    dir.valid_until = 2;
-    for (auto& node : nodes) {
-      dir.nodes.push_back(node->keys.descriptor);
-    }
-    for (auto& node : nodes) {
-      ASSERT_TRUE(node->cell_link->add_peers(dir).has_value());
-    }
-  }
-  void TearDown() override {
-    nodes.clear();
-    io.run_for(10ms);
-  }
-  bool run_until(const std::function<bool()>& done, std::chrono::milliseconds limit = 20s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        return false;
-      }
-      io.run_for(5ms);
-      if (io.stopped()) {
-        io.restart();
-      }
-    }
-    return true;
-  }
-  std::unique_ptr<Circuit> build(const std::vector<int>& path) {
-    std::vector<OnionHop> hops;
-    for (int i : path) {
-      hops.push_back(nodes[static_cast<std::size_t>(i)]->hop());
-    }
-    auto circuit = nodes[0]->relay->create_circuit(hops);
-    EXPECT_TRUE(circuit.has_value());
-    Circuit* c = circuit->get();
-    EXPECT_TRUE(run_until([&] { return c->state() != Circuit::State::kBuilding; }));
-    return std::move(*circuit);
-  }
-
-  asio::io_context io;
-  std::vector<std::unique_ptr<LoopbackNode>> nodes;
-};
+using Loopback = testing::LoopbackTest;
+using testing::Collect;
+using testing::LoopbackNode;
 
 TEST_F(Loopback, ThreeAndFiveHopCircuitsCarryDataByteExactBothWays) {
   start(6);
