@@ -9,7 +9,10 @@
 
 #include <chrono>
 #include <cstdio>
+#include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 #include "cli/exit_code.hpp"
 #include "cli/node_connection.hpp"
@@ -26,6 +29,16 @@ enum class ListKind { kPeers, kCircuits, kStreams };
 
 // The control method behind a list command ("peers.list", ...).
 std::string_view list_method(ListKind kind);
+
+// circuits.list ({"relayed": N, "circuits": [{"id", "state", "age_ms",
+// "streams_open", "streams_total", "retired", "isolation", "hops"}]}) for
+// people: a line counting relayed circuits, then one row per client circuit
+// with its path as each hop's identity cut to 8 hex digits (`nyx peers`
+// shows them whole). Another shape is shown as plain records.
+std::string render_circuits(const nlohmann::json& result);
+// streams.list ([{"id", "circuit", "age_ms", "bytes_up", "bytes_down"}]) for
+// people. Streams never carry their destination, so neither does the table.
+std::string render_streams(const nlohmann::json& result);
 
 // Calls `method` once and prints its result: render(result) for people,
 // the JSON for scripts. Failures are returned, not printed.
