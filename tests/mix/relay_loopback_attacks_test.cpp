@@ -231,6 +231,8 @@ TEST_F(LoopbackAttacks, CoverCellsAreDroppedAtTheirEndAndNeverReachTheStream) {
   testing::LoopbackOptions options;
   options.relay_clock = &manual_clock;
   start(4, options);
+  // Declared before the circuit: the client's DESTROY passes the filter below.
+  std::size_t odd_cells = 0;
   auto client = build({1, 2, 3});
   ASSERT_EQ(client->state(), State::kOpen);
   ASSERT_EQ(node(3).ends.size(), 1u);
@@ -241,8 +243,8 @@ TEST_F(LoopbackAttacks, CoverCellsAreDroppedAtTheirEndAndNeverReachTheStream) {
   client->set_receiver(&at_client);
   client->set_cover_rate(100);
   exit.set_cover_rate(100);
-  // Every cell that leaves either end, as a neighbour on its link sees it.
-  std::size_t odd_cells = 0;
+  // Every cell that leaves either end (until the test closes it), as a
+  // neighbour on its link sees it.
   for (int end : {0, 3}) {
     node(end).tap->set_filter([&](const PeerKey&, Cell& cell) {
       if (!is_command(cell, CellCommand::kRelay)) {

@@ -34,8 +34,8 @@ LoopbackNode::LoopbackNode(asio::io_context& io, int index, const LoopbackOption
   auto created = transport::LinkManager::create(
       io, SteadyClock::instance(), crypto::X25519KeyPair::from_secret(keys.link.secret.span()),
       config);
-  EXPECT_TRUE(created.has_value());
-  links = std::move(*created);
+  EXPECT_TRUE(created.has_value()) << created.error().message;
+  links = std::move(created).value();
   cell_link = std::make_unique<LinkManagerCellLink>(*links, io);
   tap = std::make_unique<TapCellLink>(*cell_link);
   relay = std::make_unique<Relay>(*options.relay_clock, *tap, keys.descriptor.link_key, random,
@@ -55,6 +55,8 @@ void LoopbackNode::stop() {
     return;
   }
   stopped = true;
+  // A test's filter refers to its own locals, gone by now.
+  tap->set_filter(nullptr);
   ends.clear();
   relay.reset();
   // The cell link unhooks itself from the LinkManager, so it goes before it.
