@@ -17,6 +17,13 @@ constexpr Nanos kPushbackRetry = std::chrono::milliseconds(1);
 
 }  // namespace
 
+CircuitSession* CircuitSession::from(const std::weak_ptr<CircuitSession*>& alive) noexcept {
+  // The lock is dropped at once: a strong reference held across a call would
+  // keep alive() from expiring if the session were destroyed inside it.
+  const auto locked = alive.lock();
+  return locked ? *locked : nullptr;
+}
+
 CircuitSession::CircuitSession(asio::any_io_executor executor, const Clock& clock,
                                std::unique_ptr<DatagramChannel> channel, stream::Role role,
                                const stream::SessionConfig& config)
@@ -40,6 +47,14 @@ CircuitSession::CircuitSession(asio::any_io_executor executor, const Clock& cloc
 CircuitSession::~CircuitSession() {
   channel_->set_receiver(nullptr);
   timer_.cancel();
+  // Streams still attached learn that the session is gone, after every
+  // alive() handle has expired, so none of them calls back into it.
+  alive_.reset();
+  auto handlers = std::move(handlers_);
+  handlers_.clear();
+  for (const auto& [id, handler] : handlers) {
+    handler->on_stream_event(stream::Event{.type = stream::EventType::kClosed, .stream = id});
+  }
 }
 
 std::size_t CircuitSession::max_datagram_size() const noexcept {
@@ -81,9 +96,9 @@ void CircuitSession::wake() {
   }
   run_posted_ = true;
   asio::post(executor_, [weak = std::weak_ptr(alive_)] {
-    if (auto self = weak.lock()) {
-      (*self)->run_posted_ = false;
-      (*self)->run();
+    if (CircuitSession* self = from(weak)) {
+      self->run_posted_ = false;
+      self->run();
     }
   });
 }
@@ -190,8 +205,8 @@ void CircuitSession::arm_timer() {
     if (ec) {
       return;
     }
-    if (auto self = weak.lock()) {
-      (*self)->run();
+    if (CircuitSession* self = from(weak)) {
+      self->run();
     }
   });
 }
@@ -217,6 +232,7 @@ void StreamPipe::start(CircuitSession& session, stream::StreamId id, asio::ip::t
     pipe->down_.resize(std::max(kDownBuffer, early.size()));
     std::copy(early.begin(), early.end(), pipe->down_.begin());
     pipe->down_size_ = early.size();
+    pipe->traffic_.bytes_down = early.size();
   }
   pipe->pull_down();
   pipe->read_socket();
@@ -230,7 +246,9 @@ StreamPipe::StreamPipe(CircuitSession& session, stream::StreamId id, asio::ip::t
       socket_(std::move(socket)),
       on_done_(std::move(on_done)),
       up_(kUpBuffer),
-      down_(kDownBuffer) {}
+      down_(kDownBuffer) {
+  traffic_.started = session.clock().now();
+}
 
 void StreamPipe::on_stream_event(const stream::Event& event) {
   switch (event.type) {
@@ -311,6 +329,7 @@ void StreamPipe::push_up() {
       return;
     }
     up_sent_ += *written;
+    traffic_.bytes_up += *written;
     session_->wake();
   }
   if (up_sent_ == up_size_) {
@@ -335,6 +354,7 @@ void StreamPipe::pull_down() {
       return;
     }
     down_size_ += read->bytes;
+    traffic_.bytes_down += read->bytes;
     if (read->fin) {
       fin = true;
       break;

@@ -16,7 +16,8 @@
 // manager, exit connector); it owns the channel. Every call, every handler
 // runs on the executor's single thread. A stream handler must not destroy the
 // session (the closed handler may). Handlers stay attached until their
-// stream's kStreamClosed or the session's kClosed, or until detach().
+// stream's kStreamClosed or the session's kClosed, or until detach(); a
+// session destroyed with handlers still attached gives each of them kClosed.
 
 #include <cstdint>
 #include <functional>
@@ -35,12 +36,21 @@
 
 namespace nyx::daemon {
 
+// What a stream carried, for streams.list.
+struct StreamTraffic {
+  std::uint64_t bytes_up = 0;    // from the local socket into the stream
+  std::uint64_t bytes_down = 0;  // from the stream to the local socket
+  Nanos started{0};              // on the session's clock
+};
+
 // Receives the session's events about one stream; kClosed when the whole
 // session (the circuit) ended.
 class StreamHandler {
  public:
   virtual ~StreamHandler() = default;
   virtual void on_stream_event(const stream::Event& event) = 0;
+  // Handlers that move bytes say how many.
+  virtual StreamTraffic traffic() const { return {}; }
 };
 
 class CircuitSession final : public DatagramChannel, public DatagramReceiver {
@@ -66,6 +76,13 @@ class CircuitSession final : public DatagramChannel, public DatagramReceiver {
   Result<stream::StreamId> open_stream();
   void attach(stream::StreamId id, StreamHandler& handler);
   void detach(stream::StreamId id) noexcept;
+  // Every stream with a handler attached.
+  template <class F>
+  void for_each_stream(F&& visit) const {
+    for (const auto& [id, handler] : handlers_) {
+      visit(id, *handler);
+    }
+  }
   // Schedules a run of the session on this turn (after writes and reads).
   void wake();
   // The channel is gone (a destroyed circuit): the session closes and every
@@ -76,6 +93,9 @@ class CircuitSession final : public DatagramChannel, public DatagramReceiver {
   bool is_closed() const noexcept { return session_.is_closed(); }
   // Expires when this session is destroyed, for those that outlive it.
   std::weak_ptr<CircuitSession*> alive() const noexcept { return alive_; }
+  // The session behind an alive() handle, or null once it is destroyed. Use
+  // this rather than holding lock() across a call: expiry must stay visible.
+  static CircuitSession* from(const std::weak_ptr<CircuitSession*>& alive) noexcept;
 
  private:
   // The driver's side: a pass-through to the owned channel that remembers
@@ -131,6 +151,7 @@ class StreamPipe final : public StreamHandler, public std::enable_shared_from_th
   StreamPipe(CircuitSession& session, stream::StreamId id, asio::ip::tcp::socket socket,
              DoneHandler on_done);
   void on_stream_event(const stream::Event& event) override;
+  StreamTraffic traffic() const override { return traffic_; }
 
  private:
   void refresh() noexcept;  // forgets a session that is gone
@@ -156,6 +177,7 @@ class StreamPipe final : public StreamHandler, public std::enable_shared_from_th
   bool down_done_ = false;  // the stream's FIN reached the socket
   bool failed_ = false;
   bool finished_ = false;
+  StreamTraffic traffic_;
   std::shared_ptr<StreamPipe> self_;  // held until done
 };
 

@@ -1,6 +1,7 @@
 #include "daemon/exit_connector.hpp"
 
 #include <array>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include "core/log.hpp"
 #include "daemon/stream_open.hpp"
 
 namespace nyx::daemon {
@@ -39,6 +41,11 @@ struct ExitConnector::Open final : StreamHandler, std::enable_shared_from_this<O
           read_request();
         }
         break;
+      case stream::EventType::kWritable:
+        if (status_) {
+          send_status();
+        }
+        break;
       case stream::EventType::kStreamReset:
       case stream::EventType::kStopSending:
       case stream::EventType::kStreamClosed:
@@ -63,7 +70,7 @@ struct ExitConnector::Open final : StreamHandler, std::enable_shared_from_this<O
     session_->wake();
     auto parsed = parse_stream_open(buffer_);
     if (!parsed) {
-      answer(StreamOpenStatus::kGeneralFailure);
+      answer(StreamOpenStatus::kGeneralFailure);  // may destroy this
       return;
     }
     if (!parsed->has_value()) {
@@ -77,21 +84,17 @@ struct ExitConnector::Open final : StreamHandler, std::enable_shared_from_this<O
   }
 
   static asio::awaitable<void> connect(std::shared_ptr<Open> open) {
+    open->self_.reset();  // this coroutine holds it from here on
     auto socket = co_await open->resolve_and_connect();
     if (open->abandoned_ || open->alive_.expired()) {
       co_return;
     }
     if (!socket) {
+      log::debug("exit: stream refused: {}", socket.error().to_string());
       open->answer(stream_open_status_for(socket.error()));
       co_return;
     }
-    if (!open->answer(StreamOpenStatus::kSuccess)) {
-      co_return;
-    }
-    // Bytes that followed the request are the client's first data: they go
-    // to the socket before the pipe reads on from the stream.
-    StreamPipe::start(*open->session_, open->id_, std::move(*socket), std::move(open->buffer_),
-                      nullptr);
+    open->answer(StreamOpenStatus::kSuccess, std::move(*socket));
   }
 
   asio::awaitable<Result<asio::ip::tcp::socket>> resolve_and_connect() {
@@ -146,25 +149,40 @@ struct ExitConnector::Open final : StreamHandler, std::enable_shared_from_this<O
     co_return make_error(ErrorCategory::kIo, "connect failed", last.value());
   }
 
-  // Writes the status byte; a failure also finishes the stream.
-  bool answer(StreamOpenStatus status) {
+  // Answers with the status byte, now or, when the circuit's flow-control
+  // window has no room for it yet (a busy circuit), on the next kWritable.
+  void answer(StreamOpenStatus status, std::optional<asio::ip::tcp::socket> socket = {}) {
+    status_ = status;
+    socket_ = std::move(socket);
+    self_ = shared_from_this();  // held while waiting for credit
+    send_status();
+  }
+
+  // Sends the pending status; on success the pipe takes the stream over.
+  // Ends by releasing self_, which may destroy this.
+  void send_status() {
     if (abandoned_ || alive_.expired()) {
-      return false;
+      self_.reset();
+      return;
+    }
+    const auto byte = static_cast<std::uint8_t>(*status_);
+    auto written = session_->session().write(id_, Bytes(&byte, 1));
+    if (written && *written == 0) {
+      return;  // kWritable brings us back
     }
     session_->detach(id_);
-    const auto byte = static_cast<std::uint8_t>(status);
-    auto written = session_->session().write(id_, Bytes(&byte, 1));
-    if (!written || *written != 1) {
+    if (!written) {
       (void)session_->session().reset(id_, 0);
-      session_->wake();
-      return false;
-    }
-    if (status != StreamOpenStatus::kSuccess) {
+    } else if (*status_ == StreamOpenStatus::kSuccess) {
+      // Bytes that followed the request are the client's first data: they
+      // go to the socket before the pipe reads on from the stream.
+      StreamPipe::start(*session_, id_, std::move(*socket_), std::move(buffer_), nullptr);
+    } else {
       // The client resets its side once it read the status.
       (void)session_->session().finish(id_);
     }
     session_->wake();
-    return status == StreamOpenStatus::kSuccess;
+    self_.reset();  // may destroy this
   }
 
   void abandon() {
@@ -181,6 +199,8 @@ struct ExitConnector::Open final : StreamHandler, std::enable_shared_from_this<O
   stream::StreamId id_;
   std::vector<std::uint8_t> buffer_;
   Socks5Destination destination_;
+  std::optional<StreamOpenStatus> status_;  // decided, maybe not yet sent
+  std::optional<asio::ip::tcp::socket> socket_;
   bool started_ = false;
   bool abandoned_ = false;
   std::shared_ptr<Open> self_;  // held while waiting for the request
@@ -198,9 +218,9 @@ void ExitConnector::accept(std::unique_ptr<mix::Circuit> circuit) {
   // The circuit dies with its session, calling this on the way: the weak
   // reference has expired by then.
   raw->set_state_handler([alive = session.alive()](mix::Circuit::State state) {
-    auto live = alive.lock();
-    if (live && state == mix::Circuit::State::kClosed) {
-      (*live)->channel_closed();
+    CircuitSession* live = CircuitSession::from(alive);
+    if (live != nullptr && state == mix::Circuit::State::kClosed) {
+      live->channel_closed();
     }
   });
 }
@@ -221,6 +241,14 @@ void ExitConnector::on_incoming(CircuitSession& session, stream::StreamId id) {
   open->self_ = open;
   session.attach(id, *open);
   open->read_request();
+}
+
+std::size_t ExitConnector::stream_count() const {
+  std::size_t count = 0;
+  for (const auto& [raw, session] : sessions_) {
+    session->for_each_stream([&count](stream::StreamId, const StreamHandler&) { ++count; });
+  }
+  return count;
 }
 
 void ExitConnector::stop() {

@@ -49,6 +49,8 @@ class ExitConnector {
   void stop();
 
   std::size_t session_count() const noexcept { return sessions_.size(); }
+  // Streams piping bytes now, over every session (shutdown drains them).
+  std::size_t stream_count() const;
 
  private:
   struct Open;

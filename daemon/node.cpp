@@ -1,5 +1,6 @@
 #include "daemon/node.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -24,6 +25,7 @@
 #include "core/metrics/registry.hpp"
 #include "daemon/control/control_server.hpp"
 #include "daemon/data_dir.hpp"
+#include "daemon/data_path.hpp"
 #include "daemon/key_store.hpp"
 #include "daemon/metrics_http.hpp"
 #include "mix/directory.hpp"
@@ -47,9 +49,13 @@ using nlohmann::json;
 constexpr int kRpcDirectoryRefused = -32010;
 constexpr int kRpcConfigRefused = -32011;
 constexpr int kRpcShardBusy = -32012;
+constexpr int kRpcCircuitRefused = -32013;
 
 constexpr auto kTickInterval = std::chrono::milliseconds(50);
 constexpr auto kShardCallTimeout = std::chrono::seconds(2);
+// The cell shard stops draining streams this long before the drain deadline,
+// so that closing circuits still fits inside it.
+constexpr auto kDrainMargin = std::chrono::milliseconds(500);
 
 // A monotonic counter of a component, mirrored into a registry Counter by
 // adding what it grew since the last look.
@@ -153,6 +159,7 @@ struct Node::Impl {
         config_file(std::move(file)),
         data_dir(std::move(dir)),
         tick_timer(cell_io),
+        drain_check(cell_io),
         drain_timer(control_io),
         signals(control_io, SIGTERM, SIGINT, SIGHUP),
         directory_accepted(registry.counter("nyx_directory_loads_total",
@@ -215,6 +222,18 @@ struct Node::Impl {
       return status;
     }
     cell_link->attach(*relay);
+
+    auto path = DataPath::create(cell_io, config, *relay, random);
+    if (!path) {
+      return std::unexpected(std::move(path.error()));
+    }
+    data_path = std::move(*path);
+    if (auto dir = current_directory()) {
+      data_path->use_directory(*dir, identity);
+    }
+    if (auto socks = data_path->socks_endpoint()) {
+      socks_local = fmt::format("{}:{}", socks->address().to_string(), socks->port());
+    }
     return {};
   }
 
@@ -328,6 +347,7 @@ struct Node::Impl {
     if (auto status = use_onion_epoch(&dir); !status) {
       log::error("onion key: {}", status.error().message);
     }
+    data_path->use_directory(dir, identity);
   }
 
   // ---- the cell shard ----
@@ -339,6 +359,7 @@ struct Node::Impl {
         return;
       }
       relay->tick();
+      data_path->maintain();
       relay->flush();
       links->flush();
       publish_metrics();
@@ -385,7 +406,7 @@ struct Node::Impl {
   // Runs fn on the cell shard and waits (bounded) for its answer.
   template <class F>
   RpcResult on_cell_shard(F fn) {
-    auto task = std::make_shared<std::packaged_task<json()>>(std::move(fn));
+    auto task = std::make_shared<std::packaged_task<RpcResult()>>(std::move(fn));
     auto answer = task->get_future();
     asio::post(cell_io, [task] { (*task)(); });
     if (answer.wait_for(kShardCallTimeout) != std::future_status::ready) {
@@ -409,7 +430,16 @@ struct Node::Impl {
     add("node.stats", [this](const json&) -> RpcResult { return stats_json(); });
     add("peers.list", [this](const json&) { return peers_json(); });
     add("circuits.list", [this](const json&) {
-      return on_cell_shard([this] { return json{{"count", relay ? relay->circuit_count() : 0}}; });
+      return on_cell_shard([this] { return data_path->circuits_json(relay->circuit_count()); });
+    });
+    add("streams.list", [this](const json&) {
+      return on_cell_shard([this] { return data_path->streams_json(); });
+    });
+    add("circuit.build", [this](const json&) {
+      return on_cell_shard([this] { return rpc_result(data_path->build_circuit()); });
+    });
+    add("circuit.close", [this](const json& params) {
+      return on_cell_shard([this, params] { return rpc_result(data_path->close_circuit(params)); });
     });
     add("directory.reload", [this](const json&) -> RpcResult {
       if (auto status = load_directory(); !status) {
@@ -426,6 +456,18 @@ struct Node::Impl {
     });
   }
 
+  // A data-path answer as a control reply: a caller's mistake is invalid
+  // params, anything else a refusal that says why.
+  static RpcResult rpc_result(Result<json> result) {
+    if (result) {
+      return std::move(*result);
+    }
+    const int code = result.error().category == ErrorCategory::kInvalidArgument
+                         ? control::kRpcInvalidParams
+                         : kRpcCircuitRefused;
+    return std::unexpected(RpcError{code, result.error().message});
+  }
+
   json info_json() {
     json info{{"version", NYX_VERSION_STRING},
               {"nickname", config.node.nickname},
@@ -435,6 +477,7 @@ struct Node::Impl {
               {"link_key", hex(link_key)},
               {"udp_listen", udp_local},
               {"tcp_listen", tcp_local},
+              {"socks_listen", socks_local},
               {"cell_shards", 1},
               {"workers", config.resolved_workers()},
               {"data_dir", data_dir.path().string()},
@@ -561,17 +604,16 @@ struct Node::Impl {
     if (metrics_server) {
       metrics_server->stop();
     }
-    // The cell shard destroys its circuits (DESTROY to every neighbour),
-    // flushes, closes its sockets and reports back; the deadline bounds it.
-    asio::post(cell_io, [this] {
-      stopping_cells = true;
-      tick_timer.cancel();
-      relay->close_all();
-      relay->flush();
-      links->flush();
-      links->stop();
-      cell_work.reset();
-      asio::post(control_io, [this] { finish_shutdown(); });
+    // The cell shard takes no new SOCKS clients, lets running streams end
+    // (until shortly before the deadline), then destroys its circuits
+    // (DESTROY to every neighbour), flushes, closes its sockets and reports
+    // back; the deadline bounds it.
+    const auto drain_until =
+        std::chrono::steady_clock::now() +
+        std::max<std::chrono::nanoseconds>(config.shutdown.drain_deadline - kDrainMargin, {});
+    asio::post(cell_io, [this, drain_until] {
+      data_path->stop_accepting();
+      drain_streams(drain_until);
     });
     drain_timer.expires_after(config.shutdown.drain_deadline);
     drain_timer.async_wait([this](std::error_code ec) {
@@ -581,6 +623,32 @@ struct Node::Impl {
         finish_shutdown();
       }
     });
+  }
+
+  // Cell shard: waits for the streams to end, then closes everything.
+  void drain_streams(std::chrono::steady_clock::time_point until) {
+    if (data_path->active_streams() > 0 && std::chrono::steady_clock::now() < until) {
+      drain_check.expires_after(kTickInterval);
+      drain_check.async_wait([this, until](std::error_code ec) {
+        if (!ec) {
+          drain_streams(until);
+        }
+      });
+      return;
+    }
+    if (data_path->active_streams() > 0) {
+      log::warn("shutdown: {} streams still open at the drain deadline; closing them",
+                data_path->active_streams());
+    }
+    stopping_cells = true;
+    tick_timer.cancel();
+    data_path->close_all();
+    relay->close_all();
+    relay->flush();
+    links->flush();
+    links->stop();
+    cell_work.reset();
+    asio::post(control_io, [this] { finish_shutdown(); });
   }
 
   void finish_shutdown() {
@@ -609,6 +677,7 @@ struct Node::Impl {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> cell_work{
       asio::make_work_guard(cell_io)};
   asio::steady_timer tick_timer;
+  asio::steady_timer drain_check;  // cell shard
   asio::steady_timer drain_timer;
   asio::signal_set signals;
 
@@ -619,12 +688,14 @@ struct Node::Impl {
   std::uint64_t onion_epoch = 0;
   std::string udp_local;
   std::string tcp_local;
+  std::string socks_local;  // empty without the client role
 
   // Cell shard only (after start-up).
   mix::CryptoRandomSource random;
   std::unique_ptr<transport::LinkManager> links;
   std::unique_ptr<mix::LinkManagerCellLink> cell_link;
   std::unique_ptr<mix::Relay> relay;
+  std::unique_ptr<DataPath> data_path;
   std::vector<std::pair<std::uint64_t mix::RelayCounters::*, CounterMirror>> relay_mirrors;
   std::vector<std::pair<std::uint64_t transport::TransportCounters::*, CounterMirror>>
       transport_mirrors;
@@ -677,7 +748,9 @@ Result<std::unique_ptr<Node>> Node::create(NodeConfig config, std::filesystem::p
 Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Node::~Node() {
-  // The cell shard's objects go first, on this thread, after both loops stopped.
+  // The cell shard's objects go first, on this thread, after both loops
+  // stopped; the data path reads from the relay's circuits.
+  impl_->data_path.reset();
   impl_->relay.reset();
   impl_->cell_link.reset();
   if (impl_->links) {

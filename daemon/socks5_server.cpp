@@ -15,6 +15,7 @@
 #include <asio/write.hpp>
 #include <fmt/format.h>
 
+#include "core/log.hpp"
 #include "daemon/tcp_listener.hpp"
 
 namespace nyx::daemon {
@@ -159,6 +160,11 @@ asio::awaitable<std::unique_ptr<Socks5Stream>> Socks5Server::Impl::open_stream(
   if (outcome.index() == 0) {
     auto& stream = std::get<0>(outcome);
     reply = stream ? Socks5Reply::kSucceeded : socks5_reply_for(stream.error());
+    if (!stream) {
+      // The error says what failed, never where to: destinations are not logged.
+      log::debug("socks: stream open failed (reply {}): {}", static_cast<int>(reply),
+                 stream.error().to_string());
+    }
     if (stream && co_await write_bytes(socket, encode_socks5_reply(reply))) {
       co_return std::move(*stream);
     }

@@ -17,14 +17,36 @@ constexpr auto kAsTuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 // Waits on a stream for the exit's status byte; the bridge awaits `signal_`,
 // which expires when the answer (or the stream's end) is known.
+// It also sends the stream open request, in pieces if a busy circuit's
+// flow-control window has less room than the request.
 struct StatusWaiter final : StreamHandler {
-  StatusWaiter(asio::io_context& io, CircuitSession& session, stream::StreamId id)
-      : signal_(io), session_(session), id_(id) {
+  StatusWaiter(asio::io_context& io, CircuitSession& session, stream::StreamId id,
+               std::vector<std::uint8_t> request)
+      : signal_(io), session_(session), id_(id), request_(std::move(request)) {
     signal_.expires_at(asio::steady_timer::time_point::max());
+  }
+
+  void send_request() {
+    while (sent_ < request_.size()) {
+      auto written =
+          session_.session().write(id_, Bytes(request_.data() + sent_, request_.size() - sent_));
+      if (!written) {
+        done(StreamOpenStatus::kGeneralFailure);
+        return;
+      }
+      if (*written == 0) {
+        break;  // kWritable brings us back
+      }
+      sent_ += *written;
+    }
+    session_.wake();
   }
 
   void on_stream_event(const stream::Event& event) override {
     switch (event.type) {
+      case stream::EventType::kWritable:
+        send_request();
+        break;
       case stream::EventType::kReadable: {
         // Exactly one byte: what follows is the destination's data.
         std::uint8_t byte = 0;
@@ -60,6 +82,8 @@ struct StatusWaiter final : StreamHandler {
   asio::steady_timer signal_;
   CircuitSession& session_;
   stream::StreamId id_;
+  std::vector<std::uint8_t> request_;
+  std::size_t sent_ = 0;
   std::optional<StreamOpenStatus> status_;
   bool closed_ = false;  // the whole session ended
 };
@@ -138,17 +162,9 @@ asio::awaitable<Result<std::unique_ptr<Socks5Stream>>> SocksBridge::connect(
     source_.release(&session);
     co_return std::unexpected(id.error());
   }
-  // A fresh stream's window is far larger than a request.
-  auto written = session.session().write(*id, *request);
-  if (!written || *written != request->size()) {
-    (void)session.session().reset(*id, 0);
-    source_.release(&session);
-    co_return make_error(ErrorCategory::kInternal, "stream open request did not fit");
-  }
-  session.wake();
-
-  auto waiter = std::make_unique<StatusWaiter>(io_, session, *id);
+  auto waiter = std::make_unique<StatusWaiter>(io_, session, *id, std::move(*request));
   session.attach(*id, *waiter);
+  waiter->send_request();
   asio::steady_timer timeout(io_);
   timeout.expires_after(open_timeout_);
   timeout.async_wait([&waiter](std::error_code ec) {
@@ -156,7 +172,9 @@ asio::awaitable<Result<std::unique_ptr<Socks5Stream>>> SocksBridge::connect(
       waiter->done(StreamOpenStatus::kTimeout);
     }
   });
-  (void)co_await waiter->signal_.async_wait(kAsTuple);
+  if (!waiter->status_) {  // the request may have failed to go out at once
+    (void)co_await waiter->signal_.async_wait(kAsTuple);
+  }
   timeout.cancel();
   const StreamOpenStatus status = *waiter->status_;
   if (alive.expired() || waiter->closed_) {

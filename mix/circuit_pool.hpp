@@ -62,10 +62,14 @@ class CircuitPool {
   // streams and builds fresh ones up to `prebuilt`.
   Status maintain();
   // An open circuit for `destination` ("host:port"), with one more stream
-  // counted on it. kNotFound while none is ready: one is then being built.
+  // counted on it; null while none is ready (one is then being built); the
+  // path selector's error when no circuit can be built for it.
   Result<Circuit*> acquire(std::string_view destination);
   // The stream acquired on `circuit` has ended.
   void release(const Circuit* circuit);
+  // Starts one more circuit, through an exit that allows `destination` (any
+  // exit when empty), whether or not one is needed (circuit.build).
+  Status build(std::string_view destination = {});
 
   // Called with each circuit maintain() is about to destroy.
   void set_retire_handler(RetireHandler handler) { on_retire_ = std::move(handler); }
@@ -74,7 +78,6 @@ class CircuitPool {
   const std::vector<PooledCircuit>& circuits() const noexcept { return entries_; }
 
  private:
-  Status build(std::string_view destination);
 
   Relay& relay_;
   PathSelector& paths_;

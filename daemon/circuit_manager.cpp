@@ -1,0 +1,320 @@
+#include "daemon/circuit_manager.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
+#include <fmt/format.h>
+
+#include "core/log.hpp"
+
+namespace nyx::daemon {
+namespace {
+
+constexpr auto kAsTuple = asio::experimental::as_tuple(asio::use_awaitable);
+
+// A session reads from a circuit the pool owns: this forwards to it without
+// taking ownership (the retire handler destroys the session first).
+class BorrowedCircuit final : public DatagramChannel {
+ public:
+  explicit BorrowedCircuit(mix::Circuit& circuit) : circuit_(circuit) {}
+  std::size_t max_datagram_size() const noexcept override { return circuit_.max_datagram_size(); }
+  Status send(Bytes datagram) override { return circuit_.send(datagram); }
+  void set_receiver(DatagramReceiver* receiver) noexcept override {
+    circuit_.set_receiver(receiver);
+  }
+
+ private:
+  mix::Circuit& circuit_;
+};
+
+// "host:port" as the directory's exit policies read it.
+std::string destination_text(const Socks5Destination& destination) {
+  if (destination.type == Socks5AddressType::kIpv6) {
+    return fmt::format("[{}]:{}", destination.host, destination.port);
+  }
+  return fmt::format("{}:{}", destination.host, destination.port);
+}
+
+}  // namespace
+
+struct CircuitManager::Pool {
+  Pool(mix::Relay& relay, mix::PathSelector& paths, const Clock& clock,
+       mix::CircuitPoolConfig config, bool isolated_key)
+      : circuits(relay, paths, clock, config), isolated(isolated_key) {}
+  mix::CircuitPool circuits;
+  bool isolated;
+};
+
+CircuitManager::CircuitManager(asio::io_context& io, const Clock& clock, mix::Relay& relay,
+                               mix::RandomSource& random, CircuitManagerOptions options)
+    : io_(io),
+      clock_(clock),
+      relay_(relay),
+      paths_(random),
+      options_(std::move(options)),
+      changed_(io) {
+  changed_.expires_at(asio::steady_timer::time_point::max());
+}
+
+CircuitManager::~CircuitManager() { close_all(); }
+
+void CircuitManager::set_nodes(std::vector<mix::NodeDescriptor> nodes) {
+  nodes_ = std::move(nodes);
+  for (auto& [key, pool] : pools_) {
+    pool->circuits.set_nodes(nodes_);
+  }
+}
+
+CircuitManager::Pool& CircuitManager::pool_for(const IsolationKey& isolation) {
+  auto it = pools_.find(isolation);
+  if (it == pools_.end()) {
+    const bool isolated = isolation != IsolationKey{};
+    auto config = options_.pool;
+    if (isolated) {
+      config.prebuilt = 0;  // built when a stream asks, not ahead
+    }
+    auto pool = std::make_unique<Pool>(relay_, paths_, clock_, config, isolated);
+    pool->circuits.set_nodes(nodes_);
+    pool->circuits.set_retire_handler([this](mix::Circuit& circuit) { on_retire(circuit); });
+    it = pools_.emplace(isolation, std::move(pool)).first;
+  }
+  return *it->second;
+}
+
+void CircuitManager::maintain() {
+  if (closed_ || nodes_.empty()) {
+    return;
+  }
+  pool_for(IsolationKey{});  // the default pool always exists: it prebuilds
+  for (auto it = pools_.begin(); it != pools_.end();) {
+    Pool& pool = *it->second;
+    if (auto status = pool.circuits.maintain(); !status) {
+      log::debug("circuits: cannot build ahead: {}", status.error().message);
+    }
+    adopt(pool);
+    if (pool.isolated && pool.circuits.size() == 0) {
+      it = pools_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  notify();
+}
+
+void CircuitManager::adopt(Pool& pool) {
+  for (const mix::PooledCircuit& pooled : pool.circuits.circuits()) {
+    mix::Circuit& circuit = *pooled.circuit;
+    auto [it, fresh] = attached_.try_emplace(&circuit);
+    if (!fresh) {
+      continue;
+    }
+    it->second.id = next_id_++;
+    it->second.isolated = pool.isolated;
+    circuit.set_cover_rate(options_.cover_rate);
+    circuit.set_state_handler([this, &circuit, born = pooled.born](mix::Circuit::State state) {
+      if (state == mix::Circuit::State::kOpen) {
+        if (auto found = attached_.find(&circuit); found != attached_.end()) {
+          found->second.setup_time = clock_.now() - born;
+        }
+      } else if (state == mix::Circuit::State::kClosed) {
+        if (auto found = attached_.find(&circuit);
+            found != attached_.end() && found->second.session) {
+          found->second.session->channel_closed();
+        }
+      }
+      notify();
+    });
+  }
+}
+
+CircuitSession& CircuitManager::session_for(mix::Circuit& circuit) {
+  Attached& attached = attached_[&circuit];
+  if (!attached.session) {
+    attached.session = std::make_unique<CircuitSession>(io_.get_executor(), clock_,
+                                                        std::make_unique<BorrowedCircuit>(circuit),
+                                                        stream::Role::kInitiator, options_.session);
+    CircuitSession* session = attached.session.get();
+    by_session_[session] = &circuit;
+    // An ended session (idle, or CLOSE from the exit) makes its circuit
+    // useless: close it, so the pool retires it. Posted, because the session
+    // is still running its dispatch here.
+    session->set_closed_handler([this, &circuit, alive = session->alive()] {
+      asio::post(io_, [this, &circuit, alive] {
+        if (!alive.expired() && circuit.state() != mix::Circuit::State::kClosed) {
+          circuit.close();
+        }
+      });
+    });
+  }
+  return *attached.session;
+}
+
+void CircuitManager::on_retire(mix::Circuit& circuit) {
+  circuit.set_state_handler(nullptr);
+  auto it = attached_.find(&circuit);
+  if (it == attached_.end()) {
+    return;
+  }
+  if (it->second.session) {
+    by_session_.erase(it->second.session.get());
+  }
+  // The session's streams see kClosed on its way out, through the alive
+  // handles they hold.
+  attached_.erase(it);
+}
+
+void CircuitManager::notify() {
+  changed_.cancel();
+  changed_.expires_at(asio::steady_timer::time_point::max());
+}
+
+asio::awaitable<Result<CircuitSession*>> CircuitManager::acquire(
+    const IsolationKey& isolation, const Socks5Destination& destination) {
+  const std::string target = destination_text(destination);
+  const bool any_exit = std::any_of(nodes_.begin(), nodes_.end(), [&](const auto& node) {
+    return node.is_exit() && node.exit_policy.allows(target);
+  });
+  if (!any_exit) {
+    co_return make_error(ErrorCategory::kPermission, "no exit in the directory allows it");
+  }
+  asio::steady_timer deadline_timer(io_);
+  const auto deadline = std::chrono::steady_clock::now() + options_.acquire_timeout;
+  while (true) {
+    if (closed_) {
+      co_return make_error(ErrorCategory::kClosed, "the node is shutting down");
+    }
+    // Looked up again after every wait: an idle isolated pool may be gone.
+    Pool& pool = pool_for(isolation);
+    auto circuit = pool.circuits.acquire(target);
+    adopt(pool);
+    if (!circuit) {
+      co_return make_error(circuit.error().category == ErrorCategory::kNotFound
+                               ? ErrorCategory::kPermission
+                               : circuit.error().category,
+                           circuit.error().message);
+    }
+    if (*circuit != nullptr) {
+      CircuitSession& session = session_for(**circuit);
+      if (!session.is_closed()) {
+        co_return &session;
+      }
+      // Its session ended: the circuit closes and is retired; try another.
+      pool.circuits.release(*circuit);
+      (*circuit)->close();
+      continue;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      co_return make_error(ErrorCategory::kTimeout, "no circuit could be built in time");
+    }
+    // Until a circuit opens or closes, or the next maintain().
+    deadline_timer.expires_at(deadline);
+    deadline_timer.async_wait([this](std::error_code ec) {
+      if (!ec) {
+        notify();
+      }
+    });
+    (void)co_await changed_.async_wait(kAsTuple);
+    deadline_timer.cancel();
+  }
+}
+
+void CircuitManager::release(const CircuitSession* session) {
+  auto it = by_session_.find(session);
+  if (it == by_session_.end()) {
+    return;  // its circuit was retired meanwhile
+  }
+  for (auto& [key, pool] : pools_) {
+    pool->circuits.release(it->second);
+  }
+}
+
+void CircuitManager::close_all() {
+  if (closed_) {
+    return;
+  }
+  closed_ = true;
+  for (auto& [circuit, attached] : attached_) {
+    if (attached.session) {
+      attached.session->set_closed_handler(nullptr);
+      attached.session->close();
+    }
+  }
+  // Destroying the pools destroys their circuits (DESTROY goes out); the
+  // sessions go first, as on retirement.
+  attached_.clear();
+  by_session_.clear();
+  for (auto& [key, pool] : pools_) {
+    for (const mix::PooledCircuit& pooled : pool->circuits.circuits()) {
+      pooled.circuit->set_state_handler(nullptr);
+    }
+  }
+  pools_.clear();
+  changed_.cancel();
+}
+
+Result<std::uint64_t> CircuitManager::build() {
+  if (closed_) {
+    return make_error(ErrorCategory::kClosed, "the node is shutting down");
+  }
+  Pool& pool = pool_for(IsolationKey{});
+  if (auto built = pool.circuits.build(); !built) {
+    return std::unexpected(std::move(built.error()));
+  }
+  adopt(pool);
+  return attached_.at(pool.circuits.circuits().back().circuit.get()).id;
+}
+
+Status CircuitManager::close(std::uint64_t id) {
+  for (auto& [circuit, attached] : attached_) {
+    if (attached.id == id) {
+      circuit->close();
+      return {};
+    }
+  }
+  return make_error(ErrorCategory::kNotFound, fmt::format("no client circuit {}", id));
+}
+
+std::vector<ClientCircuitInfo> CircuitManager::circuits() const {
+  std::vector<ClientCircuitInfo> out;
+  const Nanos now = clock_.now();
+  for (const auto& [key, pool] : pools_) {
+    for (const mix::PooledCircuit& pooled : pool->circuits.circuits()) {
+      ClientCircuitInfo info{.state = pooled.circuit->state(),
+                             .age = now - pooled.born,
+                             .streams_open = pooled.streams_open,
+                             .streams_total = pooled.streams_total,
+                             .retired = pooled.retired,
+                             .isolated = pool->isolated,
+                             .setup_time = std::nullopt,
+                             .hops = pooled.hops};
+      if (auto it = attached_.find(pooled.circuit.get()); it != attached_.end()) {
+        info.id = it->second.id;
+        info.setup_time = it->second.setup_time;
+      }
+      out.push_back(std::move(info));
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  return out;
+}
+
+std::vector<ClientStreamInfo> CircuitManager::streams() const {
+  std::vector<ClientStreamInfo> out;
+  for (const auto& [circuit, attached] : attached_) {
+    if (!attached.session) {
+      continue;
+    }
+    attached.session->for_each_stream([&](stream::StreamId id, const StreamHandler& handler) {
+      out.push_back({.id = id, .circuit = attached.id, .traffic = handler.traffic()});
+    });
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return std::pair(a.circuit, a.id) < std::pair(b.circuit, b.id);
+  });
+  return out;
+}
+
+}  // namespace nyx::daemon

@@ -1,0 +1,75 @@
+#pragma once
+// DataPath: the node's stream services on its cell shard, by role.
+// - exit: every circuit that ends here goes to the ExitConnector, which
+//   connects its streams to their destinations under the exit policy;
+// - client: the SOCKS5 server hands each CONNECT to the SocksBridge, which
+//   opens a stream on a circuit from the CircuitManager.
+// It also answers the control API's circuit and stream methods.
+//
+// Owned by the node; made, used and destroyed on the cell shard's thread
+// (create() may run before that thread starts). The Relay must outlive it.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "daemon/node_config.hpp"
+#include "mix/directory.hpp"
+#include "mix/path_selector.hpp"
+#include "mix/relay.hpp"
+
+namespace nyx::daemon {
+
+class CircuitManager;
+class ExitConnector;
+class ExitPolicy;
+class Socks5Server;
+class SocksBridge;
+
+class DataPath {
+ public:
+  // Binds the SOCKS5 port for the client role (kIo naming the address when
+  // it is taken) and parses the exit policy for the exit role (kConfig).
+  static Result<std::unique_ptr<DataPath>> create(asio::io_context& io, const NodeConfig& config,
+                                                  mix::Relay& relay, mix::RandomSource& random);
+  ~DataPath();
+  DataPath(const DataPath&) = delete;
+  DataPath& operator=(const DataPath&) = delete;
+
+  // Paths are drawn from `directory` without the node `self` (its identity).
+  void use_directory(const mix::Directory& directory, const crypto::Ed25519PublicKey& self);
+  // From the shard's tick: circuits retired, forgotten and built ahead.
+  void maintain();
+
+  // Shutdown, in this order: no new SOCKS clients; streams still running
+  // (until they end or the drain deadline); every session closed and every
+  // client circuit destroyed.
+  void stop_accepting();
+  std::size_t active_streams() const;
+  void close_all();
+
+  std::optional<asio::ip::tcp::endpoint> socks_endpoint() const;
+
+  // The control methods; kNotFound/kInvalidArgument name what is wrong.
+  nlohmann::json circuits_json(std::size_t relayed) const;
+  nlohmann::json streams_json() const;
+  Result<nlohmann::json> build_circuit();
+  Result<nlohmann::json> close_circuit(const nlohmann::json& params);
+
+ private:
+  DataPath();
+
+  std::unique_ptr<ExitPolicy> exit_policy_;
+  std::unique_ptr<ExitConnector> exit_;
+  std::unique_ptr<CircuitManager> circuits_;
+  std::unique_ptr<SocksBridge> bridge_;
+  std::unique_ptr<Socks5Server> socks_;
+};
+
+}  // namespace nyx::daemon
