@@ -87,6 +87,8 @@ Result<std::unique_ptr<DataPath>> DataPath::create(asio::io_context& io, const N
                  .hops = config.mix.hops,
                  .max_age = config.mix.max_circuit_age,
                  .max_streams = static_cast<std::uint32_t>(config.mix.max_streams_per_circuit)},
+        // Inside the SOCKS server's 30 s, leaving time for the exit's answer.
+        .acquire_timeout = std::chrono::seconds(20),
         .cover_rate = config.mix.cover_rate,
         .session = session_config(config)};
     path->circuits_ = std::make_unique<CircuitManager>(io, clock, relay, random, options);
