@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "mix/detail/relay_metrics.hpp"
+
 namespace nyx::mix {
 namespace {
 
@@ -37,6 +39,11 @@ Relay::~Relay() {
       c.endpoint->state_ = Circuit::State::kClosed;
     }
   });
+}
+
+void Relay::publish_metrics(metrics::Registry& registry) {
+  metrics_ = std::make_unique<detail::RelayMetrics>(registry);
+  metrics_->update(counters_, table_.size(), queued_total_);
 }
 
 CircuitId Relay::allocate_id(const PeerKey& peer) {
@@ -408,6 +415,9 @@ void Relay::tick() {
       endpoint->next_cover_ += exponential(mean);
     }
   });
+  if (metrics_) {
+    metrics_->update(counters_, table_.size(), queued_total_);
+  }
 }
 
 }  // namespace nyx::mix

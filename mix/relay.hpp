@@ -9,7 +9,8 @@
 // (CREATE, CREATED, DESTROY) go out at once. Optionally, a middle hop holds
 // each data cell for an exponentially distributed delay. tick() runs setup
 // and idle timeouts, cover traffic and delayed cells; flush() hands queued
-// cells to the link.
+// cells to the link. publish_metrics() exports its counters and gauges
+// (nyx_relay_*), brought up to date by tick().
 //
 // Ownership and threading: owned by its shard; every call on one thread.
 // It must outlive the Circuits it hands out.
@@ -32,7 +33,15 @@
 #include "mix/onion_key_ring.hpp"
 #include "mix/path_selector.hpp"
 
+namespace nyx::metrics {
+class Registry;
+}  // namespace nyx::metrics
+
 namespace nyx::mix {
+
+namespace detail {
+class RelayMetrics;
+}  // namespace detail
 
 struct RelayConfig {
   std::size_t link_queue_cells = 1024;    // data cells queued per link, all circuits
@@ -95,6 +104,10 @@ class Relay {
   void tick();
 
   const RelayCounters& counters() const noexcept { return counters_; }
+  // Registers the relay's metrics in `registry` (which must outlive the
+  // relay): every RelayCounters field as nyx_relay_<field>_total, and the
+  // gauges nyx_relay_circuits and nyx_relay_queued_cells. tick() updates them.
+  void publish_metrics(metrics::Registry& registry);
   std::size_t circuit_count() const noexcept { return table_.size(); }
   std::size_t queued_cells(const PeerKey& peer) const;
   std::size_t queued_cells() const noexcept { return queued_total_; }
@@ -140,6 +153,7 @@ class Relay {
   std::function<void()> flush_request_;
   std::size_t queued_total_ = 0;
   RelayCounters counters_;
+  std::unique_ptr<detail::RelayMetrics> metrics_;  // set by publish_metrics()
   Nanos now_{0};  // refreshed by tick() and on setup; data cells never read the clock
 };
 

@@ -1,0 +1,39 @@
+#pragma once
+// RelayMetrics: a Relay's counters and gauges in a metrics Registry, as
+// nyx_relay_<counter>_total, nyx_relay_circuits and nyx_relay_queued_cells.
+// The cell path bumps plain integers in RelayCounters; update(), called from
+// Relay::tick(), adds to each registry counter what its field grew since the
+// last call and sets the gauges.
+//
+// Owned by its Relay; the Registry must outlive it. Every call on the relay's
+// thread (the registry's metrics are themselves thread-safe to read).
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+
+#include "mix/relay.hpp"
+
+namespace nyx::metrics {
+class Counter;
+class Gauge;
+class Registry;
+}  // namespace nyx::metrics
+
+namespace nyx::mix::detail {
+
+class RelayMetrics {
+ public:
+  explicit RelayMetrics(metrics::Registry& registry);
+
+  void update(const RelayCounters& counters, std::size_t circuits, std::size_t queued_cells);
+
+ private:
+  std::array<std::pair<std::uint64_t RelayCounters::*, metrics::Counter*>, 13> counters_;
+  metrics::Gauge& circuits_;
+  metrics::Gauge& queued_cells_;
+  RelayCounters published_;
+};
+
+}  // namespace nyx::mix::detail
