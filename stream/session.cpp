@@ -907,6 +907,10 @@ void Session::handle_timeout(Nanos now) {
       pop_done_packets();
     }
   } else if (eliciting_in_flight_ > 0 && now >= pto_deadline()) {
+    if (config_.max_probe_timeouts != 0 && pto_count_ >= config_.max_probe_timeouts) {
+      finish_close(State::kClosed, Error{ErrorCategory::kTimeout, 0, "peer unresponsive"});
+      return;
+    }
     ++pto_count_;
     ++stats_.pto_count;
     probes_pending_ = 2;

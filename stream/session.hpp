@@ -71,6 +71,11 @@ struct SessionConfig {
   // reader that pauses (a stalled window) does not look like a dead peer.
   Nanos keep_alive = std::chrono::seconds(10);
   Nanos max_ack_delay = std::chrono::milliseconds(5);
+  // Probe timeouts in a row without any acknowledgement after which the peer
+  // is taken for gone and the session closes (kTimeout), long before the
+  // idle timeout: with backoff that is (2^n - 1) PTOs, about 31 round trips
+  // for 5. 0 leaves it to the idle timeout.
+  std::uint32_t max_probe_timeouts = 5;
   std::uint32_t ack_eliciting_threshold = 2;  // ACK at once after this many packets
 };
 

@@ -194,6 +194,28 @@ TEST(Session, IdleTimeoutClosesWhenThePeerGoesSilent) {
   EXPECT_FALSE(pair.client().write(id, as_bytes("x")).has_value());
 }
 
+TEST(Session, APeerThatStopsAcknowledgingIsGoneAfterTheProbeLimit) {
+  SessionConfig config;
+  config.idle_timeout = 60s;
+  SessionPair pair(config, LinkConfig{.delay = 10ms}, 6);
+  const StreamId id = *pair.client().open_stream();
+  ASSERT_TRUE(pair.client().write(id, as_bytes("ping")).has_value());
+  ASSERT_TRUE(run_until(pair, [&] { return !drain(pair.server()).empty(); }));
+  // A measured round trip (20 ms), not the initial guess, sets the probe timeout.
+  ASSERT_TRUE(run_until(pair, [&] { return pair.client().smoothed_rtt() < 50ms; }));
+  pair.link().cut();
+  ASSERT_TRUE(pair.client().write(id, as_bytes("more")).has_value());
+  const Nanos cut_at = pair.clock().now();
+  ASSERT_TRUE(run_until(
+      pair, [&] { return pair.client().is_closed(); }, 60s));
+  ASSERT_TRUE(pair.client().close_error().has_value());
+  EXPECT_EQ(pair.client().close_error()->category, ErrorCategory::kTimeout);
+  EXPECT_EQ(pair.client().close_error()->message, "peer unresponsive");
+  EXPECT_EQ(pair.client().stats().pto_count, config.max_probe_timeouts);
+  // 63 probe intervals of about 65 ms: seconds, not the idle timeout's minute.
+  EXPECT_LE(pair.clock().now() - cut_at, 6s);
+}
+
 TEST(Session, StreamLimitIsEnforcedAndReleased) {
   SessionConfig config;
   config.max_concurrent_streams = 4;
