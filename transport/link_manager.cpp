@@ -89,7 +89,8 @@ struct Peer {
 // ---- metrics -------------------------------------------------------------------
 
 // Registry counters fed from TransportCounters: each tick adds what changed
-// since the last one, so the cell path only bumps plain integers.
+// since the last one, so the cell path only bumps plain integers; and the
+// links_up gauge.
 class TransportMetrics {
  public:
   explicit TransportMetrics(metrics::Registry& r)
@@ -130,9 +131,10 @@ class TransportMetrics {
                         {{"result", "failed"}})},
             {&TransportCounters::rekeys,
              &r.counter("nyx_transport_rekeys_total", "link session rekeys")},
-        }} {}
+        }},
+        links_up_(r.gauge("nyx_transport_links_up", "Links established now")) {}
 
-  void update(const TransportCounters& now) {
+  void update(const TransportCounters& now, std::size_t links_up) {
     for (auto& [field, counter] : fields_) {
       const std::uint64_t delta = now.*field - published_.*field;
       if (delta > 0) {
@@ -140,10 +142,12 @@ class TransportMetrics {
       }
     }
     published_ = now;
+    links_up_.set(static_cast<std::int64_t>(links_up));
   }
 
  private:
   std::array<std::pair<std::uint64_t TransportCounters::*, metrics::Counter*>, 14> fields_;
+  metrics::Gauge& links_up_;
   TransportCounters published_;
 };
 
@@ -259,7 +263,7 @@ class LinkManager::Impl {
 
   void publish_metrics(metrics::Registry& registry) {
     metrics_ = std::make_unique<TransportMetrics>(registry);
-    metrics_->update(counters());
+    metrics_->update(counters(), links_up_);
   }
 
   void set_cell_handler(CellHandler handler) { on_cells_ = std::move(handler); }
@@ -524,6 +528,7 @@ class LinkManager::Impl {
   void link_up(Peer& peer, LinkKind kind) {
     const bool was_up = peer.stats.up;
     peer.stats.up = true;
+    links_up_ += was_up ? 0 : 1;
     peer.stats.kind = kind;
     peer.last_received = clock_.now();
     peer.last_sent = peer.last_received;
@@ -564,6 +569,7 @@ class LinkManager::Impl {
     peer.pending.clear();
     const bool was_up = peer.stats.up;
     peer.stats.up = false;
+    links_up_ -= was_up ? 1 : 0;
     if ((was_up || event == LinkEvent::kHandshakeFailed) && on_event_ && !stopped_) {
       on_event_(peer.key, peer.stats.kind, event);
     }
@@ -773,7 +779,7 @@ class LinkManager::Impl {
   void on_tick() {
     const Nanos now = clock_.now();
     if (metrics_) {
-      metrics_->update(counters());
+      metrics_->update(counters(), links_up_);
     }
     while (!half_open_order_.empty()) {
       auto it = half_open_.find(half_open_order_.front());
@@ -837,6 +843,7 @@ class LinkManager::Impl {
   CellHandler on_cells_;
   EventHandler on_event_;
   TransportCounters counters_;
+  std::size_t links_up_ = 0;  // peers whose stats.up is set
 
   std::unordered_map<PeerKey, std::unique_ptr<Peer>, PeerKeyHash> peers_;
   std::unordered_map<std::uint32_t, UdpSession*> sessions_;  // by our index

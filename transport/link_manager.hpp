@@ -162,7 +162,8 @@ class LinkManager {
   std::optional<LinkStats> stats(const PeerKey& peer) const;
   const TransportCounters& counters() const;
   // Publishes the TransportCounters as nyx_transport_* metrics in `registry`
-  // (which must outlive this manager), brought up to date on every tick.
+  // (which must outlive this manager), with the gauge nyx_transport_links_up
+  // (peers whose link is up), brought up to date on every tick.
   void publish_metrics(metrics::Registry& registry);
   const PeerKey& local_key() const;
   std::optional<asio::ip::udp::endpoint> udp_local_endpoint() const;

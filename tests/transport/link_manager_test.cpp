@@ -305,7 +305,9 @@ TEST(LinkManagerUdpTest, CountersArePublishedAsNyxMetrics) {
       },
       10s))
       << registry.prometheus_text();
-  EXPECT_NE(registry.prometheus_text().find("nyx_transport_udp_packets_total"), std::string::npos);
+  const std::string text = registry.prometheus_text();
+  EXPECT_NE(text.find("nyx_transport_udp_packets_total{dir=\"rx\"}"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nnyx_transport_links_up 1\n"), std::string::npos) << text;
 }
 
 TEST(LinkManagerUdpTest, SendRejectsBadSizesAndUnknownPeers) {
