@@ -1,0 +1,399 @@
+// CircuitManager over a real small network: node 0 is the client (its Relay
+// under the manager), nodes 1..4 are relays and exits, each a mix::Relay on
+// its own LinkManager (Noise over UDP on 127.0.0.1), all on one io_context
+// the test polls until a condition holds or a deadline passes.
+#include "daemon/circuit_manager.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <asio/co_spawn.hpp>
+#include <gtest/gtest.h>
+
+#include "mix/support/loopback_network.hpp"
+
+namespace nyx::daemon {
+namespace {
+
+using namespace std::chrono_literals;
+using mix::Circuit;
+using mix::NodeDescriptor;
+
+// Scripted path draws, so each test knows the path of every build: the
+// first `first_candidate` draws take the first candidate, every later draw
+// the last one. With the directory {1, 2, 3, 4} the first three draws give
+// the path 3 -> 2 -> 1 (exit 1), and every path after that 2 -> 3 -> 4.
+class ScriptedRandom final : public mix::RandomSource {
+ public:
+  std::uint64_t uniform(std::uint64_t bound) override {
+    if (first_candidate > 0) {
+      --first_candidate;
+      return 0;
+    }
+    return bound - 1;
+  }
+  int first_candidate = 0;
+};
+
+// Records the events a stream handler gets.
+class RecordingHandler final : public StreamHandler {
+ public:
+  void on_stream_event(const stream::Event& event) override { events.push_back(event.type); }
+  bool saw(stream::EventType type) const {
+    return std::find(events.begin(), events.end(), type) != events.end();
+  }
+  std::vector<stream::EventType> events;
+};
+
+using Acquired = std::optional<Result<CircuitSession*>>;
+
+Socks5Destination web() {
+  return {.type = Socks5AddressType::kDomain, .host = "example.org", .port = 80};
+}
+// Every test exit rejects port 25.
+Socks5Destination smtp() {
+  return {.type = Socks5AddressType::kDomain, .host = "example.org", .port = 25};
+}
+
+class CircuitManagerTest : public mix::testing::LoopbackTest {
+ protected:
+  static constexpr int kRelays = 4;
+
+  // Starts the network and a manager on node 0 whose directory holds nodes
+  // 1..4, as `edit` leaves it.
+  void start_manager(CircuitManagerOptions options = {},
+                     const std::function<void(std::vector<NodeDescriptor>&)>& edit = {}) {
+    start(kRelays + 1);
+    for (int i = 1; i <= kRelays; ++i) {
+      directory.push_back(node(i).keys.descriptor);
+    }
+    if (edit) {
+      edit(directory);
+    }
+    manager = std::make_unique<CircuitManager>(io, manual_clock, *node(0).relay, random,
+                                               std::move(options));
+    manager->set_nodes(directory);
+  }
+
+  void TearDown() override {
+    manager.reset();
+    LoopbackTest::TearDown();
+  }
+
+  // Starts an acquire on the io_context; its result appears once it ends.
+  std::shared_ptr<Acquired> acquire(IsolationKey isolation = {},
+                                    Socks5Destination destination = web()) {
+    auto out = std::make_shared<Acquired>();
+    asio::co_spawn(
+        io,
+        [m = manager.get(), isolation = std::move(isolation),
+         destination = std::move(destination)]() -> asio::awaitable<Result<CircuitSession*>> {
+          co_return co_await m->acquire(isolation, destination);
+        },
+        [out](std::exception_ptr, Result<CircuitSession*> result) {
+          out->emplace(std::move(result));
+        });
+    return out;
+  }
+
+  // Runs until the acquire ended and returns its session (null on failure).
+  CircuitSession* acquired(const std::shared_ptr<Acquired>& out) {
+    EXPECT_TRUE(run_until([&] { return out->has_value(); }));
+    if (!out->has_value()) {
+      return nullptr;
+    }
+    EXPECT_TRUE(out->value().has_value()) << out->value().error().message;
+    return out->value().value_or(nullptr);
+  }
+
+  std::vector<crypto::Ed25519PublicKey> identities(const std::vector<int>& path) {
+    std::vector<crypto::Ed25519PublicKey> out;
+    for (int i : path) {
+      out.push_back(node(i).keys.descriptor.identity_key);
+    }
+    return out;
+  }
+
+  std::size_t relayed_circuits() {
+    std::size_t total = 0;
+    for (int i = 1; i <= kRelays; ++i) {
+      total += node(i).relay->circuit_count();
+    }
+    return total;
+  }
+
+  ScriptedRandom random;
+  std::vector<NodeDescriptor> directory;
+  // Outlive the manager: its sessions tell them kClosed when destroyed.
+  RecordingHandler recorder;
+  RecordingHandler other_recorder;
+  std::unique_ptr<CircuitManager> manager;
+};
+
+TEST_F(CircuitManagerTest, AcquireWaitsForThePrebuiltCircuitAndReusesItPerIsolationKey) {
+  CircuitManagerOptions options;
+  options.pool.prebuilt = 1;
+  start_manager(options);
+  manager->maintain();
+  ASSERT_EQ(manager->circuits().size(), 1u);
+  EXPECT_EQ(manager->circuits()[0].state, Circuit::State::kBuilding);
+
+  auto first = acquire();
+  CircuitSession* session = acquired(first);
+  ASSERT_NE(session, nullptr);
+  EXPECT_FALSE(session->is_closed());
+  auto listed = manager->circuits();
+  // It waited for the prebuilt circuit rather than building its own.
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].state, Circuit::State::kOpen);
+  EXPECT_EQ(listed[0].streams_open, 1u);
+  EXPECT_FALSE(listed[0].isolated);
+
+  auto second = acquire();
+  EXPECT_EQ(acquired(second), session);
+  listed = manager->circuits();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].streams_total, 2u);
+
+  auto isolated = acquire(IsolationKey{"u", "p"});
+  CircuitSession* other = acquired(isolated);
+  ASSERT_NE(other, nullptr);
+  EXPECT_NE(other, session);
+  listed = manager->circuits();
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_FALSE(listed[0].isolated);
+  EXPECT_TRUE(listed[1].isolated);
+  EXPECT_EQ(listed[1].state, Circuit::State::kOpen);
+  EXPECT_EQ(listed[1].streams_open, 1u);
+  EXPECT_EQ(listed[0].streams_open, 2u);
+}
+
+TEST_F(CircuitManagerTest, DestinationNoExitAllowsFailsAtOnceWithPermission) {
+  start_manager();
+  auto out = acquire({}, smtp());
+  io.poll();
+  ASSERT_TRUE(out->has_value());
+  ASSERT_FALSE(out->value().has_value());
+  EXPECT_EQ(out->value().error().category, ErrorCategory::kPermission);
+  EXPECT_TRUE(manager->circuits().empty());
+  EXPECT_EQ(node(0).tap->sent(mix::CellCommand::kCreate), 0u);
+}
+
+TEST_F(CircuitManagerTest, CircuitThatFailsToBuildIsReplacedThroughAFreshPath) {
+  CircuitManagerOptions options;
+  options.pool.prebuilt = 0;
+  options.acquire_timeout = 10s;
+  // The directory gives exit 1 a wrong onion key: its CREATE fails there.
+  start_manager(options,
+                [](std::vector<NodeDescriptor>& dir) { dir[0].onion_key = dir[1].onion_key; });
+  random.first_candidate = 3;  // the first path ends at node 1
+
+  const auto started = std::chrono::steady_clock::now();
+  auto out = acquire();
+  CircuitSession* session = acquired(out);
+  ASSERT_NE(session, nullptr);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, options.acquire_timeout);
+  EXPECT_EQ(node(1).relay->counters().creates_rejected, 1u);
+
+  auto listed = manager->circuits();
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].state, Circuit::State::kClosed);
+  EXPECT_EQ(listed[0].hops, identities({3, 2, 1}));
+  EXPECT_EQ(listed[1].state, Circuit::State::kOpen);
+  EXPECT_EQ(listed[1].hops, identities({2, 3, 4}));
+  EXPECT_EQ(listed[1].streams_open, 1u);
+
+  // The failed one is forgotten at the next maintenance.
+  manager->maintain();
+  listed = manager->circuits();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].state, Circuit::State::kOpen);
+}
+
+TEST_F(CircuitManagerTest, WithEveryPathDeadAcquireFailsWithTimeoutAtItsDeadline) {
+  CircuitManagerOptions options;
+  options.pool.prebuilt = 0;
+  options.acquire_timeout = 300ms;
+  // Every node's onion key is its neighbour's: each CREATE fails at the entry.
+  start_manager(options, [](std::vector<NodeDescriptor>& dir) {
+    const auto first = dir[0].onion_key;
+    for (std::size_t i = 0; i + 1 < dir.size(); ++i) {
+      dir[i].onion_key = dir[i + 1].onion_key;
+    }
+    dir.back().onion_key = first;
+  });
+
+  const auto started = std::chrono::steady_clock::now();
+  auto out = acquire();
+  ASSERT_TRUE(run_until([&] { return out->has_value(); }, 10s));
+  const auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_FALSE(out->value().has_value());
+  EXPECT_EQ(out->value().error().category, ErrorCategory::kTimeout);
+  EXPECT_GE(took, options.acquire_timeout);
+  EXPECT_LT(took, options.acquire_timeout + 2s);
+  // It kept building fresh circuits, and none of them opened.
+  EXPECT_GT(node(0).tap->sent(mix::CellCommand::kCreate), 1u);
+  for (const ClientCircuitInfo& info : manager->circuits()) {
+    EXPECT_EQ(info.state, Circuit::State::kClosed);
+  }
+}
+
+TEST_F(CircuitManagerTest, WithEveryRelayStoppedAcquireFailsWithTimeoutAtItsDeadline) {
+  CircuitManagerOptions options;
+  options.pool.prebuilt = 0;
+  options.acquire_timeout = 300ms;
+  start_manager(options);
+  for (int i = 1; i <= kRelays; ++i) {
+    node(i).stop();
+  }
+
+  const auto started = std::chrono::steady_clock::now();
+  auto out = acquire();
+  ASSERT_TRUE(run_until([&] { return out->has_value(); }, 10s));
+  const auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_FALSE(out->value().has_value());
+  EXPECT_EQ(out->value().error().category, ErrorCategory::kTimeout);
+  EXPECT_GE(took, options.acquire_timeout);
+  EXPECT_LT(took, options.acquire_timeout + 2s);
+}
+
+TEST_F(CircuitManagerTest, RetiredCircuitIsDestroyedAfterItsLastStreamAndItsStreamsSeeClosed) {
+  CircuitManagerOptions options;
+  options.pool.prebuilt = 0;
+  options.pool.max_streams = 1;
+  start_manager(options);
+
+  auto out = acquire();
+  CircuitSession* session = acquired(out);
+  ASSERT_NE(session, nullptr);
+  auto stream = session->open_stream();
+  ASSERT_TRUE(stream.has_value()) << stream.error().message;
+  session->attach(*stream, recorder);
+  auto listed = manager->circuits();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_TRUE(listed[0].retired);
+  ASSERT_EQ(manager->streams().size(), 1u);
+  EXPECT_EQ(relayed_circuits(), 3u);
+
+  // Still carrying its stream: kept.
+  manager->maintain();
+  ASSERT_EQ(manager->circuits().size(), 1u);
+  EXPECT_TRUE(recorder.events.empty());
+
+  manager->release(session);
+  manager->maintain();
+  EXPECT_TRUE(manager->circuits().empty());
+  EXPECT_TRUE(manager->streams().empty());
+  EXPECT_EQ(recorder.events, std::vector{stream::EventType::kClosed});
+  // DESTROY went along the path.
+  EXPECT_TRUE(run_until([&] { return relayed_circuits() == 0; }));
+  // A late release for the gone session is ignored.
+  manager->release(session);
+  EXPECT_EQ(recorder.events.size(), 1u);
+}
+
+TEST_F(CircuitManagerTest, CloseAllFailsWaitingAcquiresAndDestroysEveryCircuit) {
+  CircuitManagerOptions options;
+  options.pool.prebuilt = 1;
+  start_manager(options);
+  manager->maintain();
+  CircuitSession* session = acquired(acquire());
+  ASSERT_NE(session, nullptr);
+  auto stream = session->open_stream();
+  ASSERT_TRUE(stream.has_value());
+  session->attach(*stream, recorder);
+  ASSERT_EQ(relayed_circuits(), 3u);
+
+  // From now on no CREATE leaves node 0: an isolated acquire waits.
+  node(0).tap->set_filter([](const mix::PeerKey&, mix::Cell& cell) {
+    return cell[mix::kCircuitIdSize] != static_cast<std::uint8_t>(mix::CellCommand::kCreate);
+  });
+  auto waiting = acquire(IsolationKey{"u", "p"});
+  ASSERT_TRUE(run_until([&] { return manager->circuits().size() == 2; }));
+  EXPECT_FALSE(waiting->has_value());
+
+  const auto destroys = node(0).tap->sent(mix::CellCommand::kDestroy);
+  manager->close_all();
+  EXPECT_TRUE(manager->circuits().empty());
+  EXPECT_TRUE(manager->streams().empty());
+  EXPECT_TRUE(recorder.saw(stream::EventType::kClosed));
+  ASSERT_TRUE(run_until([&] { return waiting->has_value(); }));
+  ASSERT_FALSE(waiting->value().has_value());
+  EXPECT_EQ(waiting->value().error().category, ErrorCategory::kClosed);
+  EXPECT_GT(node(0).tap->sent(mix::CellCommand::kDestroy), destroys);
+  EXPECT_TRUE(run_until([&] { return relayed_circuits() == 0; }));
+
+  auto late = acquire();
+  io.poll();
+  ASSERT_TRUE(late->has_value());
+  ASSERT_FALSE(late->value().has_value());
+  EXPECT_EQ(late->value().error().category, ErrorCategory::kClosed);
+  EXPECT_FALSE(manager->build().has_value());
+}
+
+TEST_F(CircuitManagerTest, ListsCircuitsAndStreams) {
+  CircuitManagerOptions options;
+  options.pool.prebuilt = 2;
+  start_manager(options);
+  manager->maintain();
+  auto listed = manager->circuits();
+  ASSERT_EQ(listed.size(), 2u);
+  for (std::size_t i = 0; i < listed.size(); ++i) {
+    EXPECT_EQ(listed[i].id, i + 1);
+    EXPECT_EQ(listed[i].state, Circuit::State::kBuilding);
+    EXPECT_FALSE(listed[i].setup_time.has_value());
+    EXPECT_EQ(listed[i].hops, identities({2, 3, 4}));
+  }
+
+  manual_clock.advance(5ms);
+  ASSERT_TRUE(run_until([&] {
+    auto now = manager->circuits();
+    return std::all_of(now.begin(), now.end(),
+                       [](const auto& info) { return info.state == Circuit::State::kOpen; });
+  }));
+  manual_clock.advance(1ms);
+  listed = manager->circuits();
+  ASSERT_EQ(listed.size(), 2u);
+  for (const ClientCircuitInfo& info : listed) {
+    EXPECT_EQ(info.setup_time, Nanos{5ms});
+    EXPECT_EQ(info.age, Nanos{6ms});
+  }
+  EXPECT_TRUE(manager->streams().empty());
+
+  CircuitSession* session = acquired(acquire());
+  ASSERT_NE(session, nullptr);
+  auto first = session->open_stream();
+  auto second = session->open_stream();
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(second.has_value());
+  session->attach(*first, recorder);
+  session->attach(*second, other_recorder);
+  auto streams = manager->streams();
+  ASSERT_EQ(streams.size(), 2u);
+  EXPECT_EQ(streams[0].id, std::min(*first, *second));
+  EXPECT_EQ(streams[1].id, std::max(*first, *second));
+  EXPECT_EQ(streams[0].circuit, 1u);
+  EXPECT_EQ(streams[1].circuit, 1u);
+
+  auto built = manager->build();
+  ASSERT_TRUE(built.has_value());
+  EXPECT_EQ(*built, 3u);
+  EXPECT_EQ(manager->circuits().back().id, 3u);
+  EXPECT_EQ(manager->close(42).error().category, ErrorCategory::kNotFound);
+  ASSERT_TRUE(manager->close(1).has_value());
+  EXPECT_EQ(manager->circuits()[0].state, Circuit::State::kClosed);
+  // The closed circuit ends its session: both streams hear of it.
+  EXPECT_TRUE(run_until([&] {
+    return recorder.saw(stream::EventType::kClosed) &&
+           other_recorder.saw(stream::EventType::kClosed);
+  }));
+  EXPECT_TRUE(session->is_closed());
+}
+
+}  // namespace
+}  // namespace nyx::daemon
