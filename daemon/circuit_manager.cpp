@@ -5,6 +5,7 @@
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/post.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
@@ -185,6 +186,11 @@ asio::awaitable<Result<CircuitSession*>> CircuitManager::acquire(
   while (true) {
     if (closed_) {
       co_return make_error(ErrorCategory::kClosed, "the node is shutting down");
+    }
+    // The SOCKS server gave up on this client (its own deadline).
+    if ((co_await asio::this_coro::cancellation_state).cancelled() !=
+        asio::cancellation_type::none) {
+      co_return make_error(ErrorCategory::kTimeout, "abandoned while waiting for a circuit");
     }
     // Looked up again after every wait: an idle isolated pool may be gone.
     Pool& pool = pool_for(isolation);

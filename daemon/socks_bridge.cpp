@@ -151,6 +151,18 @@ asio::awaitable<Result<std::unique_ptr<Socks5Stream>>> SocksBridge::connect(
   if (!request) {
     co_return std::unexpected(request.error());
   }
+  // A circuit that dies under the open (a relay gone: its session gives up
+  // after a few probe timeouts) costs one more try, on another circuit.
+  auto opened = co_await open_stream(isolation, destination, *request);
+  if (!opened && opened.error().category == ErrorCategory::kClosed) {
+    opened = co_await open_stream(isolation, destination, *request);
+  }
+  co_return opened;
+}
+
+asio::awaitable<Result<std::unique_ptr<Socks5Stream>>> SocksBridge::open_stream(
+    const IsolationKey& isolation, const Socks5Destination& destination,
+    std::vector<std::uint8_t> request) {
   auto acquired = co_await source_.acquire(isolation, destination);
   if (!acquired) {
     co_return std::unexpected(acquired.error());
@@ -162,7 +174,7 @@ asio::awaitable<Result<std::unique_ptr<Socks5Stream>>> SocksBridge::connect(
     source_.release(&session);
     co_return std::unexpected(id.error());
   }
-  auto waiter = std::make_unique<StatusWaiter>(io_, session, *id, std::move(*request));
+  auto waiter = std::make_unique<StatusWaiter>(io_, session, *id, std::move(request));
   session.attach(*id, *waiter);
   waiter->send_request();
   asio::steady_timer timeout(io_);
@@ -176,12 +188,13 @@ asio::awaitable<Result<std::unique_ptr<Socks5Stream>>> SocksBridge::connect(
     (void)co_await waiter->signal_.async_wait(kAsTuple);
   }
   timeout.cancel();
-  const StreamOpenStatus status = *waiter->status_;
   if (alive.expired() || waiter->closed_) {
     source_.release(&session);
     co_return make_error(ErrorCategory::kClosed, "the circuit closed while opening the stream");
   }
   session.detach(*id);
+  // No status: the SOCKS server gave up on this open (its own deadline).
+  const StreamOpenStatus status = waiter->status_.value_or(StreamOpenStatus::kTimeout);
   if (status != StreamOpenStatus::kSuccess) {
     (void)session.session().reset(*id, 0);
     session.wake();

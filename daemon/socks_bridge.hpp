@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <memory>
+#include <vector>
 
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
@@ -46,6 +47,11 @@ class SocksBridge final : public Socks5Connector {
       const IsolationKey& isolation, const Socks5Destination& destination) override;
 
  private:
+  // One try: a circuit, a stream on it, the open request, the exit's answer.
+  asio::awaitable<Result<std::unique_ptr<Socks5Stream>>> open_stream(
+      const IsolationKey& isolation, const Socks5Destination& destination,
+      std::vector<std::uint8_t> request);
+
   asio::io_context& io_;
   CircuitSource& source_;
   std::chrono::milliseconds open_timeout_;
