@@ -238,8 +238,9 @@ TEST_F(CircuitManagerTest, WithEveryPathDeadAcquireFailsWithTimeoutAtItsDeadline
   EXPECT_LT(took, options.acquire_timeout + 2s);
   // It kept building fresh circuits, and none of them opened.
   EXPECT_GT(node(0).tap->sent(mix::CellCommand::kCreate), 1u);
+  // (The last one may still be building when the deadline passes.)
   for (const ClientCircuitInfo& info : manager->circuits()) {
-    EXPECT_EQ(info.state, Circuit::State::kClosed);
+    EXPECT_NE(info.state, Circuit::State::kOpen);
   }
 }
 
