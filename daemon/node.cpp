@@ -57,58 +57,6 @@ constexpr auto kShardCallTimeout = std::chrono::seconds(2);
 // so that closing circuits still fits inside it.
 constexpr auto kDrainMargin = std::chrono::milliseconds(500);
 
-// A monotonic counter of a component, mirrored into a registry Counter by
-// adding what it grew since the last look.
-class CounterMirror {
- public:
-  explicit CounterMirror(metrics::Counter& counter) : counter_(&counter) {}
-  void update(std::uint64_t value) noexcept {
-    if (value > last_) {
-      counter_->inc(value - last_);
-      last_ = value;
-    }
-  }
-
- private:
-  metrics::Counter* counter_;
-  std::uint64_t last_ = 0;
-};
-
-// Every counter of the relay and of the transport, exported as
-// nyx_relay_<name>_total and nyx_transport_<name>_total.
-constexpr std::pair<const char*, std::uint64_t mix::RelayCounters::*> kRelayCounters[] = {
-    {"cells_received", &mix::RelayCounters::cells_received},
-    {"cells_relayed", &mix::RelayCounters::cells_relayed},
-    {"dropped_malformed", &mix::RelayCounters::dropped_malformed},
-    {"dropped_unknown_circuit", &mix::RelayCounters::dropped_unknown_circuit},
-    {"dropped_queue_full", &mix::RelayCounters::dropped_queue_full},
-    {"dropped_link", &mix::RelayCounters::dropped_link},
-    {"padding_received", &mix::RelayCounters::padding_received},
-    {"cover_dropped", &mix::RelayCounters::cover_dropped},
-    {"creates_accepted", &mix::RelayCounters::creates_accepted},
-    {"creates_rejected", &mix::RelayCounters::creates_rejected},
-    {"tampered", &mix::RelayCounters::tampered},
-    {"destroys_received", &mix::RelayCounters::destroys_received},
-    {"timeouts", &mix::RelayCounters::timeouts},
-};
-constexpr std::pair<const char*, std::uint64_t transport::TransportCounters::*>
-    kTransportCounters[] = {
-        {"udp_packets_received", &transport::TransportCounters::udp_packets_received},
-        {"udp_packets_sent", &transport::TransportCounters::udp_packets_sent},
-        {"udp_bytes_received", &transport::TransportCounters::udp_bytes_received},
-        {"udp_bytes_sent", &transport::TransportCounters::udp_bytes_sent},
-        {"udp_batches_received", &transport::TransportCounters::udp_batches_received},
-        {"udp_batches_sent", &transport::TransportCounters::udp_batches_sent},
-        {"dropped_malformed", &transport::TransportCounters::dropped_malformed},
-        {"dropped_unknown_peer", &transport::TransportCounters::dropped_unknown_peer},
-        {"dropped_replay", &transport::TransportCounters::dropped_replay},
-        {"dropped_rate_limited", &transport::TransportCounters::dropped_rate_limited},
-        {"dropped_queue_full", &transport::TransportCounters::dropped_queue_full},
-        {"handshakes_completed", &transport::TransportCounters::handshakes_completed},
-        {"handshakes_failed", &transport::TransportCounters::handshakes_failed},
-        {"rekeys", &transport::TransportCounters::rekeys},
-};
-
 Result<asio::ip::address> ip_literal(const HostPort& address, std::string_view key) {
   std::error_code ec;
   auto ip = asio::ip::make_address(address.host, ec);
@@ -169,8 +117,6 @@ struct Node::Impl {
                                            "Directory files verified and installed",
                                            {{"result", "refused"}})),
         directory_nodes(registry.gauge("nyx_directory_nodes", "Nodes in the current directory")),
-        circuits(registry.gauge("nyx_relay_circuits", "Circuits through this node")),
-        links_up(registry.gauge("nyx_transport_links_up", "Links established now")),
         uptime(registry.gauge("nyx_node_uptime_seconds", "Seconds since the node started")) {}
 
   // ---- start-up (one thread, before run) ----
@@ -211,12 +157,14 @@ struct Node::Impl {
       return std::unexpected(std::move(created.error()));
     }
     links = std::move(*created);
+    links->publish_metrics(registry);
     cell_link = std::make_unique<mix::LinkManagerCellLink>(*links, cell_io);
 
     mix::RelayConfig relay_config;
     relay_config.mean_hop_delay = config.mix.mix_delay_mean;
     relay = std::make_unique<mix::Relay>(SteadyClock::instance(), *cell_link, link_key, random,
                                          relay_config);
+    relay->publish_metrics(registry);
 
     if (auto status = use_onion_epoch(current_directory().get()); !status) {
       return status;
@@ -367,40 +315,12 @@ struct Node::Impl {
     });
   }
 
-  // Cell shard: the components' counters into the registry.
+  // Cell shard: the node's own gauge (the relay and the transport keep
+  // theirs up to date in their own ticks).
   void publish_metrics() {
-    for (auto& [field, mirror] : relay_mirrors) {
-      mirror.update(relay->counters().*field);
-    }
-    for (auto& [field, mirror] : transport_mirrors) {
-      mirror.update(links->counters().*field);
-    }
-    circuits.set(static_cast<std::int64_t>(relay->circuit_count()));
-    std::int64_t up = 0;
-    if (auto dir = current_directory()) {
-      for (const auto& node : dir->nodes) {
-        if (auto stats = links->stats(node.link_key); stats && stats->up) {
-          ++up;
-        }
-      }
-    }
-    links_up.set(up);
     uptime.set(
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
             .count());
-  }
-
-  void register_mirrors() {
-    for (const auto& [name, field] : kRelayCounters) {
-      relay_mirrors.emplace_back(
-          field, CounterMirror(registry.counter(fmt::format("nyx_relay_{}_total", name),
-                                                fmt::format("Relay: {}", name))));
-    }
-    for (const auto& [name, field] : kTransportCounters) {
-      transport_mirrors.emplace_back(
-          field, CounterMirror(registry.counter(fmt::format("nyx_transport_{}_total", name),
-                                                fmt::format("Transport: {}", name))));
-    }
   }
 
   // Runs fn on the cell shard and waits (bounded) for its answer.
@@ -696,9 +616,6 @@ struct Node::Impl {
   std::unique_ptr<mix::LinkManagerCellLink> cell_link;
   std::unique_ptr<mix::Relay> relay;
   std::unique_ptr<DataPath> data_path;
-  std::vector<std::pair<std::uint64_t mix::RelayCounters::*, CounterMirror>> relay_mirrors;
-  std::vector<std::pair<std::uint64_t transport::TransportCounters::*, CounterMirror>>
-      transport_mirrors;
   bool stopping_cells = false;
 
   // Control thread only.
@@ -713,8 +630,6 @@ struct Node::Impl {
   metrics::Counter& directory_accepted;
   metrics::Counter& directory_refused;
   metrics::Gauge& directory_nodes;
-  metrics::Gauge& circuits;
-  metrics::Gauge& links_up;
   metrics::Gauge& uptime;
 };
 
@@ -724,7 +639,6 @@ Result<std::unique_ptr<Node>> Node::create(NodeConfig config, std::filesystem::p
     return std::unexpected(std::move(dir.error()));
   }
   auto impl = std::make_unique<Impl>(std::move(config), std::move(config_file), std::move(*dir));
-  impl->register_mirrors();
   if (auto status = impl->load_directory(); !status) {
     return std::unexpected(std::move(status.error()));
   }

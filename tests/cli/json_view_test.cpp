@@ -17,7 +17,7 @@ TEST(Humanize, ReadsUnitsFromNames) {
   EXPECT_EQ(humanize("uptime_seconds", 3725), "1h 02m");
   EXPECT_EQ(humanize("cells", 1234567), "1,234,567");
   EXPECT_EQ(humanize("ratio", 0.125), "0.125");
-  EXPECT_EQ(humanize("nyx_transport_udp_bytes_received_total", 2048), "2.00 KiB");
+  EXPECT_EQ(humanize("nyx_transport_udp_bytes_total", 2048), "2.00 KiB");
   EXPECT_EQ(humanize("nyx_node_uptime_seconds", 75), "1m 15s");
 }
 
@@ -100,6 +100,30 @@ TEST(RenderStats, AddsRatesAgainstThePreviousSnapshot) {
   const std::string table = render_stats(after, &before, 2.0);
   EXPECT_NE(table.find("RATE"), std::string::npos);
   EXPECT_NE(table.find("1.00 MiB/s"), std::string::npos) << table;
+}
+
+// The transport's families carry labels (dir=rx|tx): each series keeps its
+// own rate, matched by labels against the previous snapshot.
+json transport_snapshot(double rx, double tx) {
+  return {{"nyx_transport_udp_bytes_total",
+           {{"type", "counter"},
+            {"help", "UDP bytes"},
+            {"series", json::array({{{"labels", {{"dir", "rx"}}}, {"value", rx}},
+                                    {{"labels", {{"dir", "tx"}}}, {"value", tx}}})}}},
+          {"nyx_transport_links_up",
+           {{"type", "gauge"},
+            {"help", "Links established now"},
+            {"series", json::array({{{"labels", json::object()}, {"value", 2}}})}}}};
+}
+
+TEST(RenderStats, RatesLabelledSeriesOfOneFamilyApart) {
+  const json before = transport_snapshot(0, 0);
+  const json after = transport_snapshot(4 * 1024 * 1024, 1024);
+  EXPECT_EQ(render_stats(after, &before, 2.0),
+            "METRIC                     LABELS     VALUE        RATE\n"
+            "transport_links_up                        2\n"
+            "transport_udp_bytes_total  dir=rx  4.00 MiB  2.00 MiB/s\n"
+            "transport_udp_bytes_total  dir=tx  1.00 KiB     512 B/s\n");
 }
 
 TEST(RenderStats, FallsBackToFieldsForPlainObjects) {

@@ -296,7 +296,13 @@ TEST_F(NyxdProcess, ServesPrometheusMetrics) {
   const auto reply = http_get(endpoint, "/metrics");
   EXPECT_TRUE(reply.starts_with("HTTP/1.1 200 OK")) << reply;
   EXPECT_NE(reply.find("\nnyx_directory_nodes 2\n"), std::string::npos) << reply;
-  EXPECT_NE(reply.find("nyx_relay_cells_received_total"), std::string::npos);
+  EXPECT_NE(reply.find("\nnyx_relay_cells_received_total "), std::string::npos) << reply;
+  EXPECT_NE(reply.find("\nnyx_relay_queued_cells "), std::string::npos) << reply;
+  // The transport's own labelled families, not a second, unlabelled copy.
+  EXPECT_NE(reply.find("\nnyx_transport_udp_packets_total{dir=\"rx\"} "), std::string::npos)
+      << reply;
+  EXPECT_NE(reply.find("\nnyx_transport_links_up "), std::string::npos) << reply;
+  EXPECT_EQ(reply.find("nyx_transport_udp_packets_received_total"), std::string::npos) << reply;
   EXPECT_TRUE(http_get(endpoint, "/").starts_with("HTTP/1.1 404"));
   expect_clean_exit_after(SIGTERM);
 }
