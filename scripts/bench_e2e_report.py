@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import threading
 import time
 
@@ -88,28 +89,43 @@ def control_call(sock_file, request):
 
 
 def circuit_setup(data_dir, count):
-    """Times circuit.build on the client's control socket (RPC round trip included)."""
+    """Builds `count` circuits one after another with circuit.build on the client's
+    control socket and reads each one's `setup_ms` (CREATE sent to CREATED
+    received, timed by the node) from circuits.list; closes each after."""
     with open(os.path.join(data_dir, "control.cookie"), "rb") as cookie_file:
         cookie = cookie_file.read().hex()
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     conn.settimeout(10)
     conn.connect(os.path.join(data_dir, "control.sock"))
     stream = conn.makefile("rwb")
-    answer = control_call(stream, {"jsonrpc": "2.0", "id": 1, "method": "auth",
-                                   "params": {"cookie": cookie}})
-    if "error" in answer:
-        raise RuntimeError(f"auth: {answer['error']}")
-    times_ms = []
-    for i in range(count):
-        start = time.perf_counter()
-        answer = control_call(stream, {"jsonrpc": "2.0", "id": 2 + i, "method": "circuit.build"})
-        elapsed = (time.perf_counter() - start) * 1e3
+    ids = iter(range(1, 1 << 30))
+
+    def call(method, params=None):
+        request = {"jsonrpc": "2.0", "id": next(ids), "method": method}
+        if params is not None:
+            request["params"] = params
+        answer = control_call(stream, request)
         if "error" in answer:
-            raise RuntimeError(f"circuit.build: {answer['error'].get('message')}")
-        times_ms.append(elapsed)
-        circuit = answer["result"].get("circuit")
-        control_call(stream, {"jsonrpc": "2.0", "id": 10000 + i, "method": "circuit.close",
-                              "params": {"circuit": circuit}})
+            raise RuntimeError(f"{method}: {answer['error'].get('message')}")
+        return answer["result"]
+
+    call("auth", {"cookie": cookie})
+    times_ms = []
+    for _ in range(count):
+        circuit = call("circuit.build")["id"]
+        deadline = time.monotonic() + 10
+        while True:
+            entry = next((c for c in call("circuits.list")["circuits"] if c["id"] == circuit),
+                         None)
+            if entry is None or entry["state"] == "closed":
+                raise RuntimeError(f"circuit {circuit} closed before it opened")
+            if "setup_ms" in entry:
+                times_ms.append(entry["setup_ms"])
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"circuit {circuit} not open after 10 s")
+            time.sleep(0.001)
+        call("circuit.close", {"id": circuit})
     conn.close()
     times_ms.sort()
     pick = lambda q: times_ms[min(len(times_ms) - 1, int(q * len(times_ms)))]
@@ -253,6 +269,11 @@ def main():
     with open(os.path.join(args.out, "e2e.json"), "w") as f:
         json.dump(result, f, indent=1)
     write_report(result, args.out)
+    # A scenario that completed nothing on some path fails the run (CI relies on it).
+    failed = [f"{r['path']} {r['scenario']}" for r in runs if "error" in r]
+    if failed:
+        print(f"bench-e2e: failed: {', '.join(failed)}", flush=True)
+        sys.exit(1)
 
 
 def on_path(path, per_process):
