@@ -8,8 +8,12 @@
 #include <thread>
 #include <utility>
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "cli/descriptor_file.hpp"
 #include "cli/directory_tool.hpp"
@@ -24,10 +28,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// How long a node may take to answer node.info, and the client to report a
-// built circuit, before `up` gives up on it.
+// How long a node may take to answer node.info, and the client to accept on
+// its SOCKS port with an open circuit, before `up` gives up on it.
 constexpr auto kStartDeadline = std::chrono::seconds(20);
-constexpr auto kCircuitDeadline = std::chrono::seconds(10);
+constexpr auto kReadyDeadline = std::chrono::seconds(30);
 // nyxd drains for its configured deadline (2 s here) before exiting.
 constexpr auto kStopGrace = std::chrono::milliseconds(8000);
 constexpr auto kPollInterval = std::chrono::milliseconds(100);
@@ -85,21 +89,20 @@ Result<nlohmann::json> ask(const Testnet& testnet, const TestnetNode& node,
   return client->call(method);
 }
 
-// A client reports its circuits as a list, or as {"count": N} for a node
-// that does not list them.
-std::size_t circuit_count(const nlohmann::json& result) {
-  if (result.is_array()) {
-    return result.size();
+// Whether something accepts TCP connections on 127.0.0.1:port.
+bool accepts_tcp(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return false;
   }
-  if (result.is_object()) {
-    if (result.contains("circuits") && result["circuits"].is_array()) {
-      return result["circuits"].size();
-    }
-    if (result.contains("count") && result["count"].is_number_unsigned()) {
-      return result["count"].get<std::size_t>();
-    }
-  }
-  return 0;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool connected =
+      ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+  ::close(fd);
+  return connected;
 }
 
 void stop_started(Testnet& testnet, std::FILE* out) {
@@ -155,7 +158,7 @@ Status generate(const Testnet& testnet) {
     descriptor.roles = node.is_exit() ? (mix::kRoleRelay | mix::kRoleExit) : mix::kRoleRelay;
     descriptor.bandwidth_weight = 100;
     if (node.is_exit()) {
-      descriptor.exit_policy = *mix::ExitPolicy::parse({"accept *:*"});
+      descriptor.exit_policy = *mix::ExitPolicy::parse(testnet_exit_policy());
     }
     if (auto status = write_descriptor_file(testnet.node_dir(node) / "descriptor.toml", descriptor);
         !status) {
@@ -198,7 +201,54 @@ bool wait_until_answering(const Testnet& testnet, const TestnetNode& node) {
   return false;
 }
 
+// Waits until the client accepts on its SOCKS port and lists an open
+// circuit, so traffic can flow the moment `up` returns; false (with what was
+// missing and the client's log) when it exits or the deadline passes.
+bool wait_until_ready(const Testnet& testnet, const TestnetNode& client) {
+  const auto deadline = Clock::now() + kReadyDeadline;
+  bool socks = false;
+  bool circuit = false;
+  while (Clock::now() < deadline) {
+    if (!process_alive(client.pid)) {
+      complain(fmt::format("{} exited while building circuits; the end of {}:\n{}", client.name,
+                           testnet.log(client).string(), log_tail(testnet.log(client), 15)));
+      return false;
+    }
+    socks = socks || accepts_tcp(client.socks_port);
+    if (auto list = ask(testnet, client, "circuits.list")) {
+      circuit = open_circuit_count(*list) > 0;
+    }
+    if (socks && circuit) {
+      return true;
+    }
+    std::this_thread::sleep_for(kPollInterval * 2);
+  }
+  complain(
+      fmt::format("within {} s {} {}; the end of {}:\n{}", kReadyDeadline.count(),
+                  socks ? "the SOCKS5 port accepted, but" : "the SOCKS5 port did not accept and",
+                  circuit ? "a circuit opened" : "no circuit opened", testnet.log(client).string(),
+                  log_tail(testnet.log(client), 15)));
+  return false;
+}
+
 }  // namespace
+
+const std::vector<std::string>& testnet_exit_policy() {
+  static const std::vector<std::string> kRules{"reject *:25", "accept *:*"};
+  return kRules;
+}
+
+std::size_t open_circuit_count(const nlohmann::json& circuits_list) {
+  if (!circuits_list.is_object() || !circuits_list.contains("circuits") ||
+      !circuits_list["circuits"].is_array()) {
+    return 0;
+  }
+  const auto& circuits = circuits_list["circuits"];
+  return static_cast<std::size_t>(
+      std::count_if(circuits.begin(), circuits.end(), [](const nlohmann::json& circuit) {
+        return circuit.is_object() && circuit.contains("state") && circuit["state"] == "open";
+      }));
+}
 
 bool TestnetNode::is_client() const {
   return std::find(roles.begin(), roles.end(), "client") != roles.end();
@@ -338,9 +388,17 @@ std::string node_config_text(const Testnet& testnet, const TestnetNode& node,
     text += fmt::format("\n[socks]\nlisten = \"127.0.0.1:{}\"\n", node.socks_port);
   }
   if (node.is_exit()) {
+    std::vector<std::string> rules;
+    for (const auto& rule : testnet_exit_policy()) {
+      rules.push_back(quoted(rule));
+    }
+    const std::string policy_text = fmt::format("{}", fmt::join(rules, ", "));
     text +=
         "\n[exit]\n"
-        "policy = [\"accept *:*\"]\n"
+        "# Port 25 rejected, as most exits do, so a policy refusal can be tried.\n"
+        "policy = [" +
+        policy_text +
+        "]\n"
         "# Everything in the testnet is on 127.0.0.1, so the exit must reach it.\n"
         "allow_private = true\n";
   }
@@ -442,20 +500,14 @@ ExitCode testnet_up(const TestnetOptions& options, std::FILE* out) {
   }
 
   const TestnetNode& client = testnet.nodes.front();
-  say(out, "  waiting for the client to build a circuit ... ");
-  const auto circuit_deadline = Clock::now() + kCircuitDeadline;
-  bool built = false;
-  while (!built && Clock::now() < circuit_deadline) {
-    if (auto circuits = ask(testnet, client, "circuits.list")) {
-      built = circuit_count(*circuits) > 0;
-    }
-    if (!built) {
-      std::this_thread::sleep_for(kPollInterval * 5);
-    }
+  say(out, "  waiting for the SOCKS5 port and an open circuit ... ");
+  if (!wait_until_ready(testnet, client)) {
+    say(out, "failed\n");
+    stop_started(testnet, out);
+    return ExitCode::kFailed;
   }
-  say(out, built ? "built\n"
-                 : fmt::format("none reported within {} s (the first SOCKS request builds one)\n",
-                               kCircuitDeadline.count()));
+  say(out, fmt::format("ready ({:.1f} s)\n",
+                       std::chrono::duration<double>(Clock::now() - started).count()));
 
   const std::string socks = fmt::format("127.0.0.1:{}", testnet.socks_port());
   say(out, fmt::format("\ntestnet up: {} nodes, SOCKS5 at {}\n\n"
@@ -475,7 +527,8 @@ ExitCode testnet_status(const std::filesystem::path& dir, bool json, std::FILE* 
     return ExitCode::kNotRunning;
   }
   nlohmann::json report = nlohmann::json::array();
-  Table table({"NODE", "ROLES", "PID", "ALIVE", "CONTROL", "UPTIME", "PEERS UP", "CIRCUITS"});
+  Table table(
+      {"NODE", "ROLES", "PID", "ALIVE", "CONTROL", "UPTIME", "PEERS UP", "CIRCUITS/RELAYED"});
   for (std::size_t c : {2u, 5u, 6u, 7u}) {
     table.set_align(c, Table::Align::kRight);
   }
@@ -504,9 +557,18 @@ ExitCode testnet_status(const std::filesystem::path& dir, bool json, std::FILE* 
         entry["peers_up"] = up;
         peers_up = fmt::format("{}/{}", up, peers->size());
       }
-      if (auto list = ask(*testnet, node, "circuits.list")) {
-        entry["circuits"] = circuit_count(*list);
-        circuits = format_count(circuit_count(*list));
+      if (auto list = ask(*testnet, node, "circuits.list"); list && list->is_object()) {
+        // A client counts the circuits it built, a relay those passing through it.
+        const std::size_t count = list->contains("circuits") && (*list)["circuits"].is_array()
+                                      ? (*list)["circuits"].size()
+                                      : 0;
+        const std::size_t relayed =
+            list->contains("relayed") && (*list)["relayed"].is_number_unsigned()
+                ? (*list)["relayed"].get<std::size_t>()
+                : 0;
+        entry["circuits"] = count;
+        entry["relayed"] = relayed;
+        circuits = fmt::format("{}/{}", count, relayed);
       }
     }
     table.add_row({node.name, fmt::format("{}", fmt::join(node.roles, ",")),

@@ -66,6 +66,14 @@ struct Testnet {
   static Result<Testnet> from_json(const nlohmann::json& state, std::filesystem::path dir);
 };
 
+// The exit's policy, in its config and its descriptor: everything but port 25,
+// so the integration tests can see a policy refusal.
+const std::vector<std::string>& testnet_exit_policy();
+
+// Client circuits in state "open" in a circuits.list result
+// ({"relayed": N, "circuits": [{"state": ...}, ...]}); 0 for any other shape.
+std::size_t open_circuit_count(const nlohmann::json& circuits_list);
+
 // Names, roles and ports: node1 the client (SOCKS5 on base_port + nodes),
 // node2..node(N-1) relays, nodeN the exit; node K listens on UDP
 // base_port + K - 1. kInvalidArgument for fewer than 5 or more than 64 nodes

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "core/config.hpp"
+#include "mix/exit_policy.hpp"
 
 namespace nyx::cli {
 namespace {
@@ -57,9 +58,27 @@ TEST(NodeConfigText, GivesEachRoleWhatItNeeds) {
                                         "node5.toml");
   ASSERT_TRUE(exit);
   EXPECT_TRUE(exit->get_bool("exit.allow_private", false));
-  EXPECT_EQ(exit->get_string_list("exit.policy", {}), std::vector<std::string>{"accept *:*"});
+  EXPECT_EQ(exit->get_string_list("exit.policy", {}), testnet_exit_policy());
   EXPECT_FALSE(exit->has("socks.listen"));
   EXPECT_EQ(exit->get_string("directory.file", ""), "../directory.bin");
+}
+
+// The exit accepts everything but port 25, so a policy refusal can be seen.
+TEST(TestnetExitPolicy, RejectsPort25AndAcceptsTheRest) {
+  auto policy = mix::ExitPolicy::parse(testnet_exit_policy());
+  ASSERT_TRUE(policy) << policy.error().to_string();
+  EXPECT_FALSE(policy->allows("127.0.0.1", 25));
+  EXPECT_TRUE(policy->allows("127.0.0.1", 8000));
+}
+
+TEST(OpenCircuitCount, CountsOnlyOpenClientCircuits) {
+  const auto list = nlohmann::json::parse(R"({"relayed": 7, "circuits": [
+      {"id": 1, "state": "open"}, {"id": 2, "state": "building"},
+      {"id": 3, "state": "closed"}, {"id": 4, "state": "open"}, {"id": 5}, 6]})");
+  EXPECT_EQ(open_circuit_count(list), 2u);
+  EXPECT_EQ(open_circuit_count(nlohmann::json::parse(R"({"relayed": 3, "circuits": []})")), 0u);
+  EXPECT_EQ(open_circuit_count(nlohmann::json::parse(R"({"count": 3})")), 0u);
+  EXPECT_EQ(open_circuit_count(nlohmann::json::array()), 0u);
 }
 
 TEST(TestnetState, RoundTripsThroughJson) {
