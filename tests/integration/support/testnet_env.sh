@@ -1,0 +1,159 @@
+# shellcheck shell=bash
+# Shared by the testnet_*_test.sh scripts: a private testnet, an origin and
+# curl through the client's SOCKS5 port, all on 127.0.0.1, torn down on exit.
+#
+#   source support/testnet_env.sh
+#   testnet_env_init NAME SLOT PATH/TO/nyx   # SLOT 0..9: a port range per script
+#   testnet_env_up [NODES]                   # nyx testnet up; waits for traffic
+#   testnet_env_origin                       # support/origin.py on $ORIGIN_PORT serving $WWW
+#   fetch FILE OUT [curl options...]         # curl $ORIGIN/FILE via SOCKS into OUT
+#   check CONDITION_TEXT -- COMMAND...       # ok/FAIL line, counted
+#   testnet_env_finish                       # exit 1 if any check failed
+#
+# Ports: BASE..BASE+N-1 UDP for the nodes, BASE+N the SOCKS port (nyx testnet
+# up's layout), BASE+9 the origin. BASE stays below the ephemeral range
+# (32768) and differs per script (SLOT) and per run ($$), so scripts run in
+# parallel under ctest -j.
+
+set -uo pipefail
+
+testnet_env_init() {
+  TEST_NAME=$1
+  NYX=$(readlink -f "${3:?usage: $TEST_NAME PATH/TO/nyx}")
+  BASE=$((21000 + $2 * 1000 + ($$ % 95) * 10))
+  DIR=$(mktemp -d "/tmp/nyx-$TEST_NAME-XXXXXX")
+  NET=$DIR/net
+  WWW=$DIR/www
+  mkdir -p "$WWW"
+  ORIGIN_PORT=$((BASE + 9))
+  ORIGIN=http://127.0.0.1:$ORIGIN_PORT
+  ORIGIN_PID=
+  FAILURES=0
+  CHILD_PIDS=()  # processes a script started itself, killed on exit
+  SUPPORT=$(dirname "${BASH_SOURCE[0]}")
+  trap testnet_env_cleanup EXIT
+}
+
+testnet_env_cleanup() {
+  local code=$?
+  if [[ -f $NET/testnet.json ]]; then
+    if [[ $code -ne 0 || $FAILURES -ne 0 ]]; then
+      # What the nodes said, for whoever reads the failed test's output.
+      for log in "$NET"/node*/nyxd.log; do
+        echo "---- tail of $log" >&2
+        tail -n 25 "$log" >&2
+      done
+    fi
+    "$NYX" testnet down --dir "$NET" >/dev/null 2>&1
+  fi
+  for pid in "${CHILD_PIDS[@]}"; do
+    kill -9 "$pid" 2>/dev/null
+  done
+  if [[ -n $ORIGIN_PID ]]; then
+    kill "$ORIGIN_PID" 2>/dev/null
+    wait "$ORIGIN_PID" 2>/dev/null
+  fi
+  rm -rf "$DIR"
+  exit "$code"
+}
+
+fail() {
+  echo "FAIL: $*" >&2
+  FAILURES=$((FAILURES + 1))
+}
+
+# check WHAT -- COMMAND...: COMMAND must exit 0.
+check() {
+  local what=$1
+  shift 2
+  if "$@"; then
+    echo "ok: $what"
+  else
+    fail "$what"
+  fi
+}
+
+testnet_env_up() {
+  local nodes=${1:-5}
+  SOCKS_PORT=$((BASE + nodes))
+  SOCKS=127.0.0.1:$SOCKS_PORT
+  CLIENT_DATA=$NET/node1/data
+  if ! "$NYX" testnet up --nodes "$nodes" --dir "$NET" --base-port "$BASE"; then
+    echo "FAIL: nyx testnet up" >&2
+    exit 1
+  fi
+}
+
+# Writes WWW/NAME with BYTES random bytes.
+make_file() {
+  head -c "$2" /dev/urandom >"$WWW/$1"
+}
+
+testnet_env_origin() {
+  python3 "$SUPPORT/origin.py" "$ORIGIN_PORT" "$WWW" >"$DIR/origin.log" 2>&1 &
+  ORIGIN_PID=$!
+  for _ in $(seq 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$ORIGIN_PORT") 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "FAIL: the origin did not listen on $ORIGIN_PORT" >&2
+  cat "$DIR/origin.log" >&2
+  exit 1
+}
+
+# fetch NAME OUT [curl options]: the origin's NAME through the testnet.
+fetch() {
+  local name=$1 out=$2
+  shift 2
+  curl --silent --show-error --fail --socks5-hostname "$SOCKS" -o "$out" "$@" "$ORIGIN/$name"
+}
+
+same_file() {
+  [[ $(sha256sum <"$1") == $(sha256sum <"$2") ]]
+}
+
+# socks_probe ARGS: support/socks5_probe.py against the client; prints the reply code.
+socks_probe() {
+  python3 "$SUPPORT/socks5_probe.py" 127.0.0.1 "$SOCKS_PORT" "$@"
+}
+
+testnet_env_finish() {
+  if [[ $FAILURES -ne 0 ]]; then
+    echo "$TEST_NAME: $FAILURES check(s) failed" >&2
+    exit 1
+  fi
+  echo "$TEST_NAME: all checks passed"
+}
+
+# The sum of the client's *bytes* counters (nyx stats --json), so a test can
+# see them move; "x" when stats fail to parse.
+counted_bytes() {
+  "$NYX" stats --json --data-dir "$CLIENT_DATA" | python3 -c '
+import json, sys
+try:
+    stats = json.load(sys.stdin)
+except ValueError:
+    print("x"); sys.exit()
+stats = stats.get("metrics", stats)
+print(int(sum(s.get("value", 0) for name, f in stats.items()
+              if "bytes" in name and isinstance(f, dict) and f.get("type") == "counter"
+              for s in f.get("series", []))))'
+}
+
+# wait_client_ready SECONDS: the client accepts on its SOCKS port and lists
+# an open circuit (what nyx testnet up waits for), within SECONDS.
+wait_client_ready() {
+  local deadline=$((SECONDS + $1))
+  while ((SECONDS < deadline)); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$SOCKS_PORT") 2>/dev/null &&
+      "$NYX" circuits --json --data-dir "$CLIENT_DATA" 2>/dev/null | python3 -c '
+import json, sys
+sys.exit(0 if any(c.get("state") == "open" for c in json.load(sys.stdin).get("circuits", [])) else 1)' 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.2
+  done
+  return 1
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# A relay dies mid-transfer: while a rate-limited download runs, the middle
+# hop of the circuit carrying it (read from circuits.list and streams.list,
+# matched to a node by node.info's identity_key) is killed with SIGKILL.
+# That download ends, failed or (had it used another circuit) complete, and
+# never by hanging until curl's own timeout; within 30 s a new download
+# succeeds byte-exact on a circuit that avoids the dead relay; no other node
+# crashed.
+#   testnet_relay_failure_test.sh PATH/TO/nyx
+source "$(dirname "$0")/support/testnet_env.sh"
+testnet_env_init testnet_relay_failure 2 "${1:-}"
+
+make_file long.bin $((48 * 1024 * 1024))
+make_file small.bin $((256 * 1024))
+testnet_env_origin
+testnet_env_up 5
+
+LONG_TIMEOUT=90
+fetch long.bin "$DIR/long.out" --limit-rate 3M --max-time "$LONG_TIMEOUT" 2>"$DIR/long.err" &
+long_pid=$!
+long_start=$SECONDS
+
+# The middle hop of the circuit that carries the download (the first open
+# circuit while the stream is not listed yet).
+middle=
+for _ in $(seq 50); do
+  middle=$(python3 - "$("$NYX" circuits --json --data-dir "$CLIENT_DATA")" \
+    "$("$NYX" streams --json --data-dir "$CLIENT_DATA")" <<'PY'
+import json, sys
+circuits = json.loads(sys.argv[1]).get("circuits", [])
+streams = json.loads(sys.argv[2])
+used = {s.get("circuit") for s in streams}
+for c in sorted(circuits, key=lambda c: c.get("id") not in used):
+    if c.get("state") == "open" and len(c.get("hops", [])) == 3:
+        print(c["hops"][1])
+        break
+PY
+)
+  [[ -n $middle ]] && break
+  sleep 0.2
+done
+check "circuits.list names the download's 3-hop path" -- test -n "$middle"
+
+victim=
+for k in 2 3 4; do
+  identity=$("$NYX" status --json --data-dir "$NET/node$k/data" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["identity_key"])')
+  [[ $identity == "$middle" ]] && victim=node$k
+done
+check "the middle hop is one of the relays (${victim:-none})" -- test -n "$victim"
+[[ -n $victim ]] || testnet_env_finish
+
+sleep 2  # mid-transfer
+victim_pid=$(cat "$NET/$victim/nyxd.pid")
+kill -9 "$victim_pid"
+echo "  killed $victim (pid $victim_pid) $((SECONDS - long_start)) s into the download"
+
+wait "$long_pid"
+long_code=$?
+if [[ $long_code -eq 0 ]]; then
+  check "the download completed (it did not use the dead relay), byte-exact" -- \
+    same_file "$WWW/long.bin" "$DIR/long.out"
+else
+  echo "  the download failed after $((SECONDS - long_start)) s: curl exit $long_code: $(cat "$DIR/long.err")"
+  check "the download failed cleanly, not by curl's timeout (exit $long_code)" -- \
+    test "$long_code" -ne 28
+fi
+
+killed_at=$SECONDS
+recovered=false
+while ((SECONDS - killed_at < 30)); do
+  if fetch small.bin "$DIR/small.out" --max-time 10 2>/dev/null && same_file "$WWW/small.bin" "$DIR/small.out"; then
+    recovered=true
+    break
+  fi
+  sleep 1
+done
+check "a new download succeeds within 30 s ($((SECONDS - killed_at)) s)" -- $recovered
+
+for k in 1 2 3 4 5; do
+  [[ node$k == "$victim" ]] && continue
+  check "node$k still runs" -- kill -0 "$(cat "$NET/node$k/nyxd.pid")"
+done
+
+testnet_env_finish
