@@ -10,13 +10,13 @@
 source "$(dirname "$0")/support/testnet_env.sh"
 testnet_env_init testnet_relay_failure 2 "${1:-}"
 
-make_file long.bin $((48 * 1024 * 1024))
+make_file long.bin $((64 * 1024 * 1024))
 make_file small.bin $((256 * 1024))
 testnet_env_origin
 testnet_env_up 5
 
 LONG_TIMEOUT=90
-fetch long.bin "$DIR/long.out" --limit-rate 3M --max-time "$LONG_TIMEOUT" 2>"$DIR/long.err" &
+fetch long.bin "$DIR/long.out" --limit-rate 2M --max-time "$LONG_TIMEOUT" 2>"$DIR/long.err" &
 long_pid=$!
 long_start=$SECONDS
 
@@ -39,7 +39,7 @@ PY
   [[ -n $middle ]] && break
   sleep 0.2
 done
-check "circuits.list names the download's 3-hop path" -- test -n "$middle"
+check "circuits.list names the download's 3-hop path ($((SECONDS - long_start)) s in)" -- test -n "$middle"
 
 victim=
 for k in 2 3 4; do
@@ -50,7 +50,8 @@ done
 check "the middle hop is one of the relays (${victim:-none})" -- test -n "$victim"
 [[ -n $victim ]] || testnet_env_finish
 
-sleep 2  # mid-transfer
+# Mid-transfer: at least 2 s in (the download takes about 32 s).
+while ((SECONDS - long_start < 2)); do sleep 0.2; done
 victim_pid=$(cat "$NET/$victim/nyxd.pid")
 kill -9 "$victim_pid"
 echo "  killed $victim (pid $victim_pid) $((SECONDS - long_start)) s into the download"
