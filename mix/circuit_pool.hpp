@@ -78,7 +78,6 @@ class CircuitPool {
   const std::vector<PooledCircuit>& circuits() const noexcept { return entries_; }
 
  private:
-
   Relay& relay_;
   PathSelector& paths_;
   const Clock& clock_;
