@@ -16,6 +16,11 @@ namespace {
 
 constexpr auto kAsTuple = asio::experimental::as_tuple(asio::use_awaitable);
 
+// After a build failed, a waiting acquire pauses this long before the next
+// one: a stale directory (wrong onion keys) answers every CREATE at once, and
+// must not turn one acquire into thousands of CREATEs.
+constexpr auto kRebuildPause = std::chrono::milliseconds(200);
+
 // A session reads from a circuit the pool owns: this forwards to it without
 // taking ownership (the retire handler destroys the session first).
 class BorrowedCircuit final : public DatagramChannel {
@@ -121,9 +126,13 @@ void CircuitManager::adopt(Pool& pool) {
           found->second.setup_time = clock_.now() - born;
         }
       } else if (state == mix::Circuit::State::kClosed) {
-        if (auto found = attached_.find(&circuit);
-            found != attached_.end() && found->second.session) {
-          found->second.session->channel_closed();
+        if (auto found = attached_.find(&circuit); found != attached_.end()) {
+          if (!found->second.setup_time) {
+            ++failed_builds_;
+          }
+          if (found->second.session) {
+            found->second.session->channel_closed();
+          }
         }
       }
       notify();
@@ -216,6 +225,7 @@ asio::awaitable<Result<CircuitSession*>> CircuitManager::acquire(
       co_return make_error(ErrorCategory::kTimeout, "no circuit could be built in time");
     }
     // Until a circuit opens or closes, or the next maintain().
+    const std::uint64_t failures = failed_builds_;
     deadline_timer.expires_at(deadline);
     deadline_timer.async_wait([this](std::error_code ec) {
       if (!ec) {
@@ -224,6 +234,11 @@ asio::awaitable<Result<CircuitSession*>> CircuitManager::acquire(
     });
     (void)co_await changed_.async_wait(kAsTuple);
     deadline_timer.cancel();
+    if (failed_builds_ != failures && !closed_) {
+      deadline_timer.expires_at(
+          std::min(deadline, std::chrono::steady_clock::now() + kRebuildPause));
+      (void)co_await deadline_timer.async_wait(kAsTuple);
+    }
   }
 }
 

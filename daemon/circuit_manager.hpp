@@ -10,7 +10,8 @@
 //
 // acquire() waits for an open circuit whose exit allows the destination. A
 // circuit that fails to build (a dead relay on its path: setup timeout or
-// DESTROY) is replaced through a fresh path, until the acquire deadline. A
+// DESTROY) is replaced through a fresh path, after a short pause, until the
+// acquire deadline. A
 // session that ends while its circuit is still open (idle timeout, CLOSE
 // from the exit) closes the circuit, so it is never handed out again.
 //
@@ -124,6 +125,7 @@ class CircuitManager final : public CircuitSource {
   std::unordered_map<mix::Circuit*, Attached> attached_;
   std::unordered_map<const CircuitSession*, mix::Circuit*> by_session_;
   std::uint64_t next_id_ = 1;
+  std::uint64_t failed_builds_ = 0;  // circuits that closed before opening
   bool closed_ = false;
   // Acquirers wait on this timer; notify() cancels it, which wakes them all.
   asio::steady_timer changed_;

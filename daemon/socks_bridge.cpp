@@ -101,16 +101,14 @@ class BridgeStream final : public Socks5Stream {
         (void)session_->session().reset(id_, 0);
         session_->wake();
       }
-      source_.release(session_);
+      release();
     }
   }
 
   asio::awaitable<void> relay(asio::ip::tcp::socket client,
                               std::vector<std::uint8_t> early_data) override {
     relayed_ = true;
-    const CircuitSession* key = session_;
     if (alive_.expired()) {
-      source_.release(key);
       co_return;
     }
     if (!early_data.empty()) {
@@ -118,7 +116,7 @@ class BridgeStream final : public Socks5Stream {
       if (!written || *written != early_data.size()) {
         (void)session_->session().reset(id_, 0);
         session_->wake();
-        source_.release(key);
+        release();
         co_return;
       }
     }
@@ -127,10 +125,18 @@ class BridgeStream final : public Socks5Stream {
     StreamPipe::start(*session_, id_, std::move(client), {},
                       [finished](bool) { finished->cancel(); });
     (void)co_await finished->async_wait(kAsTuple);
-    source_.release(key);
+    release();
   }
 
  private:
+  // A session that is gone took its circuit's count with it: a stale
+  // release could land on a new session at the same address.
+  void release() {
+    if (!alive_.expired()) {
+      source_.release(session_);
+    }
+  }
+
   asio::io_context& io_;
   CircuitSource& source_;
   CircuitSession* session_;
@@ -189,7 +195,9 @@ asio::awaitable<Result<std::unique_ptr<Socks5Stream>>> SocksBridge::open_stream(
   }
   timeout.cancel();
   if (alive.expired() || waiter->closed_) {
-    source_.release(&session);
+    if (!alive.expired()) {
+      source_.release(&session);
+    }
     co_return make_error(ErrorCategory::kClosed, "the circuit closed while opening the stream");
   }
   session.detach(*id);

@@ -33,8 +33,8 @@ class CircuitSource {
   // counted on it.
   virtual asio::awaitable<Result<CircuitSession*>> acquire(
       const IsolationKey& isolation, const Socks5Destination& destination) = 0;
-  // The stream acquire() counted on `session` has ended (the session may be
-  // gone: only its address is compared).
+  // The stream acquire() counted on `session` has ended; called only while
+  // the session is alive (a destroyed one's circuit has been retired).
   virtual void release(const CircuitSession* session) = 0;
 };
 

@@ -204,19 +204,31 @@ class DataPathTest : public ::testing::Test {
     ASSERT_TRUE(server_->start());
   }
 
-  // Runs body on the io_context, then stops everything and drains.
+  // Runs body on the io_context, lets the streams it opened end (the pipes
+  // release their circuit a moment after the client saw the last byte), then
+  // stops everything and drains.
   void run(std::function<asio::awaitable<void>()> body) {
     bool done = false;
-    asio::co_spawn(io_, body(), [&](std::exception_ptr e) {
-      done = true;
-      if (e) {
-        ADD_FAILURE() << "exception";
-      }
-      server_->stop();
-      origin_.stop();
-      exit_->stop();
-      source_->stop();
-    });
+    asio::co_spawn(
+        io_,
+        [&]() -> asio::awaitable<void> {
+          co_await body();
+          asio::steady_timer pause(io_);
+          for (int i = 0; i < 200 && source_->open_ != 0; ++i) {
+            pause.expires_after(std::chrono::milliseconds(10));
+            co_await pause.async_wait(asio::use_awaitable);
+          }
+        },
+        [&](std::exception_ptr e) {
+          done = true;
+          if (e) {
+            ADD_FAILURE() << "exception";
+          }
+          server_->stop();
+          origin_.stop();
+          exit_->stop();
+          source_->stop();
+        });
     io_.run_for(std::chrono::seconds(60));
     EXPECT_TRUE(done) << "timed out";
   }
