@@ -245,8 +245,7 @@ StreamPipe::StreamPipe(CircuitSession& session, stream::StreamId id, asio::ip::t
       id_(id),
       socket_(std::move(socket)),
       on_done_(std::move(on_done)),
-      up_(kUpBuffer),
-      down_(kDownBuffer) {
+      up_(kUpBuffer) {
   traffic_.started = session.clock().now();
 }
 
@@ -342,6 +341,11 @@ void StreamPipe::pull_down() {
   if (writing_socket_ || failed_ || down_done_) {
     return;
   }
+  // The down buffer exists only while bytes are on their way to the socket:
+  // an idle stream holds none (64 KiB per stream per end otherwise).
+  if (down_.empty()) {
+    down_.resize(kDownBuffer);
+  }
   bool fin = false;
   while (session_ != nullptr && down_size_ < down_.size()) {
     auto read = session_->session().read(
@@ -367,6 +371,7 @@ void StreamPipe::pull_down() {
     session_->wake();  // the read may have opened the window
   }
   if (down_size_ == 0) {
+    std::vector<std::uint8_t>().swap(down_);
     if (fin) {
       down_done_ = true;
       std::error_code ignored;
