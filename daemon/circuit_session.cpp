@@ -250,6 +250,9 @@ StreamPipe::StreamPipe(CircuitSession& session, stream::StreamId id, asio::ip::t
 }
 
 void StreamPipe::on_stream_event(const stream::Event& event) {
+  // A handler may finish the pipe (fail(), maybe_done() release self_): it
+  // must outlive this call.
+  const auto keep = shared_from_this();
   switch (event.type) {
     case stream::EventType::kReadable:
       pull_down();

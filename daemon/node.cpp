@@ -56,6 +56,8 @@ constexpr auto kShardCallTimeout = std::chrono::seconds(2);
 // The cell shard stops draining streams this long before the drain deadline,
 // so that closing circuits still fits inside it.
 constexpr auto kDrainMargin = std::chrono::milliseconds(500);
+// How long the cell shard may take to run dry after its shutdown.
+constexpr auto kCellRunDry = std::chrono::milliseconds(400);
 
 Result<asio::ip::address> ip_literal(const HostPort& address, std::string_view key) {
   std::error_code ec;
@@ -676,10 +678,21 @@ Node::~Node() {
 void Node::run() {
   Impl& impl = *impl_;
   impl.schedule_tick();
-  std::thread cell_thread([&impl] { impl.cell_io.run(); });
+  std::promise<void> cell_ran_dry;
+  auto cell_done = cell_ran_dry.get_future();
+  std::thread cell_thread([&impl, &cell_ran_dry] {
+    impl.cell_io.run();
+    cell_ran_dry.set_value();
+  });
   impl.wait_signal();
   impl.control_io.run();
-  impl.cell_io.stop();
+  // The cell shard let go of its work guard when it finished shutting down:
+  // let the streams' last completions run (aborted socket reads, the SOCKS
+  // clients' coroutines), so that no stream is torn down from inside the
+  // io_context's destructor; stop it only if it does not run dry in time.
+  if (cell_done.wait_for(kCellRunDry) != std::future_status::ready) {
+    impl.cell_io.stop();
+  }
   cell_thread.join();
   log::info("node stopped");
   log::flush();
