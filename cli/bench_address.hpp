@@ -1,5 +1,5 @@
 #pragma once
-// HostPort: a "host:port" or "[v6]:port" command-line address, as `nyx
+// HostPort: a "host:port" or "[v6]:port" command-line address, as `nyxctl
 // bench` takes its target, SOCKS proxy and listen addresses. Plain value.
 #include <cstdint>
 #include <string>

@@ -1,5 +1,5 @@
 #pragma once
-// run_bench(): the load generator behind `nyx bench TARGET`. Streams
+// run_bench(): the load generator behind `nyxctl bench TARGET`. Streams
 // (connections, directly or through a SOCKS5 proxy by name) send requests in
 // the origin protocol (cli/bench_protocol.hpp) and time them: closed loop by
 // default (each stream sends its next request when the last one is done), or

@@ -11,7 +11,7 @@ namespace nyx::cli {
 namespace {
 
 int usage(const std::string& message) {
-  std::fprintf(stderr, "nyx bench: %s\n", message.c_str());
+  std::fprintf(stderr, "nyxctl bench: %s\n", message.c_str());
   return to_int(ExitCode::kUsage);
 }
 
@@ -23,7 +23,7 @@ int run_server(const BenchServerOptions& options, const std::string& listen) {
   BenchServerOptions resolved = options;
   resolved.listen = *address;
   if (auto status = run_bench_server(resolved, stdout); !status) {
-    std::fprintf(stderr, "nyx bench: %s\n", status.error().message.c_str());
+    std::fprintf(stderr, "nyxctl bench: %s\n", status.error().message.c_str());
     return to_int(status.error().category == ErrorCategory::kInvalidArgument ? ExitCode::kUsage
                                                                              : ExitCode::kFailed);
   }
@@ -65,7 +65,7 @@ int run_load(BenchCommand& command) {
     if (totals.error().category == ErrorCategory::kInvalidArgument) {
       return usage(totals.error().message);
     }
-    std::fprintf(stderr, "nyx bench: %s\n", totals.error().message.c_str());
+    std::fprintf(stderr, "nyxctl bench: %s\n", totals.error().message.c_str());
     return to_int(ExitCode::kFailed);
   }
   const BenchSummary summary = summarize(*totals);
@@ -87,7 +87,7 @@ void add_bench_command(CLI::App& app, BenchCommand& command) {
   command.bench = bench;
   bench->require_subcommand(0, 1);
   BenchOptions& o = command.options;
-  bench->add_option("target", command.target, "the origin, HOST:PORT (a `nyx bench serve`)");
+  bench->add_option("target", command.target, "the origin, HOST:PORT (a `nyxctl bench serve`)");
   bench->add_option("--socks", command.socks,
                     "connect through this SOCKS5 proxy, HOST:PORT (the name is resolved there)");
   bench->add_option("--duration", command.duration, "how long to send requests")
@@ -133,7 +133,7 @@ void add_bench_command(CLI::App& app, BenchCommand& command) {
   };
   command.serve_options.kind = BenchServerKind::kOrigin;
   command.proxy_options.kind = BenchServerKind::kProxy;
-  command.serve = add_server("serve", "the origin: answers nyx bench requests, until SIGTERM",
+  command.serve = add_server("serve", "the origin: answers nyxctl bench requests, until SIGTERM",
                              command.serve_options, command.serve_listen);
   command.proxy =
       add_server("proxy", "plain one-hop SOCKS5 relay, no crypto (the baseline), until SIGTERM",

@@ -1,6 +1,6 @@
 #pragma once
-// `nyx bench` on the command line: the load generator (`nyx bench TARGET`),
-// the origin (`nyx bench serve`) and the plain-proxy baseline (`nyx bench
+// `nyxctl bench` on the command line: the load generator (`nyxctl bench TARGET`),
+// the origin (`nyxctl bench serve`) and the plain-proxy baseline (`nyxctl bench
 // proxy`). add_bench_command() registers the options with CLI11;
 // run_bench_command() runs whichever was parsed. Not thread-safe; main()
 // owns the BenchCommand.

@@ -1,5 +1,5 @@
 #pragma once
-// The origin protocol of `nyx bench serve` (docs/performance.md, "End to
+// The origin protocol of `nyxctl bench serve` (docs/performance.md, "End to
 // end"): the client sends a 16-byte request header, then `body_size` bytes
 // it wants the server to read and drop; the server answers with exactly
 // `response_size` bytes. The server treats every mode alike; the mode says

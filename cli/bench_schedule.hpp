@@ -1,6 +1,6 @@
 #pragma once
 // OpenLoopSchedule: when each request of an open-loop load is due. Request n
-// is due at start + n / rate whatever happened to earlier ones, and `nyx
+// is due at start + n / rate whatever happened to earlier ones, and `nyxctl
 // bench` measures its latency from that due time, not from when a stream got
 // round to sending it: a stall then shows as latency of every request it
 // delayed, instead of as fewer requests (no coordinated omission).

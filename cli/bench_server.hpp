@@ -1,7 +1,7 @@
 #pragma once
-// The TCP servers of `nyx bench`: the origin (`nyx bench serve`, answering the
+// The TCP servers of `nyxctl bench`: the origin (`nyxctl bench serve`, answering the
 // origin protocol of cli/bench_protocol.hpp) and the plain-proxy baseline
-// (`nyx bench proxy`: a one-hop SOCKS5 CONNECT relay without crypto, the
+// (`nyxctl bench proxy`: a one-hop SOCKS5 CONNECT relay without crypto, the
 // "simple proxy" users compare Nyx against). Both accept at most
 // `max_connections` at once (a connection past the bound is closed at once),
 // set TCP_NODELAY, and run a coroutine per connection on `threads` threads

@@ -1,5 +1,5 @@
 #pragma once
-// The SOCKS5 (RFC 1928) messages `nyx bench` speaks: as a client (no-auth
+// The SOCKS5 (RFC 1928) messages `nyxctl bench` speaks: as a client (no-auth
 // greeting, CONNECT by domain name so the proxy resolves it: socks5h) and,
 // for the plain-proxy baseline, as a server. Requests and replies share one
 // layout, VER CODE RSV ATYP ADDR PORT, so one parser reads both. Pure

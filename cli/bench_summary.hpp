@@ -1,5 +1,5 @@
 #pragma once
-// BenchTotals (what a `nyx bench` run counted: requests, errors, bytes, and
+// BenchTotals (what a `nyxctl bench` run counted: requests, errors, bytes, and
 // latency / time-to-first-byte histograms in nanoseconds, mergeable across
 // threads) and BenchSummary (the numbers reported from them, in the units the
 // text and --json output use). Plain values; pure functions, thread-safe.

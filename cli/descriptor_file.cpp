@@ -119,7 +119,7 @@ std::string descriptor_to_toml(const mix::NodeDescriptor& descriptor) {
   }
   return fmt::format(
       "# A node descriptor: this node's entry in the signed directory.\n"
-      "# Sign a directory with: nyx directory sign --authority-key FILE --descriptors FILE...\n"
+      "# Sign a directory with: nyxctl directory sign --authority-key FILE --descriptors FILE...\n"
       "# node id {}\n"
       "identity_key = \"{}\"\n"
       "link_key = \"{}\"\n"

@@ -1,8 +1,8 @@
 #pragma once
 // Descriptor files: one node's entry in the directory as TOML an operator can
 // read and edit (docs/cli.md, "Descriptor files"), the input of
-// `nyx directory sign`. `nyx keygen` writes one with the node's public keys
-// filled in; `nyx testnet up` writes one per node.
+// `nyxctl directory sign`. `nyxctl keygen` writes one with the node's public keys
+// filled in; `nyxctl testnet up` writes one per node.
 //
 //   identity_key = "<64 hex>"     # Ed25519
 //   link_key = "<64 hex>"         # X25519, the transport's static key

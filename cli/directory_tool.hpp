@@ -1,7 +1,7 @@
 #pragma once
-// The operator's directory tools: `nyx directory sign` builds a directory
+// The operator's directory tools: `nyxctl directory sign` builds a directory
 // from descriptor files and signs it with one or more authority keys;
-// `nyx directory verify` checks a directory file against authority public
+// `nyxctl directory verify` checks a directory file against authority public
 // keys at a given time and says plainly what is wrong (bad signature,
 // expired, not yet valid, unknown key, too few signatures).
 //
@@ -32,7 +32,7 @@ struct SignOptions {
 // encoded directory to options.out atomically, and returns it.
 Result<mix::Directory> sign_directory_files(const SignOptions& options);
 
-// The same from descriptors and key pairs in memory (nyx testnet).
+// The same from descriptors and key pairs in memory (nyxctl testnet).
 Result<mix::Directory> sign_directory(std::vector<mix::NodeDescriptor> nodes,
                                       const std::vector<const crypto::Ed25519KeyPair*>& authorities,
                                       std::chrono::seconds valid_for, std::uint64_t now);

@@ -1,5 +1,5 @@
 #pragma once
-// The exit codes of `nyx`, documented in `nyx --help` and docs/cli.md, so
+// The exit codes of `nyxctl`, documented in `nyxctl --help` and docs/cli.md, so
 // scripts can tell "the node said no" from "you typed it wrong" from "there is
 // no node".
 

@@ -1,4 +1,4 @@
-// nyx: the command-line client of a Nyx node. Reads a running node over its
+// nyxctl: the command-line client of a Nyx node. Reads a running node over its
 // control socket, generates keys, signs and verifies directories, checks
 // configs and runs a local test network. Exit codes: see kExitCodes.
 
@@ -37,7 +37,7 @@ constexpr const char* kExitCodes =
     "  3  no node is running at the control socket";
 
 int fail(const Failure& failure) {
-  std::fprintf(stderr, "nyx: %s\n", failure.message.c_str());
+  std::fprintf(stderr, "nyxctl: %s\n", failure.message.c_str());
   return nyx::cli::to_int(failure.code);
 }
 
@@ -93,7 +93,7 @@ int run_keygen(const std::string& out, bool authority) {
                 nyx::crypto::to_hex(*key).c_str());
     std::printf(
         "\nPut the public key in each node's [directory] authorities; sign with\n"
-        "  nyx directory sign --authority-key %s --descriptors FILE... "
+        "  nyxctl directory sign --authority-key %s --descriptors FILE... "
         "--valid-for 24h --out directory.bin\n",
         file.c_str());
     return 0;
@@ -176,7 +176,7 @@ int run_config_check(const std::string& file) {
   auto nyxd = nyx::cli::find_program("nyxd");
   if (!nyxd) {
     return fail(ExitCode::kFailed,
-                fmt::format("{}; the config schema is nyxd's, so nyx asks it to check",
+                fmt::format("{}; the config schema is nyxd's, so nyxctl asks it to check",
                             nyxd.error().message));
   }
   auto status = nyx::cli::run_program({nyxd->string(), "--check-config", file});
@@ -189,7 +189,7 @@ int run_config_check(const std::string& file) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"nyx: control a Nyx node, manage keys and directories, run a local network"};
+  CLI::App app{"nyxctl: control a Nyx node, manage keys and directories, run a local network"};
   app.footer(kExitCodes);
   app.require_subcommand(1);
 
@@ -225,7 +225,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> sign_descriptors;
   std::string sign_valid_for;
   std::string sign_out;
-  sign->add_option("--authority-key", sign_keys, "authority key file (nyx keygen --authority)")
+  sign->add_option("--authority-key", sign_keys, "authority key file (nyxctl keygen --authority)")
       ->required()
       ->check(CLI::ExistingFile);
   sign->add_option("--descriptors", sign_descriptors, "descriptor files (TOML, one per node)")

@@ -216,7 +216,7 @@ std::expected<void, Failure> watch_stats(control::ControlClient& client,
       print_json(output, data, -1);
     } else {
       std::string screen = terminal ? "\x1b[H\x1b[2J" : "";
-      screen += fmt::format("nyx stats — every {} ms (Ctrl-C to stop)\n\n", interval.count());
+      screen += fmt::format("nyxctl stats — every {} ms (Ctrl-C to stop)\n\n", interval.count());
       screen += render_stats(data, have_previous ? &previous : nullptr, elapsed);
       if (!terminal) {
         screen += '\n';

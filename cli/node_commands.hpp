@@ -33,7 +33,7 @@ std::string_view list_method(ListKind kind);
 // circuits.list ({"relayed": N, "circuits": [{"id", "state", "age_ms",
 // "streams_open", "streams_total", "retired", "isolation", "hops"}]}) for
 // people: a line counting relayed circuits, then one row per client circuit
-// with its path as each hop's identity cut to 8 hex digits (`nyx peers`
+// with its path as each hop's identity cut to 8 hex digits (`nyxctl peers`
 // shows them whole). Another shape is shown as plain records.
 std::string render_circuits(const nlohmann::json& result);
 // streams.list ([{"id", "circuit", "age_ms", "bytes_up", "bytes_down"}]) for

@@ -15,7 +15,7 @@ Failure not_running(const std::filesystem::path& socket, const Error& error) {
   return Failure{ExitCode::kNotRunning,
                  fmt::format("no node is running at {} ({}).\n"
                              "Start one with `nyxd --config FILE`, or a local network with "
-                             "`nyx testnet up`; point nyx at it with --config, --data-dir or "
+                             "`nyxctl testnet up`; point nyxctl at it with --config, --data-dir or "
                              "--socket.",
                              socket.string(), error.message)};
 }
@@ -30,7 +30,7 @@ std::expected<ControlPaths, Failure> resolve_control_paths(const NodeLocation& l
       return std::unexpected(Failure{ExitCode::kUsage, reader.error().message});
     }
     // Only the data directory matters here; the whole file is nyxd's to
-    // check (nyx config check), so unknown keys are not reported.
+    // check (nyxctl config check), so unknown keys are not reported.
     data_dir = reader->get_path("node.data_dir", kDefaultDataDir);
     if (const auto errors = reader->errors(); !errors.empty()) {
       return std::unexpected(Failure{ExitCode::kUsage, errors.front()});

@@ -36,7 +36,7 @@ struct ControlPaths {
   std::filesystem::path cookie;
 };
 
-// A failed command: what to print (without the "nyx: " prefix) and the exit
+// A failed command: what to print (without the "nyxctl: " prefix) and the exit
 // code.
 struct Failure {
   ExitCode code = ExitCode::kFailed;

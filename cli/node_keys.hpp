@@ -1,5 +1,5 @@
 #pragma once
-// Key generation for operators (nyx keygen, nyx testnet): a node's long-term
+// Key generation for operators (nyxctl keygen, nyxctl testnet): a node's long-term
 // keys written into its data directory in the files and formats nyxd loads
 // (daemon/data_dir.hpp: identity.key holds the Ed25519 seed, link.key and
 // onion-<epoch>.key the X25519 secrets; raw bytes, mode 0600, directory 0700),

@@ -73,7 +73,7 @@ Result<std::filesystem::path> find_program(const std::string& name) {
   std::error_code ec;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (!ec) {
-    // Installed side by side, or in a build tree (build/cli/nyx, build/daemon/nyxd).
+    // Installed side by side, or in a build tree (build/cli/nyxctl, build/daemon/nyxd).
     for (const auto& candidate :
          {self.parent_path() / name, self.parent_path().parent_path() / "daemon" / name}) {
       if (is_executable(candidate)) {
@@ -92,7 +92,7 @@ Result<std::filesystem::path> find_program(const std::string& name) {
     rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
   }
   return make_error(ErrorCategory::kNotFound,
-                    fmt::format("cannot find {} next to nyx ({}) or on PATH", name,
+                    fmt::format("cannot find {} next to nyxctl ({}) or on PATH", name,
                                 ec ? "unknown" : self.parent_path().string()));
 }
 

@@ -1,7 +1,7 @@
 #pragma once
-// Child processes for the CLI: finding nyxd (next to the nyx binary, in a
-// build tree's daemon/ beside cli/, then on PATH), running it to completion (nyx config check),
-// starting it in the background with its output in a log file (nyx testnet up), and stopping it
+// Child processes for the CLI: finding nyxd (next to the nyxctl binary, in a
+// build tree's daemon/ beside cli/, then on PATH), running it to completion (nyxctl config check),
+// starting it in the background with its output in a log file (nyxctl testnet up), and stopping it
 // (SIGTERM, then SIGKILL after a deadline).
 //
 // posix_spawn, no shell, so no argument is ever interpreted. Free functions;
@@ -26,7 +26,7 @@ Result<std::filesystem::path> find_program(const std::string& name);
 // its exit status (128 + signal when killed by one).
 Result<int> run_program(const std::vector<std::string>& argv);
 
-// Starts argv in its own session (so a terminal's Ctrl-C reaches only nyx),
+// Starts argv in its own session (so a terminal's Ctrl-C reaches only nyxctl),
 // stdin from /dev/null, stdout and stderr appended to `log`. Returns its pid.
 Result<pid_t> spawn_background(const std::vector<std::string>& argv,
                                const std::filesystem::path& log);

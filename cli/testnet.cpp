@@ -42,7 +42,7 @@ void say(std::FILE* out, const std::string& text) {
   std::fflush(out);
 }
 
-void complain(const std::string& text) { std::fprintf(stderr, "nyx: %s\n", text.c_str()); }
+void complain(const std::string& text) { std::fprintf(stderr, "nyxctl: %s\n", text.c_str()); }
 
 std::string quoted(const std::string& text) { return fmt::format("\"{}\"", text); }
 
@@ -364,8 +364,8 @@ std::string node_config_text(const Testnet& testnet, const TestnetNode& node,
     roles.push_back(quoted(role));
   }
   std::string text = fmt::format(
-      "# {} of the local testnet made by `nyx testnet up`; stop it with "
-      "`nyx testnet down --dir {}`.\n"
+      "# {} of the local testnet made by `nyxctl testnet up`; stop it with "
+      "`nyxctl testnet down --dir {}`.\n"
       "[node]\n"
       "data_dir = \"data\"\n"
       "nickname = \"{}\"\n"
@@ -412,7 +412,7 @@ Result<Testnet> load_testnet(const std::filesystem::path& given) {
   if (!in) {
     return make_error(ErrorCategory::kNotFound,
                       fmt::format("no testnet in {} (no testnet.json); start one with "
-                                  "`nyx testnet up --dir {}`",
+                                  "`nyxctl testnet up --dir {}`",
                                   dir.string(), dir.string()));
   }
   const auto state = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
@@ -444,7 +444,7 @@ ExitCode testnet_up(const TestnetOptions& options, std::FILE* out) {
       if (runs_node(*previous, node)) {
         complain(
             fmt::format("a testnet is already running in {} ({} is pid {}); stop it with "
-                        "`nyx testnet down --dir {}`",
+                        "`nyxctl testnet down --dir {}`",
                         testnet.dir.string(), node.name, node.pid, testnet.dir.string()));
         return ExitCode::kFailed;
       }
@@ -512,9 +512,9 @@ ExitCode testnet_up(const TestnetOptions& options, std::FILE* out) {
   const std::string socks = fmt::format("127.0.0.1:{}", testnet.socks_port());
   say(out, fmt::format("\ntestnet up: {} nodes, SOCKS5 at {}\n\n"
                        "  curl --socks5-hostname {} http://127.0.0.1:8000/\n\n"
-                       "  nyx status --data-dir {}\n"
-                       "  nyx testnet status --dir {}\n"
-                       "  nyx testnet down --dir {}\n",
+                       "  nyxctl status --data-dir {}\n"
+                       "  nyxctl testnet status --dir {}\n"
+                       "  nyxctl testnet down --dir {}\n",
                        testnet.nodes.size(), socks, socks, testnet.data_dir(client).string(),
                        testnet.dir.string(), testnet.dir.string()));
   return ExitCode::kOk;

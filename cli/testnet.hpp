@@ -1,5 +1,5 @@
 #pragma once
-// A local test network (nyx testnet up|status|down): N nyxd processes on
+// A local test network (nyxctl testnet up|status|down): N nyxd processes on
 // 127.0.0.1 — one client with a SOCKS5 port, relays, one exit that may reach
 // private addresses — with an authority key, node keys, configs and a signed
 // directory generated into one directory, and the state (pids, ports, paths)
@@ -9,7 +9,7 @@
 // DIR/nodeK/{nyxd.toml, descriptor.toml, nyxd.log, nyxd.pid, data/}.
 // plan_testnet() and the text it generates are pure, so tests check them;
 // the functions that start and stop processes print progress to `out`.
-// Not thread-safe; one nyx command owns a testnet directory at a time.
+// Not thread-safe; one nyxctl command owns a testnet directory at a time.
 
 #include <cstddef>
 #include <cstdint>
@@ -33,7 +33,7 @@ inline constexpr std::size_t kTestnetMaxNodes = 64;
 struct TestnetOptions {
   std::size_t nodes = kTestnetMinNodes;
   std::filesystem::path dir = "nyx-testnet";
-  std::uint16_t base_port = 9100;
+  std::uint16_t base_port = 19340;
 };
 
 struct TestnetNode {

@@ -58,7 +58,7 @@ struct NodeConfig {
   } directory;
 
   struct Transport {
-    HostPort udp_listen{"0.0.0.0", 9100};
+    HostPort udp_listen{"0.0.0.0", 9340};
     std::optional<HostPort> tcp_listen;  // absent: outbound TCP only
     bool udp_enabled = true;
     int socket_receive_buffer = 4 << 20;
@@ -80,7 +80,7 @@ struct NodeConfig {
   } mix;
 
   struct Socks {
-    HostPort listen{"127.0.0.1", 9050};
+    HostPort listen{"127.0.0.1", 9345};
     std::size_t max_clients = 1024;
     std::chrono::nanoseconds handshake_timeout = std::chrono::seconds(10);
 

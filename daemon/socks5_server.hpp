@@ -51,7 +51,7 @@ class Socks5Connector {
 };
 
 struct Socks5ServerOptions {
-  asio::ip::tcp::endpoint listen{asio::ip::make_address_v4("127.0.0.1"), 9050};
+  asio::ip::tcp::endpoint listen{asio::ip::make_address_v4("127.0.0.1"), 9345};
   std::size_t max_clients = 1024;
   // From accept to a complete CONNECT request.
   std::chrono::milliseconds handshake_timeout{10'000};

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Measures the end-to-end scenarios for scripts/bench-e2e and writes the report.
 
-Runs `nyx bench --json` for each path (direct, plain_proxy, nyx3) and scenario,
+Runs `nyxctl bench --json` for each path (direct, plain_proxy, nyx3) and scenario,
 samples every process's VmRSS every 100 ms during each run (keeping the max:
 VmHWM would cover the process's whole life), times circuit.build over the
 node's control socket, and writes OUT/e2e.json ({"runs": [...]}), OUT/e2e.md
@@ -59,12 +59,12 @@ class RssSampler:
 
 
 def run_bench(args, path_args, extra, timeout_s):
-    """One `nyx bench --json` run; returns (fields, per-second rates, error)."""
+    """One `nyxctl bench --json` run; returns (fields, per-second rates, error)."""
     command = [args.nyx, "bench", args.origin, "--json"] + path_args + extra
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        return None, [], f"nyx bench did not finish within {timeout_s} s (hung)"
+        return None, [], f"nyxctl bench did not finish within {timeout_s} s (hung)"
     rates = []
     for line in done.stderr.splitlines():
         # "[  1.0 s]    15579 req/s  0 errors  p50 0.328 ms"
@@ -74,7 +74,7 @@ def run_bench(args, path_args, extra, timeout_s):
         fields = json.loads(done.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
         tail = " ".join(done.stderr.strip().splitlines()[-3:])
-        return None, rates, f"nyx bench exited {done.returncode}: {tail}"
+        return None, rates, f"nyxctl bench exited {done.returncode}: {tail}"
     error = None
     if fields["requests"] == 0:
         kinds = ", ".join(f"{n} {k}" for k, n in fields.get("errors_by_kind", {}).items() if n)

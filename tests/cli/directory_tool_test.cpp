@@ -1,4 +1,4 @@
-// nyx keygen, descriptor files and nyx directory sign|verify through the
+// nyxctl keygen, descriptor files and nyxctl directory sign|verify through the
 // CLI's own logic, on files in a temporary directory.
 #include "cli/directory_tool.hpp"
 

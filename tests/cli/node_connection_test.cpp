@@ -47,7 +47,7 @@ TEST(OpenControl, NoNodeMeansNotRunningWithHowToStartOne) {
   ASSERT_FALSE(client);
   EXPECT_EQ(client.error().code, ExitCode::kNotRunning);
   EXPECT_NE(client.error().message.find("nyxd --config FILE"), std::string::npos);
-  EXPECT_NE(client.error().message.find("nyx testnet up"), std::string::npos);
+  EXPECT_NE(client.error().message.find("nyxctl testnet up"), std::string::npos);
 }
 
 TEST(CallFailure, MapsErrorsToExitCodes) {

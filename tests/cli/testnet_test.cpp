@@ -110,7 +110,7 @@ TEST(LoadTestnet, SaysHowToStartOneWhenThereIsNone) {
   auto testnet = load_testnet("/nonexistent/testnet");
   ASSERT_FALSE(testnet);
   EXPECT_EQ(testnet.error().category, ErrorCategory::kNotFound);
-  EXPECT_NE(testnet.error().message.find("nyx testnet up"), std::string::npos);
+  EXPECT_NE(testnet.error().message.find("nyxctl testnet up"), std::string::npos);
 }
 
 }  // namespace

@@ -44,7 +44,7 @@ TEST(NodeConfig, ExampleParses) {
   auto config = load_node_config(kExample);
   ASSERT_TRUE(config.has_value()) << config.error().message;
   EXPECT_EQ(config->mix.hops, 3U);
-  EXPECT_EQ(config->socks.listen, (HostPort{"127.0.0.1", 9050}));
+  EXPECT_EQ(config->socks.listen, (HostPort{"127.0.0.1", 9345}));
   // Relative paths resolve against the file's directory.
   EXPECT_EQ(config->node.data_dir, kExample.parent_path() / "nyx-data");
 }

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Integration check for `nyx bench`: against `nyx bench serve` directly and
-# through `nyx bench proxy` (SOCKS5 by name), closed loop, open loop, a new
+# Integration check for `nyxctl bench`: against `nyxctl bench serve` directly and
+# through `nyxctl bench proxy` (SOCKS5 by name), closed loop, open loop, a new
 # connection per request and a bulk download all complete with zero errors.
-#   tests/integration/bench_loopback_test.sh PATH/TO/nyx
+#   tests/integration/bench_loopback_test.sh PATH/TO/nyxctl
 set -euo pipefail
-nyx=${1:?usage: $0 PATH/TO/nyx}
+nyxctl=${1:?usage: $0 PATH/TO/nyxctl}
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -15,7 +15,7 @@ cleanup() {
 trap cleanup EXIT
 
 start() {
-  "$nyx" bench "$1" --listen 127.0.0.1:0 >"$work/$1.out" 2>&1 &
+  "$nyxctl" bench "$1" --listen 127.0.0.1:0 >"$work/$1.out" 2>&1 &
   pids+=($!)
   for _ in $(seq 200); do
     if grep -q '^listening on ' "$work/$1.out"; then
@@ -24,20 +24,20 @@ start() {
     fi
     sleep 0.05
   done
-  echo "FAIL: nyx bench $1 did not start" >&2
+  echo "FAIL: nyxctl bench $1 did not start" >&2
   cat "$work/$1.out" >&2
   return 1
 }
 origin=$(start serve)
 proxy=$(start proxy)
 
-# expect NAME REQUESTS -- nyx bench options: exactly REQUESTS (or, with 0, at
+# expect NAME REQUESTS -- nyxctl bench options: exactly REQUESTS (or, with 0, at
 # least one) requests and no error.
 expect() {
   local name=$1 want=$2
   shift 3
   local json
-  json=$("$nyx" bench "$origin" --json -q "$@")
+  json=$("$nyxctl" bench "$origin" --json -q "$@")
   python3 - "$name" "$want" "$json" <<'PY'
 import json, sys
 name, want, result = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
@@ -59,6 +59,6 @@ expect proxy-new-connection-each 50 -- --requests 50 -c 2 --connections-per-requ
 expect proxy-bulk 1 -- --mode bulk --response-size 32MiB --requests 1 --duration 30s --socks "$proxy"
 
 # A refused destination is counted as errors, not hidden or hung on.
-json=$("$nyx" bench 127.0.0.1:1 --json -q --duration 1s --socks "$proxy" || true)
+json=$("$nyxctl" bench 127.0.0.1:1 --json -q --duration 1s --socks "$proxy" || true)
 python3 -c 'import json,sys; r=json.loads(sys.argv[1]); sys.exit(0 if r["errors"]>0 and r["requests"]==0 else 1)' "$json"
 echo "ok   refused destination counted as errors"

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The CLI against real nyxd processes on loopback: nyx testnet up --nodes 5,
-# testnet status, nyx status/stats/peers against the client, directory verify
+# The CLI against real nyxd processes on loopback: nyxctl testnet up --nodes 5,
+# testnet status, nyxctl status/stats/peers against the client, directory verify
 # and config check on what up generated, testnet down; exit codes and output
-# checked at every step. Usage: cli_testnet_test.sh PATH/TO/nyx
-# (nyxd is found the way nyx finds it: beside nyx, in the build tree, on PATH).
+# checked at every step. Usage: cli_testnet_test.sh PATH/TO/nyxctl
+# (nyxd is found the way nyxctl finds it: beside nyxctl, in the build tree, on PATH).
 set -uo pipefail
 
-NYX=${1:?usage: cli_testnet_test.sh PATH/TO/nyx}
+NYX=${1:?usage: cli_testnet_test.sh PATH/TO/nyxctl}
 DIR=$(mktemp -d /tmp/nyx-cli-XXXXXX)
 # A port range per run, so parallel test runs do not collide.
 BASE=$((20000 + ($$ % 4000) * 10))
@@ -51,7 +51,7 @@ json_check() {
 
 expect 2 "up with too few nodes is a usage error" -- "$NYX" testnet up --nodes 3 --dir "$DIR/x"
 expect 3 "status with no node says it is not running" -- "$NYX" status --data-dir "$DIR/none"
-contains "nyx testnet up"
+contains "nyxctl testnet up"
 
 expect 0 "testnet up --nodes 5" -- "$NYX" testnet up --nodes 5 --dir "$DIR" --base-port "$BASE"
 contains "SOCKS5 at 127.0.0.1:$SOCKS"
@@ -100,7 +100,7 @@ for k in 1 2 3 4 5; do
   [[ -e $DIR/node$k/nyxd.pid ]] && fail "pid file of node$k left behind"
 done
 expect 3 "status after down says the node is not running" -- "$NYX" status --data-dir "$CLIENT"
-contains "nyx testnet up"
+contains "nyxctl testnet up"
 expect 3 "testnet status after down" -- "$NYX" testnet status --dir "$DIR"
 
 if [[ $failures -ne 0 ]]; then

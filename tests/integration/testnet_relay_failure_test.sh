@@ -6,7 +6,7 @@
 # never by hanging until curl's own timeout; within 30 s a new download
 # succeeds byte-exact on a circuit that avoids the dead relay; no other node
 # crashed.
-#   testnet_relay_failure_test.sh PATH/TO/nyx
+#   testnet_relay_failure_test.sh PATH/TO/nyxctl
 source "$(dirname "$0")/support/testnet_env.sh"
 testnet_env_init testnet_relay_failure 2 "${1:-}"
 

@@ -3,12 +3,12 @@
 # child (same config, keys and data), so its exit code can be read: while a
 # rate-limited download runs it gets SIGTERM; nyxd exits 0 within its drain
 # deadline (2 s in the testnet's configs) plus a 3 s margin, the download
-# ends with a curl error rather than hanging, and `nyx status` against the
+# ends with a curl error rather than hanging, and `nyxctl status` against the
 # stopped node fails with exit 3 and says how to start one.
-#   testnet_shutdown_test.sh PATH/TO/nyx PATH/TO/nyxd
+#   testnet_shutdown_test.sh PATH/TO/nyxctl PATH/TO/nyxd
 source "$(dirname "$0")/support/testnet_env.sh"
 testnet_env_init testnet_shutdown 3 "${1:-}"
-NYXD=${2:?usage: testnet_shutdown_test.sh PATH/TO/nyx PATH/TO/nyxd}
+NYXD=${2:?usage: testnet_shutdown_test.sh PATH/TO/nyxctl PATH/TO/nyxd}
 DRAIN_LIMIT=5  # drain_deadline 2 s + margin for a loaded machine
 
 make_file long.bin $((32 * 1024 * 1024))
@@ -44,7 +44,7 @@ check "the download ends with a curl error, not a timeout (curl exit $curl_code)
 
 out=$("$NYX" status --data-dir "$CLIENT_DATA" 2>&1)
 status_code=$?
-check "nyx status against the stopped node exits 3 (exit $status_code)" -- test "$status_code" -eq 3
-check "... and says how to start a node" -- grep -q "nyx testnet up" <<<"$out"
+check "nyxctl status against the stopped node exits 3 (exit $status_code)" -- test "$status_code" -eq 3
+check "... and says how to start a node" -- grep -q "nyxctl testnet up" <<<"$out"
 
 testnet_env_finish

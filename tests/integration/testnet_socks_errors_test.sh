@@ -9,7 +9,7 @@
 #   no acceptable method                -> 05 ff
 # and after all of them the node still carries a download; curl reports the
 # refusal too.
-#   testnet_socks_errors_test.sh PATH/TO/nyx
+#   testnet_socks_errors_test.sh PATH/TO/nyxctl
 source "$(dirname "$0")/support/testnet_env.sh"
 testnet_env_init testnet_socks_errors 1 "${1:-}"
 

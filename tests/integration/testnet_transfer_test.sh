@@ -2,7 +2,7 @@
 # Bulk and concurrency through three hops: a 5-node testnet, one large
 # download byte-exact (SHA-256), then many concurrent 1 MiB downloads, every
 # one byte-exact, zero failures; the client's stats count the bytes.
-#   testnet_transfer_test.sh PATH/TO/nyx [BIG_MIB] [CONCURRENT]
+#   testnet_transfer_test.sh PATH/TO/nyxctl [BIG_MIB] [CONCURRENT]
 # Defaults 100 MiB and 100 downloads (about 35 s under ASan on 2 cores, well
 # inside the 5 min budget); the arguments let a slower machine move less.
 source "$(dirname "$0")/support/testnet_env.sh"

@@ -3,14 +3,14 @@
 # curl through the client's SOCKS5 port, all on 127.0.0.1, torn down on exit.
 #
 #   source support/testnet_env.sh
-#   testnet_env_init NAME SLOT PATH/TO/nyx   # SLOT 0..9: a port range per script
-#   testnet_env_up [NODES]                   # nyx testnet up; waits for traffic
+#   testnet_env_init NAME SLOT PATH/TO/nyxctl   # SLOT 0..9: a port range per script
+#   testnet_env_up [NODES]                   # nyxctl testnet up; waits for traffic
 #   testnet_env_origin                       # support/origin.py on $ORIGIN_PORT serving $WWW
 #   fetch FILE OUT [curl options...]         # curl $ORIGIN/FILE via SOCKS into OUT
 #   check CONDITION_TEXT -- COMMAND...       # ok/FAIL line, counted
 #   testnet_env_finish                       # exit 1 if any check failed
 #
-# Ports: BASE..BASE+N-1 UDP for the nodes, BASE+N the SOCKS port (nyx testnet
+# Ports: BASE..BASE+N-1 UDP for the nodes, BASE+N the SOCKS port (nyxctl testnet
 # up's layout), BASE+9 the origin. BASE stays below the ephemeral range
 # (32768) and differs per script (SLOT) and per run ($$), so scripts run in
 # parallel under ctest -j.
@@ -19,7 +19,7 @@ set -uo pipefail
 
 testnet_env_init() {
   TEST_NAME=$1
-  NYX=$(readlink -f "${3:?usage: $TEST_NAME PATH/TO/nyx}")
+  NYX=$(readlink -f "${3:?usage: $TEST_NAME PATH/TO/nyxctl}")
   BASE=$((21000 + $2 * 1000 + ($$ % 95) * 10))
   DIR=$(mktemp -d "/tmp/nyx-$TEST_NAME-XXXXXX")
   NET=$DIR/net
@@ -79,7 +79,7 @@ testnet_env_up() {
   SOCKS=127.0.0.1:$SOCKS_PORT
   CLIENT_DATA=$NET/node1/data
   if ! "$NYX" testnet up --nodes "$nodes" --dir "$NET" --base-port "$BASE"; then
-    echo "FAIL: nyx testnet up" >&2
+    echo "FAIL: nyxctl testnet up" >&2
     exit 1
   fi
 }
@@ -127,7 +127,7 @@ testnet_env_finish() {
   echo "$TEST_NAME: all checks passed"
 }
 
-# The sum of the client's *bytes* counters (nyx stats --json), so a test can
+# The sum of the client's *bytes* counters (nyxctl stats --json), so a test can
 # see them move; "x" when stats fail to parse.
 counted_bytes() {
   "$NYX" stats --json --data-dir "$CLIENT_DATA" | python3 -c '
@@ -143,7 +143,7 @@ print(int(sum(s.get("value", 0) for name, f in stats.items()
 }
 
 # wait_client_ready SECONDS: the client accepts on its SOCKS port and lists
-# an open circuit (what nyx testnet up waits for), within SECONDS.
+# an open circuit (what nyxctl testnet up waits for), within SECONDS.
 wait_client_ready() {
   local deadline=$((SECONDS + $1))
   while ((SECONDS < deadline)); do
