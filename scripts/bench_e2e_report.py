@@ -156,17 +156,22 @@ def scenarios(quick):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--nyx", required=True)
-    parser.add_argument("--origin", required=True)
-    parser.add_argument("--proxy", required=True)
-    parser.add_argument("--origin-pid", type=int, required=True)
-    parser.add_argument("--proxy-pid", type=int, required=True)
-    parser.add_argument("--testnet", required=True)
+    parser.add_argument("--nyx")
+    parser.add_argument("--origin")
+    parser.add_argument("--proxy")
+    parser.add_argument("--origin-pid", type=int)
+    parser.add_argument("--proxy-pid", type=int)
+    parser.add_argument("--testnet")
     parser.add_argument("--testnet-error", default="")
     parser.add_argument("--out", required=True)
     parser.add_argument("--report-only", action="store_true",
                         help="rewrite e2e.md and the plots from OUT/e2e.json")
     args = parser.parse_args()
+    # What a measuring run needs; --report-only reads only OUT/e2e.json.
+    needed = ["nyx", "origin", "proxy", "origin_pid", "proxy_pid", "testnet"]
+    missing = [f"--{n.replace('_', '-')}" for n in needed if getattr(args, n) is None]
+    if missing and not args.report_only:
+        parser.error(f"the arguments {', '.join(missing)} are required without --report-only")
     if args.report_only:
         with open(os.path.join(args.out, "e2e.json")) as f:
             write_report(json.load(f), args.out)
@@ -332,7 +337,10 @@ COLORS = {"direct": "#1f77b4", "plain_proxy": "#ff7f0e", "nyx3": "#2ca02c"}
 
 
 def write_svg(file, title, x_label, y_label, series, log_x=False):
-    """A line chart: one line per path, axes with ticks, a legend."""
+    """A line chart: one line per path, axes with ticks, a legend. The y axis
+    is logarithmic (decade ticks) when the values span more than a decade
+    and a half: on a linear axis the fast paths would sit flat on zero under
+    the slow one."""
     import math
     width, height, left, right, top, bottom = 640, 400, 70, 130, 40, 50
     points = [pt for pts in series.values() for pt in pts]
@@ -341,9 +349,21 @@ def write_svg(file, title, x_label, y_label, series, log_x=False):
     x0, x1 = fx(min(xs)), fx(max(xs))
     if x1 == x0:
         x1 = x0 + 1
-    y1 = max([y for _, y in points] + [1e-9]) * 1.1
     px = lambda x: left + (fx(x) - x0) / (x1 - x0) * (width - left - right)
-    py = lambda y: height - bottom - y / y1 * (height - top - bottom)
+    positive = [y for _, y in points if y > 0]
+    log_y = bool(positive) and max(positive) / min(positive) > 30
+    if log_y:
+        d0 = math.floor(math.log10(min(positive)))
+        d1 = max(math.ceil(math.log10(max(positive))), d0 + 1)
+        # A value of 0 (nothing measured) sits on the axis.
+        fy = lambda y: (math.log10(y) - d0) / (d1 - d0) if y > 0 else 0
+        y_ticks = [10.0 ** d for d in range(d0, d1 + 1)]
+        y_label += " (log scale)"
+    else:
+        y1 = max([y for _, y in points] + [1e-9]) * 1.1
+        fy = lambda y: y / y1
+        y_ticks = [float(f"{y1 * i / 5:.3g}") for i in range(6)]
+    py = lambda y: height - bottom - fy(y) * (height - top - bottom)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'font-family="sans-serif" font-size="12">',
            f'<rect width="{width}" height="{height}" fill="white"/>',
@@ -360,11 +380,10 @@ def write_svg(file, title, x_label, y_label, series, log_x=False):
                    f'y2="{height - bottom + 5}" stroke="black"/>')
         out.append(f'<text x="{px(x):.1f}" y="{height - bottom + 18}" text-anchor="middle">'
                    f'{x:g}</text>')
-    for i in range(6):
-        y = y1 * i / 5
+    for y in y_ticks:
         out.append(f'<line x1="{left - 5}" y1="{py(y):.1f}" x2="{width - right}" y2="{py(y):.1f}" '
                    'stroke="#ddd"/>')
-        out.append(f'<text x="{left - 8}" y="{py(y) + 4:.1f}" text-anchor="end">{y:.3g}</text>')
+        out.append(f'<text x="{left - 8}" y="{py(y) + 4:.1f}" text-anchor="end">{y:g}</text>')
     for i, (name, pts) in enumerate(series.items()):
         color = COLORS.get(name, "black")
         ly = top + 20 * i + 10

@@ -14,9 +14,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# start KIND: runs `nyxctl bench KIND` in the background. Called in this shell,
+# never inside $(...): a pid appended to `pids` in a command substitution's
+# subshell is lost with it, and cleanup would leave the process running.
 start() {
   "$nyxctl" bench "$1" --listen 127.0.0.1:0 >"$work/$1.out" 2>&1 &
   pids+=($!)
+}
+
+# address KIND: waits until `nyxctl bench KIND` listens; prints its HOST:PORT.
+address() {
   for _ in $(seq 200); do
     if grep -q '^listening on ' "$work/$1.out"; then
       sed -n 's/^listening on //p' "$work/$1.out"
@@ -28,8 +35,10 @@ start() {
   cat "$work/$1.out" >&2
   return 1
 }
-origin=$(start serve)
-proxy=$(start proxy)
+start serve
+start proxy
+origin=$(address serve)
+proxy=$(address proxy)
 
 # expect NAME REQUESTS -- nyxctl bench options: exactly REQUESTS (or, with 0, at
 # least one) requests and no error.

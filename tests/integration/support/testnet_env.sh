@@ -4,6 +4,7 @@
 #
 #   source support/testnet_env.sh
 #   testnet_env_init NAME SLOT PATH/TO/nyxctl   # SLOT 0..9: a port range per script
+#                                            # (5 is docs_methods_test.py's)
 #   testnet_env_up [NODES]                   # nyxctl testnet up; waits for traffic
 #   testnet_env_origin                       # support/origin.py on $ORIGIN_PORT serving $WWW
 #   fetch FILE OUT [curl options...]         # curl $ORIGIN/FILE via SOCKS into OUT
@@ -49,6 +50,14 @@ testnet_env_cleanup() {
   for pid in "${CHILD_PIDS[@]}"; do
     kill -9 "$pid" 2>/dev/null
   done
+  # Background jobs a script has not waited for yet (a download still running
+  # when a check ended the script early) would outlive it: jobs -p lists only
+  # those, so no pid that was already reaped (and maybe reused) is signalled.
+  local running
+  running=$(jobs -p)
+  if [[ -n $running ]]; then
+    kill $running 2>/dev/null
+  fi
   if [[ -n $ORIGIN_PID ]]; then
     kill "$ORIGIN_PID" 2>/dev/null
     wait "$ORIGIN_PID" 2>/dev/null
