@@ -10,6 +10,7 @@
 
 #include "core/clock.hpp"
 #include "core/detail/gcra.hpp"
+#include "core/metrics/histogram.hpp"
 #include "core/metrics/registry.hpp"
 #include "core/rate_limiter.hpp"
 
@@ -145,10 +146,11 @@ void fill_registry(metrics::Registry& registry, std::int64_t series) {
     } else if (i % 10 < 9) {
       registry.gauge("nyx_bench_gauge_" + family, "A gauge.", labels).set(i);
     } else {
-      metrics::Histogram& h =
-          registry.histogram("nyx_bench_hist_" + family, "A histogram.", labels);
-      for (std::uint64_t v = 1; v < 1000; v += 7) {
-        h.record(v * static_cast<std::uint64_t>(i));
+      metrics::BucketHistogram& h =
+          registry.histogram("nyx_bench_hist_" + family, "A histogram.",
+                             metrics::exponential_buckets(0.001, 2, 12), labels);
+      for (int v = 1; v < 1000; v += 7) {
+        h.observe(v * 1e-3 * static_cast<double>(i));
       }
     }
   }

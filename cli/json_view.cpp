@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <iterator>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -173,6 +174,34 @@ std::optional<double> previous_value(const nlohmann::json* previous, const std::
   return std::nullopt;
 }
 
+// The upper bound of the first bucket holding at least `fraction` of a
+// histogram series' observations (node.stats: cumulative "buckets" with
+// finite "le" bounds, "count" = the +Inf bucket): an upper bound of that
+// quantile, as precise as the buckets are. NaN when there is none.
+double bucket_quantile(const nlohmann::json& series, double fraction) {
+  const double count = number_or_nan(series.value("count", nlohmann::json()));
+  const auto buckets = series.value("buckets", nlohmann::json::array());
+  if (!(count > 0) || !buckets.is_array()) {
+    return std::nan("");
+  }
+  for (const auto& bucket : buckets) {
+    if (number_or_nan(bucket.value("count", nlohmann::json())) >= fraction * count) {
+      return number_or_nan(bucket.value("le", nlohmann::json()));
+    }
+  }
+  return std::numeric_limits<double>::infinity();  // only the +Inf bucket holds it
+}
+
+// A histogram series in one cell: its count, mean and bucketed p50/p95.
+std::string histogram_text(const nlohmann::json& series, Unit unit) {
+  const double count = number_or_nan(series.value("count", nlohmann::json()));
+  const double sum = number_or_nan(series.value("sum", nlohmann::json()));
+  return fmt::format("n={} mean={} p50<={} p95<={}", plain_number(count),
+                     with_unit(unit, count > 0 ? sum / count : std::nan("")),
+                     with_unit(unit, bucket_quantile(series, 0.5)),
+                     with_unit(unit, bucket_quantile(series, 0.95)));
+}
+
 }  // namespace
 
 std::string humanize(std::string_view name, const nlohmann::json& value) {
@@ -321,13 +350,7 @@ std::string render_stats(const nlohmann::json& stats, const nlohmann::json* prev
                  "/s";
         }
       } else {
-        // A histogram: its count and percentiles, in the metric's unit.
-        value = fmt::format("n={} p50={} p95={} p99={} max={}",
-                            plain_number(number_or_nan(series.value("count", nlohmann::json()))),
-                            with_unit(unit, number_or_nan(series.value("p50", nlohmann::json()))),
-                            with_unit(unit, number_or_nan(series.value("p95", nlohmann::json()))),
-                            with_unit(unit, number_or_nan(series.value("p99", nlohmann::json()))),
-                            with_unit(unit, number_or_nan(series.value("max", nlohmann::json()))));
+        value = histogram_text(series, unit);
       }
       std::vector<std::string> row = {shown, labels_text(labels), value};
       if (with_rate) {

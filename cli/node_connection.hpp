@@ -1,7 +1,8 @@
 #pragma once
 // Finding and opening a node's control connection: where its socket and
 // cookie are (from --socket, --data-dir or the data_dir of a --config file,
-// else ./nyx-data), connecting and authenticating, and turning what went wrong
+// else the first of $NYX_DATA_DIR, /var/lib/nyx and ./nyx-data that holds a
+// control socket), connecting and authenticating, and turning what went wrong
 // into a message for people and the exit code scripts branch on.
 //
 // The file names in the data directory are the node's (daemon/data_dir.hpp:
@@ -9,10 +10,12 @@
 // daemon. Free functions; thread-safe.
 
 #include <chrono>
+#include <cstdlib>
 #include <expected>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/exit_code.hpp"
 #include "core/error.hpp"
@@ -21,6 +24,8 @@
 namespace nyx::cli {
 
 inline constexpr const char* kDefaultDataDir = "nyx-data";
+inline constexpr const char* kSystemDataDir = "/var/lib/nyx";
+inline constexpr const char* kDataDirVariable = "NYX_DATA_DIR";
 inline constexpr const char* kControlSocketName = "control.sock";
 inline constexpr const char* kControlCookieName = "control.cookie";
 
@@ -43,12 +48,23 @@ struct Failure {
   std::string message;
 };
 
-// --socket wins, then --data-dir, then the config's node.data_dir, then
-// ./nyx-data. Without --data-dir the cookie sits beside the socket.
-std::expected<ControlPaths, Failure> resolve_control_paths(const NodeLocation& location);
+// Where to look for a node nobody named, in order: `variable` (the value of
+// $NYX_DATA_DIR; null or empty when unset), /var/lib/nyx, ./nyx-data.
+std::vector<std::filesystem::path> data_dir_search(const char* variable);
+
+// --socket wins, then --data-dir, then the config's node.data_dir: each is
+// the only place looked at. Without any of them, the first directory of
+// `search` holding a control socket (or one we may not look into, so that
+// connecting explains the permission); none is kNotRunning naming every
+// place looked. Without --data-dir the cookie sits beside the socket.
+std::expected<ControlPaths, Failure> resolve_control_paths(
+    const NodeLocation& location, const std::vector<std::filesystem::path>& search =
+                                      data_dir_search(std::getenv(kDataDirVariable)));
 
 // Connects and authenticates. A missing socket or one nobody listens on is
-// kNotRunning, with how to start a node; anything else is kFailed.
+// kNotRunning, with how to start a node; a socket or cookie we may not open
+// is kFailed naming the group that may (and how to join it); anything else
+// is kFailed.
 std::expected<control::ControlClient, Failure> open_control(
     const ControlPaths& paths, std::chrono::milliseconds timeout = std::chrono::seconds(5));
 

@@ -1,6 +1,9 @@
 #include "core/log.hpp"
 
 #include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 
@@ -9,6 +12,8 @@
 #include <spdlog/logger.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace nyx::log {
 
@@ -36,21 +41,40 @@ spdlog::level::level_enum to_spdlog(Level level) {
 
 std::string_view name_of(Level level) { return kLevelNames[static_cast<std::size_t>(level)]; }
 
+// The syslog priority sd-daemon(3) reads from a "<N>" line prefix.
+int syslog_priority(Level level) {
+  switch (level) {
+    case Level::kError:
+      return 3;
+    case Level::kWarn:
+      return 4;
+    case Level::kInfo:
+      return 6;
+    case Level::kTrace:
+    case Level::kDebug:
+    case Level::kOff:
+      break;
+  }
+  return 7;
+}
+
 // Text lines carry spdlog's timestamp and our level name (the one
 // parse_level() reads); JSON lines are built whole by format_json(), so
 // spdlog prints them as they are.
+// The journal stamps each line itself, so lines going there carry none.
 constexpr const char* kTextPattern = "%Y-%m-%dT%H:%M:%S.%e%z %v";
 constexpr const char* kJsonPattern = "%v";
 
 struct State {
   std::mutex mutex;
   std::shared_ptr<spdlog::logger> logger;
-  bool json = false;
+  LogOptions options;
+  bool journal = false;  // stderr is systemd's journal stream
 };
 
-std::shared_ptr<spdlog::logger> make_logger(spdlog::sink_ptr sink, bool json) {
+std::shared_ptr<spdlog::logger> make_logger(spdlog::sink_ptr sink, bool plain) {
   auto logger = std::make_shared<spdlog::logger>("nyx", std::move(sink));
-  logger->set_pattern(json ? kJsonPattern : kTextPattern);
+  logger->set_pattern(plain ? kJsonPattern : kTextPattern);
   logger->set_level(spdlog::level::trace);  // filtering happens in enabled()
   logger->flush_on(spdlog::level::warn);
   return logger;
@@ -94,7 +118,9 @@ Status init(const LogOptions& options) {
                         fmt::format("log file {}: {}", options.file.string(), e.what()));
     }
   }
-  auto logger = make_logger(std::move(sink), options.json);
+  const bool journal = options.file.empty() &&
+                       detail::is_journal_stream(std::getenv("JOURNAL_STREAM"), STDERR_FILENO);
+  auto logger = make_logger(std::move(sink), options.json || journal);
   auto& s = state();
   {
     const std::lock_guard lock(s.mutex);
@@ -102,7 +128,8 @@ Status init(const LogOptions& options) {
       s.logger->flush();
     }
     s.logger = std::move(logger);
-    s.json = options.json;
+    s.options = options;
+    s.journal = journal;
   }
   detail::current_level.store(options.level, std::memory_order_relaxed);
   return {};
@@ -116,6 +143,19 @@ Result<Level> parse_level(std::string_view text) {
   }
   return make_error(ErrorCategory::kParse,
                     "log level must be trace, debug, info, warn, error or off");
+}
+
+Status reopen() {
+  LogOptions options;
+  {
+    auto& s = state();
+    const std::lock_guard lock(s.mutex);
+    options = s.options;
+  }
+  if (options.file.empty()) {
+    return {};
+  }
+  return init(options);
 }
 
 void flush() {
@@ -133,16 +173,36 @@ void write(Level level, std::string_view message) {
   auto& s = state();
   std::shared_ptr<spdlog::logger> logger;
   bool json = false;
+  bool journal = false;
   {
     const std::lock_guard lock(s.mutex);
     logger = s.logger;
-    json = s.json;
+    json = s.options.json;
+    journal = s.journal;
   }
-  if (json) {
+  if (journal && json) {
+    logger->log(to_spdlog(level), "<{}>{}", syslog_priority(level), format_json(level, message));
+  } else if (journal) {
+    logger->log(to_spdlog(level), "<{}>[{}] {}", syslog_priority(level), name_of(level), message);
+  } else if (json) {
     logger->log(to_spdlog(level), "{}", format_json(level, message));
   } else {
     logger->log(to_spdlog(level), "[{}] {}", name_of(level), message);
   }
+}
+
+bool is_journal_stream(const char* journal_stream, int fd) {
+  if (journal_stream == nullptr) {
+    return false;
+  }
+  std::uintmax_t device = 0;
+  std::uintmax_t inode = 0;
+  if (std::sscanf(journal_stream, "%" SCNuMAX ":%" SCNuMAX, &device, &inode) != 2) {
+    return false;
+  }
+  struct stat st {};
+  return ::fstat(fd, &st) == 0 && static_cast<std::uintmax_t>(st.st_dev) == device &&
+         static_cast<std::uintmax_t>(st.st_ino) == inode;
 }
 
 }  // namespace detail

@@ -10,6 +10,11 @@
 // may be called again to reconfigure. Before init(), messages at info and
 // above go to stderr as text.
 //
+// Under systemd (stderr is the stream $JOURNAL_STREAM names), each line on
+// stderr starts with its syslog priority, "<3>" error, "<4>" warn, "<6>"
+// info, "<7>" debug and trace (sd-daemon(3)), and carries no timestamp: the
+// journal keeps its own, and `journalctl -p warning` filters by it.
+//
 // THE RULE: keys, destinations and payloads never reach a log line.
 //  - Secret key types (core/crypto/secret.hpp) cannot be formatted at all:
 //    they have no formatter, no operator<< and no begin()/end(), so logging
@@ -46,6 +51,10 @@ struct LogOptions {
 // be opened; the previous logger then stays in place.
 Status init(const LogOptions& options);
 
+// Opens the log file again by its name (after logrotate moved it away), with
+// the options of the last init(); nothing to do when logging to stderr.
+Status reopen();
+
 // "trace", "debug", "info", "warn", "error" or "off" (for config files and
 // command lines); kParse otherwise.
 Result<Level> parse_level(std::string_view text);
@@ -56,6 +65,9 @@ void flush();
 namespace detail {
 inline std::atomic<Level> current_level{Level::kInfo};
 void write(Level level, std::string_view message);
+// Whether `journal_stream` ("DEVICE:INODE", as systemd sets
+// $JOURNAL_STREAM; may be null) names the file open on `fd`.
+bool is_journal_stream(const char* journal_stream, int fd);
 }  // namespace detail
 
 inline bool enabled(Level level) noexcept {

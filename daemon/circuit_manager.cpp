@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "core/log.hpp"
+#include "core/metrics/registry.hpp"
 
 namespace nyx::daemon {
 namespace {
@@ -46,6 +47,25 @@ std::string destination_text(const Socks5Destination& destination) {
 
 }  // namespace
 
+struct CircuitManager::BuildMetrics {
+  explicit BuildMetrics(metrics::Registry& r)
+      : opened(r.counter("nyx_circuit_builds_total", "Client circuit builds, by result",
+                         {{"result", "opened"}})),
+        failed(r.counter("nyx_circuit_builds_total", "Client circuit builds, by result",
+                         {{"result", "failed"}})),
+        timeout(r.counter("nyx_circuit_builds_total", "Client circuit builds, by result",
+                          {{"result", "timeout"}})),
+        // 5 ms to 10 s: a loopback testnet to a slow path just inside the
+        // relays' 10 s setup timeout.
+        duration(r.histogram("nyx_circuit_build_duration_seconds",
+                             "Seconds from CREATE to CREATED of the circuits that opened",
+                             metrics::exponential_buckets(0.005, 2, 12))) {}
+  metrics::Counter& opened;
+  metrics::Counter& failed;
+  metrics::Counter& timeout;
+  metrics::BucketHistogram& duration;
+};
+
 struct CircuitManager::Pool {
   Pool(mix::Relay& relay, mix::PathSelector& paths, const Clock& clock,
        mix::CircuitPoolConfig config, bool isolated_key)
@@ -66,6 +86,10 @@ CircuitManager::CircuitManager(asio::io_context& io, const Clock& clock, mix::Re
 }
 
 CircuitManager::~CircuitManager() { close_all(); }
+
+void CircuitManager::publish_metrics(metrics::Registry& registry) {
+  metrics_ = std::make_unique<BuildMetrics>(registry);
+}
 
 void CircuitManager::set_nodes(std::vector<mix::NodeDescriptor> nodes) {
   nodes_ = std::move(nodes);
@@ -124,11 +148,21 @@ void CircuitManager::adopt(Pool& pool) {
       if (state == mix::Circuit::State::kOpen) {
         if (auto found = attached_.find(&circuit); found != attached_.end()) {
           found->second.setup_time = clock_.now() - born;
+          if (metrics_) {
+            metrics_->opened.inc();
+            metrics_->duration.observe(
+                std::chrono::duration<double>(*found->second.setup_time).count());
+          }
         }
       } else if (state == mix::Circuit::State::kClosed) {
         if (auto found = attached_.find(&circuit); found != attached_.end()) {
           if (!found->second.setup_time) {
             ++failed_builds_;
+            if (metrics_) {
+              (circuit.close_reason() == mix::DestroyReason::kTimeout ? metrics_->timeout
+                                                                      : metrics_->failed)
+                  .inc();
+            }
           }
           if (found->second.session) {
             found->second.session->channel_closed();
@@ -298,6 +332,15 @@ Status CircuitManager::close(std::uint64_t id) {
   return make_error(ErrorCategory::kNotFound, fmt::format("no client circuit {}", id));
 }
 
+std::size_t CircuitManager::newnym() {
+  std::size_t retired = 0;
+  for (auto& [key, pool] : pools_) {
+    retired += pool->circuits.retire_all();
+  }
+  maintain();
+  return retired;
+}
+
 std::vector<ClientCircuitInfo> CircuitManager::circuits() const {
   std::vector<ClientCircuitInfo> out;
   const Nanos now = clock_.now();
@@ -320,6 +363,17 @@ std::vector<ClientCircuitInfo> CircuitManager::circuits() const {
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
   return out;
+}
+
+std::size_t CircuitManager::stream_count() const {
+  std::size_t count = 0;
+  for (const auto& [circuit, attached] : attached_) {
+    if (attached.session) {
+      attached.session->for_each_stream(
+          [&count](stream::StreamId, const StreamHandler&) { ++count; });
+    }
+  }
+  return count;
 }
 
 std::vector<ClientStreamInfo> CircuitManager::streams() const {

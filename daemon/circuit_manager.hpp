@@ -39,6 +39,10 @@
 #include "mix/path_selector.hpp"
 #include "mix/relay.hpp"
 
+namespace nyx::metrics {
+class Registry;
+}  // namespace nyx::metrics
+
 namespace nyx::daemon {
 
 struct CircuitManagerOptions {
@@ -93,12 +97,25 @@ class CircuitManager final : public CircuitSource {
   Result<std::uint64_t> build();
   // Closes a client circuit by id (DESTROY along it); kNotFound if none.
   Status close(std::uint64_t id);
+  // A new identity, as Tor's NEWNYM: every circuit of every pool stops
+  // taking streams (those it carries run on), so the next stream gets a
+  // fresh circuit; the default pool starts rebuilding at once. Returns how
+  // many circuits were retired.
+  std::size_t newnym();
 
   std::vector<ClientCircuitInfo> circuits() const;
   std::vector<ClientStreamInfo> streams() const;
+  // streams().size(), without building the list (read on every tick).
+  std::size_t stream_count() const;
+
+  // Registers nyx_circuit_builds_total{result} and
+  // nyx_circuit_build_duration_seconds in `registry`, which must outlive the
+  // manager; builds are counted from then on.
+  void publish_metrics(metrics::Registry& registry);
 
  private:
   struct Pool;
+  struct BuildMetrics;
   // What the manager keeps beside each pooled circuit.
   struct Attached {
     std::uint64_t id = 0;  // for listings, in build order
@@ -125,7 +142,8 @@ class CircuitManager final : public CircuitSource {
   std::unordered_map<mix::Circuit*, Attached> attached_;
   std::unordered_map<const CircuitSession*, mix::Circuit*> by_session_;
   std::uint64_t next_id_ = 1;
-  std::uint64_t failed_builds_ = 0;  // circuits that closed before opening
+  std::uint64_t failed_builds_ = 0;        // circuits that closed before opening
+  std::unique_ptr<BuildMetrics> metrics_;  // set by publish_metrics()
   bool closed_ = false;
   // Acquirers wait on this timer; notify() cancels it, which wakes them all.
   asio::steady_timer changed_;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -9,6 +10,7 @@
 
 #include "core/clock.hpp"
 #include "core/crypto/encoding.hpp"
+#include "core/metrics/registry.hpp"
 #include "daemon/circuit_manager.hpp"
 #include "daemon/exit_connector.hpp"
 #include "daemon/exit_policy.hpp"
@@ -135,6 +137,25 @@ void DataPath::maintain() {
   if (circuits_) {
     circuits_->maintain();
   }
+  if (client_streams_ != nullptr) {
+    client_streams_->set(static_cast<std::int64_t>(circuits_->stream_count()));
+  }
+  if (exit_streams_ != nullptr) {
+    exit_streams_->set(static_cast<std::int64_t>(exit_->stream_count()));
+  }
+}
+
+void DataPath::publish_metrics(metrics::Registry& registry) {
+  constexpr std::string_view kStreamsHelp = "Streams open now, by side (client or exit)";
+  if (circuits_) {
+    circuits_->publish_metrics(registry);
+    socks_->publish_metrics(registry);
+    client_streams_ = &registry.gauge("nyx_streams_open", kStreamsHelp, {{"side", "client"}});
+  }
+  if (exit_) {
+    exit_->publish_metrics(registry);
+    exit_streams_ = &registry.gauge("nyx_streams_open", kStreamsHelp, {{"side", "exit"}});
+  }
 }
 
 void DataPath::stop_accepting() {
@@ -146,7 +167,7 @@ void DataPath::stop_accepting() {
 std::size_t DataPath::active_streams() const {
   std::size_t count = exit_ ? exit_->stream_count() : 0;
   if (circuits_) {
-    count += circuits_->streams().size();
+    count += circuits_->stream_count();
   }
   return count;
 }
@@ -230,6 +251,13 @@ Result<json> DataPath::close_circuit(const json& params) {
     return std::unexpected(std::move(closed.error()));
   }
   return json{{"closed", true}};
+}
+
+Result<json> DataPath::newnym() {
+  if (!circuits_) {
+    return make_error(ErrorCategory::kInvalidArgument, "this node has no client role");
+  }
+  return json{{"retired", circuits_->newnym()}};
 }
 
 }  // namespace nyx::daemon

@@ -24,6 +24,11 @@
 #include "mix/path_selector.hpp"
 #include "mix/relay.hpp"
 
+namespace nyx::metrics {
+class Gauge;
+class Registry;
+}  // namespace nyx::metrics
+
 namespace nyx::daemon {
 
 class CircuitManager;
@@ -44,8 +49,12 @@ class DataPath {
 
   // Paths are drawn from `directory` without the node `self` (its identity).
   void use_directory(const mix::Directory& directory, const crypto::Ed25519PublicKey& self);
-  // From the shard's tick: circuits retired, forgotten and built ahead.
+  // From the shard's tick: circuits retired, forgotten and built ahead; the
+  // streams-open gauges brought up to date.
   void maintain();
+  // Registers, by role, the circuit builds, SOCKS replies, exit connects and
+  // nyx_streams_open{side} in `registry`, which must outlive the data path.
+  void publish_metrics(metrics::Registry& registry);
 
   // Shutdown, in this order: no new SOCKS clients; streams still running
   // (until they end or the drain deadline); every session closed and every
@@ -61,6 +70,7 @@ class DataPath {
   nlohmann::json streams_json() const;
   Result<nlohmann::json> build_circuit();
   Result<nlohmann::json> close_circuit(const nlohmann::json& params);
+  Result<nlohmann::json> newnym();
 
  private:
   DataPath();
@@ -70,6 +80,8 @@ class DataPath {
   std::unique_ptr<CircuitManager> circuits_;
   std::unique_ptr<SocksBridge> bridge_;
   std::unique_ptr<Socks5Server> socks_;
+  metrics::Gauge* client_streams_ = nullptr;  // set by publish_metrics() for the client role
+  metrics::Gauge* exit_streams_ = nullptr;    // and for the exit role
 };
 
 }  // namespace nyx::daemon

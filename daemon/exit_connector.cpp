@@ -12,6 +12,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include "core/log.hpp"
+#include "core/metrics/registry.hpp"
 #include "daemon/stream_open.hpp"
 
 namespace nyx::daemon {
@@ -25,6 +26,11 @@ IpAddress to_ip(const asio::ip::address& address) {
   }
   return IpAddress::v6(address.to_v6().to_bytes());
 }
+
+// The `result` label of each status (StreamOpenStatus's values are 0 to 6).
+constexpr std::array<const char*, 7> kResultNames = {
+    "succeeded",        "general_failure", "not_allowed", "network_unreachable",
+    "host_unreachable", "refused",         "timeout"};
 
 }  // namespace
 
@@ -152,6 +158,7 @@ struct ExitConnector::Open final : StreamHandler, std::enable_shared_from_this<O
   // Answers with the status byte, now or, when the circuit's flow-control
   // window has no room for it yet (a busy circuit), on the next kWritable.
   void answer(StreamOpenStatus status, std::optional<asio::ip::tcp::socket> socket = {}) {
+    owner_.count(status);
     status_ = status;
     socket_ = std::move(socket);
     self_ = shared_from_this();  // held while waiting for credit
@@ -241,6 +248,22 @@ void ExitConnector::on_incoming(CircuitSession& session, stream::StreamId id) {
   open->self_ = open;
   session.attach(id, *open);
   open->read_request();
+}
+
+void ExitConnector::publish_metrics(metrics::Registry& registry) {
+  static_assert(std::tuple_size_v<decltype(connects_)> == kResultNames.size());
+  for (std::size_t code = 0; code < kResultNames.size(); ++code) {
+    connects_[code] =
+        &registry.counter("nyx_exit_connects_total", "Exit stream open requests, by result",
+                          {{"result", kResultNames[code]}});
+  }
+}
+
+void ExitConnector::count(StreamOpenStatus status) {
+  if (const auto code = static_cast<std::size_t>(status);
+      code < connects_.size() && connects_[code] != nullptr) {
+    connects_[code]->inc();
+  }
 }
 
 std::size_t ExitConnector::stream_count() const {

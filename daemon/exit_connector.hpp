@@ -12,6 +12,7 @@
 // the io_context's one thread (the cell shard). The policy must outlive the
 // connector; stop() closes every session.
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -23,7 +24,13 @@
 #include "core/datagram_channel.hpp"
 #include "daemon/circuit_session.hpp"
 #include "daemon/exit_policy.hpp"
+#include "daemon/stream_open.hpp"
 #include "mix/circuit.hpp"
+
+namespace nyx::metrics {
+class Counter;
+class Registry;
+}  // namespace nyx::metrics
 
 namespace nyx::daemon {
 
@@ -51,16 +58,21 @@ class ExitConnector {
   std::size_t session_count() const noexcept { return sessions_.size(); }
   // Streams piping bytes now, over every session (shutdown drains them).
   std::size_t stream_count() const;
+  // Registers nyx_exit_connects_total{result} in `registry`, which must
+  // outlive the connector; every answered request is counted from then on.
+  void publish_metrics(metrics::Registry& registry);
 
  private:
   struct Open;
   void on_incoming(CircuitSession& session, stream::StreamId id);
+  void count(StreamOpenStatus status);
 
   asio::io_context& io_;
   const Clock& clock_;
   const ExitPolicy& policy_;
   ExitConnectorOptions options_;
   std::unordered_map<CircuitSession*, std::unique_ptr<CircuitSession>> sessions_;
+  std::array<metrics::Counter*, 7> connects_{};  // by StreamOpenStatus; set by publish_metrics()
 };
 
 }  // namespace nyx::daemon

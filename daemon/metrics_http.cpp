@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "core/log.hpp"
+#include "core/metrics/counter.hpp"
 #include "daemon/tcp_listener.hpp"
 
 namespace nyx::daemon {
@@ -28,14 +29,25 @@ std::string plain(std::string_view status) {
   return reply(status, "text/plain; charset=utf-8", fmt::format("{}\n", status));
 }
 
+IpAddress to_ip(const asio::ip::address& address) {
+  if (address.is_v4()) {
+    return IpAddress::v4(address.to_v4().to_bytes());
+  }
+  return IpAddress::v6(address.to_v6().to_bytes());
+}
+
 }  // namespace
 
 struct MetricsHttpServer::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::io_context& io_context, MetricsHttpOptions opts, MetricsSource src)
       : io(io_context), options(opts), source(std::move(src)), acceptor(io_context) {}
 
-  // The reply to one request head (request line and headers, CRLFs included).
-  std::string respond(std::string_view head) const {
+  // The reply to one request head (request line and headers, CRLFs included)
+  // from a client that `allowed` says may scrape.
+  std::string respond(std::string_view head, bool allowed) const {
+    if (!allowed) {
+      return plain("403 Forbidden");
+    }
     const auto line_end = head.find("\r\n");
     const std::string_view line = head.substr(0, line_end);
     const auto sp1 = line.find(' ');
@@ -63,6 +75,14 @@ struct MetricsHttpServer::Impl : std::enable_shared_from_this<Impl> {
   asio::awaitable<void> serve(std::list<tcp::socket>::iterator it) {
     auto self = shared_from_this();
     tcp::socket& socket = *it;
+    // The request is still read, so that the 403 reaches the client rather
+    // than a reset from closing on its unread bytes.
+    std::error_code peer_ec;
+    const auto peer = socket.remote_endpoint(peer_ec);
+    const bool allowed = !peer_ec && options.allow.allows(to_ip(peer.address()));
+    if (!allowed && options.refused != nullptr) {
+      options.refused->inc();
+    }
     asio::steady_timer idle(io);
     idle.expires_after(options.idle_timeout);
     idle.async_wait([&socket](std::error_code ec) {
@@ -81,7 +101,7 @@ struct MetricsHttpServer::Impl : std::enable_shared_from_this<Impl> {
       }
       head.append(chunk, n);
       if (const auto end = head.find("\r\n\r\n"); end != std::string::npos) {
-        answer = respond(std::string_view(head).substr(0, end + 2));
+        answer = respond(std::string_view(head).substr(0, end + 2), allowed);
         break;
       }
       if (head.size() > kMaxRequestBytes) {

@@ -8,8 +8,9 @@
 // request per connection (the reply carries `Connection: close`), a client
 // that sends nothing complete within the idle timeout is dropped, and
 // connections are bounded. Other paths get 404, other methods 405, anything
-// unparsable 400. The node binds it to a loopback address only
-// (metrics.listen).
+// unparsable 400. A client whose address the allow list does not hold
+// (metrics.allow; loopback by default) gets 403 for any request, and is
+// counted.
 //
 // Owned by the node; runs on the io_context it is given, which must be run by
 // a single thread (the body source is called there). stop() closes the
@@ -25,6 +26,11 @@
 #include <asio/ip/tcp.hpp>
 
 #include "core/error.hpp"
+#include "daemon/metrics_allow_list.hpp"
+
+namespace nyx::metrics {
+class Counter;
+}  // namespace nyx::metrics
 
 namespace nyx::daemon {
 
@@ -32,6 +38,9 @@ struct MetricsHttpOptions {
   asio::ip::tcp::endpoint listen{asio::ip::make_address_v4("127.0.0.1"), 0};
   std::chrono::milliseconds idle_timeout{5'000};
   std::size_t max_connections = 32;
+  MetricsAllowList allow = MetricsAllowList::loopback();
+  // Counts the connections refused by `allow`, when set; must outlive the server.
+  metrics::Counter* refused = nullptr;
 };
 
 // Produces the body of a /metrics reply.

@@ -22,6 +22,7 @@
 #include "core/clock.hpp"
 #include "core/crypto/encoding.hpp"
 #include "core/log.hpp"
+#include "core/metrics/process_metrics.hpp"
 #include "core/metrics/registry.hpp"
 #include "daemon/control/control_server.hpp"
 #include "daemon/data_dir.hpp"
@@ -32,11 +33,8 @@
 #include "mix/link_manager_cell_link.hpp"
 #include "mix/path_selector.hpp"
 #include "mix/relay.hpp"
+#include "nyx_version.hpp"
 #include "transport/link_manager.hpp"
-
-#ifndef NYX_VERSION_STRING
-#error "NYX_VERSION_STRING is set by daemon/CMakeLists.txt"
-#endif
 
 namespace nyx::daemon {
 namespace {
@@ -119,7 +117,19 @@ struct Node::Impl {
                                            "Directory files verified and installed",
                                            {{"result", "refused"}})),
         directory_nodes(registry.gauge("nyx_directory_nodes", "Nodes in the current directory")),
-        uptime(registry.gauge("nyx_node_uptime_seconds", "Seconds since the node started")) {}
+        directory_valid_until(registry.gauge("nyx_directory_valid_until_seconds",
+                                             "Unix time the current directory expires")),
+        uptime(registry.gauge("nyx_node_uptime_seconds", "Seconds since the node started")),
+        scrapes_refused(registry.counter("nyx_metrics_scrapes_refused_total",
+                                         "Connections to /metrics refused by metrics.allow")) {
+    registry
+        .gauge("nyx_build_info", "Always 1; the labels say which build runs",
+               {{"version", version::kVersion}, {"commit", version::kGitCommit}})
+        .set(1);
+    registry.gauge("nyx_node_start_time_seconds", "Unix time the node started")
+        .set(static_cast<std::int64_t>(unix_now()));
+    metrics::register_process_metrics(registry);
+  }
 
   // ---- start-up (one thread, before run) ----
 
@@ -178,6 +188,7 @@ struct Node::Impl {
       return std::unexpected(std::move(path.error()));
     }
     data_path = std::move(*path);
+    data_path->publish_metrics(registry);
     if (auto dir = current_directory()) {
       data_path->use_directory(*dir, identity);
     }
@@ -223,14 +234,17 @@ struct Node::Impl {
 
   Status start_control() {
     if (config.control.enabled) {
-      auto cookie = control::ControlCookie::create(data_dir.control_cookie());
+      auto cookie =
+          control::ControlCookie::create(data_dir.control_cookie(), config.control.group_access);
       if (!cookie) {
         return std::unexpected(std::move(cookie.error()));
       }
       control::MethodRegistry methods;
       add_methods(methods);
       control_server = std::make_unique<control::ControlServer>(
-          control_io, control::ControlServerOptions{.socket_path = data_dir.control_socket()},
+          control_io,
+          control::ControlServerOptions{.socket_path = data_dir.control_socket(),
+                                        .group_access = config.control.group_access},
           std::move(*cookie), std::move(methods), [this] { return stats_json(); });
       if (auto status = control_server->start(); !status) {
         return status;
@@ -241,8 +255,16 @@ struct Node::Impl {
       if (!ip) {
         return std::unexpected(std::move(ip.error()));
       }
+      auto allow = MetricsAllowList::parse(config.metrics.allow);
+      if (!allow) {
+        return make_error(ErrorCategory::kConfig,
+                          fmt::format("metrics.allow: {}", allow.error().message));
+      }
       metrics_server = std::make_unique<MetricsHttpServer>(
-          control_io, MetricsHttpOptions{.listen = {*ip, config.metrics.listen->port}},
+          control_io,
+          MetricsHttpOptions{.listen = {*ip, config.metrics.listen->port},
+                             .allow = std::move(*allow),
+                             .refused = &scrapes_refused},
           [this] { return registry.prometheus_text(); });
       if (auto status = metrics_server->start(); !status) {
         return status;
@@ -279,6 +301,7 @@ struct Node::Impl {
     }
     directory_accepted.inc();
     directory_nodes.set(static_cast<std::int64_t>(installed->nodes.size()));
+    directory_valid_until.set(static_cast<std::int64_t>(installed->valid_until));
     log::info("directory loaded: {} nodes, valid until {}", installed->nodes.size(),
               installed->valid_until);
     // The transport lives on the cell shard: hand the peers over there.
@@ -363,6 +386,9 @@ struct Node::Impl {
     add("circuit.close", [this](const json& params) {
       return on_cell_shard([this, params] { return rpc_result(data_path->close_circuit(params)); });
     });
+    add("circuits.newnym", [this](const json&) {
+      return on_cell_shard([this] { return rpc_result(data_path->newnym()); });
+    });
     add("directory.reload", [this](const json&) -> RpcResult {
       if (auto status = load_directory(); !status) {
         return std::unexpected(RpcError{kRpcDirectoryRefused, status.error().message});
@@ -391,7 +417,7 @@ struct Node::Impl {
   }
 
   json info_json() {
-    json info{{"version", NYX_VERSION_STRING},
+    json info{{"version", version::kVersion},
               {"nickname", config.node.nickname},
               {"roles", roles_json(config.node.roles)},
               {"pid", ::getpid()},
@@ -502,8 +528,18 @@ struct Node::Impl {
         return;
       }
       if (signal == SIGHUP) {
-        log::info("SIGHUP: reloading the directory");
+        // logrotate moved the file away: write to a new one by the old name.
+        if (auto reopened = log::reopen(); !reopened) {
+          log::warn("SIGHUP: keeping the old log file: {}", reopened.error().message);
+        }
+        log::info("SIGHUP: reloading the config and the directory");
+        if (auto reloaded = reload_config(); !reloaded) {
+          log::warn("SIGHUP: config refused, keeping the current one: {}",
+                    reloaded.error().message);
+        }
         (void)load_directory();  // refusals are logged and counted there
+        // Whoever sent the signal reads the outcome now.
+        log::flush();
       } else if (shutting_down) {
         log::warn("second signal: exiting now");
         log::flush();
@@ -632,11 +668,13 @@ struct Node::Impl {
   metrics::Counter& directory_accepted;
   metrics::Counter& directory_refused;
   metrics::Gauge& directory_nodes;
+  metrics::Gauge& directory_valid_until;
   metrics::Gauge& uptime;
+  metrics::Counter& scrapes_refused;
 };
 
 Result<std::unique_ptr<Node>> Node::create(NodeConfig config, std::filesystem::path config_file) {
-  auto dir = DataDir::open(config.node.data_dir);
+  auto dir = DataDir::open(config.node.data_dir, config.control.group_access);
   if (!dir) {
     return std::unexpected(std::move(dir.error()));
   }

@@ -10,6 +10,7 @@
 
 #include "core/crypto/encoding.hpp"
 #include "daemon/exit_policy.hpp"
+#include "daemon/metrics_allow_list.hpp"
 
 namespace nyx::daemon {
 namespace {
@@ -58,8 +59,7 @@ std::optional<HostPort> optional_host_port(Schema& schema, std::string_view key)
 }
 
 void read_node(Schema& s, NodeConfig::Node& node) {
-  s.at("node.data_dir").require("node.data_dir");
-  node.data_dir = s.at("node.data_dir").get_path("node.data_dir", {});
+  node.data_dir = s.at("node.data_dir").get_path("node.data_dir", kDefaultDataDir);
   node.nickname = s.at("node.nickname").get_string("node.nickname", node.nickname);
   if (node.nickname.empty() || node.nickname.size() > 64) {
     s.at("node.nickname").add_error("node.nickname", "must be 1 to 64 characters");
@@ -187,10 +187,21 @@ void read_exit(Schema& s, NodeConfig::Exit& e) {
 
 void read_rest(Schema& s, NodeConfig& config) {
   config.control.enabled = s.at("control.enabled").get_bool("control.enabled", true);
+  config.control.group_access =
+      s.at("control.group_access").get_bool("control.group_access", false);
   config.metrics.listen = optional_host_port(s, "metrics.listen");
-  if (config.metrics.listen && !is_loopback(*config.metrics.listen)) {
+  const bool allow_given = s.at("metrics.allow").has("metrics.allow");
+  config.metrics.allow =
+      s.at("metrics.allow").get_string_list("metrics.allow", config.metrics.allow);
+  if (auto allow = MetricsAllowList::parse(config.metrics.allow); !allow) {
+    s.at("metrics.allow").add_error("metrics.allow", allow.error().message);
+  }
+  // Reachable from other hosts, the endpoint must say who may scrape it.
+  if (config.metrics.listen && !is_loopback(*config.metrics.listen) && !allow_given) {
     s.at("metrics.listen")
-        .add_error("metrics.listen", "must be a loopback address (127.0.0.0/8, ::1, localhost)");
+        .add_error("metrics.listen",
+                   "a non-loopback address needs metrics.allow (the addresses or CIDR ranges "
+                   "that may scrape); the default allows loopback only");
   }
   config.shutdown.drain_deadline =
       s.at("shutdown.drain_deadline")

@@ -23,6 +23,11 @@
 
 namespace nyx::daemon {
 
+// Where a packaged node lives: nyxd without --config reads kDefaultConfigFile,
+// and a config without node.data_dir keeps its state in kDefaultDataDir.
+inline constexpr const char* kDefaultConfigFile = "/etc/nyx/nyxd.toml";
+inline constexpr const char* kDefaultDataDir = "/var/lib/nyx";
+
 struct NodeRoles {
   bool client = false;  // a SOCKS5 entry for local applications
   bool relay = false;   // relays cells for others (middle hop)
@@ -33,7 +38,7 @@ struct NodeRoles {
 
 struct NodeConfig {
   struct Node {
-    std::filesystem::path data_dir;
+    std::filesystem::path data_dir{kDefaultDataDir};
     std::string nickname = "nyx";
     NodeRoles roles{.client = true};
     unsigned workers = 0;  // 0: one per core
@@ -96,12 +101,18 @@ struct NodeConfig {
 
   struct Control {
     bool enabled = true;
+    // The node's group may use the control socket (0660) and read the cookie
+    // (0640), and the data directory may be 0750 (Tor's
+    // CookieAuthFileGroupReadable); keys stay 0600.
+    bool group_access = false;
 
     bool operator==(const Control&) const = default;
   } control;
 
   struct Metrics {
     std::optional<HostPort> listen;  // absent: no /metrics endpoint
+    // Who may scrape: addresses or CIDR ranges (MetricsAllowList).
+    std::vector<std::string> allow{"127.0.0.0/8", "::1"};
 
     bool operator==(const Metrics&) const = default;
   } metrics;

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "core/log.hpp"
+#include "core/metrics/registry.hpp"
 #include "daemon/tcp_listener.hpp"
 
 namespace nyx::daemon {
@@ -55,6 +56,12 @@ asio::awaitable<bool> write_bytes(tcp::socket& socket, const std::array<std::uin
   co_return !ec;
 }
 
+// The `reply` label of each REP code (Socks5Reply's values are 0 to 8).
+constexpr std::array<const char*, 9> kReplyNames = {
+    "succeeded",           "general_failure",       "not_allowed",
+    "network_unreachable", "host_unreachable",      "connection_refused",
+    "ttl_expired",         "command_not_supported", "address_type_not_supported"};
+
 }  // namespace
 
 struct Socks5Server::Impl : std::enable_shared_from_this<Impl> {
@@ -75,11 +82,19 @@ struct Socks5Server::Impl : std::enable_shared_from_this<Impl> {
   asio::awaitable<std::unique_ptr<Socks5Stream>> open_stream(tcp::socket& socket,
                                                              const Handshake& request);
   void stop();
+  // Sends a request's reply, counting it by code.
+  asio::awaitable<bool> send_reply(tcp::socket& socket, Socks5Reply reply) {
+    if (const auto code = static_cast<std::size_t>(reply); code < replies.size() && replies[code]) {
+      replies[code]->inc();
+    }
+    co_return co_await write_bytes(socket, encode_socks5_reply(reply));
+  }
 
   asio::io_context& io;
   Socks5ServerOptions options;
   Socks5Connector& connector;
   tcp::acceptor acceptor;
+  std::array<metrics::Counter*, kReplyNames.size()> replies{};  // set by publish_metrics()
   // Clients not yet relaying, so stop() can close them.
   std::map<std::uint64_t, tcp::socket*> pending;
   std::size_t clients = 0;
@@ -139,8 +154,7 @@ asio::awaitable<std::optional<Socks5Server::Impl::Handshake>> Socks5Server::Impl
   auto destination = co_await read_message<Socks5Destination>(socket, buffer, parse_socks5_request);
   if (!destination) {
     if (destination.error().category == ErrorCategory::kParse) {
-      co_await write_bytes(socket,
-                           encode_socks5_reply(socks5_reply_of_parse_error(destination.error())));
+      co_await send_reply(socket, socks5_reply_of_parse_error(destination.error()));
     }
     co_return std::nullopt;
   }
@@ -165,12 +179,12 @@ asio::awaitable<std::unique_ptr<Socks5Stream>> Socks5Server::Impl::open_stream(
       log::debug("socks: stream open failed (reply {}): {}", static_cast<int>(reply),
                  stream.error().to_string());
     }
-    if (stream && co_await write_bytes(socket, encode_socks5_reply(reply))) {
+    if (stream && co_await send_reply(socket, reply)) {
       co_return std::move(*stream);
     }
   }
   if (reply != Socks5Reply::kSucceeded) {
-    co_await write_bytes(socket, encode_socks5_reply(reply));
+    co_await send_reply(socket, reply);
   }
   co_return nullptr;
 }
@@ -238,5 +252,13 @@ tcp::endpoint Socks5Server::local_endpoint() const {
 }
 
 std::size_t Socks5Server::client_count() const noexcept { return impl_->clients; }
+
+void Socks5Server::publish_metrics(metrics::Registry& registry) {
+  for (std::size_t code = 0; code < kReplyNames.size(); ++code) {
+    impl_->replies[code] =
+        &registry.counter("nyx_socks_requests_total", "SOCKS5 requests answered, by reply code",
+                          {{"reply", kReplyNames[code]}});
+  }
+}
 
 }  // namespace nyx::daemon

@@ -28,6 +28,10 @@
 #include "core/error.hpp"
 #include "daemon/socks5_codec.hpp"
 
+namespace nyx::metrics {
+class Registry;
+}  // namespace nyx::metrics
+
 namespace nyx::daemon {
 
 // An open stream to a client's destination.
@@ -76,6 +80,9 @@ class Socks5Server {
   asio::ip::tcp::endpoint local_endpoint() const;
   // Clients from accept until their stream ends.
   std::size_t client_count() const noexcept;
+  // Registers nyx_socks_requests_total{reply} in `registry`, which must
+  // outlive the server; every reply to a request is counted from then on.
+  void publish_metrics(metrics::Registry& registry);
 
  private:
   struct Impl;

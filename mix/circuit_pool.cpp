@@ -81,6 +81,17 @@ Result<Circuit*> CircuitPool::acquire(std::string_view destination) {
   return nullptr;
 }
 
+std::size_t CircuitPool::retire_all() {
+  std::size_t retired = 0;
+  for (PooledCircuit& e : entries_) {
+    if (!e.retired) {
+      e.retired = true;
+      ++retired;
+    }
+  }
+  return retired;
+}
+
 void CircuitPool::release(const Circuit* circuit) {
   for (PooledCircuit& e : entries_) {
     if (e.circuit.get() == circuit && e.streams_open > 0) {

@@ -70,6 +70,10 @@ class CircuitPool {
   // Starts one more circuit, through an exit that allows `destination` (any
   // exit when empty), whether or not one is needed (circuit.build).
   Status build(std::string_view destination = {});
+  // Retires every circuit (a new identity, circuits.newnym): none takes a
+  // new stream, their streams run on, and maintain() builds fresh ones.
+  // Returns how many were not retired before.
+  std::size_t retire_all();
 
   // Called with each circuit maintain() is about to destroy.
   void set_retire_handler(RetireHandler handler) { on_retire_ = std::move(handler); }

@@ -105,8 +105,8 @@ class Relay {
 
   const RelayCounters& counters() const noexcept { return counters_; }
   // Registers the relay's metrics in `registry` (which must outlive the
-  // relay): every RelayCounters field as nyx_relay_<field>_total, and the
-  // gauges nyx_relay_circuits and nyx_relay_queued_cells. tick() updates them.
+  // relay): every RelayCounters field in a nyx_relay_* family (see
+  // detail/relay_metrics.hpp) and the gauges. tick() updates them.
   void publish_metrics(metrics::Registry& registry);
   std::size_t circuit_count() const noexcept { return table_.size(); }
   std::size_t queued_cells(const PeerKey& peer) const;

@@ -69,7 +69,7 @@ Status fsync_directory(const std::filesystem::path& path) {
 
 }  // namespace
 
-Status write_key_file(const std::filesystem::path& path, Bytes secret) {
+Status write_key_file(const std::filesystem::path& path, Bytes secret, KeyFileAccess access) {
   // A random suffix keeps two writers from colliding on the temporary name.
   std::filesystem::path tmp = path;
   tmp += fmt::format(".tmp-{:016x}", random_u64());
@@ -79,9 +79,10 @@ Status write_key_file(const std::filesystem::path& path, Bytes secret) {
   }
   // The umask can only remove bits, but a file system with odd defaults could
   // still leave the mode wrong: set it explicitly.
+  const mode_t mode = access == KeyFileAccess::kGroupReadable ? 0640 : 0600;
   Status status = [&]() -> Status {
-    if (::fchmod(fd.get(), 0600) != 0) {
-      return io_error(tmp, "chmod 0600", errno);
+    if (::fchmod(fd.get(), mode) != 0) {
+      return io_error(tmp, fmt::format("chmod {:04o}", mode), errno);
     }
     if (auto written = write_all(fd.get(), secret, tmp); !written) {
       return written;
@@ -103,7 +104,7 @@ Status write_key_file(const std::filesystem::path& path, Bytes secret) {
   return status;
 }
 
-Status read_key_file(const std::filesystem::path& path, MutableBytes out) {
+Status read_key_file(const std::filesystem::path& path, MutableBytes out, KeyFileAccess access) {
   sodium_memzero(out.data(), out.size());
   Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) {
@@ -122,11 +123,13 @@ Status read_key_file(const std::filesystem::path& path, MutableBytes out) {
     return make_error(ErrorCategory::kPermission,
                       fmt::format("key file {}: not a regular file", path.string()));
   }
-  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+  const mode_t allowed = access == KeyFileAccess::kGroupReadable ? S_IRGRP : 0;
+  if ((st.st_mode & (S_IRWXG | S_IRWXO) & ~allowed) != 0) {
     return make_error(ErrorCategory::kPermission,
                       fmt::format("key file {}: mode {:04o} lets others access it; "
-                                  "run chmod 600 on it",
-                                  path.string(), st.st_mode & 07777));
+                                  "run chmod {} on it",
+                                  path.string(), st.st_mode & 07777,
+                                  access == KeyFileAccess::kGroupReadable ? "640" : "600"));
   }
   if (st.st_size < 0 || static_cast<std::size_t>(st.st_size) != out.size()) {
     return make_error(ErrorCategory::kParse, fmt::format("key file {}: holds {} bytes, expected {}",

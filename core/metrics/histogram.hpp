@@ -9,11 +9,13 @@
 // above the true value (it is the top of its bucket, capped at the max), the
 // 496 buckets span all of uint64, and recording costs a count-leading-zeros.
 //
-// Histogram is made and owned by a Registry (references stay valid for its
-// lifetime) and is thread-safe: like Counter, each recording thread writes
-// its own shard (allocated on its first record, 4 KiB) with plain loads and
-// stores; snapshot() adds the shards up. A snapshot racing records may count
-// a value in `count` but not yet in `sum`, never more than was recorded.
+// For percentiles a tool computes itself (the CLI's load tool); the node's
+// exposed distributions are BucketHistograms in a Registry, with the fixed
+// buckets Prometheus wants. Histogram is owned by its user and thread-safe:
+// like Counter, each recording thread writes its own shard (allocated on its
+// first record, 4 KiB) with plain loads and stores; snapshot() adds the
+// shards up. A snapshot racing records may count a value in `count` but not
+// yet in `sum`, never more than was recorded.
 #include <array>
 #include <atomic>
 #include <bit>

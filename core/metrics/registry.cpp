@@ -1,6 +1,7 @@
 #include "core/metrics/registry.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <iterator>
 #include <stdexcept>
 #include <variant>
@@ -15,7 +16,7 @@ bool is_name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 bool valid_metric_name(std::string_view name) {
-  if (!name.starts_with("nyx_")) {
+  if (!name.starts_with("nyx_") && !name.starts_with("process_")) {
     return false;
   }
   return std::all_of(name.begin(), name.end(),
@@ -23,8 +24,7 @@ bool valid_metric_name(std::string_view name) {
 }
 
 bool valid_label_name(std::string_view name) {
-  if (name.empty() || !is_name_start(name.front()) || name.starts_with("__") ||
-      name == "quantile") {
+  if (name.empty() || !is_name_start(name.front()) || name.starts_with("__") || name == "le") {
     return false;
   }
   return std::all_of(name.begin(), name.end(),
@@ -73,17 +73,27 @@ void append_labels(std::string& out, const Labels& labels, std::string_view extr
   out += '}';
 }
 
-constexpr std::pair<std::string_view, double> kQuantiles[] = {
-    {"0.5", 0.5}, {"0.95", 0.95}, {"0.99", 0.99}, {"1", 1.0}};
+// A sample value as the exposition format spells it (Go's ParseFloat reads it).
+std::string format_value(double v) {
+  if (std::isnan(v)) {
+    return "NaN";
+  }
+  if (std::isinf(v)) {
+    return v > 0 ? "+Inf" : "-Inf";
+  }
+  return fmt::format("{}", v);
+}
+
+using Series = std::variant<std::monostate, std::unique_ptr<Counter>, std::unique_ptr<Gauge>,
+                            std::unique_ptr<BucketHistogram>, ValueFunction>;
 
 }  // namespace
 
 struct Registry::Family {
   Type type;
   std::string help;
-  std::map<Labels, std::variant<std::unique_ptr<Counter>, std::unique_ptr<Gauge>,
-                                std::unique_ptr<Histogram>>>
-      series;
+  std::vector<double> bounds;  // histograms: every series' buckets
+  std::map<Labels, Series> series;
 };
 
 Registry::Registry() = default;
@@ -92,13 +102,13 @@ Registry::~Registry() = default;
 Registry::Family& Registry::family(std::string_view name, std::string_view help, Type type) {
   if (!valid_metric_name(name)) {
     throw std::invalid_argument(
-        fmt::format("metric name {:?} must match nyx_[a-zA-Z0-9_:]*", name));
+        fmt::format("metric name {:?} must match (nyx|process)_[a-zA-Z0-9_:]*", name));
   }
   auto found = families_.find(name);
   if (found == families_.end()) {
     found = families_
                 .emplace(std::string(name),
-                         std::make_unique<Family>(Family{type, std::string(help), {}}))
+                         std::make_unique<Family>(Family{type, std::string(help), {}, {}}))
                 .first;
   } else if (found->second->type != type) {
     throw std::invalid_argument(
@@ -123,11 +133,16 @@ Labels Registry::canonical(const Labels& labels) {
 
 namespace {
 
-// The T in a series slot, made on first use (a family holds one type only).
-template <class T, class Slot>
-T& held(Slot& slot) {
-  if (auto* metric = std::get_if<std::unique_ptr<T>>(&slot); metric != nullptr && *metric) {
+// The T in a series slot, made on first use; throws when the slot already
+// holds a function (registered with *_from).
+template <class T>
+T& held(Series& slot, std::string_view name) {
+  if (auto* metric = std::get_if<std::unique_ptr<T>>(&slot)) {
     return **metric;
+  }
+  if (!std::holds_alternative<std::monostate>(slot)) {
+    throw std::invalid_argument(
+        fmt::format("metric {} registered both as a function and as an object", name));
   }
   auto made = std::make_unique<T>();
   T& ref = *made;
@@ -135,24 +150,60 @@ T& held(Slot& slot) {
   return ref;
 }
 
+void set_function(Series& slot, std::string_view name, ValueFunction read) {
+  if (!std::holds_alternative<std::monostate>(slot) &&
+      !std::holds_alternative<ValueFunction>(slot)) {
+    throw std::invalid_argument(
+        fmt::format("metric {} registered both as a function and as an object", name));
+  }
+  slot = std::move(read);
+}
+
 }  // namespace
 
 Counter& Registry::counter(std::string_view name, std::string_view help, const Labels& labels) {
   Labels key = canonical(labels);
   std::lock_guard lock(mu_);
-  return held<Counter>(family(name, help, Type::kCounter).series[std::move(key)]);
+  return held<Counter>(family(name, help, Type::kCounter).series[std::move(key)], name);
 }
 
 Gauge& Registry::gauge(std::string_view name, std::string_view help, const Labels& labels) {
   Labels key = canonical(labels);
   std::lock_guard lock(mu_);
-  return held<Gauge>(family(name, help, Type::kGauge).series[std::move(key)]);
+  return held<Gauge>(family(name, help, Type::kGauge).series[std::move(key)], name);
 }
 
-Histogram& Registry::histogram(std::string_view name, std::string_view help, const Labels& labels) {
+BucketHistogram& Registry::histogram(std::string_view name, std::string_view help,
+                                     const std::vector<double>& bounds, const Labels& labels) {
   Labels key = canonical(labels);
   std::lock_guard lock(mu_);
-  return held<Histogram>(family(name, help, Type::kHistogram).series[std::move(key)]);
+  Family& histograms = family(name, help, Type::kHistogram);
+  if (!histograms.series.empty() && histograms.bounds != bounds) {
+    throw std::invalid_argument(fmt::format("histogram {} registered with other bounds", name));
+  }
+  if (auto found = histograms.series.find(key); found != histograms.series.end()) {
+    return *std::get<std::unique_ptr<BucketHistogram>>(found->second);
+  }
+  // Made before it is stored, so that bad bounds (it throws) leave nothing behind.
+  auto made = std::make_unique<BucketHistogram>(bounds);
+  BucketHistogram& ref = *made;
+  histograms.bounds = bounds;
+  histograms.series.emplace(std::move(key), std::move(made));
+  return ref;
+}
+
+void Registry::counter_from(std::string_view name, std::string_view help, ValueFunction read,
+                            const Labels& labels) {
+  Labels key = canonical(labels);
+  std::lock_guard lock(mu_);
+  set_function(family(name, help, Type::kCounter).series[std::move(key)], name, std::move(read));
+}
+
+void Registry::gauge_from(std::string_view name, std::string_view help, ValueFunction read,
+                          const Labels& labels) {
+  Labels key = canonical(labels);
+  std::lock_guard lock(mu_);
+  set_function(family(name, help, Type::kGauge).series[std::move(key)], name, std::move(read));
 }
 
 std::string Registry::prometheus_text() const {
@@ -168,7 +219,7 @@ std::string Registry::prometheus_text() const {
     out += name;
     out += family->type == Type::kCounter ? " counter\n"
            : family->type == Type::kGauge ? " gauge\n"
-                                          : " summary\n";
+                                          : " histogram\n";
     for (const auto& [labels, metric] : family->series) {
       if (const auto* counter = std::get_if<std::unique_ptr<Counter>>(&metric)) {
         out += name;
@@ -178,25 +229,30 @@ std::string Registry::prometheus_text() const {
         out += name;
         append_labels(out, labels);
         fmt::format_to(sink, " {}\n", (*gauge)->value());
-      } else {
-        const HistogramSnapshot snap = std::get<std::unique_ptr<Histogram>>(metric)->snapshot();
-        for (const auto& [label, q] : kQuantiles) {
+      } else if (const auto* read = std::get_if<ValueFunction>(&metric)) {
+        out += name;
+        append_labels(out, labels);
+        fmt::format_to(sink, " {}\n", format_value((*read)()));
+      } else if (const auto* histogram = std::get_if<std::unique_ptr<BucketHistogram>>(&metric)) {
+        const BucketHistogramSnapshot snap = (*histogram)->snapshot();
+        for (std::size_t i = 0; i < snap.bounds.size(); ++i) {
           out += name;
-          append_labels(out, labels, "quantile", label);
-          if (snap.count() == 0) {
-            out += " NaN\n";
-          } else {
-            fmt::format_to(sink, " {}\n", snap.percentile(q));
-          }
+          out += "_bucket";
+          append_labels(out, labels, "le", format_value(snap.bounds[i]));
+          fmt::format_to(sink, " {}\n", snap.cumulative[i]);
         }
+        out += name;
+        out += "_bucket";
+        append_labels(out, labels, "le", "+Inf");
+        fmt::format_to(sink, " {}\n", snap.count);
         out += name;
         out += "_sum";
         append_labels(out, labels);
-        fmt::format_to(sink, " {}\n", snap.sum());
+        fmt::format_to(sink, " {}\n", format_value(snap.sum));
         out += name;
         out += "_count";
         append_labels(out, labels);
-        fmt::format_to(sink, " {}\n", snap.count());
+        fmt::format_to(sink, " {}\n", snap.count);
       }
     }
   }
@@ -218,14 +274,19 @@ std::string Registry::json() const {
         entry["value"] = (*counter)->value();
       } else if (const auto* gauge = std::get_if<std::unique_ptr<Gauge>>(&metric)) {
         entry["value"] = (*gauge)->value();
+      } else if (const auto* read = std::get_if<ValueFunction>(&metric)) {
+        entry["value"] = (*read)();  // NaN and infinities become null
+      } else if (const auto* histogram = std::get_if<std::unique_ptr<BucketHistogram>>(&metric)) {
+        const BucketHistogramSnapshot snap = (*histogram)->snapshot();
+        entry["count"] = snap.count;
+        entry["sum"] = snap.sum;
+        nlohmann::json buckets = nlohmann::json::array();
+        for (std::size_t i = 0; i < snap.bounds.size(); ++i) {
+          buckets.push_back({{"le", snap.bounds[i]}, {"count", snap.cumulative[i]}});
+        }
+        entry["buckets"] = std::move(buckets);
       } else {
-        const HistogramSnapshot snap = std::get<std::unique_ptr<Histogram>>(metric)->snapshot();
-        entry["count"] = snap.count();
-        entry["sum"] = snap.sum();
-        entry["max"] = snap.max();
-        entry["p50"] = snap.percentile(0.5);
-        entry["p95"] = snap.percentile(0.95);
-        entry["p99"] = snap.percentile(0.99);
+        continue;  // never filled: its registration threw
       }
       series.push_back(std::move(entry));
     }

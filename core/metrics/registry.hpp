@@ -8,28 +8,32 @@
 // exposition are thread-safe (one mutex; neither is on a hot path);
 // updating a metric never touches the registry.
 //
-// Names must start with `nyx_` and match [a-zA-Z_:][a-zA-Z0-9_:]*; label
-// names match [a-zA-Z_][a-zA-Z0-9_]*, do not start with `__`, do not repeat,
-// and `quantile` is reserved. Label values are free text (escaped on output),
-// so peer-supplied values are safe. Labels are compared as a set: their order
-// at registration does not matter. The same name and labels give back the
-// same object; the help text of a family is the one it was first given.
+// Names start with `nyx_`, or `process_` for the process metrics every
+// Prometheus client library exports under those names, and match
+// [a-zA-Z_:][a-zA-Z0-9_:]*; label names match [a-zA-Z_][a-zA-Z0-9_]*, do not
+// start with `__`, do not repeat, and `le` is reserved (histogram buckets).
+// Label values are free text (escaped on output), so peer-supplied values
+// are safe. Labels are compared as a set: their order at registration does
+// not matter. The same name and labels give back the same object; the help
+// text of a family is the one it was first given, and so are a histogram
+// family's bucket bounds.
 //
-// A bad name, a bad label name, or a name reused with another type is a
-// programming error: registration throws std::invalid_argument, which is why
-// registration belongs to start-up code.
+// A bad name, a bad label name, a name reused with another type, or a
+// histogram registered again with other bounds is a programming error:
+// registration throws std::invalid_argument, which is why registration
+// belongs to start-up code.
 //
-// Exposition: families sorted by name, series by labels. Counters and
-// gauges are `counter` and `gauge`. A Histogram is exposed as a `summary`:
-// {quantile="0.5"}, "0.95", "0.99" and "1" (the max), then _sum and _count
-// (quantiles are NaN while empty). A Prometheus `histogram` would need its
-// ~500 buckets as series or a lossy regrouping; the node's own percentiles are
-// what operators read, and JSON carries the same numbers for `nyx stats`.
-// Both are cumulative since start.
+// Exposition: families sorted by name, series by labels. Counters, gauges
+// and histograms have their Prometheus types; a histogram series is
+// name_bucket{le="..."} (cumulative, ending with le="+Inf", equal to the
+// count), name_sum and name_count. A *_from metric is read from its function
+// at exposition, under the registry's lock, on the exposing thread.
 //
 // JSON: {"<name>": {"type": "counter"|"gauge"|"histogram", "help": "...",
 //   "series": [{"labels": {...}, "value": N}]}} where a histogram series has
-//   "count", "sum", "max", "p50", "p95", "p99" instead of "value".
+//   "count", "sum" and "buckets": [{"le": bound, "count": cumulative}, ...]
+//   instead of "value" (finite bounds only: the +Inf bucket is "count").
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -38,13 +42,15 @@
 #include <utility>
 #include <vector>
 
+#include "core/metrics/bucket_histogram.hpp"
 #include "core/metrics/counter.hpp"
 #include "core/metrics/gauge.hpp"
-#include "core/metrics/histogram.hpp"
 
 namespace nyx::metrics {
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
+// Reads a metric's value at exposition; must be thread-safe and quick.
+using ValueFunction = std::function<double()>;
 
 class Registry {
  public:
@@ -55,7 +61,16 @@ class Registry {
 
   Counter& counter(std::string_view name, std::string_view help, const Labels& labels = {});
   Gauge& gauge(std::string_view name, std::string_view help, const Labels& labels = {});
-  Histogram& histogram(std::string_view name, std::string_view help, const Labels& labels = {});
+  // bounds: the finite upper bounds of the buckets (see BucketHistogram).
+  BucketHistogram& histogram(std::string_view name, std::string_view help,
+                             const std::vector<double>& bounds, const Labels& labels = {});
+  // A counter or gauge whose value `read` gives at exposition (for values the
+  // node does not hold, such as the process's CPU time). Registering the same
+  // name and labels again replaces the function.
+  void counter_from(std::string_view name, std::string_view help, ValueFunction read,
+                    const Labels& labels = {});
+  void gauge_from(std::string_view name, std::string_view help, ValueFunction read,
+                  const Labels& labels = {});
 
   std::string prometheus_text() const;
   std::string json() const;

@@ -8,16 +8,19 @@
 
 namespace nyx::control {
 
-Result<ControlCookie> ControlCookie::create(const std::filesystem::path& file) {
+Result<ControlCookie> ControlCookie::create(const std::filesystem::path& file,
+                                            bool group_readable) {
   auto secret = crypto::SecretBytes<kSize>::random();
-  if (auto written = crypto::write_key_file(file, secret.span()); !written) {
+  const auto access =
+      group_readable ? crypto::KeyFileAccess::kGroupReadable : crypto::KeyFileAccess::kOwnerOnly;
+  if (auto written = crypto::write_key_file(file, secret.span(), access); !written) {
     return std::unexpected(std::move(written.error()));
   }
   return ControlCookie(std::move(secret));
 }
 
 Result<ControlCookie> ControlCookie::load(const std::filesystem::path& file) {
-  auto secret = crypto::read_secret_key_file<kSize>(file);
+  auto secret = crypto::read_secret_key_file<kSize>(file, crypto::KeyFileAccess::kGroupReadable);
   if (!secret) {
     return std::unexpected(std::move(secret.error()));
   }

@@ -132,8 +132,9 @@ Status ControlServer::Impl::bind() {
   std::error_code ec;
   acceptor.open(stream_protocol(), ec);
   if (!ec) {
-    // The socket file takes its mode from the umask at bind(): 0600 from birth.
-    const mode_t previous = ::umask(0177);
+    // The socket file takes its mode from the umask at bind(): 0600 (or 0660)
+    // from birth.
+    const mode_t previous = ::umask(options.group_access ? 0117 : 0177);
     acceptor.bind(stream_protocol::endpoint(path), ec);
     ::umask(previous);
   }

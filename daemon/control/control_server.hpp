@@ -2,7 +2,8 @@
 // The node's control server: JSON-RPC 2.0 over a Unix socket, one JSON
 // message per line (docs/control.md).
 //
-// The socket file is created mode 0600, replacing a stale one left by a
+// The socket file is created mode 0600 (0660 with group_access, so the
+// node's group may connect; it still needs the cookie), replacing a stale one left by a
 // crashed node (but never a live server's socket or a file that is not a
 // socket). The first call on a connection must be `auth` with the cookie;
 // anything else is answered with an error and the connection closed. After
@@ -34,6 +35,7 @@ namespace nyx::control {
 
 struct ControlServerOptions {
   std::filesystem::path socket_path;
+  bool group_access = false;
   std::size_t max_connections = 16;
   // Longest message a client may send, newline excluded.
   std::size_t max_message_bytes = 64 * 1024;

@@ -1,9 +1,12 @@
 #pragma once
-// RelayMetrics: a Relay's counters and gauges in a metrics Registry, as
-// nyx_relay_<counter>_total, nyx_relay_circuits and nyx_relay_queued_cells.
-// The cell path bumps plain integers in RelayCounters; update(), called from
-// Relay::tick(), adds to each registry counter what its field grew since the
-// last call and sets the gauges.
+// RelayMetrics: a Relay's counters and gauges in a metrics Registry, one
+// family per concept with the cause as a label (docs/nyxd.md, "Metrics"):
+// cells received and relayed, cells dropped by reason, cover cells by kind,
+// CREATEs by result, circuits destroyed by reason, and the gauges
+// nyx_relay_circuits and nyx_relay_queued_cells. The cell path bumps plain
+// integers in RelayCounters; update(), called from Relay::tick(), adds to
+// each registry counter what its field grew since the last call and sets
+// the gauges.
 //
 // Owned by its Relay; the Registry must outlive it. Every call on the relay's
 // thread (the registry's metrics are themselves thread-safe to read).

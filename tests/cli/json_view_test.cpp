@@ -71,27 +71,27 @@ TEST(RenderRecords, SaysSoWhenEmpty) {
 }
 
 json snapshot(double sent) {
-  return {{"nyx_sent_bytes_total",
-           {{"type", "counter"},
-            {"help", "bytes sent"},
-            {"series", json::array({{{"labels", {{"link", "udp"}}}, {"value", sent}}})}}},
-          {"nyx_setup_seconds",
-           {{"type", "histogram"},
-            {"help", "circuit setup"},
-            {"series", json::array({{{"labels", json::object()},
-                                     {"count", 3},
-                                     {"sum", 0.03},
-                                     {"max", 0.02},
-                                     {"p50", 0.01},
-                                     {"p95", 0.02},
-                                     {"p99", 0.02}}})}}}};
+  return {
+      {"nyx_sent_bytes_total",
+       {{"type", "counter"},
+        {"help", "bytes sent"},
+        {"series", json::array({{{"labels", {{"link", "udp"}}}, {"value", sent}}})}}},
+      {"nyx_setup_seconds",
+       {{"type", "histogram"},
+        {"help", "circuit setup"},
+        {"series", json::array({{{"labels", json::object()},
+                                 {"count", 3},
+                                 {"sum", 0.03},
+                                 {"buckets", json::array({{{"le", 0.005}, {"count", 0}},
+                                                          {{"le", 0.01}, {"count", 2}},
+                                                          {{"le", 0.02}, {"count", 3}}})}}})}}}};
 }
 
 TEST(RenderStats, ShowsCountersAndHistogramsInUnits) {
   EXPECT_EQ(render_stats(snapshot(4096)),
-            "METRIC            LABELS                                                  VALUE\n"
-            "sent_bytes_total  link=udp                                             4.00 KiB\n"
-            "setup_seconds               n=3 p50=10.0 ms p95=20.0 ms p99=20.0 ms max=20.0 ms\n");
+            "METRIC            LABELS                                         VALUE\n"
+            "sent_bytes_total  link=udp                                    4.00 KiB\n"
+            "setup_seconds               n=3 mean=10.0 ms p50<=10.0 ms p95<=20.0 ms\n");
 }
 
 TEST(RenderStats, AddsRatesAgainstThePreviousSnapshot) {

@@ -4,8 +4,10 @@
 #include <fstream>
 #include <sstream>
 
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/crypto/aead.hpp"
@@ -65,6 +67,40 @@ class LogTest : public ::testing::Test {
   std::filesystem::path dir_;
   std::filesystem::path file_;
 };
+
+TEST_F(LogTest, OnTheJournalStreamLinesCarryTheirSyslogPriorityAndNoTimestamp) {
+  const auto stderr_file = dir_ / "stderr";
+  const int saved = ::dup(STDERR_FILENO);
+  const int fd = ::open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 0);
+  ASSERT_GE(::dup2(fd, STDERR_FILENO), 0);
+  struct stat st {};
+  ASSERT_EQ(::fstat(fd, &st), 0);
+  const std::string stream = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+  ::setenv("JOURNAL_STREAM", stream.c_str(), 1);
+  LogOptions options;
+  options.level = Level::kDebug;
+  const bool started = init(options).has_value();
+  warn("disk nearly full");
+  info("up");
+  error("bad");
+  debug("detail");
+  flush();
+  ::unsetenv("JOURNAL_STREAM");
+  ::dup2(saved, STDERR_FILENO);
+  ::close(saved);
+  ::close(fd);
+  ASSERT_TRUE(started);
+  std::ifstream in(stderr_file);
+  std::ostringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str(),
+            "<4>[warn] disk nearly full\n<6>[info] up\n<3>[error] bad\n<7>[debug] detail\n");
+
+  EXPECT_FALSE(detail::is_journal_stream(nullptr, STDERR_FILENO));
+  EXPECT_FALSE(detail::is_journal_stream("8:1234", STDERR_FILENO));
+  EXPECT_FALSE(detail::is_journal_stream("journal", STDERR_FILENO));
+}
 
 TEST_F(LogTest, LevelFiltersAndDisabledCallsFormatNothing) {
   start(Level::kWarn);

@@ -65,22 +65,28 @@ TEST(MetricsThreaded, SlotsAreReusedByLaterThreadsWithoutLosingCounts) {
   EXPECT_EQ(counter.value(), 5u * 4u * 3u);
 }
 
-TEST(MetricsThreaded, HistogramCountsEveryThreadsRecords) {
+TEST(MetricsThreaded, HistogramCountsEveryThreadsObservations) {
   Registry registry;
-  Histogram& histogram = registry.histogram("nyx_test_ns", "t");
+  // One bucket per thread's value, so each bucket must hold exactly kPerThread.
+  std::vector<double> bounds;
+  for (int t = 0; t < kThreads; ++t) {
+    bounds.push_back(t);
+  }
+  BucketHistogram& histogram = registry.histogram("nyx_test_seconds", "t", bounds);
   run_threads(kThreads, [&](int t) {
     for (std::uint64_t i = 0; i < kPerThread; ++i) {
-      histogram.record(static_cast<std::uint64_t>(t));
+      histogram.observe(t);
     }
   });
-  const HistogramSnapshot snap = histogram.snapshot();
-  EXPECT_EQ(snap.count(), kThreads * kPerThread);
-  EXPECT_EQ(snap.max(), static_cast<std::uint64_t>(kThreads - 1));
-  std::uint64_t expected_sum = 0;
+  const BucketHistogramSnapshot snap = histogram.snapshot();
+  EXPECT_EQ(snap.count, kThreads * kPerThread);
+  double expected_sum = 0;
   for (int t = 0; t < kThreads; ++t) {
-    expected_sum += static_cast<std::uint64_t>(t) * kPerThread;
+    EXPECT_EQ(snap.cumulative[static_cast<std::size_t>(t)],
+              static_cast<std::uint64_t>(t + 1) * kPerThread);
+    expected_sum += t * static_cast<double>(kPerThread);
   }
-  EXPECT_EQ(snap.sum(), expected_sum);
+  EXPECT_EQ(snap.sum, expected_sum);
 }
 
 TEST(MetricsThreaded, RegistrationAndExpositionRaceUpdates) {

@@ -10,11 +10,13 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <asio/co_spawn.hpp>
 #include <gtest/gtest.h>
 
+#include "core/metrics/registry.hpp"
 #include "mix/support/loopback_network.hpp"
 
 namespace nyx::daemon {
@@ -77,12 +79,25 @@ class CircuitManagerTest : public mix::testing::LoopbackTest {
     }
     manager = std::make_unique<CircuitManager>(io, manual_clock, *node(0).relay, random,
                                                std::move(options));
+    manager->publish_metrics(registry);
     manager->set_nodes(directory);
   }
 
   void TearDown() override {
     manager.reset();
     LoopbackTest::TearDown();
+  }
+
+  // The value of nyx_circuit_builds_total{result=`result`}.
+  std::uint64_t builds(const std::string& result) {
+    return registry.counter("nyx_circuit_builds_total", "", {{"result", result}}).value();
+  }
+  std::uint64_t timed_builds() {
+    return registry
+        .histogram("nyx_circuit_build_duration_seconds", "",
+                   metrics::exponential_buckets(0.005, 2, 12))
+        .snapshot()
+        .count;
   }
 
   // Starts an acquire on the io_context; its result appears once it ends.
@@ -132,6 +147,7 @@ class CircuitManagerTest : public mix::testing::LoopbackTest {
   // Outlive the manager: its sessions tell them kClosed when destroyed.
   RecordingHandler recorder;
   RecordingHandler other_recorder;
+  metrics::Registry registry;  // outlives the manager, which counts into it
   std::unique_ptr<CircuitManager> manager;
 };
 
@@ -171,6 +187,9 @@ TEST_F(CircuitManagerTest, AcquireWaitsForThePrebuiltCircuitAndReusesItPerIsolat
   EXPECT_EQ(listed[1].state, Circuit::State::kOpen);
   EXPECT_EQ(listed[1].streams_open, 1u);
   EXPECT_EQ(listed[0].streams_open, 2u);
+  EXPECT_EQ(builds("opened"), 2u);
+  EXPECT_EQ(builds("failed"), 0u);
+  EXPECT_EQ(timed_builds(), 2u);
 }
 
 TEST_F(CircuitManagerTest, DestinationNoExitAllowsFailsAtOnceWithPermission) {
@@ -207,6 +226,10 @@ TEST_F(CircuitManagerTest, CircuitThatFailsToBuildIsReplacedThroughAFreshPath) {
   EXPECT_EQ(listed[1].state, Circuit::State::kOpen);
   EXPECT_EQ(listed[1].hops, identities({2, 3, 4}));
   EXPECT_EQ(listed[1].streams_open, 1u);
+  EXPECT_EQ(builds("failed"), 1u);
+  EXPECT_EQ(builds("timeout"), 0u);
+  EXPECT_EQ(builds("opened"), 1u);
+  EXPECT_EQ(timed_builds(), 1u);  // only the circuit that opened has a build time
 
   // The failed one is forgotten at the next maintenance.
   manager->maintain();
@@ -298,6 +321,33 @@ TEST_F(CircuitManagerTest, RetiredCircuitIsDestroyedAfterItsLastStreamAndItsStre
   // A late release for the gone session is ignored.
   manager->release(session);
   EXPECT_EQ(recorder.events.size(), 1u);
+}
+
+TEST_F(CircuitManagerTest, NewnymGivesNewStreamsANewCircuitWhileOldStreamsRunOn) {
+  CircuitManagerOptions options;
+  options.pool.prebuilt = 1;
+  start_manager(options);
+  manager->maintain();
+  CircuitSession* session = acquired(acquire());
+  ASSERT_NE(session, nullptr);
+  auto stream = session->open_stream();
+  ASSERT_TRUE(stream.has_value()) << stream.error().message;
+  session->attach(*stream, recorder);
+  const std::uint64_t old_id = manager->circuits().at(0).id;
+
+  EXPECT_EQ(manager->newnym(), 1u);
+  CircuitSession* fresh = acquired(acquire());
+  ASSERT_NE(fresh, nullptr);
+  EXPECT_NE(fresh, session);
+  auto listed = manager->circuits();
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].id, old_id);
+  EXPECT_TRUE(listed[0].retired);
+  EXPECT_EQ(listed[0].streams_open, 1u);
+  EXPECT_FALSE(listed[1].retired);
+  // The old circuit's stream was not cut.
+  EXPECT_TRUE(recorder.events.empty());
+  EXPECT_FALSE(session->is_closed());
 }
 
 TEST_F(CircuitManagerTest, CloseAllFailsWaitingAcquiresAndDestroysEveryCircuit) {

@@ -143,6 +143,26 @@ TEST_F(ControlServerTest, SocketAndCookieFilesAreOwnerOnly) {
   EXPECT_FALSE(std::filesystem::exists(socket_path_));
 }
 
+TEST_F(ControlServerTest, WithGroupAccessTheGroupMayConnectAndReadTheCookie) {
+  ASSERT_TRUE(ControlCookie::create(cookie_path_, /*group_readable=*/true).has_value());
+  ControlServerOptions options;
+  options.group_access = true;
+  auto server = make_server(options);
+  ASSERT_TRUE(server->start().has_value());
+  struct stat info {};
+  ASSERT_EQ(::stat(socket_path_.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0660u);
+  ASSERT_EQ(::stat(cookie_path_.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0640u);
+  // A group-readable cookie loads; one others may read, or the group write, does not.
+  EXPECT_TRUE(ControlCookie::load(cookie_path_).has_value());
+  for (const mode_t mode : {0644U, 0660U}) {
+    ASSERT_EQ(::chmod(cookie_path_.c_str(), mode), 0);
+    EXPECT_FALSE(ControlCookie::load(cookie_path_).has_value()) << std::oct << mode;
+  }
+  server->stop();
+}
+
 TEST_F(ControlServerTest, CallWithoutCookieIsRefusedAndClosed) {
   auto server = make_server();
   ASSERT_TRUE(server->start().has_value());

@@ -58,5 +58,26 @@ TEST(DataDir, RefusesGroupAccessAndPlainFiles) {
   EXPECT_EQ(dir.error().category, ErrorCategory::kConfig);
 }
 
+TEST(DataDir, GroupAccessMakes0750AndAcceptsItButNeverGroupWriteOrOthers) {
+  test::TempDir tmp;
+  const auto path = tmp.path() / "data";
+  const mode_t previous = ::umask(022);
+  auto dir = DataDir::open(path, /*group_access=*/true);
+  ::umask(previous);
+  ASSERT_TRUE(dir.has_value()) << dir.error().message;
+  EXPECT_EQ(mode_of(path), 0750U);
+  // Without group access the same directory is refused.
+  EXPECT_FALSE(DataDir::open(path).has_value());
+  ASSERT_EQ(::chmod(path.c_str(), 0700), 0);
+  EXPECT_TRUE(DataDir::open(path, true).has_value());
+  for (const mode_t mode : {0770U, 0751U, 0755U}) {
+    ASSERT_EQ(::chmod(path.c_str(), mode), 0);
+    auto refused = DataDir::open(path, true);
+    ASSERT_FALSE(refused.has_value()) << std::oct << mode;
+    EXPECT_NE(refused.error().message.find("chmod 750"), std::string::npos)
+        << refused.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace nyx::daemon

@@ -21,6 +21,7 @@
 #include <gtest/gtest.h>
 
 #include "core/clock.hpp"
+#include "core/metrics/registry.hpp"
 #include "daemon/circuit_session.hpp"
 #include "daemon/exit_connector.hpp"
 #include "daemon/exit_policy.hpp"
@@ -196,6 +197,7 @@ class DataPathTest : public ::testing::Test {
     exit_ = std::make_unique<ExitConnector>(
         io_, SteadyClock::instance(), policy_,
         ExitConnectorOptions{.connect_timeout = std::chrono::seconds(5)});
+    exit_->publish_metrics(registry_);
     source_ = std::make_unique<TestSource>(io_, *exit_);
     bridge_ = std::make_unique<SocksBridge>(io_, *source_);
     Socks5ServerOptions options;
@@ -233,6 +235,10 @@ class DataPathTest : public ::testing::Test {
     EXPECT_TRUE(done) << "timed out";
   }
 
+  std::uint64_t exit_connects(const std::string& result) {
+    return registry_.counter("nyx_exit_connects_total", "", {{"result", result}}).value();
+  }
+
   std::string response_body(const std::string& response) {
     const auto at = response.find("\r\n\r\n");
     return at == std::string::npos ? std::string() : response.substr(at + 4);
@@ -242,6 +248,7 @@ class DataPathTest : public ::testing::Test {
   std::string body_;
   test::HttpOrigin origin_{io_, body_};
   ExitPolicy policy_;
+  metrics::Registry registry_;  // outlives the connector, which counts into it
   std::unique_ptr<ExitConnector> exit_;
   std::unique_ptr<TestSource> source_;
   std::unique_ptr<SocksBridge> bridge_;
@@ -264,6 +271,8 @@ TEST_F(DataPathTest, PolicyRefusalIsNotAllowedByRuleset) {
     auto r = co_await socks_get(server_->local_endpoint(), 9);
     EXPECT_EQ(r.reply, 0x02);
   });
+  EXPECT_EQ(exit_connects("not_allowed"), 1u);
+  EXPECT_EQ(exit_connects("succeeded"), 0u);
 }
 
 TEST_F(DataPathTest, RefusedConnectIsConnectionRefused) {
@@ -279,6 +288,8 @@ TEST_F(DataPathTest, RefusedConnectIsConnectionRefused) {
     EXPECT_TRUE(response_body(ok.body) == body_);
   });
   EXPECT_EQ(source_->built_, 1);
+  EXPECT_EQ(exit_connects("refused"), 1u);
+  EXPECT_EQ(exit_connects("succeeded"), 1u);
 }
 
 TEST_F(DataPathTest, DestroyedCircuitFailsItsStreamAndTheNextUsesANewOne) {

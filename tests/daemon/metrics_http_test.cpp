@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "core/metrics/registry.hpp"
+#include "daemon/metrics_allow_list.hpp"
 
 namespace nyx::daemon {
 namespace {
@@ -19,8 +20,19 @@ class MetricsHttpTest : public ::testing::Test {
  protected:
   void SetUp() override {
     registry_.counter("nyx_test_total", "A test counter").inc(3);
+    restart(MetricsAllowList::loopback());
+  }
+
+  // A fresh server that lets `allow` scrape.
+  void restart(MetricsAllowList allow) {
+    if (server_) {
+      server_->stop();
+    }
     server_ = std::make_unique<MetricsHttpServer>(
-        io_, MetricsHttpOptions{.idle_timeout = std::chrono::milliseconds(100)},
+        io_,
+        MetricsHttpOptions{.idle_timeout = std::chrono::milliseconds(100),
+                           .allow = std::move(allow),
+                           .refused = &refused_},
         [this] { return registry_.prometheus_text(); });
     ASSERT_TRUE(server_->start().has_value());
   }
@@ -59,6 +71,7 @@ class MetricsHttpTest : public ::testing::Test {
 
   asio::io_context io_;
   metrics::Registry registry_;
+  metrics::Counter refused_;
   std::unique_ptr<MetricsHttpServer> server_;
 };
 
@@ -100,6 +113,51 @@ TEST_F(MetricsHttpTest, IdleConnectionIsClosed) {
   EXPECT_EQ(exchange(""), "");
   // The server still answers afterwards.
   EXPECT_TRUE(exchange("GET /metrics HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 200 "));
+}
+
+TEST_F(MetricsHttpTest, AClientOutsideTheAllowListGets403AndIsCounted) {
+  // The test client connects from 127.0.0.1: allowed by default.
+  EXPECT_TRUE(exchange("GET /metrics HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 200 "));
+  EXPECT_EQ(refused_.value(), 0u);
+
+  auto others = MetricsAllowList::parse({"10.0.0.0/8", "::1"});
+  ASSERT_TRUE(others.has_value()) << others.error().message;
+  restart(std::move(*others));
+  const auto response = exchange("GET /metrics HTTP/1.1\r\n\r\n");
+  EXPECT_TRUE(response.starts_with("HTTP/1.1 403 ")) << response;
+  EXPECT_EQ(response.find("nyx_test_total"), std::string::npos) << response;
+  EXPECT_TRUE(exchange("GET / HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 403 "));
+  EXPECT_EQ(refused_.value(), 2u);
+
+  auto single = MetricsAllowList::parse({"127.0.0.1"});
+  ASSERT_TRUE(single.has_value());
+  restart(std::move(*single));
+  EXPECT_TRUE(exchange("GET /metrics HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 200 "));
+  EXPECT_EQ(refused_.value(), 2u);
+}
+
+TEST(MetricsAllowList, RangesAndMappedAddresses) {
+  auto list = MetricsAllowList::parse({"10.0.0.0/8", "192.0.2.7", "fd00::/8"});
+  ASSERT_TRUE(list.has_value()) << list.error().message;
+  auto ip = [](const char* text) { return *IpAddress::parse(text); };
+  EXPECT_TRUE(list->allows(ip("10.200.0.1")));
+  EXPECT_FALSE(list->allows(ip("11.0.0.1")));
+  EXPECT_TRUE(list->allows(ip("192.0.2.7")));
+  EXPECT_FALSE(list->allows(ip("192.0.2.8")));
+  EXPECT_TRUE(list->allows(ip("fd12::1")));
+  EXPECT_TRUE(list->allows(ip("::ffff:10.1.1.1")));  // as a dual-stack socket reports IPv4
+  EXPECT_FALSE(list->allows(ip("127.0.0.1")));
+  EXPECT_TRUE(MetricsAllowList::loopback().allows(ip("127.3.4.5")));
+  EXPECT_TRUE(MetricsAllowList::loopback().allows(ip("::1")));
+  EXPECT_FALSE(MetricsAllowList::loopback().allows(ip("::2")));
+  for (const char* bad : {"10.0.0.0/33", "10.1.2.3/8", "host", "10.0.0.0/x", "::/129", ""}) {
+    const auto refused = MetricsAllowList::parse({bad});
+    ASSERT_FALSE(refused.has_value()) << bad;
+    EXPECT_EQ(refused.error().category, ErrorCategory::kConfig);
+    EXPECT_NE(refused.error().message.find(std::string("'") + bad + "'"), std::string::npos)
+        << refused.error().message;
+  }
+  EXPECT_FALSE(MetricsAllowList::parse({}).has_value());
 }
 
 TEST_F(MetricsHttpTest, StopClosesTheListener) {

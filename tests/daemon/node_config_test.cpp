@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
+
+#include "daemon/support/temp_dir.hpp"
 
 namespace nyx::daemon {
 namespace {
@@ -45,8 +49,26 @@ TEST(NodeConfig, ExampleParses) {
   ASSERT_TRUE(config.has_value()) << config.error().message;
   EXPECT_EQ(config->mix.hops, 3U);
   EXPECT_EQ(config->socks.listen, (HostPort{"127.0.0.1", 9345}));
-  // Relative paths resolve against the file's directory.
-  EXPECT_EQ(config->node.data_dir, kExample.parent_path() / "nyx-data");
+  EXPECT_EQ(config->node.data_dir, std::filesystem::path("/var/lib/nyx"));
+}
+
+TEST(NodeConfig, DataDirDefaultsToVarLibNyxAndARelativeOneResolvesAgainstTheFile) {
+  auto config = parse(std::string("[directory]\nfile = \"/tmp/d\"\nauthorities = [\"") +
+                      kAuthority + "\"]\n");
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  EXPECT_EQ(config->node.data_dir, std::filesystem::path("/var/lib/nyx"));
+  EXPECT_FALSE(config->control.group_access);
+
+  test::TempDir dir;
+  {
+    std::ofstream file(dir.path() / "nyxd.toml");
+    file << "[node]\ndata_dir = \"state\"\n[control]\ngroup_access = true\n"
+         << "[directory]\nfile = \"/tmp/d\"\nauthorities = [\"" << kAuthority << "\"]\n";
+  }
+  config = load_node_config(dir.path() / "nyxd.toml");
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  EXPECT_EQ(config->node.data_dir, dir.path() / "state");
+  EXPECT_TRUE(config->control.group_access);
 }
 
 TEST(NodeConfig, ExampleListsEverySchemaKey) {
@@ -61,12 +83,26 @@ TEST(NodeConfig, ExampleListsEverySchemaKey) {
 
 TEST(NodeConfig, SchemaKeysCoverEverySection) {
   const auto keys = node_config_keys();
-  for (const char* key :
-       {"node.data_dir", "node.roles", "node.workers", "log.level", "log.file",
-        "directory.authorities", "directory.threshold", "transport.udp_listen",
-        "transport.peer_rate", "mix.hops", "mix.cover_rate", "mix.mix_delay_mean", "socks.listen",
-        "socks.handshake_timeout", "exit.policy", "exit.allow_private", "control.enabled",
-        "metrics.listen", "shutdown.drain_deadline"}) {
+  for (const char* key : {"node.data_dir",
+                          "node.roles",
+                          "node.workers",
+                          "log.level",
+                          "log.file",
+                          "directory.authorities",
+                          "directory.threshold",
+                          "transport.udp_listen",
+                          "transport.peer_rate",
+                          "mix.hops",
+                          "mix.cover_rate",
+                          "mix.mix_delay_mean",
+                          "socks.listen",
+                          "socks.handshake_timeout",
+                          "exit.policy",
+                          "exit.allow_private",
+                          "control.enabled",
+                          "metrics.listen",
+                          "metrics.allow",
+                          "shutdown.drain_deadline"}) {
     EXPECT_NE(std::find(keys.begin(), keys.end(), key), keys.end()) << key;
   }
 }
@@ -99,8 +135,7 @@ TEST(NodeConfig, OutOfRangeValueNamesFileLineAndKey) {
 
 TEST(NodeConfig, EveryErrorIsReportedAtOnce) {
   const auto message = errors_of("[mix]\nhops = 1\n[socks]\nlisten = 42\n");
-  for (const char* key :
-       {"node.data_dir", "directory.file", "directory.authorities", "mix.hops", "socks.listen"}) {
+  for (const char* key : {"directory.file", "directory.authorities", "mix.hops", "socks.listen"}) {
     EXPECT_NE(message.find(key), std::string::npos) << key << " in:\n" << message;
   }
 }
@@ -117,14 +152,30 @@ TEST(NodeConfig, RolesCombineAndAreChecked) {
   EXPECT_NE(none.find("node.roles"), std::string::npos) << none;
 }
 
-TEST(NodeConfig, MetricsOnlyOnLoopback) {
+TEST(NodeConfig, MetricsOffLoopbackOnlyWithAnExplicitAllowList) {
   auto config = parse(minimal("[metrics]\nlisten = \"127.0.0.1:9190\"\n"));
   ASSERT_TRUE(config.has_value()) << config.error().message;
   EXPECT_EQ(config->metrics.listen, (HostPort{"127.0.0.1", 9190}));
+  EXPECT_EQ(config->metrics.allow, (std::vector<std::string>{"127.0.0.0/8", "::1"}));
   EXPECT_TRUE(parse(minimal("[metrics]\nlisten = \"[::1]:9190\"\n")).has_value());
   const auto message = errors_of(minimal("[metrics]\nlisten = \"0.0.0.0:9190\"\n"));
+  EXPECT_NE(message.find("nyxd.toml:7:"), std::string::npos) << message;
   EXPECT_NE(message.find("metrics.listen"), std::string::npos) << message;
-  EXPECT_NE(message.find("loopback"), std::string::npos) << message;
+  EXPECT_NE(message.find("metrics.allow"), std::string::npos) << message;
+
+  auto open = parse(
+      minimal("[metrics]\nlisten = \"0.0.0.0:9190\"\nallow = [\"10.0.0.0/8\", \"fd00::/8\"]\n"));
+  ASSERT_TRUE(open.has_value()) << open.error().message;
+  EXPECT_EQ(open->metrics.allow, (std::vector<std::string>{"10.0.0.0/8", "fd00::/8"}));
+}
+
+TEST(NodeConfig, MetricsAllowEntriesAreChecked) {
+  for (const char* bad : {R"(["10.0.0.0/33"])", R"(["10.1.2.3/8"])", R"(["example.org"])",
+                          R"(["10.0.0.0/"])", R"(["::1/129"])", "[]"}) {
+    const auto message = errors_of(minimal(std::string("[metrics]\nallow = ") + bad + "\n"));
+    EXPECT_NE(message.find("nyxd.toml:7:"), std::string::npos) << bad << ": " << message;
+    EXPECT_NE(message.find("metrics.allow"), std::string::npos) << bad << ": " << message;
+  }
 }
 
 TEST(NodeConfig, AuthoritiesAndThresholdAreChecked) {

@@ -21,6 +21,7 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include "core/metrics/registry.hpp"
 #include "daemon/support/socks5_fixtures.hpp"
 #include "daemon/support/temp_dir.hpp"
 
@@ -148,6 +149,7 @@ class Socks5ServerTest : public ::testing::Test {
   void start(Socks5ServerOptions options = {}) {
     options.listen = tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0);
     server_ = std::make_unique<Socks5Server>(io_, options, connector_);
+    server_->publish_metrics(registry_);
     auto started = server_->start();
     ASSERT_TRUE(started.has_value()) << started.error().to_string();
   }
@@ -175,6 +177,7 @@ class Socks5ServerTest : public ::testing::Test {
   asio::io_context io_;
   test::HttpOrigin origin_{io_, kBody};
   test::PipeConnector connector_{io_, origin_.port()};
+  metrics::Registry registry_;  // outlives the server, which counts into it
   std::unique_ptr<Socks5Server> server_;
 };
 
@@ -269,6 +272,16 @@ TEST_F(Socks5ServerTest, ConnectFailuresGetTheirReplyCodes) {
       EXPECT_TRUE((co_await client.read(1)).empty()) << c.host;  // then closed
     }
   });
+  const std::string text = registry_.prometheus_text();
+  for (const char* label : {"connection_refused", "host_unreachable", "network_unreachable",
+                            "not_allowed", "ttl_expired", "general_failure"}) {
+    EXPECT_NE(text.find(std::string("\nnyx_socks_requests_total{reply=\"") + label + "\"} 1\n"),
+              std::string::npos)
+        << label << "\n"
+        << text;
+  }
+  EXPECT_NE(text.find("\nnyx_socks_requests_total{reply=\"succeeded\"} 0\n"), std::string::npos)
+      << text;
 }
 
 TEST_F(Socks5ServerTest, SlowConnectorGetsTtlExpired) {
@@ -304,6 +317,15 @@ TEST_F(Socks5ServerTest, UnsupportedCommandsAndAddressTypesAreAnsweredAndServing
     EXPECT_EQ(co_await good.read(10), reply(Socks5Reply::kSucceeded));
   });
   EXPECT_EQ(connector_.records().size(), 1u);  // refused requests never reach it
+  const std::string text = registry_.prometheus_text();
+  EXPECT_NE(text.find("\nnyx_socks_requests_total{reply=\"command_not_supported\"} 2\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\nnyx_socks_requests_total{reply=\"address_type_not_supported\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\nnyx_socks_requests_total{reply=\"succeeded\"} 1\n"), std::string::npos)
+      << text;
 }
 
 TEST_F(Socks5ServerTest, MalformedGreetingsAreClosed) {

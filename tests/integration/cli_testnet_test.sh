@@ -9,7 +9,7 @@ set -uo pipefail
 NYX=${1:?usage: cli_testnet_test.sh PATH/TO/nyxctl}
 DIR=$(mktemp -d /tmp/nyx-cli-XXXXXX)
 # A port range per run, so parallel test runs do not collide.
-BASE=$((20000 + ($$ % 4000) * 10))
+BASE=$((31000 + ($$ % 95) * 10))
 SOCKS=$((BASE + 5))
 failures=0
 
@@ -80,6 +80,35 @@ expect 0 "stats table" -- "$NYX" stats --data-dir "$CLIENT"
 contains "METRIC"
 expect 0 "peers" -- "$NYX" peers --data-dir "$CLIENT"
 expect 0 "circuits" -- "$NYX" circuits --data-dir "$CLIENT"
+
+expect 0 "reload" -- "$NYX" reload --data-dir "$CLIENT"
+contains "config reloaded: applied nothing; directory: 4 nodes"
+expect 0 "reload --json" -- "$NYX" reload --json --data-dir "$CLIENT"
+json_check "d['config']['restart_required'] == [] and d['directory']['nodes'] == 4"
+expect 0 "circuit build" -- "$NYX" circuit build --data-dir "$CLIENT"
+contains "building"
+CIRCUIT=$(sed -n 's/^circuit \([0-9]*\) building.*/\1/p' <<<"$out")
+expect 0 "circuit close $CIRCUIT" -- "$NYX" circuit close "$CIRCUIT" --data-dir "$CLIENT"
+contains "circuit $CIRCUIT closed"
+expect 1 "closing an unknown circuit is the node's error" -- \
+  "$NYX" circuit close 999999 --data-dir "$CLIENT"
+contains "no client circuit 999999"
+expect 0 "newnym" -- "$NYX" newnym --data-dir "$CLIENT"
+contains "new identity:"
+expect 0 "call node.info" -- "$NYX" call node.info --data-dir "$CLIENT"
+json_check "d['nickname'] == 'node1'"
+expect 2 "call with invalid JSON params is a usage error" -- \
+  "$NYX" call circuit.close '{id: 1}' --data-dir "$CLIENT"
+expect 1 "call of an unknown method" -- "$NYX" call no.such --data-dir "$CLIENT"
+expect 0 "\$NYX_DATA_DIR finds the node" -- env NYX_DATA_DIR="$CLIENT" "$NYX" status --json
+json_check "d['nickname'] == 'node1'"
+expect 3 "nothing found lists every place looked" -- \
+  env NYX_DATA_DIR="$DIR/none" "$NYX" status
+contains "$DIR/none/control.sock"
+expect 0 "shutdown --wait stops node5" -- \
+  "$NYX" shutdown --wait --timeout 20s --data-dir "$DIR/node5/data"
+contains "node stopped"
+[[ -e $DIR/node5/data/control.sock ]] && fail "node5's control socket is still there"
 
 AUTHORITY=$(sed -n 's/^authorities = \["\([0-9a-f]*\)"\]$/\1/p' "$DIR/node1/nyxd.toml")
 expect 0 "the generated directory verifies" -- \

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
@@ -72,14 +73,15 @@ class NyxdProcess : public ::testing::Test {
                static_cast<std::streamsize>(bytes->size()));
   }
 
-  void write_config(const std::string& extra = "") {
+  // extra: tables appended at the end; metrics: keys added to [metrics].
+  void write_config(const std::string& extra = "", const std::string& metrics = "") {
     std::ofstream(config(), std::ios::trunc)
         << "[node]\ndata_dir = \"data\"\nnickname = \"itest\"\nroles = [\"relay\"]\n"
         << "[directory]\nfile = \"directory.bin\"\nauthorities = [\""
         << crypto::to_hex(authority_.public_key) << "\"]\n"
         << "[transport]\nudp_listen = \"127.0.0.1:0\"\n"
         << "[metrics]\nlisten = \"127.0.0.1:0\"\n"
-        << "[shutdown]\ndrain_deadline = \"2s\"\n"
+        << metrics << "[shutdown]\ndrain_deadline = \"2s\"\n"
         << extra;
   }
 
@@ -298,12 +300,49 @@ TEST_F(NyxdProcess, ServesPrometheusMetrics) {
   EXPECT_NE(reply.find("\nnyx_directory_nodes 2\n"), std::string::npos) << reply;
   EXPECT_NE(reply.find("\nnyx_relay_cells_received_total "), std::string::npos) << reply;
   EXPECT_NE(reply.find("\nnyx_relay_queued_cells "), std::string::npos) << reply;
+  // One labelled family per concept; the unlabelled names they replaced are gone.
+  EXPECT_NE(reply.find("\nnyx_relay_cells_dropped_total{reason=\"malformed\"} "), std::string::npos)
+      << reply;
+  EXPECT_NE(reply.find("\nnyx_relay_creates_total{result=\"rejected\"} "), std::string::npos)
+      << reply;
+  EXPECT_EQ(reply.find("nyx_relay_dropped_"), std::string::npos) << reply;
+  EXPECT_EQ(reply.find("nyx_relay_creates_accepted_total"), std::string::npos) << reply;
   // The transport's own labelled families, not a second, unlabelled copy.
   EXPECT_NE(reply.find("\nnyx_transport_udp_packets_total{dir=\"rx\"} "), std::string::npos)
       << reply;
   EXPECT_NE(reply.find("\nnyx_transport_links_up "), std::string::npos) << reply;
   EXPECT_EQ(reply.find("nyx_transport_udp_packets_received_total"), std::string::npos) << reply;
+  // What an operator alerts on: the build, the start, the directory's expiry,
+  // the process.
+  EXPECT_NE(reply.find("\nnyx_build_info{commit=\""), std::string::npos) << reply;
+  EXPECT_NE(reply.find("\nnyx_node_start_time_seconds "), std::string::npos) << reply;
+  const auto expiry = reply.find("\nnyx_directory_valid_until_seconds ");
+  ASSERT_NE(expiry, std::string::npos) << reply;
+  const auto valid_until = std::stoull(reply.substr(expiry + 35));
+  EXPECT_GT(valid_until, unix_now() + 3000);  // write_directory: an hour from now
+  EXPECT_LE(valid_until, unix_now() + 3600);
+  for (const char* name : {"process_cpu_seconds_total", "process_resident_memory_bytes",
+                           "process_virtual_memory_bytes", "process_open_fds", "process_max_fds",
+                           "process_start_time_seconds"}) {
+    EXPECT_NE(reply.find(std::string("\n") + name + " "), std::string::npos) << name;
+  }
   EXPECT_TRUE(http_get(endpoint, "/").starts_with("HTTP/1.1 404"));
+  expect_clean_exit_after(SIGTERM);
+}
+
+TEST_F(NyxdProcess, MetricsRefuseAClientOutsideMetricsAllow) {
+  write_config("", "allow = [\"192.0.2.0/24\"]\n");
+  start();
+  auto info = authenticated().call("node.info");
+  ASSERT_TRUE(info.has_value());
+  const auto endpoint = (*info)["metrics_listen"].get<std::string>();
+  const auto reply = http_get(endpoint, "/metrics");
+  EXPECT_TRUE(reply.starts_with("HTTP/1.1 403")) << reply;
+  EXPECT_EQ(reply.find("nyx_"), std::string::npos) << reply;
+  // Counted, as node.stats shows.
+  auto stats = authenticated().call("node.stats");
+  ASSERT_TRUE(stats.has_value());
+  EXPECT_EQ((*stats)["nyx_metrics_scrapes_refused_total"]["series"][0]["value"], 1);
   expect_clean_exit_after(SIGTERM);
 }
 
@@ -352,6 +391,88 @@ TEST_F(NyxdProcess, RefusesAWorldReadableDataDirectory) {
   EXPECT_EQ(run.code, 1) << run.output;
   EXPECT_NE(run.output.find("chmod 700"), std::string::npos) << run.output;
   EXPECT_FALSE(std::filesystem::exists(data() / "identity.key"));
+}
+
+TEST_F(NyxdProcess, VersionNamesCommitAndBuildType) {
+  auto version = run_to_end(NYXD_PATH, {"--version"}, tmp_.path() / "check.log");
+  EXPECT_EQ(version.code, 0);
+  EXPECT_NE(version.output.find("(commit "), std::string::npos) << version.output;
+  EXPECT_NE(version.output.find(", "), std::string::npos) << version.output;
+}
+
+TEST_F(NyxdProcess, CheckConfigVerifiesTheDirectoryKeyFilesAndDataDirectory) {
+  // Not there yet: said, not refused.
+  auto fresh = run_to_end(NYXD_PATH, {"--check-config", config()}, tmp_.path() / "check.log");
+  EXPECT_EQ(fresh.code, 0) << fresh.output;
+  EXPECT_NE(fresh.output.find("will create it"), std::string::npos) << fresh.output;
+
+  // Signed by another authority than the configured one.
+  authority_ = crypto::Ed25519KeyPair::generate();
+  write_directory(2);
+  std::filesystem::create_directory(data());
+  ASSERT_EQ(::chmod(data().c_str(), 0755), 0);
+  { std::ofstream(data() / "link.key") << "short"; }
+  auto bad = run_to_end(NYXD_PATH, {"--check-config", config()}, tmp_.path() / "check.log");
+  EXPECT_EQ(bad.code, 1) << bad.output;
+  EXPECT_NE(bad.output.find("directory.bin"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("chmod 700"), std::string::npos) << bad.output;
+
+  // The data directory fixed: the key file is the next problem, by name.
+  ASSERT_EQ(::chmod(data().c_str(), 0700), 0);
+  ASSERT_EQ(::chmod((data() / "link.key").c_str(), 0644), 0);
+  bad = run_to_end(NYXD_PATH, {"--check-config", config()}, tmp_.path() / "check.log");
+  EXPECT_EQ(bad.code, 1) << bad.output;
+  EXPECT_NE(bad.output.find("link.key"), std::string::npos) << bad.output;
+  EXPECT_FALSE(std::filesystem::exists(data() / "identity.key"));
+}
+
+TEST_F(NyxdProcess, CheckConfigBindFindsATakenPort) {
+  asio::io_context io;
+  asio::ip::udp::socket taken(io, {asio::ip::make_address("127.0.0.1"), 0});
+  std::ofstream(config(), std::ios::trunc)
+      << "[node]\ndata_dir = \"data\"\nroles = [\"relay\"]\n"
+      << "[directory]\nfile = \"directory.bin\"\nauthorities = [\""
+      << crypto::to_hex(authority_.public_key) << "\"]\n"
+      << "[transport]\nudp_listen = \"127.0.0.1:" << taken.local_endpoint().port() << "\"\n";
+  auto plain = run_to_end(NYXD_PATH, {"--check-config", config()}, tmp_.path() / "check.log");
+  EXPECT_EQ(plain.code, 0) << plain.output;
+  auto bound =
+      run_to_end(NYXD_PATH, {"--check-config", config(), "--bind"}, tmp_.path() / "check.log");
+  EXPECT_EQ(bound.code, 1) << bound.output;
+  EXPECT_NE(bound.output.find("transport.udp_listen"), std::string::npos) << bound.output;
+}
+
+TEST_F(NyxdProcess, GroupAccessOpensSocketCookieAndDataDirToTheGroup) {
+  write_config("[control]\ngroup_access = true\n");
+  start();
+  EXPECT_EQ(mode_of(data()), 0750U);
+  EXPECT_EQ(mode_of(data() / "control.sock") & 0777U, 0660U);
+  EXPECT_EQ(mode_of(data() / "control.cookie"), 0640U);
+  EXPECT_EQ(mode_of(data() / "identity.key"), 0600U);
+  auto reply = authenticated().call("node.info");
+  EXPECT_TRUE(reply.has_value()) << reply.error().message;
+  expect_clean_exit_after(SIGTERM);
+}
+
+TEST_F(NyxdProcess, SighupReopensTheLogFileAndReloadsTheConfig) {
+  write_config("[log]\nfile = \"nyxd-file.log\"\n");
+  start();
+  const auto log_file = tmp_.path() / "nyxd-file.log";
+  ASSERT_TRUE(std::filesystem::exists(log_file));
+  std::filesystem::rename(log_file, tmp_.path() / "nyxd-file.log.1");
+  write_config("[log]\nfile = \"nyxd-file.log\"\n[mix]\nhops = 4\n");
+  node_->signal(SIGHUP);
+  std::string text;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline &&
+         text.find("need a restart") == std::string::npos) {
+    std::this_thread::sleep_for(20ms);
+    std::ifstream in(log_file);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  EXPECT_NE(text.find("SIGHUP"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"mix\""), std::string::npos) << text;
+  expect_clean_exit_after(SIGTERM);
 }
 
 }  // namespace

@@ -23,19 +23,48 @@ std::unique_ptr<Circuit> build(MemoryNetwork& net) {
   return std::move(*circuit);
 }
 
-TEST(RelayMetrics, RegistersEveryCounterAndTheGaugesAtZero) {
+TEST(RelayMetrics, RegistersEveryFamilyAndTheGaugesAtZero) {
   MemoryNetwork net(2);
   metrics::Registry registry;
   net.relay(1).publish_metrics(registry);
   const std::string text = registry.prometheus_text();
-  for (const char* name :
-       {"cells_received", "cells_relayed", "dropped_malformed", "dropped_unknown_circuit",
-        "dropped_queue_full", "dropped_link", "padding_received", "cover_dropped",
-        "creates_accepted", "creates_rejected", "tampered", "destroys_received", "timeouts"}) {
-    EXPECT_TRUE(has_line(text, std::string("nyx_relay_") + name + "_total 0")) << name << text;
+  for (const char* series : {
+           "nyx_relay_cells_received_total",
+           "nyx_relay_cells_relayed_total",
+           "nyx_relay_cells_dropped_total{reason=\"malformed\"}",
+           "nyx_relay_cells_dropped_total{reason=\"unknown_circuit\"}",
+           "nyx_relay_cells_dropped_total{reason=\"queue_full\"}",
+           "nyx_relay_cells_dropped_total{reason=\"link\"}",
+           "nyx_relay_cover_cells_total{kind=\"link_padding\"}",
+           "nyx_relay_cover_cells_total{kind=\"circuit_cover\"}",
+           "nyx_relay_creates_total{result=\"accepted\"}",
+           "nyx_relay_creates_total{result=\"rejected\"}",
+           "nyx_relay_circuits_destroyed_total{reason=\"destroy_cell\"}",
+           "nyx_relay_circuits_destroyed_total{reason=\"tampered\"}",
+           "nyx_relay_circuits_destroyed_total{reason=\"timeout\"}",
+           "nyx_relay_circuits",
+           "nyx_relay_queued_cells",
+       }) {
+    EXPECT_TRUE(has_line(text, std::string(series) + " 0")) << series << text;
   }
-  EXPECT_TRUE(has_line(text, "nyx_relay_circuits 0")) << text;
-  EXPECT_TRUE(has_line(text, "nyx_relay_queued_cells 0")) << text;
+  // The unlabelled names they replace are gone.
+  EXPECT_EQ(text.find("nyx_relay_dropped_"), std::string::npos) << text;
+  EXPECT_EQ(text.find("nyx_relay_tampered_total"), std::string::npos) << text;
+  EXPECT_EQ(text.find("nyx_relay_creates_accepted_total"), std::string::npos) << text;
+}
+
+TEST(RelayMetrics, DropsAreCountedUnderTheirReason) {
+  MemoryNetwork net(2);
+  metrics::Registry registry;
+  net.relay(1).publish_metrics(registry);
+  const std::uint8_t garbage[] = {1, 2, 3};
+  net.relay(1).handle_cell(PeerKey{}, garbage);  // too short to be a cell
+  net.relay(1).tick();
+  const std::string text = registry.prometheus_text();
+  EXPECT_TRUE(has_line(text, "nyx_relay_cells_dropped_total{reason=\"malformed\"} 1")) << text;
+  EXPECT_TRUE(has_line(text, "nyx_relay_cells_dropped_total{reason=\"unknown_circuit\"} 0"))
+      << text;
+  EXPECT_TRUE(has_line(text, "nyx_relay_cells_received_total 1")) << text;
 }
 
 TEST(RelayMetrics, ATamperedCellIsCountedAtTheNextTick) {
@@ -58,15 +87,16 @@ TEST(RelayMetrics, ATamperedCellIsCountedAtTheNextTick) {
   net.run();
   // The cell path only bumps the relay's own integer; the registry follows at tick().
   EXPECT_EQ(net.relay(3).counters().tampered, 1u);
-  EXPECT_TRUE(has_line(registry.prometheus_text(), "nyx_relay_tampered_total 0"));
+  const std::string tampered = "nyx_relay_circuits_destroyed_total{reason=\"tampered\"}";
+  EXPECT_TRUE(has_line(registry.prometheus_text(), tampered + " 0"));
   net.relay(3).tick();
   const std::string text = registry.prometheus_text();
-  EXPECT_TRUE(has_line(text, "nyx_relay_tampered_total 1")) << text;
+  EXPECT_TRUE(has_line(text, tampered + " 1")) << text;
   EXPECT_TRUE(has_line(text, "nyx_relay_circuits 0")) << text;
-  EXPECT_TRUE(has_line(text, "nyx_relay_creates_accepted_total 1")) << text;
+  EXPECT_TRUE(has_line(text, "nyx_relay_creates_total{result=\"accepted\"} 1")) << text;
   // Later ticks add only what changed since.
   net.relay(3).tick();
-  EXPECT_TRUE(has_line(registry.prometheus_text(), "nyx_relay_tampered_total 1"));
+  EXPECT_TRUE(has_line(registry.prometheus_text(), tampered + " 1"));
 }
 
 TEST(RelayMetrics, QueuedCellsGaugeFollowsTheLinkQueues) {

@@ -2,9 +2,10 @@
 // Per-thread slots for the sharded metric cells (private to core/metrics).
 //
 // A thread that records a metric is given a slot in [0, kSlots) of its own
-// for as long as it lives; every Counter and Histogram keeps one cell per
-// slot, written only by the slot's owner, so an increment is a plain load and
-// store (no locked instruction, no cache line shared with another writer).
+// for as long as it lives; every Counter, Histogram and BucketHistogram keeps
+// one cell (or shard) per slot, written only by the slot's owner, so an
+// increment is a plain load and store (no locked instruction, no cache line
+// shared with another writer).
 // When more than kSlots threads record at once, the extra ones share the
 // overflow slot kSlots, whose cells take atomic read-modify-writes. A slot
 // is returned when its thread exits and handed to the next thread that asks;

@@ -1,0 +1,24 @@
+#pragma once
+// `nyxctl keygen` on the command line: a node's keys and descriptor, or with
+// --authority a directory authority's signing key (cli/node_keys.hpp does the
+// work). Not thread-safe; main() owns the KeygenCommand.
+
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace nyx::cli {
+
+struct KeygenCommand {
+  CLI::App* keygen = nullptr;
+  std::string out;
+  bool authority = false;
+};
+
+void add_keygen_command(CLI::App& app, KeygenCommand& command);
+
+// The exit code when keygen was parsed, or nullopt.
+std::optional<int> run_keygen_command(const KeygenCommand& command);
+
+}  // namespace nyx::cli
