@@ -6,9 +6,10 @@
 #include <vector>
 
 #include <asio/io_context.hpp>
-#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 
+#include "async/deferred_callback.hpp"
+#include "async/gate.hpp"
 #include "core/cell_size.hpp"
 #include "core/crypto/random.hpp"
 #include "core/keyed_rate_limiter.hpp"
@@ -199,6 +200,7 @@ class LinkManager::Impl {
 
   void stop() {
     stopped_ = true;
+    gate_.close();
     tick_timer_.cancel();
     if (udp_) {
       udp_->close();
@@ -370,7 +372,7 @@ class LinkManager::Impl {
     }
     std::copy(datagram.begin(), datagram.end(), slot.begin());
     udp_->commit_send(datagram.size());
-    schedule_flush();
+    flush_soon_.schedule();
   }
 
   void on_handshake_init(const UdpMessage& m, const asio::ip::udp::endpoint& from) {
@@ -588,7 +590,7 @@ class LinkManager::Impl {
       return SendResult::kDroppedQueueFull;  // counter exhausted: cannot happen before rekey
     }
     udp_->commit_send(kDatagramSize);
-    schedule_flush();
+    flush_soon_.schedule();
     peer.stats.bytes_sent += kDatagramSize;
     if (type == UdpMessageType::kData) {
       ++peer.stats.cells_sent;
@@ -603,23 +605,6 @@ class LinkManager::Impl {
       start_handshake(peer, session.remote);
     }
     return SendResult::kSent;
-  }
-
-  void schedule_flush() {
-    if (flush_posted_) {
-      return;
-    }
-    flush_posted_ = true;
-    std::weak_ptr<int> alive = alive_;
-    asio::post(io_, [this, alive] {
-      if (alive.expired()) {
-        return;
-      }
-      flush_posted_ = false;
-      if (udp_ && !stopped_) {
-        udp_->flush();
-      }
-    });
   }
 
   void on_udp_batch(std::span<const UdpDatagram> batch) {
@@ -765,10 +750,13 @@ class LinkManager::Impl {
   // ---- timers --------------------------------------------------------------
 
   void arm_tick() {
+    auto pass = gate_.enter();
+    if (!pass) {
+      return;
+    }
     tick_timer_.expires_after(config_.tick);
-    std::weak_ptr<int> alive = alive_;
-    tick_timer_.async_wait([this, alive](const asio::error_code& ec) {
-      if (ec || alive.expired() || stopped_) {
+    tick_timer_.async_wait([this, pass = std::move(*pass)](const asio::error_code& ec) {
+      if (ec || pass.gate_closed()) {
         return;
       }
       on_tick();
@@ -858,9 +846,11 @@ class LinkManager::Impl {
   std::vector<ReceivedCell> rx_batch_;
   Cell zero_cell_{};
   Nanos batch_now_{};
-  bool flush_posted_ = false;
   bool stopped_ = false;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  // Every cell sent in a turn is queued; one flush per turn hands them over.
+  // (After stop() the endpoint is closed and a flush does nothing.)
+  async::DeferredCallback flush_soon_{io_.get_executor(), [this] { flush(); }};
+  async::Gate gate_{io_.get_executor()};  // the pending tick holds it
 };
 
 // ---- LinkManager -------------------------------------------------------------

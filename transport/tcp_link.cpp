@@ -3,21 +3,28 @@
 #include <array>
 #include <cstring>
 
-#include <asio/experimental/as_tuple.hpp>
-#include <asio/post.hpp>
 #include <asio/read.hpp>
-#include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
-#include "transport/detail/socket_deadline.hpp"
+#include "async/use_result.hpp"
+#include "async/with_deadline.hpp"
 #include "transport/noise_handshake.hpp"
 
 namespace nyx::transport {
 namespace {
 
-constexpr auto kAwait = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t kReadBuffer = 64 * 1024;
 constexpr std::size_t kKeepaliveSize = NoiseCipherState::kTagSize;
+
+// A handshake that outlives its deadline fails as a timeout; its pending
+// read or write was cancelled.
+Status within(const std::expected<Status, asio::error_code>& outcome) {
+  if (!outcome) {
+    return make_error(ErrorCategory::kTimeout, "tcp link: handshake " + outcome.error().message(),
+                      outcome.error().value());
+  }
+  return *outcome;
+}
 
 }  // namespace
 
@@ -26,7 +33,8 @@ TcpLink::TcpLink(asio::ip::tcp::socket socket, const crypto::X25519KeyPair& iden
     : socket_(std::move(socket)),
       identity_(identity),
       max_buffered_(max_buffered_bytes),
-      in_(kReadBuffer) {
+      in_(kReadBuffer),
+      write_soon_(socket_.get_executor(), [this] { write_buffered(); }) {
   asio::error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
 }
@@ -36,7 +44,7 @@ asio::awaitable<Status> TcpLink::write_frame(Bytes message) {
   store_be16(length.data(), static_cast<std::uint16_t>(message.size()));
   std::array<asio::const_buffer, 2> buffers{asio::buffer(length),
                                             asio::buffer(message.data(), message.size())};
-  auto [ec, n] = co_await asio::async_write(socket_, buffers, kAwait);
+  auto [ec, n] = co_await asio::async_write(socket_, buffers, async::use_result);
   if (ec) {
     co_return make_error(ErrorCategory::kIo, "tcp link: " + ec.message(), ec.value());
   }
@@ -45,7 +53,7 @@ asio::awaitable<Status> TcpLink::write_frame(Bytes message) {
 
 asio::awaitable<Result<std::size_t>> TcpLink::read_frame(MutableBytes out) {
   std::array<std::uint8_t, 2> length{};
-  auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(length), kAwait);
+  auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(length), async::use_result);
   if (ec) {
     co_return make_error(ErrorCategory::kIo, "tcp link: " + ec.message(), ec.value());
   }
@@ -53,7 +61,8 @@ asio::awaitable<Result<std::size_t>> TcpLink::read_frame(MutableBytes out) {
   if (size > out.size()) {
     co_return make_error(ErrorCategory::kProtocol, "tcp link: handshake message too long");
   }
-  auto [ec2, n2] = co_await asio::async_read(socket_, asio::buffer(out.data(), size), kAwait);
+  auto [ec2, n2] =
+      co_await asio::async_read(socket_, asio::buffer(out.data(), size), async::use_result);
   if (ec2) {
     co_return make_error(ErrorCategory::kIo, "tcp link: " + ec2.message(), ec2.value());
   }
@@ -61,7 +70,14 @@ asio::awaitable<Result<std::size_t>> TcpLink::read_frame(MutableBytes out) {
 }
 
 asio::awaitable<Status> TcpLink::handshake_as_initiator(PeerKey responder, Nanos timeout) {
-  detail::SocketDeadline deadline(socket_, timeout);
+  co_return within(co_await async::with_deadline(initiator_steps(responder), timeout));
+}
+
+asio::awaitable<Status> TcpLink::handshake_as_responder(Nanos timeout) {
+  co_return within(co_await async::with_deadline(responder_steps(), timeout));
+}
+
+asio::awaitable<Status> TcpLink::initiator_steps(PeerKey responder) {
   auto hs = NoiseHandshake::initiator(identity_, responder, as_bytes(kLinkPrologue));
   std::array<std::uint8_t, 128> buf{};
   std::array<std::uint8_t, 128> payload{};
@@ -94,8 +110,7 @@ asio::awaitable<Status> TcpLink::handshake_as_initiator(PeerKey responder, Nanos
   co_return Status{};
 }
 
-asio::awaitable<Status> TcpLink::handshake_as_responder(Nanos timeout) {
-  detail::SocketDeadline deadline(socket_, timeout);
+asio::awaitable<Status> TcpLink::responder_steps() {
   auto hs = NoiseHandshake::responder(identity_, as_bytes(kLinkPrologue));
   std::array<std::uint8_t, 128> buf{};
   std::array<std::uint8_t, 128> payload{};
@@ -200,19 +215,10 @@ bool TcpLink::send_cell(Bytes cell) {
     buf.resize(offset);
     return false;
   }
-  schedule_write();
-  return true;
-}
-
-void TcpLink::schedule_write() {
-  if (writing_ || write_posted_) {
-    return;
+  if (!writing_) {
+    write_soon_.schedule();  // otherwise the running write's completion takes it
   }
-  write_posted_ = true;
-  asio::post(socket_.get_executor(), [self = shared_from_this()] {
-    self->write_posted_ = false;
-    self->write_buffered();
-  });
+  return true;
 }
 
 void TcpLink::write_buffered() {

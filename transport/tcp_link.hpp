@@ -21,6 +21,7 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
 
+#include "async/deferred_callback.hpp"
 #include "core/bytes.hpp"
 #include "core/cell_size.hpp"
 #include "core/clock.hpp"
@@ -69,11 +70,12 @@ class TcpLink : public std::enable_shared_from_this<TcpLink> {
   std::uint64_t idle_since = 0;
 
  private:
+  asio::awaitable<Status> initiator_steps(PeerKey responder);
+  asio::awaitable<Status> responder_steps();
   asio::awaitable<Status> write_frame(Bytes message);
   asio::awaitable<Result<std::size_t>> read_frame(MutableBytes out);
   void read_more();
   void on_read(std::size_t n);
-  void schedule_write();
   void write_buffered();
 
   asio::ip::tcp::socket socket_;
@@ -90,7 +92,8 @@ class TcpLink : public std::enable_shared_from_this<TcpLink> {
   std::vector<std::uint8_t> out_[2];
   int filling_ = 0;
   bool writing_ = false;
-  bool write_posted_ = false;
+  // Cells sent in one turn leave in one write, at the end of the turn.
+  async::DeferredCallback write_soon_;
   bool established_ = false;
   bool open_ = true;
 };

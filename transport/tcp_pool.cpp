@@ -3,17 +3,15 @@
 #include <cerrno>
 
 #include <asio/co_spawn.hpp>
-#include <asio/experimental/as_tuple.hpp>
-#include <asio/use_awaitable.hpp>
 #include <sys/socket.h>
 
+#include "async/spawn.hpp"
+#include "async/use_result.hpp"
+#include "async/with_deadline.hpp"
 #include "core/crypto/random.hpp"
-#include "transport/detail/socket_deadline.hpp"
 
 namespace nyx::transport {
 namespace {
-
-constexpr auto kAwait = asio::experimental::as_tuple(asio::use_awaitable);
 
 // The socket has been closed or reset by the peer (a non-blocking peek sees
 // EOF or an error other than "nothing to read yet").
@@ -27,9 +25,13 @@ bool peer_closed(asio::ip::tcp::socket::native_handle_type fd) {
 
 TcpPool::TcpPool(asio::io_context& io, const Clock& clock, const crypto::X25519KeyPair& identity,
                  TcpPoolConfig config)
-    : io_(io), clock_(clock), identity_(identity), config_(config), upkeep_timer_(io) {
-  std::weak_ptr<int> alive = alive_;
-  asio::co_spawn(io_, upkeep_loop(), [alive](std::exception_ptr) {});
+    : io_(io),
+      clock_(clock),
+      identity_(identity),
+      config_(config),
+      upkeep_timer_(io),
+      gate_(io.get_executor()) {
+  async::spawn(io_.get_executor(), upkeep_loop(*gate_.enter()), "tcp pool upkeep");
 }
 
 TcpPool::~TcpPool() { stop(); }
@@ -51,7 +53,9 @@ Status TcpPool::listen(const asio::ip::tcp::endpoint& at) {
     acceptor_.reset();
     return make_error(ErrorCategory::kIo, "tcp listen: " + ec.message(), ec.value());
   }
-  asio::co_spawn(io_, accept_loop(), [](std::exception_ptr) {});
+  if (auto pass = gate_.enter()) {
+    async::spawn(io_.get_executor(), accept_loop(std::move(*pass)), "tcp pool accept");
+  }
   return {};
 }
 
@@ -67,11 +71,10 @@ std::optional<asio::ip::tcp::endpoint> TcpPool::local_endpoint() const {
   return ep;
 }
 
-asio::awaitable<void> TcpPool::accept_loop() {
-  std::weak_ptr<int> alive = alive_;
-  while (!alive.expired() && !stopped_ && acceptor_) {
-    auto [ec, socket] = co_await acceptor_->async_accept(kAwait);
-    if (alive.expired() || stopped_) {
+asio::awaitable<void> TcpPool::accept_loop(async::Gate::Holder pass) {
+  while (!pass.gate_closed() && acceptor_) {
+    auto [ec, socket] = co_await acceptor_->async_accept(async::use_result);
+    if (pass.gate_closed()) {
       co_return;
     }
     if (ec) {
@@ -85,39 +88,40 @@ asio::awaitable<void> TcpPool::accept_loop() {
     }
     auto link = std::make_shared<TcpLink>(std::move(socket), identity_, config_.max_buffered_bytes);
     // Each inbound handshake runs on its own so a slow peer holds up nobody.
-    asio::co_spawn(
-        io_,
-        [this, link, alive]() -> asio::awaitable<void> {
-          auto status = co_await link->handshake_as_responder(config_.connect_timeout);
-          if (!status || alive.expired() || stopped_) {
-            co_return;
-          }
-          ++counters_.accepted;
-          ++peers_[link->peer()].in_use;
-          adopt(link);
-          if (on_accepted_) {
-            on_accepted_(*link);
-          }
-        },
-        [](std::exception_ptr) {});
+    if (auto handshake_pass = gate_.enter()) {
+      async::spawn(io_.get_executor(),
+                   inbound_handshake(std::move(link), std::move(*handshake_pass)),
+                   "tcp pool inbound handshake");
+    }
+  }
+}
+
+asio::awaitable<void> TcpPool::inbound_handshake(std::shared_ptr<TcpLink> link,
+                                                 async::Gate::Holder pass) {
+  auto status = co_await link->handshake_as_responder(config_.connect_timeout);
+  if (!status || pass.gate_closed()) {
+    co_return;
+  }
+  ++counters_.accepted;
+  ++peers_[link->peer()].in_use;
+  adopt(link);
+  if (on_accepted_) {
+    on_accepted_(*link);
   }
 }
 
 void TcpPool::adopt(std::shared_ptr<TcpLink> link) {
   TcpLink* raw = link.get();
   links_.emplace(raw, link);
-  std::weak_ptr<int> alive = alive_;
+  // No guard needed: only an open pool adopts, stop() closes every adopted
+  // link, and a closed link calls neither handler again.
   raw->start(
-      [this, alive](TcpLink& l, Bytes cell) {
-        if (!alive.expired() && on_cell_) {
+      [this](TcpLink& l, Bytes cell) {
+        if (on_cell_) {
           on_cell_(l, cell);
         }
       },
-      [this, alive](TcpLink& l) {
-        if (!alive.expired()) {
-          on_link_closed(l);
-        }
-      });
+      [this](TcpLink& l) { on_link_closed(l); });
 }
 
 asio::awaitable<Result<TcpLink*>> TcpPool::acquire(PeerKey peer, asio::ip::tcp::endpoint at) {
@@ -125,7 +129,10 @@ asio::awaitable<Result<TcpLink*>> TcpPool::acquire(PeerKey peer, asio::ip::tcp::
     co_return hit;
   }
   ++counters_.misses;
-  std::weak_ptr<int> alive = alive_;
+  auto pass = gate_.enter();
+  if (!pass) {
+    co_return make_error(ErrorCategory::kClosed, "tcp pool stopped");
+  }
   PeerEntry& entry = peers_[peer];
   const Nanos start = clock_.now();
   if (start < entry.next_attempt) {
@@ -139,13 +146,12 @@ asio::awaitable<Result<TcpLink*>> TcpPool::acquire(PeerKey peer, asio::ip::tcp::
   asio::ip::tcp::socket socket(io_);
   std::shared_ptr<TcpLink> link;
   Status status;
-  {
-    // The connect gets the deadline; the handshake gets what is left of it.
-    detail::SocketDeadline deadline(socket, config_.connect_timeout);
-    auto [ec] = co_await socket.async_connect(at, kAwait);
-    if (ec) {
-      status = make_error(ErrorCategory::kIo, "tcp connect: " + ec.message(), ec.value());
-    }
+  // The connect gets the deadline; the handshake gets what is left of it.
+  auto connected = co_await async::with_deadline(socket.async_connect(at, async::use_result),
+                                                 config_.connect_timeout);
+  const asio::error_code ec = connected ? std::get<0>(*connected) : connected.error();
+  if (ec) {
+    status = make_error(ErrorCategory::kIo, "tcp connect: " + ec.message(), ec.value());
   }
   if (status) {
     link = std::make_shared<TcpLink>(std::move(socket), identity_, config_.max_buffered_bytes);
@@ -153,22 +159,19 @@ asio::awaitable<Result<TcpLink*>> TcpPool::acquire(PeerKey peer, asio::ip::tcp::
     status = co_await link->handshake_as_initiator(
         peer, std::max(Nanos{1}, config_.connect_timeout - elapsed));
   }
-  if (alive.expired()) {
+  if (pass->gate_closed()) {
     co_return make_error(ErrorCategory::kClosed, "tcp pool stopped");
   }
   PeerEntry& after = peers_[peer];
   --after.connecting;
-  if (!status || stopped_) {
+  if (!status) {
     ++counters_.connect_failures;
     after.backoff = after.backoff.count() == 0 ? config_.backoff_initial
                                                : std::min(after.backoff * 2, config_.backoff_max);
     // Jitter in [0.5, 1.5) of the back-off keeps peers from retrying in step.
     const auto jitter = crypto::random_uniform(1000);
     after.next_attempt = clock_.now() + after.backoff / 2 + after.backoff * jitter / 1000;
-    if (!status) {
-      co_return std::unexpected(status.error());
-    }
-    co_return make_error(ErrorCategory::kClosed, "tcp pool stopped");
+    co_return std::unexpected(status.error());
   }
   after.backoff = Nanos{0};
   after.next_attempt = Nanos{0};
@@ -222,12 +225,11 @@ void TcpPool::on_link_closed(TcpLink& link) {
   links_.erase(&link);
 }
 
-asio::awaitable<void> TcpPool::upkeep_loop() {
-  std::weak_ptr<int> alive = alive_;
+asio::awaitable<void> TcpPool::upkeep_loop(async::Gate::Holder pass) {
   for (;;) {
     upkeep_timer_.expires_after(config_.upkeep_interval);
-    auto [ec] = co_await upkeep_timer_.async_wait(kAwait);
-    if (ec || alive.expired() || stopped_) {
+    auto [ec] = co_await upkeep_timer_.async_wait(async::use_result);
+    if (ec || pass.gate_closed()) {
       co_return;
     }
     upkeep();
@@ -260,6 +262,7 @@ void TcpPool::stop() {
     return;
   }
   stopped_ = true;
+  gate_.close();
   upkeep_timer_.cancel();
   if (acceptor_) {
     asio::error_code ec;

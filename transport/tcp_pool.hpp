@@ -12,7 +12,9 @@
 // links with a non-blocking peek as well; a dead link is never handed out.
 // It also accepts inbound links when told to listen.
 //
-// One shard; not thread-safe. stop() closes everything and cancels upkeep.
+// One shard; not thread-safe. stop() closes everything and cancels upkeep;
+// connects, handshakes and loops still in flight then end without touching
+// the pool (they hold its gate), even when it has been destroyed.
 
 #include <cstddef>
 #include <cstdint>
@@ -27,6 +29,7 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
 
+#include "async/gate.hpp"
 #include "core/clock.hpp"
 #include "core/crypto/x25519.hpp"
 #include "core/error.hpp"
@@ -140,8 +143,9 @@ class TcpPool {
   void discard(TcpLink* link);
   void on_link_closed(TcpLink& link);
   void adopt(std::shared_ptr<TcpLink> link);
-  asio::awaitable<void> accept_loop();
-  asio::awaitable<void> upkeep_loop();
+  asio::awaitable<void> accept_loop(async::Gate::Holder pass);
+  asio::awaitable<void> inbound_handshake(std::shared_ptr<TcpLink> link, async::Gate::Holder pass);
+  asio::awaitable<void> upkeep_loop(async::Gate::Holder pass);
   void upkeep();
 
   asio::io_context& io_;
@@ -158,7 +162,7 @@ class TcpPool {
   TcpPoolCounters counters_;
   std::uint64_t ticks_ = 0;
   bool stopped_ = false;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  async::Gate gate_;  // every coroutine of the pool holds it
 };
 
 }  // namespace nyx::transport

@@ -59,11 +59,13 @@ struct UdpEndpoint::Ring {
   std::vector<mmsghdr> send_msgs;
   std::vector<std::size_t> send_msg_slots;
   std::vector<std::array<std::uint8_t, kCmsgSpace>> send_cmsg;
-  std::shared_ptr<int> alive = std::make_shared<int>(0);
 };
 
 UdpEndpoint::UdpEndpoint(asio::io_context& io, UdpEndpointConfig config)
-    : socket_(io), config_(config), ring_(std::make_unique<Ring>(config_)) {}
+    : socket_(io),
+      config_(config),
+      ring_(std::make_unique<Ring>(config_)),
+      gate_(io.get_executor()) {}
 
 UdpEndpoint::~UdpEndpoint() { close(); }
 
@@ -114,16 +116,20 @@ void UdpEndpoint::start(ReceiveHandler handler) {
 }
 
 void UdpEndpoint::arm_receive() {
-  std::weak_ptr<int> alive = ring_->alive;
-  socket_.async_wait(asio::socket_base::wait_read, [this, alive](const asio::error_code& ec) {
-    if (ec || alive.expired() || !socket_.is_open()) {
-      return;
-    }
-    receive_batches(config_.max_batches_per_wakeup);
-    if (socket_.is_open()) {
-      arm_receive();
-    }
-  });
+  auto pass = gate_.enter();
+  if (!pass) {
+    return;
+  }
+  socket_.async_wait(asio::socket_base::wait_read,
+                     [this, pass = std::move(*pass)](const asio::error_code& ec) {
+                       if (ec || pass.gate_closed() || !socket_.is_open()) {
+                         return;
+                       }
+                       receive_batches(config_.max_batches_per_wakeup);
+                       if (socket_.is_open()) {
+                         arm_receive();
+                       }
+                     });
 }
 
 std::size_t UdpEndpoint::poll_receive() { return receive_batches(config_.max_batches_per_wakeup); }
@@ -221,15 +227,19 @@ void UdpEndpoint::flush() {
 }
 
 void UdpEndpoint::arm_send() {
+  auto pass = gate_.enter();
+  if (!pass) {
+    return;
+  }
   send_waiting_ = true;
-  std::weak_ptr<int> alive = ring_->alive;
-  socket_.async_wait(asio::socket_base::wait_write, [this, alive](const asio::error_code& ec) {
-    if (ec || alive.expired()) {
-      return;
-    }
-    send_waiting_ = false;
-    flush();
-  });
+  socket_.async_wait(asio::socket_base::wait_write,
+                     [this, pass = std::move(*pass)](const asio::error_code& ec) {
+                       if (ec || pass.gate_closed()) {
+                         return;
+                       }
+                       send_waiting_ = false;
+                       flush();
+                     });
 }
 
 std::size_t UdpEndpoint::send_some() {
@@ -316,6 +326,7 @@ asio::ip::udp::endpoint UdpEndpoint::local_endpoint() const {
 }
 
 void UdpEndpoint::close() {
+  gate_.close();
   if (socket_.is_open()) {
     asio::error_code ec;
     socket_.close(ec);

@@ -13,7 +13,8 @@
 // packet.
 //
 // Owned by one LinkManager (or a benchmark) on one shard; not thread-safe.
-// close() cancels the pending waits.
+// close() cancels the pending waits; a wait that completed just before, and
+// runs after the endpoint is gone, finds its gate closed and does nothing.
 
 #include <cstddef>
 #include <cstdint>
@@ -25,6 +26,7 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/udp.hpp>
 
+#include "async/gate.hpp"
 #include "core/bytes.hpp"
 #include "core/error.hpp"
 
@@ -107,6 +109,7 @@ class UdpEndpoint {
   bool gso_ = false;
   bool v6_ = false;
   UdpEndpointCounters counters_;
+  async::Gate gate_;  // each pending wait holds it
 };
 
 }  // namespace nyx::transport
