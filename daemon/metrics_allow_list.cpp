@@ -43,7 +43,7 @@ Result<MetricsAllowList> MetricsAllowList::parse(const std::vector<std::string>&
     // Bits past the prefix make the intent unclear (10.1.2.3/8): refuse, as
     // the exit policy does.
     for (unsigned bit = bits; bit < total; ++bit) {
-      if ((address->bytes()[bit / 8] >> (7 - bit % 8)) & 1U) {
+      if ((static_cast<unsigned>(address->bytes()[bit / 8]) >> (7 - bit % 8)) & 1U) {
         return bad_entry(entry, "bits set past the prefix length");
       }
     }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "mix/support/loopback_network.hpp"
@@ -196,11 +197,11 @@ TEST_F(LoopbackAttacks, OverloadedRelayDropsOnlyTheExcessFairlyAndNeverGrows) {
   constexpr std::size_t kHeavy = 100;
   constexpr std::size_t kLight = 4;
   for (std::size_t i = 0; i < kHeavy; ++i) {
-    ASSERT_TRUE(heavy->send(bytes_of("h" + std::to_string(i))).has_value());
+    ASSERT_TRUE(heavy->send(bytes_of(fmt::format("h{}", i))).has_value());
   }
   flush_all(node(0));
   for (std::size_t i = 0; i < kLight; ++i) {
-    ASSERT_TRUE(light->send(bytes_of("l" + std::to_string(i))).has_value());
+    ASSERT_TRUE(light->send(bytes_of(fmt::format("l{}", i))).has_value());
   }
   flush_all(node(0));
 

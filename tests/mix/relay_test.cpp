@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "mix/support/memory_network.hpp"
@@ -202,10 +203,10 @@ TEST(Relay, OverloadedRelayDropsOnlyTheExcessFairly) {
   // the light one's; the rest is refused at the source with backpressure.
   int refused = 0;
   for (int i = 0; i < 20; ++i) {
-    refused += heavy->send(bytes_of("h" + std::to_string(i))).has_value() ? 0 : 1;
+    refused += heavy->send(bytes_of(fmt::format("h{}", i))).has_value() ? 0 : 1;
   }
   for (int i = 0; i < 4; ++i) {
-    ASSERT_TRUE(light->send(bytes_of("l" + std::to_string(i))).has_value());
+    ASSERT_TRUE(light->send(bytes_of(fmt::format("l{}", i))).has_value());
   }
   EXPECT_EQ(refused, 8);
   net.run();
