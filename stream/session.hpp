@@ -14,14 +14,18 @@
 //
 // Loss recovery and congestion control follow RFC 9002 (RTT estimate,
 // packet and time threshold loss detection, probe timeout, NewReno, pacing);
-// flow control follows RFC 9000 with window auto-tuning. Stream data lives
+// flow control follows RFC 9000 with window auto-tuning. The parts live in
+// their own files: rtt_estimator, congestion_controller (new_reno), pacer,
+// flow_window, detail/sent_packets, detail/received_packets and
+// detail/stream_state (each stream's RFC 9000 section 3 state machines);
+// session.cpp (application side, recovery, timers, sending) and
+// session_receive.cpp (frames in) join them. Stream data lives
 // in pooled buffers bounded by the flow-control windows, so memory does not
 // grow with the size of a transfer.
 //
 // Ownership and threading: one owner (a shard, a test) calls everything on
 // one thread; not thread-safe.
 
-#include <array>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -34,9 +38,14 @@
 #include "core/bytes.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
-#include "stream/detail/chunk_queue.hpp"
-#include "stream/detail/range_set.hpp"
+#include "stream/congestion_controller.hpp"
+#include "stream/detail/received_packets.hpp"
+#include "stream/detail/sent_packets.hpp"
+#include "stream/detail/stream_state.hpp"
+#include "stream/flow_window.hpp"
 #include "stream/frame.hpp"
+#include "stream/pacer.hpp"
+#include "stream/rtt_estimator.hpp"
 
 namespace nyx::stream {
 
@@ -53,6 +62,9 @@ enum class SessionError : std::uint64_t {
   kFrameEncoding = 0x7,
   kProtocolViolation = 0xa,
 };
+
+// The Error a session closes with when the peer broke a rule.
+Error session_error(SessionError code, std::string message);
 
 enum class Role : std::uint8_t { kInitiator = 0, kResponder = 1 };
 
@@ -77,6 +89,7 @@ struct SessionConfig {
   // for 5. 0 leaves it to the idle timeout.
   std::uint32_t max_probe_timeouts = 5;
   std::uint32_t ack_eliciting_threshold = 2;  // ACK at once after this many packets
+  CongestionAlgorithm congestion = CongestionAlgorithm::kNewReno;
 };
 
 enum class EventType : std::uint8_t {
@@ -151,51 +164,59 @@ class Session {
   const std::optional<Error>& close_error() const noexcept { return close_error_; }
   const SessionStats& stats() const noexcept { return stats_; }
   std::size_t open_streams() const noexcept { return streams_.size(); }
-  std::uint64_t congestion_window() const noexcept { return cwnd_; }
-  Nanos smoothed_rtt() const noexcept { return srtt_; }
+  std::uint64_t congestion_window() const noexcept { return congestion_->window(); }
+  Nanos smoothed_rtt() const noexcept { return rtt_.smoothed(); }
 
  private:
-  struct Stream;
-  struct SentRecord;
-  struct SentPacket;
+  using StreamState = detail::StreamState;
+  using SentPacket = detail::SentPacket;
   enum class State : std::uint8_t { kOpen, kClosing, kClosed };
 
-  Stream& create_stream(StreamId id);
-  Stream* find(StreamId id) noexcept;
-  Result<Stream*> find_open(StreamId id);
+  StreamState& create_stream(StreamId id);
+  StreamState* find(StreamId id) noexcept;
+  Result<StreamState*> find_open(StreamId id);
   // The stream a peer's frame is about: nullptr for one already finished,
   // opening peer streams implicitly, an error for ids the peer may not use.
-  Result<Stream*> stream_for_frame(StreamId id);
+  Result<StreamState*> stream_for_frame(StreamId id);
   bool is_local(StreamId id) const noexcept;
 
+  // Receiving (session_receive.cpp).
   Status on_frame(const Frame& f, Nanos now, bool& eliciting);
   Status on_stream_frame(const Frame& f);
   Status on_reset_frame(const Frame& f);
+  Status on_stop_sending_frame(const Frame& f);
+  Status on_max_stream_data_frame(const Frame& f);
+  void on_max_data_frame(std::uint64_t max);
+  void on_max_streams_frame(std::uint64_t max);
+  Status on_conn_received(std::uint64_t grew);
+
+  // Loss recovery.
   Status on_ack(const AckFrame& ack, Nanos now);
-  void update_rtt(Nanos latest, Nanos ack_delay);
-  void on_packet_acked(SentPacket& p);
+  void on_packet_acked(SentPacket& p, Nanos now);
   void on_packet_lost(SentPacket& p, Nanos now);
+  void on_record_lost(const detail::SentRecord& r);
   void detect_lost(Nanos now);
-  void pop_done_packets();
   Nanos pto_deadline() const noexcept;
   Nanos keep_alive_deadline() const noexcept;
-  SentPacket& slot(std::uint64_t pn) noexcept;
-  SentPacket& new_sent_packet(std::uint64_t pn);
 
-  bool may_send_eliciting(Nanos now) noexcept;
+  // Sending.
+  bool may_send_eliciting(Nanos now);
   bool has_data_to_send() const noexcept;
+  void on_eliciting_sent(SentPacket& p, Nanos now);
   void fill_control(ByteWriter& w, SentPacket& p);
+  void fill_stream_control(ByteWriter& w, SentPacket& p, StreamState& s);
   void fill_stream_data(ByteWriter& w, SentPacket& p);
-  bool fill_one_stream(ByteWriter& w, SentPacket& p, Stream& s);
 
-  void mark_readable(Stream& s);
-  void queue_send(Stream& s);
-  void queue_control(Stream& s);
-  void after_read(Stream& s, std::size_t n);
+  void mark_readable(StreamState& s);
+  void queue_send(StreamState& s);
+  void queue_control(StreamState& s);
+  void after_read(StreamState& s, std::size_t n);
   void consume_conn(std::uint64_t n);
-  void do_reset(Stream& s, std::uint64_t code);
+  void do_reset(StreamState& s, std::uint64_t code);
+  // Drops what arrived unread on a stopped stream, returning its credit.
+  void discard_unread(StreamState& s);
   // Forgets a stream once both directions are done (s is gone afterwards).
-  void maybe_finalize(Stream& s);
+  void maybe_finalize(StreamState& s);
   void close_with(const Error& error);
   void finish_close(State state, Error error);
   void push(EventType type, StreamId id, std::uint64_t code = 0);
@@ -210,7 +231,7 @@ class Session {
   Nanos now_;
   SessionStats stats_;
 
-  std::unordered_map<StreamId, std::unique_ptr<Stream>> streams_;
+  std::unordered_map<StreamId, std::unique_ptr<StreamState>> streams_;
   std::deque<StreamId> send_queue_;
   std::deque<StreamId> control_queue_;
   std::vector<StreamId> conn_blocked_;
@@ -224,38 +245,18 @@ class Session {
   bool open_blocked_ = false;
 
   // Connection flow control.
-  std::uint64_t peer_max_data_;
-  std::uint64_t conn_written_ = 0;  // bytes taken by write(), counted against peer_max_data_
-  std::uint64_t local_max_data_;
-  std::uint64_t conn_window_;
+  SendCredit conn_credit_;           // the peer's MAX_DATA; used() is what write() took
+  ReceiveWindow conn_window_;        // our MAX_DATA
   std::uint64_t conn_received_ = 0;  // sum of the highest offsets received per stream
   std::uint64_t conn_consumed_ = 0;  // bytes read (or discarded) by the application
-  Nanos conn_window_updated_{0};
   bool max_data_pending_ = false;
 
-  // Receiving packets and acknowledging them.
-  detail::RangeSet received_pns_;
-  std::uint64_t pn_floor_ = 0;  // older packet numbers count as duplicates
-  std::uint64_t largest_received_ = 0;
-  Nanos largest_received_time_{0};
-  bool ack_pending_ = false;
-  bool ack_now_ = false;
-  std::uint32_t eliciting_since_ack_ = 0;
-  Nanos ack_deadline_{0};
+  detail::ReceivedPackets received_;
   Nanos last_received_;
-
-  // Sent packets, a ring indexed by packet number.
-  std::vector<SentPacket> sent_;
-  std::uint64_t first_pn_ = 0;  // oldest packet still tracked
-  std::uint64_t next_pn_ = 0;
-  detail::RangeSet acked_pns_;  // acknowledged packets at or above first_pn_
+  detail::SentPackets sent_;
 
   // Recovery (RFC 9002).
-  bool have_rtt_ = false;
-  Nanos srtt_;
-  Nanos rttvar_;
-  Nanos latest_rtt_{0};
-  Nanos min_rtt_{0};
+  RttEstimator rtt_;
   std::uint64_t largest_acked_ = 0;
   bool any_acked_ = false;
   Nanos loss_time_{0};
@@ -263,15 +264,11 @@ class Session {
   std::uint32_t pto_count_ = 0;
   std::uint32_t probes_pending_ = 0;
   std::uint64_t eliciting_in_flight_ = 0;
-
-  // Congestion control (NewReno) and pacing.
-  std::uint64_t cwnd_;
-  std::uint64_t ssthresh_;
   std::uint64_t bytes_in_flight_ = 0;
-  Nanos recovery_start_{-1};
-  double pacer_tokens_;
-  Nanos pacer_updated_{0};
-  Nanos pacing_wait_{0};  // when the pacer next allows a datagram, if it blocked
+
+  std::unique_ptr<CongestionController> congestion_;
+  Pacer pacer_;
+  std::optional<Nanos> pacing_wait_;  // when the pacer next allows a datagram, if it blocked
 };
 
 }  // namespace nyx::stream

@@ -1,0 +1,33 @@
+#pragma once
+// Pacing (RFC 9002 7.7): a token bucket of ten datagrams refilled at
+// 1.25 congestion windows per smoothed RTT, so a window's worth of packets
+// is spread over the round trip instead of leaving in one burst.
+//
+// Ownership and threading: one per Session, used on its thread only.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include "core/clock.hpp"
+
+namespace nyx::stream {
+
+class Pacer {
+ public:
+  static constexpr std::uint64_t kBurstPackets = 10;
+
+  Pacer(std::size_t max_datagram_size, Nanos now);
+
+  // nullopt when a datagram may leave now; otherwise the time it may.
+  std::optional<Nanos> delay(Nanos now, std::uint64_t window, Nanos smoothed_rtt);
+  void on_sent(std::uint64_t bytes) noexcept { tokens_ -= static_cast<double>(bytes); }
+
+ private:
+  double max_datagram_size_;
+  double capacity_;
+  double tokens_;
+  Nanos updated_;
+};
+
+}  // namespace nyx::stream
