@@ -19,7 +19,7 @@
 #include "core/crypto/chacha20.hpp"
 #include "core/crypto/random.hpp"
 #include "core/crypto/x25519.hpp"
-#include "mix/directory.hpp"
+#include "document/directory.hpp"
 #include "mix/link_manager_cell_link.hpp"
 #include "mix/onion_create.hpp"
 #include "mix/relay.hpp"
@@ -194,8 +194,8 @@ struct LinkedNode {
     relay->set_terminal_handler(
         [this](std::unique_ptr<Circuit> c) { ends.push_back(std::move(c)); });
   }
-  NodeDescriptor descriptor() const {
-    NodeDescriptor d;
+  document::NodeDescriptor descriptor() const {
+    document::NodeDescriptor d;
     crypto::random_bytes(d.identity_key);
     d.onion_key = onion.public_key;
     d.link_key = links->local_key();
@@ -231,7 +231,7 @@ void BM_Relay_Loopback(benchmark::State& state) {
   LinkedNode client(ends_io);
   LinkedNode exit(ends_io);
   auto middle = std::make_unique<LinkedNode>(relay_io);
-  Directory dir;
+  document::Directory dir;
   dir.nodes = {client.descriptor(), middle->descriptor(), exit.descriptor()};
   for (LinkedNode* node : {&client, middle.get(), &exit}) {
     (void)node->cell_link->add_peers(dir);

@@ -16,10 +16,10 @@
 #include <cstdio>
 #include <optional>
 
-#include "cli/bench_address.hpp"
 #include "cli/bench_protocol.hpp"
 #include "cli/bench_summary.hpp"
 #include "core/error.hpp"
+#include "core/host_port.hpp"
 
 namespace nyx::cli {
 

@@ -6,6 +6,7 @@
 
 #include "cli/exit_code.hpp"
 #include "core/config.hpp"
+#include "core/host_port.hpp"
 
 namespace nyx::cli {
 namespace {
@@ -15,10 +16,20 @@ int usage(const std::string& message) {
   return to_int(ExitCode::kUsage);
 }
 
-int run_server(const BenchServerOptions& options, const std::string& listen) {
-  auto address = parse_host_port(listen);
+// `option` TEXT as a HostPort, or the usage error that names both.
+Result<HostPort> address_option(std::string_view option, const std::string& text) {
+  auto address = parse_host_port(text);
   if (!address) {
-    return usage("--listen " + address.error().message);
+    return make_error(ErrorCategory::kInvalidArgument,
+                      fmt::format("{} '{}': {}", option, text, address.error().message));
+  }
+  return address;
+}
+
+int run_server(const BenchServerOptions& options, const std::string& listen) {
+  auto address = address_option("--listen", listen);
+  if (!address) {
+    return usage(address.error().message);
   }
   BenchServerOptions resolved = options;
   resolved.listen = *address;
@@ -32,15 +43,15 @@ int run_server(const BenchServerOptions& options, const std::string& listen) {
 
 int run_load(BenchCommand& command) {
   BenchOptions options = command.options;
-  auto target = parse_host_port(command.target);
+  auto target = address_option("TARGET", command.target);
   if (!target) {
-    return usage("TARGET " + target.error().message);
+    return usage(target.error().message);
   }
   options.target = *target;
   if (!command.socks.empty()) {
-    auto socks = parse_host_port(command.socks);
+    auto socks = address_option("--socks", command.socks);
     if (!socks) {
-      return usage("--socks " + socks.error().message);
+      return usage(socks.error().message);
     }
     options.socks = *socks;
   }

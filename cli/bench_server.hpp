@@ -16,8 +16,8 @@
 #include <cstddef>
 #include <cstdio>
 
-#include "cli/bench_address.hpp"
 #include "core/error.hpp"
+#include "core/host_port.hpp"
 
 namespace nyx::cli {
 

@@ -11,6 +11,7 @@
 #include "cli/text_file.hpp"
 #include "core/config.hpp"
 #include "core/crypto/encoding.hpp"
+#include "core/host_port.hpp"
 
 namespace nyx::cli {
 namespace {
@@ -33,10 +34,18 @@ std::array<std::uint8_t, N> read_key(ConfigReader& reader, std::string_view key)
   return out;
 }
 
+// A node's address: empty (none), or "host:port" / "[v6]:port" with a port a
+// peer can connect to.
 std::string read_address(ConfigReader& reader, std::string_view key) {
   std::string text = reader.get_string(key, "");
-  if (!text.empty() && !parse_host_port(text)) {
-    reader.add_error(key, "expected \"host:port\" or \"[v6]:port\"");
+  if (text.empty()) {
+    return text;
+  }
+  if (auto address = parse_host_port(text); !address) {
+    reader.add_error(key, fmt::format("{}, got {:?}", address.error().message, text));
+  } else if (address->port == 0) {
+    reader.add_error(key,
+                     fmt::format("a node address needs a port from 1 to 65535, got {:?}", text));
   }
   return text;
 }
@@ -54,13 +63,13 @@ std::string toml_string(std::string_view text) {
 
 }  // namespace
 
-Result<mix::NodeDescriptor> read_descriptor_file(const std::filesystem::path& file) {
+Result<document::NodeDescriptor> read_descriptor_file(const std::filesystem::path& file) {
   auto opened = ConfigReader::from_file(file);
   if (!opened) {
     return std::unexpected(std::move(opened.error()));
   }
   ConfigReader& reader = *opened;
-  mix::NodeDescriptor descriptor;
+  document::NodeDescriptor descriptor;
   descriptor.identity_key = read_key<crypto::kEd25519PublicKeySize>(reader, "identity_key");
   descriptor.link_key = read_key<crypto::kX25519KeySize>(reader, "link_key");
   descriptor.onion_key = read_key<crypto::kX25519KeySize>(reader, "onion_key");
@@ -73,9 +82,9 @@ Result<mix::NodeDescriptor> read_descriptor_file(const std::filesystem::path& fi
   descriptor.roles = 0;
   for (const auto& role : reader.get_string_list("roles", {"relay"})) {
     if (role == "relay") {
-      descriptor.roles |= mix::kRoleRelay;
+      descriptor.roles |= document::kRoleRelay;
     } else if (role == "exit") {
-      descriptor.roles |= mix::kRoleExit;
+      descriptor.roles |= document::kRoleExit;
     } else {
       reader.add_error("roles", fmt::format("unknown role '{}' (relay, exit)", role));
     }
@@ -87,8 +96,8 @@ Result<mix::NodeDescriptor> read_descriptor_file(const std::filesystem::path& fi
       "bandwidth_weight", 1, 1, std::numeric_limits<std::uint32_t>::max());
   descriptor.family = reader.get_string("family", "");
   const auto rules = reader.get_string_list("exit_policy", {});
-  if (auto policy = mix::ExitPolicy::parse(rules)) {
-    descriptor.exit_policy = std::move(*policy);
+  if (auto policy = document::AdvertisedExitRules::parse(rules)) {
+    descriptor.exit_rules = std::move(*policy);
   } else {
     reader.add_error("exit_policy", policy.error().message);
   }
@@ -105,7 +114,7 @@ Result<mix::NodeDescriptor> read_descriptor_file(const std::filesystem::path& fi
   return descriptor;
 }
 
-std::string descriptor_to_toml(const mix::NodeDescriptor& descriptor) {
+std::string descriptor_to_toml(const document::NodeDescriptor& descriptor) {
   std::vector<std::string> roles;
   if (descriptor.is_relay()) {
     roles.emplace_back(toml_string("relay"));
@@ -114,7 +123,7 @@ std::string descriptor_to_toml(const mix::NodeDescriptor& descriptor) {
     roles.emplace_back(toml_string("exit"));
   }
   std::vector<std::string> rules;
-  for (const auto& rule : descriptor.exit_policy.to_text()) {
+  for (const auto& rule : descriptor.exit_rules.to_text()) {
     rules.push_back(toml_string(rule));
   }
   return fmt::format(
@@ -139,7 +148,7 @@ std::string descriptor_to_toml(const mix::NodeDescriptor& descriptor) {
 }
 
 Status write_descriptor_file(const std::filesystem::path& file,
-                             const mix::NodeDescriptor& descriptor) {
+                             const document::NodeDescriptor& descriptor) {
   return write_text_file(file, descriptor_to_toml(descriptor));
 }
 

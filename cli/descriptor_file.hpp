@@ -13,7 +13,7 @@
 //   roles = ["relay", "exit"]
 //   bandwidth_weight = 1
 //   family = ""
-//   exit_policy = ["accept *:*"]  # mix/exit_policy.hpp rules
+//   exit_policy = ["accept *:*"]  # document/exit_rules.hpp rules
 //
 // Free functions; thread-safe.
 
@@ -21,19 +21,19 @@
 #include <string>
 
 #include "core/error.hpp"
-#include "mix/descriptor.hpp"
+#include "document/descriptor.hpp"
 
 namespace nyx::cli {
 
 // Reads and checks a descriptor file; kConfig naming file:line:column and key
 // for every mistake (all of them at once), kIo when it cannot be read.
-Result<mix::NodeDescriptor> read_descriptor_file(const std::filesystem::path& file);
+Result<document::NodeDescriptor> read_descriptor_file(const std::filesystem::path& file);
 
 // The TOML text of a descriptor (what read_descriptor_file reads back).
-std::string descriptor_to_toml(const mix::NodeDescriptor& descriptor);
+std::string descriptor_to_toml(const document::NodeDescriptor& descriptor);
 
 // Writes descriptor_to_toml() to `file` (created with the umask: it is public).
 Status write_descriptor_file(const std::filesystem::path& file,
-                             const mix::NodeDescriptor& descriptor);
+                             const document::NodeDescriptor& descriptor);
 
 }  // namespace nyx::cli

@@ -40,7 +40,7 @@ int run_sign(const DirectoryCommand& c) {
 }
 
 int run_verify(const DirectoryCommand& c) {
-  mix::DirectoryTrust trust;
+  document::DirectoryTrust trust;
   trust.threshold = c.verify_threshold;
   for (const auto& hex : c.verify_authorities) {
     auto key = parse_authority_key(hex);

@@ -34,11 +34,11 @@ Result<std::vector<std::uint8_t>> read_file(const std::filesystem::path& file) {
 }
 
 // Restates a verification failure with the details a person needs.
-Error explain(const Error& error, const mix::Directory& parsed, const mix::DirectoryTrust& trust,
-              std::uint64_t now) {
+Error explain(const Error& error, const document::Directory& parsed,
+              const document::DirectoryTrust& trust, std::uint64_t now) {
   std::string message;
-  switch (static_cast<mix::DirectoryErrc>(error.code)) {
-    case mix::DirectoryErrc::kBadSignature: {
+  switch (static_cast<document::DirectoryErrc>(error.code)) {
+    case document::DirectoryErrc::kBadSignature: {
       std::vector<std::string> bad;
       for (const auto& sig : parsed.signatures) {
         if (std::find(trust.authorities.begin(), trust.authorities.end(), sig.authority) !=
@@ -52,7 +52,7 @@ Error explain(const Error& error, const mix::Directory& parsed, const mix::Direc
           fmt::join(bad, ", "));
       break;
     }
-    case mix::DirectoryErrc::kUnknownKey: {
+    case document::DirectoryErrc::kUnknownKey: {
       std::vector<std::string> signers;
       for (const auto& sig : parsed.signatures) {
         signers.push_back(crypto::to_hex(sig.authority));
@@ -62,19 +62,19 @@ Error explain(const Error& error, const mix::Directory& parsed, const mix::Direc
           signers.empty() ? std::string("nobody") : fmt::format("{}", fmt::join(signers, ", ")));
       break;
     }
-    case mix::DirectoryErrc::kBelowThreshold:
+    case document::DirectoryErrc::kBelowThreshold:
       message =
           fmt::format("too few signatures: {} of the given authorities must sign", trust.threshold);
       break;
-    case mix::DirectoryErrc::kNotYetValid:
+    case document::DirectoryErrc::kNotYetValid:
       message = fmt::format("not yet valid: valid from {} (now {})", format_utc(parsed.valid_after),
                             format_utc(now));
       break;
-    case mix::DirectoryErrc::kExpired:
+    case document::DirectoryErrc::kExpired:
       message =
           fmt::format("expired at {} (now {})", format_utc(parsed.valid_until), format_utc(now));
       break;
-    case mix::DirectoryErrc::kMalformed:
+    case document::DirectoryErrc::kMalformed:
       message = error.message;
       break;
   }
@@ -83,9 +83,10 @@ Error explain(const Error& error, const mix::Directory& parsed, const mix::Direc
 
 }  // namespace
 
-Result<mix::Directory> sign_directory(std::vector<mix::NodeDescriptor> nodes,
-                                      const std::vector<const crypto::Ed25519KeyPair*>& authorities,
-                                      std::chrono::seconds valid_for, std::uint64_t now) {
+Result<document::Directory> sign_directory(
+    std::vector<document::NodeDescriptor> nodes,
+    const std::vector<const crypto::Ed25519KeyPair*>& authorities, std::chrono::seconds valid_for,
+    std::uint64_t now) {
   if (nodes.empty()) {
     return make_error(ErrorCategory::kInvalidArgument, "a directory needs at least one node");
   }
@@ -95,7 +96,7 @@ Result<mix::Directory> sign_directory(std::vector<mix::NodeDescriptor> nodes,
   if (valid_for <= std::chrono::seconds::zero()) {
     return make_error(ErrorCategory::kInvalidArgument, "the validity period must be positive");
   }
-  std::set<mix::NodeId> seen;
+  std::set<document::NodeId> seen;
   for (const auto& node : nodes) {
     if (!seen.insert(node.node_id()).second) {
       return make_error(
@@ -103,7 +104,7 @@ Result<mix::Directory> sign_directory(std::vector<mix::NodeDescriptor> nodes,
           fmt::format("two descriptors have the identity {}", crypto::to_hex(node.identity_key)));
     }
   }
-  mix::Directory directory;
+  document::Directory directory;
   directory.valid_after = now;
   directory.valid_until = now + static_cast<std::uint64_t>(valid_for.count());
   directory.nodes = std::move(nodes);
@@ -115,8 +116,8 @@ Result<mix::Directory> sign_directory(std::vector<mix::NodeDescriptor> nodes,
   return directory;
 }
 
-Result<mix::Directory> sign_directory_files(const SignOptions& options) {
-  std::vector<mix::NodeDescriptor> nodes;
+Result<document::Directory> sign_directory_files(const SignOptions& options) {
+  std::vector<document::NodeDescriptor> nodes;
   for (const auto& file : options.descriptors) {
     auto descriptor = read_descriptor_file(file);
     if (!descriptor) {
@@ -162,27 +163,28 @@ Result<crypto::Ed25519PublicKey> parse_authority_key(std::string_view hex) {
   return key;
 }
 
-Result<mix::Directory> verify_directory_file(const std::filesystem::path& file,
-                                             const mix::DirectoryTrust& trust, std::uint64_t now) {
+Result<document::Directory> verify_directory_file(const std::filesystem::path& file,
+                                                  const document::DirectoryTrust& trust,
+                                                  std::uint64_t now) {
   auto bytes = read_file(file);
   if (!bytes) {
     return std::unexpected(std::move(bytes.error()));
   }
-  auto parsed = mix::Directory::parse(*bytes);
+  auto parsed = document::Directory::parse(*bytes);
   if (!parsed) {
     return make_error(
         parsed.error().category,
         fmt::format("{} is not a directory: {}", file.string(), parsed.error().message),
         parsed.error().code);
   }
-  auto verified = mix::verify_directory(*bytes, trust, now);
+  auto verified = document::verify_directory(*bytes, trust, now);
   if (!verified) {
     return std::unexpected(explain(verified.error(), *parsed, trust, now));
   }
   return verified;
 }
 
-std::string describe_directory(const mix::Directory& directory, std::uint64_t now) {
+std::string describe_directory(const document::Directory& directory, std::uint64_t now) {
   std::string out = fmt::format("valid from {} until {}", format_utc(directory.valid_after),
                                 format_utc(directory.valid_until));
   if (now >= directory.valid_after && now < directory.valid_until) {

@@ -16,7 +16,7 @@
 
 #include "core/crypto/ed25519.hpp"
 #include "core/error.hpp"
-#include "mix/directory.hpp"
+#include "document/directory.hpp"
 
 namespace nyx::cli {
 
@@ -30,23 +30,25 @@ struct SignOptions {
 
 // Reads the descriptors (refusing two with one identity), signs, writes the
 // encoded directory to options.out atomically, and returns it.
-Result<mix::Directory> sign_directory_files(const SignOptions& options);
+Result<document::Directory> sign_directory_files(const SignOptions& options);
 
 // The same from descriptors and key pairs in memory (nyxctl testnet).
-Result<mix::Directory> sign_directory(std::vector<mix::NodeDescriptor> nodes,
-                                      const std::vector<const crypto::Ed25519KeyPair*>& authorities,
-                                      std::chrono::seconds valid_for, std::uint64_t now);
+Result<document::Directory> sign_directory(
+    std::vector<document::NodeDescriptor> nodes,
+    const std::vector<const crypto::Ed25519KeyPair*>& authorities, std::chrono::seconds valid_for,
+    std::uint64_t now);
 
 // "64 hex digits" → key; kParse naming the text otherwise.
 Result<crypto::Ed25519PublicKey> parse_authority_key(std::string_view hex);
 
-// Reads `file` and verifies it as a node would (mix::verify_directory) at
+// Reads `file` and verifies it as a node would (document::verify_directory) at
 // `now`. Errors keep mix's DirectoryErrc code, with a message for people that
 // names the authority, the signers or the validity period.
-Result<mix::Directory> verify_directory_file(const std::filesystem::path& file,
-                                             const mix::DirectoryTrust& trust, std::uint64_t now);
+Result<document::Directory> verify_directory_file(const std::filesystem::path& file,
+                                                  const document::DirectoryTrust& trust,
+                                                  std::uint64_t now);
 
 // A summary for people: validity (UTC) and one line per node.
-std::string describe_directory(const mix::Directory& directory, std::uint64_t now);
+std::string describe_directory(const document::Directory& directory, std::uint64_t now);
 
 }  // namespace nyx::cli

@@ -38,7 +38,7 @@ int run_node(const std::string& out) {
     return failed(keys.error().message);
   }
   // A descriptor with the keys filled in: the operator adds the addresses.
-  mix::NodeDescriptor descriptor;
+  document::NodeDescriptor descriptor;
   descriptor.identity_key = keys->identity;
   descriptor.link_key = keys->link;
   descriptor.onion_key = keys->onion;

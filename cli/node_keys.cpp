@@ -33,8 +33,8 @@ std::filesystem::path onion_key_name(std::uint64_t epoch) {
   return fmt::format("onion-{}.key", epoch);
 }
 
-mix::NodeId NodePublicKeys::node_id() const {
-  mix::NodeDescriptor descriptor;
+document::NodeId NodePublicKeys::node_id() const {
+  document::NodeDescriptor descriptor;
   descriptor.identity_key = identity;
   return descriptor.node_id();
 }

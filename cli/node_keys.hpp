@@ -15,7 +15,7 @@
 #include "core/crypto/ed25519.hpp"
 #include "core/crypto/x25519.hpp"
 #include "core/error.hpp"
-#include "mix/descriptor.hpp"
+#include "document/descriptor.hpp"
 
 namespace nyx::cli {
 
@@ -33,7 +33,7 @@ struct NodePublicKeys {
   crypto::X25519PublicKey onion{};
   std::uint64_t onion_epoch = 0;
 
-  mix::NodeId node_id() const;
+  document::NodeId node_id() const;
 };
 
 // Creates `dir` (0700) if needed and writes a fresh identity, link and onion

@@ -132,7 +132,7 @@ Status generate(const Testnet& testnet) {
     return std::unexpected(std::move(authority.error()));
   }
   const std::string authority_hex = crypto::to_hex(*authority_public);
-  std::vector<mix::NodeDescriptor> listed;
+  std::vector<document::NodeDescriptor> listed;
   for (const auto& node : testnet.nodes) {
     if (auto status = make_private_dir(testnet.node_dir(node)); !status) {
       return status;
@@ -149,16 +149,17 @@ Status generate(const Testnet& testnet) {
     if (node.is_client()) {
       continue;  // a client builds circuits; it relays for nobody, so it is not listed
     }
-    mix::NodeDescriptor descriptor;
+    document::NodeDescriptor descriptor;
     descriptor.identity_key = keys->identity;
     descriptor.link_key = keys->link;
     descriptor.onion_key = keys->onion;
     descriptor.onion_key_epoch = keys->onion_epoch;
     descriptor.udp_address = fmt::format("127.0.0.1:{}", node.udp_port);
-    descriptor.roles = node.is_exit() ? (mix::kRoleRelay | mix::kRoleExit) : mix::kRoleRelay;
+    descriptor.roles =
+        node.is_exit() ? (document::kRoleRelay | document::kRoleExit) : document::kRoleRelay;
     descriptor.bandwidth_weight = 100;
     if (node.is_exit()) {
-      descriptor.exit_policy = *mix::ExitPolicy::parse(testnet_exit_policy());
+      descriptor.exit_rules = *document::AdvertisedExitRules::parse(testnet_exit_policy());
     }
     if (auto status = write_descriptor_file(testnet.node_dir(node) / "descriptor.toml", descriptor);
         !status) {

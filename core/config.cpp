@@ -16,16 +16,6 @@ namespace nyx {
 
 namespace {
 
-bool is_host_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_';
-}
-
-bool is_ipv6_char(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' ||
-         c == '.';
-}
-
 // A decimal number made only of digits (no sign, no spaces), as from_chars
 // alone would accept "+1" in some modes and stop early on "1x".
 template <class T>
@@ -63,48 +53,6 @@ std::string describe(const toml::node& node) {
 }
 
 }  // namespace
-
-std::string HostPort::to_string() const {
-  if (host.find(':') != std::string::npos) {
-    return fmt::format("[{}]:{}", host, port);
-  }
-  return fmt::format("{}:{}", host, port);
-}
-
-Result<HostPort> parse_host_port(std::string_view text) {
-  std::string_view host;
-  std::string_view port;
-  if (!text.empty() && text.front() == '[') {
-    const auto close = text.find(']');
-    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      return make_error(ErrorCategory::kParse, "expected \"[ipv6]:port\"");
-    }
-    host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-    if (host.find(':') == std::string_view::npos ||
-        !std::all_of(host.begin(), host.end(), is_ipv6_char)) {
-      return make_error(ErrorCategory::kParse, "not an IPv6 address inside [ ]");
-    }
-  } else {
-    const auto colon = text.rfind(':');
-    if (colon == std::string_view::npos) {
-      return make_error(ErrorCategory::kParse, "expected \"host:port\"");
-    }
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-    if (host.find(':') != std::string_view::npos) {
-      return make_error(ErrorCategory::kParse, "an IPv6 address needs brackets: \"[addr]:port\"");
-    }
-    if (host.empty() || !std::all_of(host.begin(), host.end(), is_host_char)) {
-      return make_error(ErrorCategory::kParse, "expected \"host:port\" with a valid host");
-    }
-  }
-  std::uint32_t number = 0;
-  if (port.size() > 5 || !parse_decimal(port, number) || number > 65535) {
-    return make_error(ErrorCategory::kParse, "port must be a number from 0 to 65535");
-  }
-  return HostPort{std::string(host), static_cast<std::uint16_t>(number)};
-}
 
 Result<std::chrono::nanoseconds> parse_duration(std::string_view text) {
   struct Unit {

@@ -28,23 +28,9 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/host_port.hpp"
 
 namespace nyx {
-
-// A listen or connect address: a host name, an IPv4 address or an IPv6
-// address (written "[v6]:port" in text, kept without brackets here).
-struct HostPort {
-  std::string host;
-  std::uint16_t port = 0;
-
-  bool operator==(const HostPort&) const = default;
-  // "host:port", or "[v6]:port" when host contains ':'.
-  std::string to_string() const;
-};
-
-// "example.org:443", "127.0.0.1:0", "[::1]:9050". kParse on anything else,
-// including an IPv6 address without brackets and a port above 65535.
-Result<HostPort> parse_host_port(std::string_view text);
 
 // A whole number followed by one unit: ns, us, ms, s, m or h ("250ms", "5s",
 // "2m"). kParse on anything else or on overflow.

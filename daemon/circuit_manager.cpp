@@ -9,6 +9,7 @@
 #include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include "core/host_port.hpp"
 #include "core/log.hpp"
 #include "core/metrics/registry.hpp"
 
@@ -37,12 +38,9 @@ class BorrowedCircuit final : public DatagramChannel {
   mix::Circuit& circuit_;
 };
 
-// "host:port" as the directory's exit policies read it.
+// "host:port" ("[v6]:port") as the directory's advertised exit rules read it.
 std::string destination_text(const Socks5Destination& destination) {
-  if (destination.type == Socks5AddressType::kIpv6) {
-    return fmt::format("[{}]:{}", destination.host, destination.port);
-  }
-  return fmt::format("{}:{}", destination.host, destination.port);
+  return HostPort{destination.host, destination.port}.to_string();
 }
 
 }  // namespace
@@ -91,7 +89,7 @@ void CircuitManager::publish_metrics(metrics::Registry& registry) {
   metrics_ = std::make_unique<BuildMetrics>(registry);
 }
 
-void CircuitManager::set_nodes(std::vector<mix::NodeDescriptor> nodes) {
+void CircuitManager::set_nodes(std::vector<document::NodeDescriptor> nodes) {
   nodes_ = std::move(nodes);
   for (auto& [key, pool] : pools_) {
     pool->circuits.set_nodes(nodes_);
@@ -219,7 +217,7 @@ asio::awaitable<Result<CircuitSession*>> CircuitManager::acquire(
     const IsolationKey& isolation, const Socks5Destination& destination) {
   const std::string target = destination_text(destination);
   const bool any_exit = std::any_of(nodes_.begin(), nodes_.end(), [&](const auto& node) {
-    return node.is_exit() && node.exit_policy.allows(target);
+    return node.is_exit() && node.exit_rules.allows(target);
   });
   if (!any_exit) {
     co_return make_error(ErrorCategory::kPermission, "no exit in the directory allows it");

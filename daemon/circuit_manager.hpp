@@ -34,8 +34,8 @@
 #include "core/clock.hpp"
 #include "daemon/circuit_session.hpp"
 #include "daemon/socks_bridge.hpp"
+#include "document/descriptor.hpp"
 #include "mix/circuit_pool.hpp"
-#include "mix/descriptor.hpp"
 #include "mix/path_selector.hpp"
 #include "mix/relay.hpp"
 
@@ -82,7 +82,7 @@ class CircuitManager final : public CircuitSource {
   CircuitManager& operator=(const CircuitManager&) = delete;
 
   // The nodes paths are drawn from: the verified directory without this node.
-  void set_nodes(std::vector<mix::NodeDescriptor> nodes);
+  void set_nodes(std::vector<document::NodeDescriptor> nodes);
   // Retires, forgets and prebuilds circuits; wakes acquirers.
   void maintain();
   // Closes every session and circuit and fails every waiting acquire (the
@@ -137,7 +137,7 @@ class CircuitManager final : public CircuitSource {
   mix::Relay& relay_;
   mix::PathSelector paths_;
   CircuitManagerOptions options_;
-  std::vector<mix::NodeDescriptor> nodes_;
+  std::vector<document::NodeDescriptor> nodes_;
   std::map<IsolationKey, std::unique_ptr<Pool>> pools_;
   std::unordered_map<mix::Circuit*, Attached> attached_;
   std::unordered_map<const CircuitSession*, mix::Circuit*> by_session_;

@@ -15,7 +15,7 @@
 #include "core/crypto/key_file.hpp"
 #include "core/crypto/secret.hpp"
 #include "daemon/data_dir.hpp"
-#include "mix/directory.hpp"
+#include "document/directory.hpp"
 
 namespace nyx::daemon {
 namespace {
@@ -32,7 +32,7 @@ void check_directory(const NodeConfig::Directory& directory, std::uint64_t now, 
   }
   const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
                                         std::istreambuf_iterator<char>());
-  auto verified = mix::verify_directory(
+  auto verified = document::verify_directory(
       bytes, {.authorities = directory.authorities, .threshold = directory.threshold}, now);
   if (!verified) {
     out.problems.push_back(

@@ -12,8 +12,8 @@
 #include "core/crypto/encoding.hpp"
 #include "core/metrics/registry.hpp"
 #include "daemon/circuit_manager.hpp"
+#include "daemon/exit_address_policy.hpp"
 #include "daemon/exit_connector.hpp"
-#include "daemon/exit_policy.hpp"
 #include "daemon/socks5_server.hpp"
 #include "daemon/socks_bridge.hpp"
 
@@ -72,11 +72,11 @@ Result<std::unique_ptr<DataPath>> DataPath::create(asio::io_context& io, const N
       rules += rule;
       rules += '\n';
     }
-    auto policy = ExitPolicy::parse(rules, {.allow_private = config.exit.allow_private});
+    auto policy = ExitAddressPolicy::parse(rules, {.allow_private = config.exit.allow_private});
     if (!policy) {
       return std::unexpected(std::move(policy.error()));
     }
-    path->exit_policy_ = std::make_unique<ExitPolicy>(std::move(*policy));
+    path->exit_policy_ = std::make_unique<ExitAddressPolicy>(std::move(*policy));
     path->exit_ = std::make_unique<ExitConnector>(
         io, clock, *path->exit_policy_, ExitConnectorOptions{.session = session_config(config)});
     relay.set_terminal_handler([exit = path->exit_.get()](std::unique_ptr<mix::Circuit> circuit) {
@@ -119,12 +119,12 @@ Result<std::unique_ptr<DataPath>> DataPath::create(asio::io_context& io, const N
   return path;
 }
 
-void DataPath::use_directory(const mix::Directory& directory,
+void DataPath::use_directory(const document::Directory& directory,
                              const crypto::Ed25519PublicKey& self) {
   if (!circuits_) {
     return;
   }
-  std::vector<mix::NodeDescriptor> others;
+  std::vector<document::NodeDescriptor> others;
   for (const auto& node : directory.nodes) {
     if (node.identity_key != self) {
       others.push_back(node);

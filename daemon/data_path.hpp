@@ -20,7 +20,7 @@
 
 #include "core/error.hpp"
 #include "daemon/node_config.hpp"
-#include "mix/directory.hpp"
+#include "document/directory.hpp"
 #include "mix/path_selector.hpp"
 #include "mix/relay.hpp"
 
@@ -33,7 +33,7 @@ namespace nyx::daemon {
 
 class CircuitManager;
 class ExitConnector;
-class ExitPolicy;
+class ExitAddressPolicy;
 class Socks5Server;
 class SocksBridge;
 
@@ -48,7 +48,7 @@ class DataPath {
   DataPath& operator=(const DataPath&) = delete;
 
   // Paths are drawn from `directory` without the node `self` (its identity).
-  void use_directory(const mix::Directory& directory, const crypto::Ed25519PublicKey& self);
+  void use_directory(const document::Directory& directory, const crypto::Ed25519PublicKey& self);
   // From the shard's tick: circuits retired, forgotten and built ahead; the
   // streams-open gauges brought up to date.
   void maintain();
@@ -75,7 +75,7 @@ class DataPath {
  private:
   DataPath();
 
-  std::unique_ptr<ExitPolicy> exit_policy_;
+  std::unique_ptr<ExitAddressPolicy> exit_policy_;
   std::unique_ptr<ExitConnector> exit_;
   std::unique_ptr<CircuitManager> circuits_;
   std::unique_ptr<SocksBridge> bridge_;

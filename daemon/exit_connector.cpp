@@ -213,8 +213,8 @@ struct ExitConnector::Open final : StreamHandler, std::enable_shared_from_this<O
   std::shared_ptr<Open> self_;  // held while waiting for the request
 };
 
-ExitConnector::ExitConnector(asio::io_context& io, const Clock& clock, const ExitPolicy& policy,
-                             ExitConnectorOptions options)
+ExitConnector::ExitConnector(asio::io_context& io, const Clock& clock,
+                             const ExitAddressPolicy& policy, ExitConnectorOptions options)
     : io_(io), clock_(clock), policy_(policy), options_(std::move(options)) {}
 
 ExitConnector::~ExitConnector() { stop(); }

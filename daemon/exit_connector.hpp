@@ -23,7 +23,7 @@
 #include "core/clock.hpp"
 #include "core/datagram_channel.hpp"
 #include "daemon/circuit_session.hpp"
-#include "daemon/exit_policy.hpp"
+#include "daemon/exit_address_policy.hpp"
 #include "daemon/stream_open.hpp"
 #include "mix/circuit.hpp"
 
@@ -41,7 +41,7 @@ struct ExitConnectorOptions {
 
 class ExitConnector {
  public:
-  ExitConnector(asio::io_context& io, const Clock& clock, const ExitPolicy& policy,
+  ExitConnector(asio::io_context& io, const Clock& clock, const ExitAddressPolicy& policy,
                 ExitConnectorOptions options = {});
   ~ExitConnector();
   ExitConnector(const ExitConnector&) = delete;
@@ -69,7 +69,7 @@ class ExitConnector {
 
   asio::io_context& io_;
   const Clock& clock_;
-  const ExitPolicy& policy_;
+  const ExitAddressPolicy& policy_;
   ExitConnectorOptions options_;
   std::unordered_map<CircuitSession*, std::unique_ptr<CircuitSession>> sessions_;
   std::array<metrics::Counter*, 7> connects_{};  // by StreamOpenStatus; set by publish_metrics()

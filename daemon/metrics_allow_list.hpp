@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "daemon/exit_policy.hpp"
+#include "daemon/exit_address_policy.hpp"
 
 namespace nyx::daemon {
 

@@ -29,7 +29,7 @@
 #include "daemon/data_path.hpp"
 #include "daemon/key_store.hpp"
 #include "daemon/metrics_http.hpp"
-#include "mix/directory.hpp"
+#include "document/directory.hpp"
 #include "mix/link_manager_cell_link.hpp"
 #include "mix/path_selector.hpp"
 #include "mix/relay.hpp"
@@ -201,9 +201,9 @@ struct Node::Impl {
   // Start-up, then the cell shard: makes the onion key of the epoch our
   // descriptor in `dir` names current (epoch 0 when we are not listed); the
   // previous key stays usable for the overlap.
-  Status use_onion_epoch(const mix::Directory* dir) {
+  Status use_onion_epoch(const document::Directory* dir) {
     std::uint64_t epoch = 0;
-    const mix::NodeDescriptor* self = nullptr;
+    const document::NodeDescriptor* self = nullptr;
     if (dir != nullptr) {
       for (const auto& node : dir->nodes) {
         if (node.identity_key == identity) {
@@ -275,26 +275,26 @@ struct Node::Impl {
 
   // ---- the directory (any thread) ----
 
-  std::shared_ptr<const mix::Directory> current_directory() {
+  std::shared_ptr<const document::Directory> current_directory() {
     std::lock_guard lock(directory_mu);
     return directory;
   }
 
   Status load_directory() {
     auto bytes = read_file(config.directory.file);
-    Result<mix::Directory> verified =
-        bytes ? mix::verify_directory(*bytes,
-                                      {.authorities = config.directory.authorities,
-                                       .threshold = config.directory.threshold},
-                                      unix_now())
-              : Result<mix::Directory>(std::unexpected(bytes.error()));
+    Result<document::Directory> verified =
+        bytes ? document::verify_directory(*bytes,
+                                           {.authorities = config.directory.authorities,
+                                            .threshold = config.directory.threshold},
+                                           unix_now())
+              : Result<document::Directory>(std::unexpected(bytes.error()));
     if (!verified) {
       directory_refused.inc();
       log::warn("directory {} refused, keeping the current one: {}", config.directory.file.string(),
                 verified.error().message);
       return std::unexpected(std::move(verified.error()));
     }
-    auto installed = std::make_shared<const mix::Directory>(std::move(*verified));
+    auto installed = std::make_shared<const document::Directory>(std::move(*verified));
     {
       std::lock_guard lock(directory_mu);
       directory = installed;
@@ -310,7 +310,7 @@ struct Node::Impl {
   }
 
   // Cell shard.
-  void register_peers(const mix::Directory& dir) {
+  void register_peers(const document::Directory& dir) {
     if (!cell_link) {
       return;
     }
@@ -663,7 +663,7 @@ struct Node::Impl {
   bool finished = false;
 
   std::mutex directory_mu;  // guards `directory` (read per control call, written per reload)
-  std::shared_ptr<const mix::Directory> directory;
+  std::shared_ptr<const document::Directory> directory;
 
   metrics::Counter& directory_accepted;
   metrics::Counter& directory_refused;

@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/crypto/encoding.hpp"
-#include "daemon/exit_policy.hpp"
+#include "daemon/exit_address_policy.hpp"
 #include "daemon/metrics_allow_list.hpp"
 
 namespace nyx::daemon {
@@ -180,7 +180,7 @@ void read_exit(Schema& s, NodeConfig::Exit& e) {
     joined += rule;
     joined += '\n';
   }
-  if (auto policy = ExitPolicy::parse(joined, {.allow_private = e.allow_private}); !policy) {
+  if (auto policy = ExitAddressPolicy::parse(joined, {.allow_private = e.allow_private}); !policy) {
     s.at("exit.policy").add_error("exit.policy", policy.error().message);
   }
 }

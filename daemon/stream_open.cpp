@@ -8,7 +8,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include "daemon/exit_policy.hpp"
+#include "daemon/exit_address_policy.hpp"
 
 namespace nyx::daemon {
 namespace {

@@ -18,7 +18,7 @@ Status CircuitPool::build(std::string_view destination) {
   }
   std::vector<OnionHop> hops;
   std::vector<crypto::Ed25519PublicKey> identities;
-  for (const NodeDescriptor* node : *path) {
+  for (const document::NodeDescriptor* node : *path) {
     hops.push_back({node->onion_key, node->link_key});
     identities.push_back(node->identity_key);
   }
@@ -27,7 +27,7 @@ Status CircuitPool::build(std::string_view destination) {
     return std::unexpected(std::move(circuit.error()));
   }
   entries_.push_back(PooledCircuit{.circuit = std::move(*circuit),
-                                   .exit_policy = path->back()->exit_policy,
+                                   .exit_rules = path->back()->exit_rules,
                                    .hops = std::move(identities),
                                    .born = clock_.now()});
   return {};
@@ -61,7 +61,7 @@ Status CircuitPool::maintain() {
 Result<Circuit*> CircuitPool::acquire(std::string_view destination) {
   for (PooledCircuit& e : entries_) {
     if (!e.retired && e.circuit->state() == Circuit::State::kOpen &&
-        e.exit_policy.allows(destination)) {
+        e.exit_rules.allows(destination)) {
       ++e.streams_open;
       if (++e.streams_total >= config_.max_streams) {
         e.retired = true;
@@ -71,7 +71,7 @@ Result<Circuit*> CircuitPool::acquire(std::string_view destination) {
   }
   const bool building = std::any_of(entries_.begin(), entries_.end(), [&](const PooledCircuit& e) {
     return !e.retired && e.circuit->state() == Circuit::State::kBuilding &&
-           e.exit_policy.allows(destination);
+           e.exit_rules.allows(destination);
   });
   if (!building) {
     if (auto built = build(destination); !built) {

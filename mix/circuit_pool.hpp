@@ -23,8 +23,8 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "document/descriptor.hpp"
 #include "mix/circuit.hpp"
-#include "mix/descriptor.hpp"
 #include "mix/path_selector.hpp"
 
 namespace nyx::mix {
@@ -41,7 +41,7 @@ struct CircuitPoolConfig {
 // One circuit of the pool as its owner sees it (for listings).
 struct PooledCircuit {
   std::unique_ptr<Circuit> circuit;
-  ExitPolicy exit_policy;
+  document::AdvertisedExitRules exit_rules;
   std::vector<crypto::Ed25519PublicKey> hops;  // identity keys, entry first
   Nanos born{0};
   std::uint32_t streams_total = 0;
@@ -56,7 +56,7 @@ class CircuitPool {
   CircuitPool(Relay& relay, PathSelector& paths, const Clock& clock, CircuitPoolConfig config = {});
 
   // The nodes paths are drawn from (the verified directory, without this node).
-  void set_nodes(std::vector<NodeDescriptor> nodes) { nodes_ = std::move(nodes); }
+  void set_nodes(std::vector<document::NodeDescriptor> nodes) { nodes_ = std::move(nodes); }
 
   // Forgets closed circuits, retires old ones, closes retired ones without
   // streams and builds fresh ones up to `prebuilt`.
@@ -86,7 +86,7 @@ class CircuitPool {
   PathSelector& paths_;
   const Clock& clock_;
   CircuitPoolConfig config_;
-  std::vector<NodeDescriptor> nodes_;
+  std::vector<document::NodeDescriptor> nodes_;
   std::vector<PooledCircuit> entries_;
   RetireHandler on_retire_;
 };

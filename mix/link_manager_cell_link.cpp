@@ -6,7 +6,7 @@
 #include <asio/ip/address.hpp>
 #include <asio/post.hpp>
 
-#include "mix/exit_policy.hpp"
+#include "core/host_port.hpp"
 #include "mix/relay.hpp"
 
 namespace nyx::mix {
@@ -18,17 +18,16 @@ Result<std::optional<std::pair<asio::ip::address, std::uint16_t>>> parse_endpoin
   if (text.empty()) {
     return std::nullopt;
   }
-  std::string_view host;
-  std::uint16_t port = 0;
+  auto parsed = parse_host_port(text);
   std::error_code ec;
   asio::ip::address address;
-  if (split_destination(text, host, port)) {
-    address = asio::ip::make_address(std::string(host), ec);
+  if (parsed) {
+    address = asio::ip::make_address(parsed->host, ec);
   }
-  if (port == 0 || ec) {
+  if (!parsed || parsed->port == 0 || ec) {
     return make_error(ErrorCategory::kParse, "directory: bad node address '" + text + "'");
   }
-  return std::pair{address, port};
+  return std::pair{address, parsed->port};
 }
 
 }  // namespace
@@ -76,8 +75,8 @@ void LinkManagerCellLink::attach(Relay& relay) {
       });
 }
 
-Status LinkManagerCellLink::add_peers(const Directory& directory) {
-  for (const NodeDescriptor& node : directory.nodes) {
+Status LinkManagerCellLink::add_peers(const document::Directory& directory) {
+  for (const document::NodeDescriptor& node : directory.nodes) {
     if (node.link_key == links_.local_key()) {
       continue;
     }

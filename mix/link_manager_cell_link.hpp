@@ -14,8 +14,8 @@
 #include <memory>
 
 #include "core/error.hpp"
+#include "document/directory.hpp"
 #include "mix/cell_link.hpp"
-#include "mix/directory.hpp"
 #include "transport/link_manager.hpp"
 
 namespace nyx::mix {
@@ -40,7 +40,7 @@ class LinkManagerCellLink final : public CellLink {
 
   // Tells the LinkManager how to reach every other node of the directory.
   // kParse naming the node's address when one is not "ip:port".
-  Status add_peers(const Directory& directory);
+  Status add_peers(const document::Directory& directory);
 
  private:
   void request_flush();

@@ -9,17 +9,17 @@ namespace nyx::mix {
 namespace {
 
 // Draws one of `candidates` with probability proportional to its weight.
-const NodeDescriptor* draw(const std::vector<const NodeDescriptor*>& candidates,
-                           RandomSource& random) {
+const document::NodeDescriptor* draw(const std::vector<const document::NodeDescriptor*>& candidates,
+                                     RandomSource& random) {
   std::uint64_t total = 0;
-  for (const NodeDescriptor* node : candidates) {
+  for (const document::NodeDescriptor* node : candidates) {
     total += node->bandwidth_weight;
   }
   if (total == 0) {
     return nullptr;
   }
   std::uint64_t pick = random.uniform(total);
-  for (const NodeDescriptor* node : candidates) {
+  for (const document::NodeDescriptor* node : candidates) {
     if (pick < node->bandwidth_weight) {
       return node;
     }
@@ -28,8 +28,9 @@ const NodeDescriptor* draw(const std::vector<const NodeDescriptor*>& candidates,
   return nullptr;
 }
 
-bool conflicts(const NodeDescriptor& node, const std::vector<const NodeDescriptor*>& chosen) {
-  return std::any_of(chosen.begin(), chosen.end(), [&](const NodeDescriptor* other) {
+bool conflicts(const document::NodeDescriptor& node,
+               const std::vector<const document::NodeDescriptor*>& chosen) {
+  return std::any_of(chosen.begin(), chosen.end(), [&](const document::NodeDescriptor* other) {
     return other->identity_key == node.identity_key ||
            (!node.family.empty() && other->family == node.family);
   });
@@ -49,32 +50,32 @@ std::uint64_t CryptoRandomSource::uniform(std::uint64_t bound) {
   }
 }
 
-Result<std::vector<const NodeDescriptor*>> PathSelector::select(
-    std::span<const NodeDescriptor> nodes, const PathRequest& request) {
+Result<std::vector<const document::NodeDescriptor*>> PathSelector::select(
+    std::span<const document::NodeDescriptor> nodes, const PathRequest& request) {
   if (request.hops < kMinHops || request.hops > kMaxHops) {
     return make_error(ErrorCategory::kInvalidArgument, "path: hop count must be 2 to 7");
   }
-  std::vector<const NodeDescriptor*> chosen;  // exit first while choosing
-  std::vector<const NodeDescriptor*> candidates;
-  for (const NodeDescriptor& node : nodes) {
+  std::vector<const document::NodeDescriptor*> chosen;  // exit first while choosing
+  std::vector<const document::NodeDescriptor*> candidates;
+  for (const document::NodeDescriptor& node : nodes) {
     if (node.is_exit() &&
-        (request.destination.empty() || node.exit_policy.allows(request.destination))) {
+        (request.destination.empty() || node.exit_rules.allows(request.destination))) {
       candidates.push_back(&node);
     }
   }
-  const NodeDescriptor* exit = draw(candidates, random_);
+  const document::NodeDescriptor* exit = draw(candidates, random_);
   if (exit == nullptr) {
     return make_error(ErrorCategory::kNotFound, "path: no exit allows the destination");
   }
   chosen.push_back(exit);
   while (chosen.size() < request.hops) {
     candidates.clear();
-    for (const NodeDescriptor& node : nodes) {
+    for (const document::NodeDescriptor& node : nodes) {
       if (node.is_relay() && !conflicts(node, chosen)) {
         candidates.push_back(&node);
       }
     }
-    const NodeDescriptor* hop = draw(candidates, random_);
+    const document::NodeDescriptor* hop = draw(candidates, random_);
     if (hop == nullptr) {
       return make_error(ErrorCategory::kNotFound,
                         "path: too few relays outside the chosen families");

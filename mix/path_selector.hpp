@@ -1,8 +1,8 @@
 #pragma once
 // Path selection: picks the hops of a circuit from the directory's nodes.
 //
-// The exit is drawn first among exits whose policy allows the destination,
-// then the other hops among relays, each draw weighted by bandwidth, never
+// The exit is drawn first among exits whose advertised exit rules allow the
+// destination, then the other hops among relays, each draw weighted by bandwidth, never
 // the same node or the same (non-empty) family twice. Randomness is injected
 // so that tests are deterministic. Stateless apart from the injected source;
 // a PathSelector is used by one thread at a time.
@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "mix/descriptor.hpp"
+#include "document/descriptor.hpp"
 
 namespace nyx::mix {
 
@@ -48,8 +48,8 @@ class PathSelector {
   // The hops in order, entry first and exit last (pointers into `nodes`).
   // kInvalidArgument for a hop count outside 2..7; kNotFound when the
   // directory has no exit for the destination or too few eligible relays.
-  Result<std::vector<const NodeDescriptor*>> select(std::span<const NodeDescriptor> nodes,
-                                                    const PathRequest& request);
+  Result<std::vector<const document::NodeDescriptor*>> select(
+      std::span<const document::NodeDescriptor> nodes, const PathRequest& request);
 
  private:
   RandomSource& random_;

@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "cli/bench_address.hpp"
-
 namespace nyx::cli {
 namespace {
 
@@ -68,15 +66,6 @@ TEST(BenchSocks, GreetingAndMethodChoice) {
   EXPECT_TRUE(check_socks_method_choice(accepted));
   const std::vector<std::uint8_t> refused{5, 0xFF};
   EXPECT_FALSE(check_socks_method_choice(refused));
-}
-
-TEST(BenchAddress, ParsesHostPort) {
-  EXPECT_EQ(*parse_host_port("127.0.0.1:9000"), (HostPort{"127.0.0.1", 9000}));
-  EXPECT_EQ(*parse_host_port("origin.test:0"), (HostPort{"origin.test", 0}));
-  EXPECT_EQ(*parse_host_port("[::1]:80"), (HostPort{"::1", 80}));
-  for (const char* bad : {"127.0.0.1", ":80", "host:", "host:65536", "host:8x", "::1:80"}) {
-    EXPECT_FALSE(parse_host_port(bad)) << bad;
-  }
 }
 
 }  // namespace

@@ -39,14 +39,14 @@ class DirectoryToolTest : public ::testing::Test {
   std::filesystem::path make_node(const std::string& name, const std::string& udp, bool exit) {
     auto keys = generate_node_keys(dir_.path() / name);
     EXPECT_TRUE(keys) << keys.error().to_string();
-    mix::NodeDescriptor descriptor;
+    document::NodeDescriptor descriptor;
     descriptor.identity_key = keys->identity;
     descriptor.link_key = keys->link;
     descriptor.onion_key = keys->onion;
     descriptor.udp_address = udp;
-    descriptor.roles = exit ? (mix::kRoleRelay | mix::kRoleExit) : mix::kRoleRelay;
+    descriptor.roles = exit ? (document::kRoleRelay | document::kRoleExit) : document::kRoleRelay;
     if (exit) {
-      descriptor.exit_policy = *mix::ExitPolicy::parse({"accept *:80", "reject *:*"});
+      descriptor.exit_rules = *document::AdvertisedExitRules::parse({"accept *:80", "reject *:*"});
     }
     const auto file = dir_.path() / name / "descriptor.toml";
     EXPECT_TRUE(write_descriptor_file(file, descriptor));
@@ -64,7 +64,7 @@ class DirectoryToolTest : public ::testing::Test {
     return options;
   }
 
-  mix::DirectoryTrust trust() const { return {{authority_public_}, 1}; }
+  document::DirectoryTrust trust() const { return {{authority_public_}, 1}; }
 
   test::TempDir dir_;
   crypto::Ed25519PublicKey authority_public_{};
@@ -78,7 +78,7 @@ TEST_F(DirectoryToolTest, KeygenWritesPrivateFilesNodeLoads) {
     EXPECT_EQ(mode_of(dir_.path() / "node" / name), 0600u) << name;
     EXPECT_EQ(std::filesystem::file_size(dir_.path() / "node" / name), 32u) << name;
   }
-  mix::NodeDescriptor descriptor;
+  document::NodeDescriptor descriptor;
   descriptor.identity_key = keys->identity;
   EXPECT_EQ(keys->node_id(), descriptor.node_id());
 }
@@ -107,7 +107,7 @@ TEST_F(DirectoryToolTest, DescriptorFileRoundTrips) {
   ASSERT_TRUE(read) << read.error().to_string();
   EXPECT_EQ(read->udp_address, "127.0.0.1:9101");
   EXPECT_TRUE(read->is_exit());
-  EXPECT_EQ(read->exit_policy.to_text(), (std::vector<std::string>{"accept *:80", "reject *:*"}));
+  EXPECT_EQ(read->exit_rules.to_text(), (std::vector<std::string>{"accept *:80", "reject *:*"}));
   EXPECT_EQ(descriptor_to_toml(*read), descriptor_to_toml(*read_descriptor_file(file)));
 }
 
@@ -132,6 +132,23 @@ TEST_F(DirectoryToolTest, DescriptorFileErrorsNameLineAndKey) {
   EXPECT_NE(message.find("unknown key 'colour'"), std::string::npos) << message;
 }
 
+TEST_F(DirectoryToolTest, DescriptorAddressErrorsSayWhatIsWrong) {
+  const auto file = dir_.path() / "addresses.toml";
+  ASSERT_TRUE(write_text_file(file,
+                              "udp_address = \"::1:9101\"\n"
+                              "tcp_address = \"127.0.0.1:0\"\n"));
+  auto read = read_descriptor_file(file);
+  ASSERT_FALSE(read);
+  const std::string& message = read.error().message;
+  EXPECT_NE(message.find("addresses.toml:1:15: key 'udp_address': an IPv6 address needs brackets"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("key 'tcp_address': a node address needs a port from 1 to 65535, got "
+                         "\"127.0.0.1:0\""),
+            std::string::npos)
+      << message;
+}
+
 TEST_F(DirectoryToolTest, SignedDirectoryVerifies) {
   const SignOptions options = sign_options();
   auto signed_dir = sign_directory_files(options);
@@ -153,13 +170,13 @@ TEST_F(DirectoryToolTest, VerifySaysExpiredAndNotYetValid) {
   ASSERT_TRUE(sign_directory_files(options));
   auto expired = verify_directory_file(options.out, trust(), kNow + 3600);
   ASSERT_FALSE(expired);
-  EXPECT_EQ(expired.error().code, static_cast<int>(mix::DirectoryErrc::kExpired));
+  EXPECT_EQ(expired.error().code, static_cast<int>(document::DirectoryErrc::kExpired));
   EXPECT_NE(expired.error().message.find("expired at " + format_utc(kNow + 3600)),
             std::string::npos)
       << expired.error().message;
   auto early = verify_directory_file(options.out, trust(), kNow - 1);
   ASSERT_FALSE(early);
-  EXPECT_EQ(early.error().code, static_cast<int>(mix::DirectoryErrc::kNotYetValid));
+  EXPECT_EQ(early.error().code, static_cast<int>(document::DirectoryErrc::kNotYetValid));
 }
 
 TEST_F(DirectoryToolTest, VerifyNamesTheSignersOfAnUnknownKey) {
@@ -168,7 +185,7 @@ TEST_F(DirectoryToolTest, VerifyNamesTheSignersOfAnUnknownKey) {
   auto other = crypto::Ed25519KeyPair::generate();
   auto result = verify_directory_file(options.out, {{other.public_key}, 1}, kNow);
   ASSERT_FALSE(result);
-  EXPECT_EQ(result.error().code, static_cast<int>(mix::DirectoryErrc::kUnknownKey));
+  EXPECT_EQ(result.error().code, static_cast<int>(document::DirectoryErrc::kUnknownKey));
   EXPECT_NE(result.error().message.find(crypto::to_hex(authority_public_)), std::string::npos)
       << result.error().message;
 }
@@ -182,7 +199,7 @@ TEST_F(DirectoryToolTest, VerifyCatchesATamperedDirectory) {
   file.close();
   auto result = verify_directory_file(options.out, trust(), kNow);
   ASSERT_FALSE(result);
-  EXPECT_EQ(result.error().code, static_cast<int>(mix::DirectoryErrc::kBadSignature));
+  EXPECT_EQ(result.error().code, static_cast<int>(document::DirectoryErrc::kBadSignature));
   EXPECT_NE(result.error().message.find("bad signature"), std::string::npos);
 }
 
@@ -216,10 +233,10 @@ TEST_F(DirectoryToolTest, TwoAuthoritiesMeetAThresholdOfTwo) {
   ASSERT_TRUE(one);
   auto second = load_authority_key(dir_.path() / "second.key");
   ASSERT_TRUE(second);
-  const mix::DirectoryTrust both{{authority_public_, second->public_key}, 2};
+  const document::DirectoryTrust both{{authority_public_, second->public_key}, 2};
   auto below = verify_directory_file(options.out, both, kNow);
   ASSERT_FALSE(below);
-  EXPECT_EQ(below.error().code, static_cast<int>(mix::DirectoryErrc::kBelowThreshold));
+  EXPECT_EQ(below.error().code, static_cast<int>(document::DirectoryErrc::kBelowThreshold));
 
   options.authority_keys.push_back(dir_.path() / "second.key");
   options.descriptors.clear();

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "core/config.hpp"
-#include "mix/exit_policy.hpp"
+#include "document/exit_rules.hpp"
 
 namespace nyx::cli {
 namespace {
@@ -65,7 +65,7 @@ TEST(NodeConfigText, GivesEachRoleWhatItNeeds) {
 
 // The exit accepts everything but port 25, so a policy refusal can be seen.
 TEST(TestnetExitPolicy, RejectsPort25AndAcceptsTheRest) {
-  auto policy = mix::ExitPolicy::parse(testnet_exit_policy());
+  auto policy = document::AdvertisedExitRules::parse(testnet_exit_policy());
   ASSERT_TRUE(policy) << policy.error().to_string();
   EXPECT_FALSE(policy->allows("127.0.0.1", 25));
   EXPECT_TRUE(policy->allows("127.0.0.1", 8000));

@@ -246,25 +246,6 @@ TEST(Config, FileSourceAndRelativePaths) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(HostPortParse, AcceptsNamesV4AndBracketedV6) {
-  EXPECT_EQ(parse_host_port("example.org:443").value(), (HostPort{"example.org", 443}));
-  EXPECT_EQ(parse_host_port("127.0.0.1:0").value(), (HostPort{"127.0.0.1", 0}));
-  EXPECT_EQ(parse_host_port("[::1]:9050").value(), (HostPort{"::1", 9050}));
-  EXPECT_EQ(parse_host_port("[::ffff:1.2.3.4]:65535").value(), (HostPort{"::ffff:1.2.3.4", 65535}));
-  EXPECT_EQ((HostPort{"::1", 9050}).to_string(), "[::1]:9050");
-  EXPECT_EQ((HostPort{"a.b", 1}).to_string(), "a.b:1");
-}
-
-TEST(HostPortParse, RejectsMalformed) {
-  for (const auto* bad :
-       {"", "host", ":80", "host:", "host:65536", "host:-1", "host:+80", "host:8o", "::1:80",
-        "[::1]", "[::1]80", "[]:80", "[zz::1]:80", "ho st:80", "host:123456", "[::1:80"}) {
-    const auto result = parse_host_port(bad);
-    ASSERT_FALSE(result) << bad;
-    EXPECT_EQ(result.error().category, ErrorCategory::kParse) << bad;
-  }
-}
-
 TEST(DurationParse, UnitsAndErrors) {
   EXPECT_EQ(parse_duration("10ns").value(), nanoseconds(10));
   EXPECT_EQ(parse_duration("7us").value(), std::chrono::microseconds(7));

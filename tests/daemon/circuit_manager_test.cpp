@@ -23,8 +23,8 @@ namespace nyx::daemon {
 namespace {
 
 using namespace std::chrono_literals;
+using document::NodeDescriptor;
 using mix::Circuit;
-using mix::NodeDescriptor;
 
 // Scripted path draws, so each test knows the path of every build: the
 // first `first_candidate` draws take the first candidate, every later draw

@@ -23,8 +23,8 @@
 #include "core/clock.hpp"
 #include "core/metrics/registry.hpp"
 #include "daemon/circuit_session.hpp"
+#include "daemon/exit_address_policy.hpp"
 #include "daemon/exit_connector.hpp"
-#include "daemon/exit_policy.hpp"
 #include "daemon/socks5_server.hpp"
 #include "daemon/socks_bridge.hpp"
 #include "daemon/support/socks5_fixtures.hpp"
@@ -191,7 +191,7 @@ class DataPathTest : public ::testing::Test {
   explicit DataPathTest(std::size_t body_size = 10u << 20) : body_(pattern(body_size)) {}
 
   void SetUp() override {
-    auto policy = ExitPolicy::parse("reject *:9, accept *:*", {.allow_private = true});
+    auto policy = ExitAddressPolicy::parse("reject *:9, accept *:*", {.allow_private = true});
     ASSERT_TRUE(policy);
     policy_ = std::move(*policy);
     exit_ = std::make_unique<ExitConnector>(
@@ -247,7 +247,7 @@ class DataPathTest : public ::testing::Test {
   asio::io_context io_;
   std::string body_;
   test::HttpOrigin origin_{io_, body_};
-  ExitPolicy policy_;
+  ExitAddressPolicy policy_;
   metrics::Registry registry_;  // outlives the connector, which counts into it
   std::unique_ptr<ExitConnector> exit_;
   std::unique_ptr<TestSource> source_;

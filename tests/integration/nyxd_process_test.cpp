@@ -20,10 +20,11 @@
 #include "core/crypto/encoding.hpp"
 #include "core/crypto/key_file.hpp"
 #include "core/crypto/x25519.hpp"
+#include "core/host_port.hpp"
 #include "daemon/control/control_client.hpp"
 #include "daemon/control/control_cookie.hpp"
 #include "daemon/support/temp_dir.hpp"
-#include "mix/directory.hpp"
+#include "document/directory.hpp"
 
 namespace nyx::test {
 namespace {
@@ -50,15 +51,15 @@ class NyxdProcess : public ::testing::Test {
   std::filesystem::path directory() const { return tmp_.path() / "directory.bin"; }
 
   // A directory of `count` made-up relays, signed by the test's authority.
-  void write_directory(std::size_t count, const mix::NodeDescriptor* self = nullptr) {
-    mix::Directory dir;
+  void write_directory(std::size_t count, const document::NodeDescriptor* self = nullptr) {
+    document::Directory dir;
     if (self != nullptr) {
       dir.nodes.push_back(*self);
     }
     dir.valid_after = unix_now() - 60;
     dir.valid_until = unix_now() + 3600;
     for (std::size_t i = 0; i < count; ++i) {
-      mix::NodeDescriptor node;
+      document::NodeDescriptor node;
       node.identity_key = crypto::Ed25519KeyPair::generate().public_key;
       node.onion_key = crypto::X25519KeyPair::generate().public_key;
       node.link_key = crypto::X25519KeyPair::generate().public_key;
@@ -135,13 +136,17 @@ unsigned mode_of(const std::filesystem::path& path) {
 
 // An HTTP GET over loopback; the whole reply (the server closes after it).
 std::string http_get(const std::string& endpoint, const std::string& path) {
-  const auto colon = endpoint.rfind(':');
+  const auto address = parse_host_port(endpoint);
+  if (!address) {
+    return "bad endpoint: " + address.error().message;
+  }
   asio::io_context io;
   asio::ip::tcp::socket socket(io);
   std::error_code ec;
-  socket.connect({asio::ip::make_address(endpoint.substr(0, colon)),
-                  static_cast<std::uint16_t>(std::stoi(endpoint.substr(colon + 1)))},
-                 ec);
+  const auto ip = asio::ip::make_address(address->host, ec);
+  if (!ec) {
+    socket.connect({ip, address->port}, ec);
+  }
   if (ec) {
     return "connect failed: " + ec.message();
   }
@@ -262,7 +267,7 @@ TEST_F(NyxdProcess, UsesTheOnionKeyOfTheEpochItsDescriptorNames) {
   ASSERT_EQ(::chmod(data().c_str(), 0700), 0);
   const auto seed = crypto::SecretBytes<32>::random();
   ASSERT_TRUE(crypto::write_key_file(data() / "identity.key", seed.span()).has_value());
-  mix::NodeDescriptor self;
+  document::NodeDescriptor self;
   self.identity_key = crypto::Ed25519KeyPair::from_seed(seed.span()).public_key;
   self.link_key = crypto::X25519KeyPair::generate().public_key;
   self.udp_address = "127.0.0.1:1";

@@ -12,7 +12,7 @@ using testing::SeededRandom;
 
 struct PoolFixture {
   explicit PoolFixture(CircuitPoolConfig config) : pool(net.relay(0), paths, net.clock(), config) {
-    std::vector<NodeDescriptor> nodes;
+    std::vector<document::NodeDescriptor> nodes;
     for (int i = 1; i < 6; ++i) {
       nodes.push_back(net.descriptor(i));
     }

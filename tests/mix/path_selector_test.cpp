@@ -15,14 +15,14 @@ using testing::make_test_node;
 
 using testing::SeededRandom;
 
-std::vector<NodeDescriptor> network() {
-  std::vector<NodeDescriptor> nodes;
+std::vector<document::NodeDescriptor> network() {
+  std::vector<document::NodeDescriptor> nodes;
   for (int i = 0; i < 10; ++i) {
     std::string family = (i == 2 || i == 3) ? "twins" : "";
     nodes.push_back(make_test_node(i, i >= 8, family).descriptor);
   }
   // Node 9 exits only to port 443.
-  nodes[9].exit_policy = *ExitPolicy::parse({"accept *:443"});
+  nodes[9].exit_rules = *document::AdvertisedExitRules::parse({"accept *:443"});
   return nodes;
 }
 
@@ -36,10 +36,10 @@ TEST(PathSelector, DefaultIsThreeDistinctHopsEndingInAnExit) {
     ASSERT_EQ(path->size(), kDefaultHops);
     EXPECT_TRUE(path->back()->is_exit());
     EXPECT_EQ(path->back(), &nodes[8]);  // node 9 refuses port 80
-    std::set<const NodeDescriptor*> distinct(path->begin(), path->end());
+    std::set<const document::NodeDescriptor*> distinct(path->begin(), path->end());
     EXPECT_EQ(distinct.size(), path->size());
     int twins = 0;
-    for (const NodeDescriptor* hop : *path) {
+    for (const document::NodeDescriptor* hop : *path) {
       twins += hop->family == "twins" ? 1 : 0;
     }
     EXPECT_LE(twins, 1);
@@ -58,13 +58,13 @@ TEST(PathSelector, DeterministicUnderTheSameSeed) {
 }
 
 TEST(PathSelector, WeightedByBandwidth) {
-  std::vector<NodeDescriptor> nodes;
+  std::vector<document::NodeDescriptor> nodes;
   nodes.push_back(make_test_node(0, false, "", 900).descriptor);
   nodes.push_back(make_test_node(1, false, "", 100).descriptor);
   nodes.push_back(make_test_node(2, true, "", 100).descriptor);
   SeededRandom random(7);
   PathSelector selector(random);
-  std::map<const NodeDescriptor*, int> entries;
+  std::map<const document::NodeDescriptor*, int> entries;
   for (int i = 0; i < 2000; ++i) {
     auto path = selector.select(nodes, {.hops = 2});
     ASSERT_TRUE(path.has_value());
@@ -84,7 +84,7 @@ TEST(PathSelector, RefusesImpossibleRequests) {
   EXPECT_EQ(selector.select(nodes, {.destination = "mail.example:25"}).error().category,
             ErrorCategory::kNotFound);
   // 10 nodes, two in one family: at most 9 distinct families.
-  std::vector<NodeDescriptor> few(nodes.begin() + 6, nodes.end());
+  std::vector<document::NodeDescriptor> few(nodes.begin() + 6, nodes.end());
   EXPECT_EQ(selector.select(few, {.hops = 5}).error().category, ErrorCategory::kNotFound);
   EXPECT_TRUE(selector.select(few, {.hops = 4}).has_value());
 }

@@ -69,7 +69,7 @@ void LoopbackTest::start(int count, const LoopbackOptions& options) {
   for (int i = 0; i < count; ++i) {
     nodes.push_back(std::make_unique<LoopbackNode>(io, i, options));
   }
-  Directory dir;
+  document::Directory dir;
   dir.valid_after = 1;
   dir.valid_until = 2;
   for (auto& n : nodes) {

@@ -53,12 +53,12 @@ std::vector<std::unique_ptr<Circuit>>& MemoryNetwork::terminals(int node) {
   return nodes_[static_cast<std::size_t>(node)]->terminals;
 }
 
-const NodeDescriptor& MemoryNetwork::descriptor(int node) const {
+const document::NodeDescriptor& MemoryNetwork::descriptor(int node) const {
   return nodes_[static_cast<std::size_t>(node)]->keys.descriptor;
 }
 
 OnionHop MemoryNetwork::hop(int node) const {
-  const NodeDescriptor& d = nodes_[static_cast<std::size_t>(node)]->keys.descriptor;
+  const document::NodeDescriptor& d = nodes_[static_cast<std::size_t>(node)]->keys.descriptor;
   return {d.onion_key, d.link_key};
 }
 

@@ -38,7 +38,7 @@ class MemoryNetwork {
 
   Relay& relay(int node);
   OnionHop hop(int node) const;
-  const NodeDescriptor& descriptor(int node) const;
+  const document::NodeDescriptor& descriptor(int node) const;
   std::vector<OnionHop> hops(std::initializer_list<int> nodes) const;
   // Circuits that ended at `node`, in arrival order.
   std::vector<std::unique_ptr<Circuit>>& terminals(int node);

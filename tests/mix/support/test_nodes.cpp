@@ -18,18 +18,18 @@ TestNode make_test_node(int index, bool exit, std::string family, std::uint32_t 
                 crypto::X25519KeyPair::from_secret(seed(2)),
                 crypto::X25519KeyPair::from_secret(seed(3)),
                 {}};
-  NodeDescriptor& d = node.descriptor;
+  document::NodeDescriptor& d = node.descriptor;
   d.identity_key = node.identity.public_key;
   d.onion_key = node.onion.public_key;
   d.onion_key_epoch = 7;
   d.link_key = node.link.public_key;
   d.udp_address = fmt::format("127.0.0.1:{}", 40000 + index);
   d.tcp_address = fmt::format("127.0.0.1:{}", 41000 + index);
-  d.roles = static_cast<std::uint8_t>(kRoleRelay | (exit ? kRoleExit : 0));
+  d.roles = static_cast<std::uint8_t>(document::kRoleRelay | (exit ? document::kRoleExit : 0));
   d.bandwidth_weight = weight;
   d.family = std::move(family);
   if (exit) {
-    d.exit_policy = *ExitPolicy::parse({"reject *:25", "accept *:*"});
+    d.exit_rules = *document::AdvertisedExitRules::parse({"reject *:25", "accept *:*"});
   }
   return node;
 }

@@ -7,7 +7,7 @@
 
 #include "core/crypto/ed25519.hpp"
 #include "core/crypto/x25519.hpp"
-#include "mix/descriptor.hpp"
+#include "document/descriptor.hpp"
 
 namespace nyx::mix::testing {
 
@@ -15,7 +15,7 @@ struct TestNode {
   crypto::Ed25519KeyPair identity;
   crypto::X25519KeyPair onion;
   crypto::X25519KeyPair link;
-  NodeDescriptor descriptor;
+  document::NodeDescriptor descriptor;
 };
 
 // Node `index` with keys derived from the index; an exit accepting *:* when

@@ -1,4 +1,4 @@
-#include "daemon/exit_policy.hpp"
+#include "daemon/exit_address_policy.hpp"
 
 #include <charconv>
 #include <cstring>
@@ -115,7 +115,7 @@ bool IpAddress::in_prefix(const IpAddress& network, unsigned prefix_bits) const 
   return (bytes_[whole] & mask) == (network.bytes_[whole] & mask);
 }
 
-bool ExitPolicy::is_private(const IpAddress& address) noexcept {
+bool ExitAddressPolicy::is_private(const IpAddress& address) noexcept {
   // Parsed once (thread-safe static); the table is constant and valid.
   static const auto kRanges = [] {
     std::vector<std::pair<IpAddress, unsigned>> ranges;
@@ -133,8 +133,9 @@ bool ExitPolicy::is_private(const IpAddress& address) noexcept {
   return false;
 }
 
-Result<ExitPolicy> ExitPolicy::parse(std::string_view text, ExitPolicyOptions options) {
-  ExitPolicy policy;
+Result<ExitAddressPolicy> ExitAddressPolicy::parse(std::string_view text,
+                                                   ExitAddressPolicyOptions options) {
+  ExitAddressPolicy policy;
   policy.options_ = options;
   std::size_t number = 0;
   while (!text.empty()) {
@@ -223,7 +224,7 @@ Result<ExitPolicy> ExitPolicy::parse(std::string_view text, ExitPolicyOptions op
         // Bits past the prefix make the intent unclear (10.1.2.3/8): refuse.
         const unsigned total = address->is_v4() ? 32u : 128u;
         for (unsigned bit = rule.prefix_bits; bit < total; ++bit) {
-          if ((address->bytes()[bit / 8] >> (7 - bit % 8)) & 1u) {
+          if ((static_cast<unsigned>(address->bytes()[bit / 8]) >> (7 - bit % 8)) & 1u) {
             return where.fail(target_at, "address has bits set past its prefix length");
           }
         }
@@ -246,7 +247,8 @@ Result<ExitPolicy> ExitPolicy::parse(std::string_view text, ExitPolicyOptions op
   return policy;
 }
 
-bool ExitPolicy::matches(const Rule& rule, const IpAddress& address, std::uint16_t port) noexcept {
+bool ExitAddressPolicy::matches(const Rule& rule, const IpAddress& address,
+                                std::uint16_t port) noexcept {
   if (port < rule.port_low || port > rule.port_high) {
     return false;
   }
@@ -261,7 +263,7 @@ bool ExitPolicy::matches(const Rule& rule, const IpAddress& address, std::uint16
   return false;
 }
 
-bool ExitPolicy::allows(const IpAddress& address, std::uint16_t port) const noexcept {
+bool ExitAddressPolicy::allows(const IpAddress& address, std::uint16_t port) const noexcept {
   const IpAddress plain = address.unmapped();
   if (!options_.allow_private && is_private(plain)) {
     return false;
@@ -274,7 +276,7 @@ bool ExitPolicy::allows(const IpAddress& address, std::uint16_t port) const noex
   return false;
 }
 
-ExitVerdict ExitPolicy::check(std::string_view host, std::uint16_t port) const {
+ExitVerdict ExitAddressPolicy::check(std::string_view host, std::uint16_t port) const {
   if (auto address = IpAddress::parse(host)) {
     return allows(*address, port) ? ExitVerdict::kAccept : ExitVerdict::kReject;
   }

@@ -1,4 +1,4 @@
-#include "daemon/exit_policy.hpp"
+#include "daemon/exit_address_policy.hpp"
 
 #include <string>
 
@@ -13,14 +13,14 @@ IpAddress ip(std::string_view text) {
   return address.value_or(IpAddress{});
 }
 
-ExitPolicy policy(std::string_view text, ExitPolicyOptions options = {}) {
-  auto parsed = ExitPolicy::parse(text, options);
+ExitAddressPolicy policy(std::string_view text, ExitAddressPolicyOptions options = {}) {
+  auto parsed = ExitAddressPolicy::parse(text, options);
   EXPECT_TRUE(parsed.has_value()) << (parsed ? "" : parsed.error().to_string());
-  return parsed.value_or(ExitPolicy{});
+  return parsed.value_or(ExitAddressPolicy{});
 }
 
 std::string parse_error(std::string_view text) {
-  auto parsed = ExitPolicy::parse(text);
+  auto parsed = ExitAddressPolicy::parse(text);
   EXPECT_FALSE(parsed.has_value()) << text;
   if (parsed) {
     return {};
@@ -50,15 +50,16 @@ TEST(IpAddressTest, PrefixMatchingHonoursPartialBytes) {
   EXPECT_FALSE(ip("fec0::1").in_prefix(ip("fe80::"), 10));
 }
 
-TEST(ExitPolicyTest, DefaultIsReject) {
-  const ExitPolicy empty = policy("");
+TEST(ExitAddressPolicyTest, DefaultIsReject) {
+  const ExitAddressPolicy empty = policy("");
   EXPECT_EQ(empty.rule_count(), 0u);
   EXPECT_FALSE(empty.allows(ip("93.184.216.34"), 80));
   EXPECT_EQ(empty.check("example.com", 80), ExitVerdict::kReject);
 }
 
-TEST(ExitPolicyTest, FirstMatchWins) {
-  const ExitPolicy p = policy("reject 93.184.0.0/16:*, accept *:80, accept *:443, reject *:*");
+TEST(ExitAddressPolicyTest, FirstMatchWins) {
+  const ExitAddressPolicy p =
+      policy("reject 93.184.0.0/16:*, accept *:80, accept *:443, reject *:*");
   EXPECT_EQ(p.rule_count(), 4u);
   EXPECT_FALSE(p.allows(ip("93.184.216.34"), 80));
   EXPECT_TRUE(p.allows(ip("198.51.100.7"), 80));
@@ -67,8 +68,8 @@ TEST(ExitPolicyTest, FirstMatchWins) {
   EXPECT_TRUE(p.allows(ip("2001:db8::1"), 443));
 }
 
-TEST(ExitPolicyTest, PortRangesAndFamilies) {
-  const ExitPolicy p = policy(
+TEST(ExitAddressPolicyTest, PortRangesAndFamilies) {
+  const ExitAddressPolicy p = policy(
       "# web only\n"
       "accept *4:8000-8999\n"
       "accept [2001:db8::]/32:22  # ssh to one v6 net\n"
@@ -83,32 +84,32 @@ TEST(ExitPolicyTest, PortRangesAndFamilies) {
   EXPECT_FALSE(p.allows(ip("198.51.100.8"), 1024));
 }
 
-TEST(ExitPolicyTest, PrivateRangesRejectedUnlessAllowed) {
-  const ExitPolicy strict = policy("accept *:*");
+TEST(ExitAddressPolicyTest, PrivateRangesRejectedUnlessAllowed) {
+  const ExitAddressPolicy strict = policy("accept *:*");
   for (const char* address :
        {"127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.1.1", "100.64.0.1",
         "0.0.0.0", "::1", "::", "fe80::1", "fd00::1", "::ffff:127.0.0.1", "::ffff:192.168.0.1"}) {
-    EXPECT_TRUE(ExitPolicy::is_private(ip(address))) << address;
+    EXPECT_TRUE(ExitAddressPolicy::is_private(ip(address))) << address;
     EXPECT_FALSE(strict.allows(ip(address), 80)) << address;
     EXPECT_EQ(strict.check(address, 80), ExitVerdict::kReject) << address;
   }
-  EXPECT_FALSE(ExitPolicy::is_private(ip("172.32.0.1")));
+  EXPECT_FALSE(ExitAddressPolicy::is_private(ip("172.32.0.1")));
   EXPECT_TRUE(strict.allows(ip("172.32.0.1"), 80));
 
-  const ExitPolicy testnet = policy("accept 127.0.0.0/8:*", {.allow_private = true});
+  const ExitAddressPolicy testnet = policy("accept 127.0.0.0/8:*", {.allow_private = true});
   EXPECT_TRUE(testnet.allows(ip("127.0.0.1"), 8080));
   EXPECT_TRUE(testnet.allows(ip("::ffff:127.0.0.1"), 8080));
   EXPECT_FALSE(testnet.allows(ip("10.0.0.1"), 8080));  // allowed private, but no rule
 }
 
-TEST(ExitPolicyTest, MappedAddressesCannotSidestepIpv4Rules) {
-  const ExitPolicy p = policy("reject 198.51.100.0/24:*, accept *:*");
+TEST(ExitAddressPolicyTest, MappedAddressesCannotSidestepIpv4Rules) {
+  const ExitAddressPolicy p = policy("reject 198.51.100.0/24:*, accept *:*");
   EXPECT_FALSE(p.allows(ip("::ffff:198.51.100.1"), 80));
   EXPECT_TRUE(p.allows(ip("::ffff:198.51.101.1"), 80));
 }
 
-TEST(ExitPolicyTest, NamesAreCheckedAfterResolution) {
-  const ExitPolicy p = policy("reject *:25, reject 203.0.113.0/24:80, accept *:*");
+TEST(ExitAddressPolicyTest, NamesAreCheckedAfterResolution) {
+  const ExitAddressPolicy p = policy("reject *:25, reject 203.0.113.0/24:80, accept *:*");
   EXPECT_EQ(p.check("mail.example", 25), ExitVerdict::kReject);
   EXPECT_EQ(p.check("www.example", 80), ExitVerdict::kResolveFirst);
   EXPECT_EQ(p.check("www.example", 443), ExitVerdict::kResolveFirst);
@@ -117,7 +118,7 @@ TEST(ExitPolicyTest, NamesAreCheckedAfterResolution) {
   EXPECT_EQ(policy("accept *:80").check("www.example", 443), ExitVerdict::kReject);
 }
 
-TEST(ExitPolicyTest, BadRulesNameTheRuleAndColumn) {
+TEST(ExitAddressPolicyTest, BadRulesNameTheRuleAndColumn) {
   EXPECT_EQ(parse_error("accept *:80, allow *:443"),
             "exit policy rule 2 \"allow *:443\": expected 'accept' or 'reject' at column 1");
   EXPECT_EQ(parse_error("accept 10.0.0.0/33:80"),

@@ -1,15 +1,39 @@
-#include "mix/directory.hpp"
+#include "document/directory.hpp"
 
 #include <array>
+#include <string>
 
 #include <gtest/gtest.h>
 
-#include "mix/support/test_nodes.hpp"
+#include "core/crypto/x25519.hpp"
 
-namespace nyx::mix {
+namespace nyx::document {
 namespace {
 
-using testing::make_test_node;
+// Node `index` with keys derived from the index; an exit accepting all but
+// port 25 when `exit` is set. Only the public halves matter to a document.
+NodeDescriptor make_descriptor(int index, bool exit = false, std::string family = {}) {
+  auto seed = [index](std::uint8_t purpose) {
+    std::array<std::uint8_t, 32> s{};
+    s[0] = purpose;
+    s[1] = static_cast<std::uint8_t>(index);
+    return s;
+  };
+  NodeDescriptor d;
+  d.identity_key = crypto::Ed25519KeyPair::from_seed(seed(1)).public_key;
+  d.onion_key = crypto::X25519KeyPair::from_secret(seed(2)).public_key;
+  d.onion_key_epoch = 7;
+  d.link_key = crypto::X25519KeyPair::from_secret(seed(3)).public_key;
+  d.udp_address = "127.0.0.1:" + std::to_string(40000 + index);
+  d.tcp_address = "127.0.0.1:" + std::to_string(41000 + index);
+  d.roles = static_cast<std::uint8_t>(kRoleRelay | (exit ? kRoleExit : 0));
+  d.bandwidth_weight = 100;
+  d.family = std::move(family);
+  if (exit) {
+    d.exit_rules = *AdvertisedExitRules::parse({"reject *:25", "accept *:*"});
+  }
+  return d;
+}
 
 crypto::Ed25519KeyPair authority(std::uint8_t n) {
   std::array<std::uint8_t, 32> seed{};
@@ -23,7 +47,7 @@ Directory sample_directory() {
   dir.valid_after = 1000;
   dir.valid_until = 2000;
   for (int i = 0; i < 4; ++i) {
-    dir.nodes.push_back(make_test_node(i, i == 3, i == 1 ? "fam" : "").descriptor);
+    dir.nodes.push_back(make_descriptor(i, i == 3, i == 1 ? "fam" : ""));
   }
   return dir;
 }
@@ -52,7 +76,7 @@ TEST(Directory, SignedValidDirectoryIsAccepted) {
   ASSERT_TRUE(dir.has_value()) << dir.error().to_string();
   ASSERT_EQ(dir->nodes.size(), 4u);
   const NodeDescriptor& exit = dir->nodes[3];
-  NodeDescriptor expected = make_test_node(3, true).descriptor;
+  NodeDescriptor expected = make_descriptor(3, true);
   EXPECT_EQ(exit.identity_key, expected.identity_key);
   EXPECT_EQ(exit.onion_key, expected.onion_key);
   EXPECT_EQ(exit.link_key, expected.link_key);
@@ -60,7 +84,7 @@ TEST(Directory, SignedValidDirectoryIsAccepted) {
   EXPECT_EQ(exit.udp_address, expected.udp_address);
   EXPECT_EQ(exit.tcp_address, expected.tcp_address);
   EXPECT_TRUE(exit.is_exit());
-  EXPECT_EQ(exit.exit_policy.to_text(), expected.exit_policy.to_text());
+  EXPECT_EQ(exit.exit_rules.to_text(), expected.exit_rules.to_text());
   EXPECT_EQ(dir->nodes[1].family, "fam");
   EXPECT_NE(dir->find(expected.node_id()), nullptr);
 }
@@ -132,4 +156,4 @@ TEST(Directory, NodeListedTwiceIsMalformed) {
 }
 
 }  // namespace
-}  // namespace nyx::mix
+}  // namespace nyx::document

@@ -1,5 +1,6 @@
 #pragma once
-// The exit policy: which destinations an exit node connects streams to.
+// ExitAddressPolicy: the exit policy an exit node enforces, which destination
+// addresses it connects streams to.
 //
 // An ordered list of accept/reject rules on address ranges (CIDR, IPv4 and
 // IPv6) and port ranges; the first rule that matches decides, and nothing
@@ -9,10 +10,11 @@
 // they carry, so a rule on 10.0.0.0/8 cannot be sidestepped with
 // ::ffff:10.0.0.1. The text format is given with parse() below.
 //
-// Not mix::ExitPolicy: that is the host-pattern policy a node advertises in
-// its descriptor so clients pick a fitting exit (names matched as text, no
-// address ranges). This one is what the exit enforces on the addresses a
-// name resolved to, where address ranges and private networks matter.
+// Not document::AdvertisedExitRules: those are the host-pattern rules a node
+// advertises in its descriptor so clients pick a fitting exit (names matched
+// as text, no address ranges). This one is what the exit enforces on the
+// addresses a name resolved to, where address ranges and private networks
+// matter.
 // Immutable after parse(); safe to share between threads.
 
 #include <array>
@@ -45,7 +47,7 @@ class IpAddress {
   bool v4_ = true;
 };
 
-struct ExitPolicyOptions {
+struct ExitAddressPolicyOptions {
   // Let rules accept private, loopback and link-local destinations.
   bool allow_private = false;
 };
@@ -59,14 +61,15 @@ enum class ExitVerdict : std::uint8_t {
   kResolveFirst,
 };
 
-class ExitPolicy {
+class ExitAddressPolicy {
  public:
   // Rules separated by commas or newlines; '#' starts a comment to the end of
   // the line. Each rule is `accept|reject ADDRESS:PORTS` where ADDRESS is `*`
   // (any), `*4`, `*6`, an IPv4 address with an optional `/bits`, or a
   // bracketed IPv6 address with an optional `/bits`; PORTS is `*`, a port, or
   // `low-high`. Errors are kConfig and name the rule, its text and the column.
-  static Result<ExitPolicy> parse(std::string_view text, ExitPolicyOptions options = {});
+  static Result<ExitAddressPolicy> parse(std::string_view text,
+                                         ExitAddressPolicyOptions options = {});
 
   // Whether a stream to address:port may be opened.
   bool allows(const IpAddress& address, std::uint16_t port) const noexcept;
@@ -94,7 +97,7 @@ class ExitPolicy {
   static bool matches(const Rule& rule, const IpAddress& address, std::uint16_t port) noexcept;
 
   std::vector<Rule> rules_;
-  ExitPolicyOptions options_;
+  ExitAddressPolicyOptions options_;
 };
 
 }  // namespace nyx::daemon

@@ -1,6 +1,6 @@
 #pragma once
 // A node descriptor: what the directory says about one node (identity,
-// keys, addresses, roles, weight, family, exit policy), and its canonical
+// keys, addresses, roles, weight, family, advertised exit rules), and its canonical
 // byte encoding (docs/protocol.md, "Directory").
 //
 // A value type with no secrets; safe to share once built.
@@ -14,9 +14,9 @@
 #include "core/crypto/ed25519.hpp"
 #include "core/crypto/x25519.hpp"
 #include "core/error.hpp"
-#include "mix/exit_policy.hpp"
+#include "document/exit_rules.hpp"
 
-namespace nyx::mix {
+namespace nyx::document {
 
 using NodeId = std::array<std::uint8_t, 32>;
 
@@ -34,8 +34,8 @@ struct NodeDescriptor {
   std::string tcp_address;             // "host:port", may be empty
   std::uint8_t roles = kRoleRelay;     // NodeRole bits
   std::uint32_t bandwidth_weight = 1;
-  std::string family;  // nodes of one operator share a family; empty is none
-  ExitPolicy exit_policy;
+  std::string family;              // nodes of one operator share a family; empty is none
+  AdvertisedExitRules exit_rules;  // what the node advertises, not enforces
 
   // BLAKE2b-256 of the identity key.
   NodeId node_id() const;
@@ -49,4 +49,4 @@ struct NodeDescriptor {
   static Result<NodeDescriptor> decode(ByteReader& reader);
 };
 
-}  // namespace nyx::mix
+}  // namespace nyx::document

@@ -1,10 +1,10 @@
-#include "mix/descriptor.hpp"
+#include "document/descriptor.hpp"
 
 #include <string_view>
 
 #include "core/crypto/blake2b.hpp"
 
-namespace nyx::mix {
+namespace nyx::document {
 namespace {
 
 constexpr std::uint8_t kDescriptorVersion = 1;
@@ -54,7 +54,7 @@ NodeId NodeDescriptor::node_id() const {
 }
 
 Status NodeDescriptor::encode(std::vector<std::uint8_t>& out) const {
-  std::vector<std::string> rules = exit_policy.to_text();
+  std::vector<std::string> rules = exit_rules.to_text();
   if (rules.size() > 255) {
     return make_error(ErrorCategory::kInvalidArgument, "descriptor: more than 255 exit rules");
   }
@@ -109,15 +109,15 @@ Result<NodeDescriptor> NodeDescriptor::decode(ByteReader& reader) {
       return malformed("truncated");
     }
   }
-  auto policy = ExitPolicy::parse(rules);
-  if (!policy) {
-    return std::unexpected(std::move(policy.error()));
+  auto parsed = AdvertisedExitRules::parse(rules);
+  if (!parsed) {
+    return std::unexpected(std::move(parsed.error()));
   }
-  if (policy->to_text() != rules) {
+  if (parsed->to_text() != rules) {
     return malformed("exit rule not in canonical form");
   }
-  d.exit_policy = std::move(*policy);
+  d.exit_rules = std::move(*parsed);
   return d;
 }
 
-}  // namespace nyx::mix
+}  // namespace nyx::document

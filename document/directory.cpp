@@ -1,11 +1,11 @@
-#include "mix/directory.hpp"
+#include "document/directory.hpp"
 
 #include <algorithm>
 #include <cstring>
 #include <set>
 #include <string_view>
 
-namespace nyx::mix {
+namespace nyx::document {
 namespace {
 
 constexpr std::string_view kMagic = "NYXDIR";
@@ -180,4 +180,4 @@ Result<Directory> verify_directory(Bytes encoded, const DirectoryTrust& trust, s
   return dir;
 }
 
-}  // namespace nyx::mix
+}  // namespace nyx::document

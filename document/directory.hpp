@@ -14,9 +14,9 @@
 #include "core/bytes.hpp"
 #include "core/crypto/ed25519.hpp"
 #include "core/error.hpp"
-#include "mix/descriptor.hpp"
+#include "document/descriptor.hpp"
 
-namespace nyx::mix {
+namespace nyx::document {
 
 // Error codes carried in Error::code by parse and verify.
 enum class DirectoryErrc : int {
@@ -62,4 +62,4 @@ struct DirectoryTrust {
 // every check passes (codes: DirectoryErrc).
 Result<Directory> verify_directory(Bytes encoded, const DirectoryTrust& trust, std::uint64_t now);
 
-}  // namespace nyx::mix
+}  // namespace nyx::document

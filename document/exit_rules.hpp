@@ -1,12 +1,18 @@
 #pragma once
-// An exit policy: ordered text rules ("accept *.example.org:443",
-// "reject *:25", "accept *:1-65535"); the first rule that matches a
-// destination decides, and a destination no rule matches is refused.
+// AdvertisedExitRules: the exit rules a node advertises in its descriptor, so
+// a client picks an exit that will take its destination. Ordered text rules
+// ("accept *.example.org:443", "reject *:25", "accept *:1-65535"); the first
+// rule that matches a destination decides, and a destination no rule matches
+// is refused.
 //
 // Hosts are matched as text (names are resolved at the exit, never before):
 // "*" matches any host, "*.suffix" any name ending in ".suffix", anything
 // else exactly (ASCII case-insensitive). Ports are "*", "N" or "N-M".
-// A value type; immutable after parse, so safe to share between threads.
+//
+// A promise for path selection, not the gate: what the exit enforces on the
+// addresses a name resolves to is daemon::ExitAddressPolicy (address ranges,
+// private networks). A value type; immutable after parse, so safe to share
+// between threads.
 
 #include <cstdint>
 #include <string>
@@ -15,9 +21,9 @@
 
 #include "core/error.hpp"
 
-namespace nyx::mix {
+namespace nyx::document {
 
-class ExitPolicy {
+class AdvertisedExitRules {
  public:
   struct Rule {
     bool accept = false;
@@ -26,15 +32,16 @@ class ExitPolicy {
     std::uint16_t port_high = 65535;
   };
 
-  ExitPolicy() = default;
+  AdvertisedExitRules() = default;
 
   // Parses one rule per string; errors are kParse naming the bad rule.
-  static Result<ExitPolicy> parse(const std::vector<std::string>& rules);
+  static Result<AdvertisedExitRules> parse(const std::vector<std::string>& rules);
   static Result<Rule> parse_rule(std::string_view text);
 
   // True when the first matching rule accepts host:port.
   bool allows(std::string_view host, std::uint16_t port) const noexcept;
-  // The same for "host:port" text ("[v6]:port" for IPv6); malformed is false.
+  // The same for "host:port" text ("[v6]:port" for IPv6, as parse_host_port
+  // reads it); malformed is false.
   bool allows(std::string_view destination) const noexcept;
 
   // The rules in their canonical text form ("accept *.example.org:443").
@@ -45,8 +52,4 @@ class ExitPolicy {
   std::vector<Rule> rules_;
 };
 
-// Splits "host:port" / "[v6]:port"; false when malformed.
-bool split_destination(std::string_view destination, std::string_view& host,
-                       std::uint16_t& port) noexcept;
-
-}  // namespace nyx::mix
+}  // namespace nyx::document

@@ -1,11 +1,13 @@
-#include "mix/exit_policy.hpp"
+#include "document/exit_rules.hpp"
 
 #include <algorithm>
 #include <charconv>
 
 #include <fmt/format.h>
 
-namespace nyx::mix {
+#include "core/host_port.hpp"
+
+namespace nyx::document {
 namespace {
 
 char lower(char c) noexcept {
@@ -57,25 +59,7 @@ bool host_matches(std::string_view pattern, std::string_view host) noexcept {
 
 }  // namespace
 
-bool split_destination(std::string_view destination, std::string_view& host,
-                       std::uint16_t& port) noexcept {
-  std::size_t colon = destination.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) {
-    return false;
-  }
-  host = destination.substr(0, colon);
-  if (host.front() == '[') {
-    if (host.size() < 3 || host.back() != ']') {
-      return false;
-    }
-    host = host.substr(1, host.size() - 2);
-  } else if (host.find(':') != std::string_view::npos) {
-    return false;  // a bare IPv6 address is ambiguous: it must be bracketed
-  }
-  return parse_port(destination.substr(colon + 1), port);
-}
-
-Result<ExitPolicy::Rule> ExitPolicy::parse_rule(std::string_view text) {
+Result<AdvertisedExitRules::Rule> AdvertisedExitRules::parse_rule(std::string_view text) {
   auto bad = [&] {
     return make_error(ErrorCategory::kParse, fmt::format("bad exit rule '{}'", text));
   };
@@ -119,20 +103,20 @@ Result<ExitPolicy::Rule> ExitPolicy::parse_rule(std::string_view text) {
   return rule;
 }
 
-Result<ExitPolicy> ExitPolicy::parse(const std::vector<std::string>& rules) {
-  ExitPolicy policy;
-  policy.rules_.reserve(rules.size());
+Result<AdvertisedExitRules> AdvertisedExitRules::parse(const std::vector<std::string>& rules) {
+  AdvertisedExitRules out;
+  out.rules_.reserve(rules.size());
   for (const std::string& text : rules) {
     auto rule = parse_rule(text);
     if (!rule) {
       return std::unexpected(std::move(rule.error()));
     }
-    policy.rules_.push_back(std::move(*rule));
+    out.rules_.push_back(std::move(*rule));
   }
-  return policy;
+  return out;
 }
 
-bool ExitPolicy::allows(std::string_view host, std::uint16_t port) const noexcept {
+bool AdvertisedExitRules::allows(std::string_view host, std::uint16_t port) const noexcept {
   for (const Rule& rule : rules_) {
     if (port >= rule.port_low && port <= rule.port_high && host_matches(rule.host, host)) {
       return rule.accept;
@@ -141,13 +125,12 @@ bool ExitPolicy::allows(std::string_view host, std::uint16_t port) const noexcep
   return false;
 }
 
-bool ExitPolicy::allows(std::string_view destination) const noexcept {
-  std::string_view host;
-  std::uint16_t port = 0;
-  return split_destination(destination, host, port) && allows(host, port);
+bool AdvertisedExitRules::allows(std::string_view destination) const noexcept {
+  auto parsed = parse_host_port(destination);
+  return parsed && allows(parsed->host, parsed->port);
 }
 
-std::vector<std::string> ExitPolicy::to_text() const {
+std::vector<std::string> AdvertisedExitRules::to_text() const {
   std::vector<std::string> out;
   out.reserve(rules_.size());
   for (const Rule& rule : rules_) {
@@ -162,4 +145,4 @@ std::vector<std::string> ExitPolicy::to_text() const {
   return out;
 }
 
-}  // namespace nyx::mix
+}  // namespace nyx::document

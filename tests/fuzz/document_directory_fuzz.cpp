@@ -6,19 +6,19 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "mix/directory.hpp"
+#include "document/directory.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   nyx::Bytes input(data, size);
-  auto dir = nyx::mix::Directory::parse(input);
+  auto dir = nyx::document::Directory::parse(input);
   if (dir) {
     auto again = dir->encode();
     if (!again || again->size() != size || std::memcmp(again->data(), data, size) != 0) {
       std::abort();
     }
   }
-  nyx::mix::DirectoryTrust trust;
+  nyx::document::DirectoryTrust trust;
   trust.authorities.push_back({});
-  (void)nyx::mix::verify_directory(input, trust, 1500);
+  (void)nyx::document::verify_directory(input, trust, 1500);
   return 0;
 }
