@@ -347,10 +347,18 @@ void LinkManager::Impl::deliver() {
 }
 
 void LinkManager::Impl::connect_tcp(Peer& peer) {
+  // The pool answers even when it is stopped, possibly after this manager is
+  // gone: the handler holds the gate and checks it before touching anything.
+  // (AcquireHandler is a std::function, so the move-only holder is shared.)
+  auto entered = gate_.enter();
+  if (!entered) {
+    return;
+  }
+  auto pass = std::make_shared<async::Gate::Holder>(std::move(*entered));
   peer.tcp_connecting = true;
   const PeerKey key = peer.key;
-  pool_->acquire_async(key, *peer.endpoints.tcp, [this, key](Result<TcpLink*> link) {
-    if (stopped_) {
+  pool_->acquire_async(key, *peer.endpoints.tcp, [this, key, pass](Result<TcpLink*> link) {
+    if (pass->gate_closed()) {
       return;
     }
     Peer& p = find_or_create(key);

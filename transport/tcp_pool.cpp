@@ -98,8 +98,13 @@ asio::awaitable<void> TcpPool::accept_loop(async::Gate::Holder pass) {
 
 asio::awaitable<void> TcpPool::inbound_handshake(std::shared_ptr<TcpLink> link,
                                                  async::Gate::Holder pass) {
+  handshaking_.insert(link);
   auto status = co_await link->handshake_as_responder(config_.connect_timeout);
-  if (!status || pass.gate_closed()) {
+  if (pass.gate_closed()) {
+    co_return;  // stop() aborted it; the pool may be gone
+  }
+  handshaking_.erase(link);
+  if (!status) {
     co_return;
   }
   ++counters_.accepted;
@@ -147,8 +152,15 @@ asio::awaitable<Result<TcpLink*>> TcpPool::acquire(PeerKey peer, asio::ip::tcp::
   std::shared_ptr<TcpLink> link;
   Status status;
   // The connect gets the deadline; the handshake gets what is left of it.
+  // After each await the gate is checked before anything of the pool is
+  // touched: stop() may have aborted the operation and the pool may be gone.
+  connecting_.insert(&socket);
   auto connected = co_await async::with_deadline(socket.async_connect(at, async::use_result),
                                                  config_.connect_timeout);
+  if (pass->gate_closed()) {
+    co_return make_error(ErrorCategory::kClosed, "tcp pool stopped");
+  }
+  connecting_.erase(&socket);
   const asio::error_code ec = connected ? std::get<0>(*connected) : connected.error();
   if (ec) {
     status = make_error(ErrorCategory::kIo, "tcp connect: " + ec.message(), ec.value());
@@ -156,11 +168,13 @@ asio::awaitable<Result<TcpLink*>> TcpPool::acquire(PeerKey peer, asio::ip::tcp::
   if (status) {
     link = std::make_shared<TcpLink>(std::move(socket), identity_, config_.max_buffered_bytes);
     const Nanos elapsed = clock_.now() - start;
+    handshaking_.insert(link);
     status = co_await link->handshake_as_initiator(
         peer, std::max(Nanos{1}, config_.connect_timeout - elapsed));
-  }
-  if (pass->gate_closed()) {
-    co_return make_error(ErrorCategory::kClosed, "tcp pool stopped");
+    if (pass->gate_closed()) {
+      co_return make_error(ErrorCategory::kClosed, "tcp pool stopped");
+    }
+    handshaking_.erase(link);
   }
   PeerEntry& after = peers_[peer];
   --after.connecting;
@@ -264,6 +278,15 @@ void TcpPool::stop() {
   stopped_ = true;
   gate_.close();
   upkeep_timer_.cancel();
+  asio::error_code ignored;
+  for (asio::ip::tcp::socket* socket : connecting_) {
+    socket->close(ignored);
+  }
+  connecting_.clear();
+  for (const auto& link : handshaking_) {
+    link->close();
+  }
+  handshaking_.clear();
   if (acceptor_) {
     asio::error_code ec;
     acceptor_->close(ec);

@@ -12,9 +12,12 @@
 // links with a non-blocking peek as well; a dead link is never handed out.
 // It also accepts inbound links when told to listen.
 //
-// One shard; not thread-safe. stop() closes everything and cancels upkeep;
-// connects, handshakes and loops still in flight then end without touching
-// the pool (they hold its gate), even when it has been destroyed.
+// One shard; not thread-safe. stop() closes everything and cancels upkeep,
+// and aborts the connects and handshakes still in flight by closing their
+// sockets: their coroutines then resume with an error, see the closed gate
+// they hold and end without touching the pool, even when it has been
+// destroyed (a handshake in flight reads the pool's identity key, so it must
+// not outlive the pool).
 
 #include <cstddef>
 #include <cstdint>
@@ -22,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <asio/awaitable.hpp>
@@ -154,6 +158,10 @@ class TcpPool {
   TcpPoolConfig config_;
   std::unordered_map<PeerKey, PeerEntry, PeerKeyHash> peers_;
   std::unordered_map<TcpLink*, std::shared_ptr<TcpLink>> links_;  // owns every link
+  // In flight, so that stop() can abort them: outbound connects (the socket
+  // lives in the acquiring coroutine's frame) and handshakes either way.
+  std::unordered_set<asio::ip::tcp::socket*> connecting_;
+  std::unordered_set<std::shared_ptr<TcpLink>> handshaking_;
   std::optional<asio::ip::tcp::acceptor> acceptor_;
   asio::steady_timer upkeep_timer_;
   CellHandler on_cell_;

@@ -119,4 +119,34 @@ TEST(TcpPoolTest, PerPeerLimitHolds) {
 }
 
 }  // namespace
+// A pool destroyed while its connect's handshake waits (the peer accepts TCP
+// but never answers) with the event loop running on: the acquire ends with
+// kClosed and nothing reads the freed pool (ASan would report the handshake
+// reading the pool's identity key, or the coroutine its tables).
+TEST(TcpPoolTest, DestroyedWithAHandshakeInFlightTouchesNothing) {
+  asio::io_context io;
+  asio::ip::tcp::acceptor silent(io, {asio::ip::make_address("127.0.0.1"), 0});
+  std::optional<asio::ip::tcp::socket> held;  // accepted, never answered
+  silent.async_accept([&](const asio::error_code& ec, asio::ip::tcp::socket s) {
+    if (!ec) {
+      held.emplace(std::move(s));
+    }
+  });
+  const auto client_key = crypto::X25519KeyPair::generate();
+  const auto responder = crypto::X25519KeyPair::generate().public_key;
+  TcpPoolConfig config;
+  config.connect_timeout = 10s;
+  auto pool = std::make_unique<TcpPool>(io, SteadyClock::instance(), client_key, config);
+  std::optional<Result<TcpLink*>> result;
+  pool->acquire_async(responder, silent.local_endpoint(),
+                      [&](Result<TcpLink*> r) { result = std::move(r); });
+  ASSERT_TRUE(run_until(
+      io, [&] { return held.has_value(); }, 10s));  // connected: the handshake waits
+  pool.reset();
+  ASSERT_TRUE(run_until(
+      io, [&] { return result.has_value(); }, 5s));  // not the 10 s handshake timeout
+  ASSERT_FALSE(*result);
+  EXPECT_EQ(result->error().category, ErrorCategory::kClosed);
+}
+
 }  // namespace nyx::transport
