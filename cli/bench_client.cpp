@@ -8,9 +8,10 @@
 #include <vector>
 
 #include <asio.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <fmt/format.h>
 
+#include "async/spawn.hpp"
+#include "async/use_result.hpp"
 #include "cli/bench_schedule.hpp"
 #include "cli/bench_socks.hpp"
 #include "core/metrics/histogram.hpp"
@@ -19,8 +20,8 @@ namespace nyx::cli {
 namespace {
 
 using asio::ip::tcp;
+using async::use_result;
 using std::chrono::steady_clock;
-constexpr auto kUse = asio::experimental::as_tuple(asio::use_awaitable);
 // Big enough that a bulk download costs few reads, small enough per stream.
 constexpr std::size_t kReadBuffer = 64 * 1024;
 // A closed-loop stream whose connection fails waits this long before
@@ -92,13 +93,14 @@ asio::awaitable<void> watch(std::shared_ptr<Stream> stream, Run& run) {
     }
     const Nanos wake = std::min(stream->deadline, now + Nanos{run.options.timeout});
     stream->watchdog.expires_at(to_time_point(wake));
-    co_await stream->watchdog.async_wait(kUse);
+    co_await stream->watchdog.async_wait(use_result);
   }
 }
 
 asio::awaitable<BenchError> open_stream(Stream& stream, Worker& worker) {
   const BenchOptions& options = worker.run.options;
-  auto [connect_ec, endpoint] = co_await asio::async_connect(stream.socket, worker.first_hop, kUse);
+  auto [connect_ec, endpoint] =
+      co_await asio::async_connect(stream.socket, worker.first_hop, use_result);
   if (connect_ec) {
     co_return BenchError::kConnect;
   }
@@ -109,12 +111,13 @@ asio::awaitable<BenchError> open_stream(Stream& stream, Worker& worker) {
   }
   const auto greeting = encode_socks_greeting();
   auto [greet_ec, greet_n] =
-      co_await asio::async_write(stream.socket, asio::buffer(greeting), kUse);
+      co_await asio::async_write(stream.socket, asio::buffer(greeting), use_result);
   if (greet_ec) {
     co_return BenchError::kSocks;
   }
   std::array<std::uint8_t, 2> choice{};
-  auto [choice_ec, choice_n] = co_await asio::async_read(stream.socket, asio::buffer(choice), kUse);
+  auto [choice_ec, choice_n] =
+      co_await asio::async_read(stream.socket, asio::buffer(choice), use_result);
   if (choice_ec || !check_socks_method_choice(choice)) {
     co_return BenchError::kSocks;
   }
@@ -123,13 +126,13 @@ asio::awaitable<BenchError> open_stream(Stream& stream, Worker& worker) {
     co_return BenchError::kSocks;
   }
   auto [request_ec, request_n] =
-      co_await asio::async_write(stream.socket, asio::buffer(*connect), kUse);
+      co_await asio::async_write(stream.socket, asio::buffer(*connect), use_result);
   if (request_ec) {
     co_return BenchError::kSocks;
   }
   std::array<std::uint8_t, 4 + 1 + 255 + 2> reply{};
   auto [prefix_ec, prefix_n] = co_await asio::async_read(
-      stream.socket, asio::buffer(reply.data(), kSocksMessagePrefix), kUse);
+      stream.socket, asio::buffer(reply.data(), kSocksMessagePrefix), use_result);
   if (prefix_ec) {
     co_return BenchError::kSocks;
   }
@@ -139,7 +142,7 @@ asio::awaitable<BenchError> open_stream(Stream& stream, Worker& worker) {
   }
   auto [rest_ec, rest_n] = co_await asio::async_read(
       stream.socket, asio::buffer(reply.data() + kSocksMessagePrefix, *size - kSocksMessagePrefix),
-      kUse);
+      use_result);
   if (rest_ec) {
     co_return BenchError::kSocks;
   }
@@ -151,7 +154,8 @@ asio::awaitable<BenchError> open_stream(Stream& stream, Worker& worker) {
 asio::awaitable<BenchError> exchange(Stream& stream, Run& run,
                                      const std::vector<std::uint8_t>& request,
                                      std::vector<std::uint8_t>& buffer, Nanos from) {
-  auto [write_ec, written] = co_await asio::async_write(stream.socket, asio::buffer(request), kUse);
+  auto [write_ec, written] =
+      co_await asio::async_write(stream.socket, asio::buffer(request), use_result);
   if (write_ec) {
     co_return BenchError::kReset;
   }
@@ -160,7 +164,7 @@ asio::awaitable<BenchError> exchange(Stream& stream, Run& run,
   while (left > 0) {
     const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left, buffer.size()));
     auto [read_ec, n] =
-        co_await stream.socket.async_read_some(asio::buffer(buffer.data(), want), kUse);
+        co_await stream.socket.async_read_some(asio::buffer(buffer.data(), want), use_result);
     if (read_ec) {
       co_return BenchError::kReset;
     }
@@ -178,7 +182,7 @@ asio::awaitable<void> run_stream(Worker& worker) {
   Run& run = worker.run;
   const BenchOptions& options = run.options;
   auto stream = std::make_shared<Stream>(worker.io);
-  asio::co_spawn(worker.io, watch(stream, run), [](std::exception_ptr) {});
+  async::spawn(worker.io.get_executor(), watch(stream, run), "bench stream watchdog");
 
   std::vector<std::uint8_t> request(
       std::max<std::size_t>(options.request_size, kRequestHeaderSize));
@@ -198,7 +202,7 @@ asio::awaitable<void> run_stream(Worker& worker) {
       }
       if (slot->wait > Nanos{0}) {
         stream->pause.expires_after(slot->wait);
-        co_await stream->pause.async_wait(kUse);
+        co_await stream->pause.async_wait(use_result);
       }
       from = slot->due;
     } else {
@@ -239,13 +243,13 @@ asio::awaitable<void> run_stream(Worker& worker) {
     }
     if (!ok && !worker.schedule) {
       stream->pause.expires_after(kErrorBackoff);
-      co_await stream->pause.async_wait(kUse);
+      co_await stream->pause.async_wait(use_result);
     }
   }
   if (held) {
     // An idle stream stays open, quiet, until the run ends.
     stream->pause.expires_at(to_time_point(run.end));
-    co_await stream->pause.async_wait(kUse);
+    co_await stream->pause.async_wait(use_result);
   }
   stream->done = true;
   stream->watchdog.cancel();
@@ -272,7 +276,7 @@ asio::awaitable<void> report_progress(Worker& worker, std::FILE* out) {
   while (run.streams_left.load(std::memory_order_acquire) > 0) {
     next += std::chrono::seconds(1);
     timer.expires_at(to_time_point(next));
-    auto [ec] = co_await timer.async_wait(kUse);
+    auto [ec] = co_await timer.async_wait(use_result);
     if (ec) {
       break;
     }
@@ -336,14 +340,14 @@ Result<BenchTotals> run_bench(const BenchOptions& options, std::FILE* progress) 
     const std::size_t streams =
         options.concurrency / options.threads + (t < options.concurrency % options.threads ? 1 : 0);
     for (std::size_t s = 0; s < streams; ++s) {
-      asio::co_spawn(worker->io, run_stream(*worker), [](std::exception_ptr) {});
+      async::spawn(worker->io.get_executor(), run_stream(*worker), "bench stream");
     }
     workers.push_back(std::move(worker));
   }
   if (progress != nullptr) {
     run.progress_io = &workers.front()->io;
-    asio::co_spawn(workers.front()->io, report_progress(*workers.front(), progress),
-                   [](std::exception_ptr) {});
+    async::spawn(workers.front()->io.get_executor(), report_progress(*workers.front(), progress),
+                 "bench progress");
   }
   std::vector<std::thread> threads;
   for (std::size_t t = 1; t < workers.size(); ++t) {

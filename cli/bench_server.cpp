@@ -9,10 +9,12 @@
 #include <vector>
 
 #include <asio.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <fmt/format.h>
 
+#include "async/spawn.hpp"
+#include "async/use_result.hpp"
+#include "async/with_deadline.hpp"
 #include "cli/bench_protocol.hpp"
 #include "cli/bench_socks.hpp"
 
@@ -21,7 +23,7 @@ namespace {
 
 using asio::ip::tcp;
 using namespace asio::experimental::awaitable_operators;
-constexpr auto kUse = asio::experimental::as_tuple(asio::use_awaitable);
+using async::use_result;
 constexpr std::size_t kChunk = 64 * 1024;
 // Per direction of a relayed connection: as a simple proxy sizes it; enough
 // to batch a 1 KiB response, and 1,000 connections cost 32 MiB.
@@ -46,7 +48,7 @@ asio::awaitable<void> serve_origin(tcp::socket socket) {
   std::vector<std::uint8_t> scratch;
   const auto& source = response_bytes();
   for (;;) {
-    auto [ec, n] = co_await asio::async_read(socket, asio::buffer(header_bytes), kUse);
+    auto [ec, n] = co_await asio::async_read(socket, asio::buffer(header_bytes), use_result);
     if (ec) {
       co_return;
     }
@@ -62,7 +64,7 @@ asio::awaitable<void> serve_origin(tcp::socket socket) {
     while (body > 0) {
       const std::size_t want = std::min<std::size_t>(body, scratch.size());
       auto [body_ec, got] =
-          co_await asio::async_read(socket, asio::buffer(scratch.data(), want), kUse);
+          co_await asio::async_read(socket, asio::buffer(scratch.data(), want), use_result);
       if (body_ec) {
         co_return;
       }
@@ -72,7 +74,7 @@ asio::awaitable<void> serve_origin(tcp::socket socket) {
     while (left > 0) {
       const std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(left, kChunk));
       auto [write_ec, wrote] =
-          co_await asio::async_write(socket, asio::buffer(source.data(), chunk), kUse);
+          co_await asio::async_write(socket, asio::buffer(source.data(), chunk), use_result);
       if (write_ec) {
         co_return;
       }
@@ -87,7 +89,7 @@ asio::awaitable<void> pump(tcp::socket& from, tcp::socket& to) {
   std::vector<std::uint8_t> buffer(kRelayBuffer);
   asio::error_code ignored;
   for (;;) {
-    auto [read_ec, n] = co_await from.async_read_some(asio::buffer(buffer), kUse);
+    auto [read_ec, n] = co_await from.async_read_some(asio::buffer(buffer), use_result);
     if (read_ec == asio::error::eof) {
       to.shutdown(tcp::socket::shutdown_send, ignored);
       co_return;
@@ -95,7 +97,8 @@ asio::awaitable<void> pump(tcp::socket& from, tcp::socket& to) {
     if (read_ec) {
       break;
     }
-    auto [write_ec, wrote] = co_await asio::async_write(to, asio::buffer(buffer.data(), n), kUse);
+    auto [write_ec, wrote] =
+        co_await asio::async_write(to, asio::buffer(buffer.data(), n), use_result);
     if (write_ec) {
       break;
     }
@@ -108,7 +111,7 @@ asio::awaitable<void> pump(tcp::socket& from, tcp::socket& to) {
 // connected upstream socket, or nullopt after replying with the failure.
 asio::awaitable<std::optional<tcp::socket>> socks_accept(tcp::socket& client) {
   std::array<std::uint8_t, 2 + 255> greeting{};
-  auto [ec1, n1] = co_await asio::async_read(client, asio::buffer(greeting.data(), 2), kUse);
+  auto [ec1, n1] = co_await asio::async_read(client, asio::buffer(greeting.data(), 2), use_result);
   if (ec1) {
     co_return std::nullopt;
   }
@@ -117,26 +120,26 @@ asio::awaitable<std::optional<tcp::socket>> socks_accept(tcp::socket& client) {
     co_return std::nullopt;
   }
   auto [ec2, n2] = co_await asio::async_read(
-      client, asio::buffer(greeting.data() + 2, *greeting_size - 2), kUse);
+      client, asio::buffer(greeting.data() + 2, *greeting_size - 2), use_result);
   if (ec2) {
     co_return std::nullopt;
   }
   const bool no_auth = socks_greeting_offers_no_auth(Bytes(greeting.data(), *greeting_size));
   const std::array<std::uint8_t, 2> choice{kSocksVersion,
                                            no_auth ? kSocksNoAuth : kSocksNoAcceptableMethod};
-  auto [ec3, n3] = co_await asio::async_write(client, asio::buffer(choice), kUse);
+  auto [ec3, n3] = co_await asio::async_write(client, asio::buffer(choice), use_result);
   if (ec3 || !no_auth) {
     co_return std::nullopt;
   }
   std::array<std::uint8_t, 4 + 1 + 255 + 2> request{};
-  auto [ec4, n4] =
-      co_await asio::async_read(client, asio::buffer(request.data(), kSocksMessagePrefix), kUse);
+  auto [ec4, n4] = co_await asio::async_read(
+      client, asio::buffer(request.data(), kSocksMessagePrefix), use_result);
   if (ec4) {
     co_return std::nullopt;
   }
   const auto reply = [&client](std::uint8_t code) -> asio::awaitable<void> {
     const auto bytes = encode_socks_reply(code);
-    co_await asio::async_write(client, asio::buffer(bytes), kUse);
+    co_await asio::async_write(client, asio::buffer(bytes), use_result);
   };
   auto size = socks_message_size(Bytes(request.data(), kSocksMessagePrefix));
   if (!size) {
@@ -145,7 +148,7 @@ asio::awaitable<std::optional<tcp::socket>> socks_accept(tcp::socket& client) {
   }
   auto [ec5, n5] = co_await asio::async_read(
       client, asio::buffer(request.data() + kSocksMessagePrefix, *size - kSocksMessagePrefix),
-      kUse);
+      use_result);
   if (ec5) {
     co_return std::nullopt;
   }
@@ -161,13 +164,13 @@ asio::awaitable<std::optional<tcp::socket>> socks_accept(tcp::socket& client) {
   auto executor = client.get_executor();
   tcp::resolver resolver(executor);
   auto [resolve_ec, endpoints] =
-      co_await resolver.async_resolve(message->host, std::to_string(message->port), kUse);
+      co_await resolver.async_resolve(message->host, std::to_string(message->port), use_result);
   if (resolve_ec) {
     co_await reply(kSocksHostUnreachable);
     co_return std::nullopt;
   }
   tcp::socket upstream(executor);
-  auto [connect_ec, endpoint] = co_await asio::async_connect(upstream, endpoints, kUse);
+  auto [connect_ec, endpoint] = co_await asio::async_connect(upstream, endpoints, use_result);
   if (connect_ec) {
     co_await reply(connect_ec == asio::error::connection_refused ? kSocksConnectionRefused
                                                                  : kSocksHostUnreachable);
@@ -180,17 +183,11 @@ asio::awaitable<std::optional<tcp::socket>> socks_accept(tcp::socket& client) {
 }
 
 asio::awaitable<void> serve_proxy(tcp::socket client) {
-  asio::steady_timer deadline(client.get_executor());
-  deadline.expires_after(kHandshakeTimeout);
-  auto outcome = co_await (socks_accept(client) || deadline.async_wait(kUse));
-  if (outcome.index() != 0) {
+  auto upstream = co_await async::with_deadline(socks_accept(client), kHandshakeTimeout);
+  if (!upstream || !*upstream) {
     co_return;
   }
-  auto upstream = std::move(std::get<0>(outcome));
-  if (!upstream) {
-    co_return;
-  }
-  co_await (pump(client, *upstream) && pump(*upstream, client));
+  co_await (pump(client, **upstream) && pump(**upstream, client));
 }
 
 class Server {
@@ -233,7 +230,7 @@ class Server {
 
   asio::awaitable<void> accept_loop() {
     for (;;) {
-      auto [ec, socket] = co_await acceptor_.async_accept(kUse);
+      auto [ec, socket] = co_await acceptor_.async_accept(use_result);
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) {
         co_return;
       }
@@ -246,15 +243,26 @@ class Server {
       asio::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
       active_.fetch_add(1, std::memory_order_relaxed);
-      auto session = options_.kind == BenchServerKind::kOrigin ? serve_origin(std::move(socket))
-                                                               : serve_proxy(std::move(socket));
-      asio::co_spawn(acceptor_.get_executor(), std::move(session), [this](std::exception_ptr) {
-        active_.fetch_sub(1, std::memory_order_relaxed);
-      });
+      async::spawn(acceptor_.get_executor(), serve(std::move(socket)), "bench server connection",
+                   [this](const Error&) { leave(); });
     }
   }
 
  private:
+  // One accepted connection; it leaves active_ when it ends, or when it fails
+  // (through spawn's failure handler). Not from a destructor: the frames of
+  // connections still open at SIGINT are destroyed with the io_context, after
+  // the server.
+  asio::awaitable<void> serve(tcp::socket socket) {
+    if (options_.kind == BenchServerKind::kOrigin) {
+      co_await serve_origin(std::move(socket));
+    } else {
+      co_await serve_proxy(std::move(socket));
+    }
+    leave();
+  }
+  void leave() { active_.fetch_sub(1, std::memory_order_relaxed); }
+
   const BenchServerOptions& options_;
   tcp::acceptor acceptor_;
   std::atomic<std::size_t> active_{0};
@@ -282,7 +290,12 @@ Status run_bench_server(const BenchServerOptions& options, std::FILE* out) {
     server.stop();
     io.stop();
   });
-  asio::co_spawn(io, server.accept_loop(), [](std::exception_ptr) {});
+  Status served;
+  async::spawn(io.get_executor(), server.accept_loop(), "bench server", [&](const Error& failure) {
+    served = std::unexpected(failure);
+    server.stop();
+    io.stop();
+  });
   std::vector<std::thread> threads;
   for (std::size_t t = 1; t < options.threads; ++t) {
     threads.emplace_back([&io] { io.run(); });
@@ -291,7 +304,7 @@ Status run_bench_server(const BenchServerOptions& options, std::FILE* out) {
   for (auto& thread : threads) {
     thread.join();
   }
-  return {};
+  return served;
 }
 
 }  // namespace nyx::cli

@@ -139,14 +139,6 @@ class ByteWriter {
     pos_ += 4;
     return true;
   }
-  bool write_be64(std::uint64_t v) noexcept {
-    if (remaining() < 8) {
-      return false;
-    }
-    store_be64(out_.data() + pos_, v);
-    pos_ += 8;
-    return true;
-  }
   bool write_bytes(Bytes b) noexcept {
     if (remaining() < b.size()) {
       return false;

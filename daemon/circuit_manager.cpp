@@ -3,20 +3,18 @@
 #include <algorithm>
 #include <utility>
 
-#include <asio/experimental/as_tuple.hpp>
-#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
-#include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include "async/use_result.hpp"
+#include "async/with_deadline.hpp"
 #include "core/host_port.hpp"
 #include "core/log.hpp"
 #include "core/metrics/registry.hpp"
 
 namespace nyx::daemon {
 namespace {
-
-constexpr auto kAsTuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 // After a build failed, a waiting acquire pauses this long before the next
 // one: a stale directory (wrong onion keys) answers every CREATE at once, and
@@ -79,9 +77,7 @@ CircuitManager::CircuitManager(asio::io_context& io, const Clock& clock, mix::Re
       relay_(relay),
       paths_(random),
       options_(std::move(options)),
-      changed_(io) {
-  changed_.expires_at(asio::steady_timer::time_point::max());
-}
+      changed_(io.get_executor()) {}
 
 CircuitManager::~CircuitManager() { close_all(); }
 
@@ -181,15 +177,15 @@ CircuitSession& CircuitManager::session_for(mix::Circuit& circuit) {
     CircuitSession* session = attached.session.get();
     by_session_[session] = &circuit;
     // An ended session (idle, or CLOSE from the exit) makes its circuit
-    // useless: close it, so the pool retires it. Posted, because the session
-    // is still running its dispatch here.
-    session->set_closed_handler([this, &circuit, alive = session->alive()] {
-      asio::post(io_, [this, &circuit, alive] {
-        if (!alive.expired() && circuit.state() != mix::Circuit::State::kClosed) {
-          circuit.close();
-        }
-      });
-    });
+    // useless: close it, so the pool retires it. Deferred, because the
+    // session is still running its dispatch here; dropped with the session.
+    attached.close_circuit =
+        std::make_unique<async::DeferredCallback>(io_.get_executor(), [&circuit] {
+          if (circuit.state() != mix::Circuit::State::kClosed) {
+            circuit.close();
+          }
+        });
+    session->set_closed_handler([closer = attached.close_circuit.get()] { closer->schedule(); });
   }
   return *attached.session;
 }
@@ -203,14 +199,14 @@ void CircuitManager::on_retire(mix::Circuit& circuit) {
   if (it->second.session) {
     by_session_.erase(it->second.session.get());
   }
-  // The session's streams see kClosed on its way out, through the alive
-  // handles they hold.
+  // The session's streams see kClosed on its way out.
   attached_.erase(it);
 }
 
 void CircuitManager::notify() {
-  changed_.cancel();
-  changed_.expires_at(asio::steady_timer::time_point::max());
+  // Wakes the acquirers waiting now; later ones wait for the next change.
+  changed_.set();
+  changed_.reset();
 }
 
 asio::awaitable<Result<CircuitSession*>> CircuitManager::acquire(
@@ -222,7 +218,7 @@ asio::awaitable<Result<CircuitSession*>> CircuitManager::acquire(
   if (!any_exit) {
     co_return make_error(ErrorCategory::kPermission, "no exit in the directory allows it");
   }
-  asio::steady_timer deadline_timer(io_);
+  asio::steady_timer pause(io_);
   const auto deadline = std::chrono::steady_clock::now() + options_.acquire_timeout;
   while (true) {
     if (closed_) {
@@ -256,20 +252,13 @@ asio::awaitable<Result<CircuitSession*>> CircuitManager::acquire(
     if (std::chrono::steady_clock::now() >= deadline) {
       co_return make_error(ErrorCategory::kTimeout, "no circuit could be built in time");
     }
-    // Until a circuit opens or closes, or the next maintain().
+    // Until a circuit opens or closes, the next maintain(), or the deadline.
     const std::uint64_t failures = failed_builds_;
-    deadline_timer.expires_at(deadline);
-    deadline_timer.async_wait([this](std::error_code ec) {
-      if (!ec) {
-        notify();
-      }
-    });
-    (void)co_await changed_.async_wait(kAsTuple);
-    deadline_timer.cancel();
+    (void)co_await async::with_deadline(changed_.wait(),
+                                        deadline - std::chrono::steady_clock::now());
     if (failed_builds_ != failures && !closed_) {
-      deadline_timer.expires_at(
-          std::min(deadline, std::chrono::steady_clock::now() + kRebuildPause));
-      (void)co_await deadline_timer.async_wait(kAsTuple);
+      pause.expires_at(std::min(deadline, std::chrono::steady_clock::now() + kRebuildPause));
+      (void)co_await pause.async_wait(async::use_result);
     }
   }
 }
@@ -305,7 +294,7 @@ void CircuitManager::close_all() {
     }
   }
   pools_.clear();
-  changed_.cancel();
+  changed_.set();  // every acquire, waiting or to come, sees closed_
 }
 
 Result<std::uint64_t> CircuitManager::build() {

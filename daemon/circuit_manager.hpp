@@ -29,8 +29,9 @@
 #include <vector>
 
 #include <asio/io_context.hpp>
-#include <asio/steady_timer.hpp>
 
+#include "async/async_event.hpp"
+#include "async/deferred_callback.hpp"
 #include "core/clock.hpp"
 #include "daemon/circuit_session.hpp"
 #include "daemon/socks_bridge.hpp"
@@ -122,6 +123,8 @@ class CircuitManager final : public CircuitSource {
     bool isolated = false;
     std::optional<Nanos> setup_time;
     std::unique_ptr<CircuitSession> session;  // made at the first stream
+    // Closes the circuit in the turn after its session ended.
+    std::unique_ptr<async::DeferredCallback> close_circuit;
   };
 
   Pool& pool_for(const IsolationKey& isolation);
@@ -145,8 +148,8 @@ class CircuitManager final : public CircuitSource {
   std::uint64_t failed_builds_ = 0;        // circuits that closed before opening
   std::unique_ptr<BuildMetrics> metrics_;  // set by publish_metrics()
   bool closed_ = false;
-  // Acquirers wait on this timer; notify() cancels it, which wakes them all.
-  asio::steady_timer changed_;
+  // Acquirers wait on this event; notify() sets it, which wakes them all.
+  async::AsyncEvent changed_;
 };
 
 }  // namespace nyx::daemon

@@ -6,9 +6,9 @@
 #include <utility>
 
 #include <asio.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <fmt/format.h>
 
+#include "async/use_result.hpp"
 #include "core/log.hpp"
 #include "core/metrics/counter.hpp"
 #include "daemon/tcp_listener.hpp"
@@ -17,7 +17,7 @@ namespace nyx::daemon {
 namespace {
 
 using asio::ip::tcp;
-constexpr auto kAwait = asio::experimental::as_tuple(asio::use_awaitable);
+using async::use_result;
 
 std::string reply(std::string_view status, std::string_view content_type, std::string_view body) {
   return fmt::format(
@@ -95,7 +95,7 @@ struct MetricsHttpServer::Impl : std::enable_shared_from_this<Impl> {
     std::string answer;
     for (;;) {
       char chunk[1024];
-      auto [ec, n] = co_await socket.async_read_some(asio::buffer(chunk), kAwait);
+      auto [ec, n] = co_await socket.async_read_some(asio::buffer(chunk), use_result);
       if (ec) {
         break;
       }
@@ -110,7 +110,7 @@ struct MetricsHttpServer::Impl : std::enable_shared_from_this<Impl> {
       }
     }
     if (!answer.empty() && socket.is_open()) {
-      co_await asio::async_write(socket, asio::buffer(answer), kAwait);
+      co_await asio::async_write(socket, asio::buffer(answer), use_result);
     }
     idle.cancel();
     std::error_code ignored;
@@ -122,7 +122,7 @@ struct MetricsHttpServer::Impl : std::enable_shared_from_this<Impl> {
   asio::awaitable<void> accept_loop() {
     auto self = shared_from_this();
     while (acceptor.is_open()) {
-      auto [ec, socket] = co_await acceptor.async_accept(kAwait);
+      auto [ec, socket] = co_await acceptor.async_accept(use_result);
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
           break;

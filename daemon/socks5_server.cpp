@@ -5,16 +5,14 @@
 #include <optional>
 #include <system_error>
 #include <utility>
-#include <variant>
 
 #include <asio/co_spawn.hpp>
-#include <asio/experimental/as_tuple.hpp>
-#include <asio/experimental/awaitable_operators.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <fmt/format.h>
 
+#include "async/use_result.hpp"
+#include "async/with_deadline.hpp"
 #include "core/log.hpp"
 #include "core/metrics/registry.hpp"
 #include "daemon/tcp_listener.hpp"
@@ -23,7 +21,7 @@ namespace nyx::daemon {
 namespace {
 
 using asio::ip::tcp;
-constexpr auto kAwait = asio::experimental::as_tuple(asio::use_awaitable);
+using async::use_result;
 
 // Reads until `parse` has a whole message (or fails) and removes the bytes
 // it used from `buffer`; what follows stays for the next message.
@@ -41,7 +39,7 @@ asio::awaitable<Result<T>> read_message(tcp::socket& socket, std::vector<std::ui
                    buffer.begin() + static_cast<std::ptrdiff_t>((*parsed)->consumed));
       co_return std::move((*parsed)->value);
     }
-    auto [ec, n] = co_await socket.async_read_some(asio::buffer(chunk), kAwait);
+    auto [ec, n] = co_await socket.async_read_some(asio::buffer(chunk), use_result);
     if (ec) {
       co_return make_error(ErrorCategory::kClosed,
                            fmt::format("socks5: client went away: {}", ec.message()), ec.value());
@@ -52,7 +50,7 @@ asio::awaitable<Result<T>> read_message(tcp::socket& socket, std::vector<std::ui
 
 template <std::size_t N>
 asio::awaitable<bool> write_bytes(tcp::socket& socket, const std::array<std::uint8_t, N>& bytes) {
-  auto [ec, n] = co_await asio::async_write(socket, asio::buffer(bytes), kAwait);
+  auto [ec, n] = co_await asio::async_write(socket, asio::buffer(bytes), use_result);
   co_return !ec;
 }
 
@@ -106,14 +104,14 @@ asio::awaitable<void> Socks5Server::Impl::accept_loop() {
   auto self = shared_from_this();
   asio::steady_timer backoff(io);
   while (!stopped) {
-    auto [ec, socket] = co_await acceptor.async_accept(kAwait);
+    auto [ec, socket] = co_await acceptor.async_accept(use_result);
     if (stopped) {
       break;
     }
     if (ec) {
       // Out of descriptors or similar: pause rather than spin on the error.
       backoff.expires_after(std::chrono::milliseconds(50));
-      co_await backoff.async_wait(kAwait);
+      co_await backoff.async_wait(use_result);
       continue;
     }
     if (clients >= options.max_clients) {
@@ -164,15 +162,12 @@ asio::awaitable<std::optional<Socks5Server::Impl::Handshake>> Socks5Server::Impl
 
 asio::awaitable<std::unique_ptr<Socks5Stream>> Socks5Server::Impl::open_stream(
     tcp::socket& socket, const Handshake& request) {
-  using namespace asio::experimental::awaitable_operators;
-  asio::steady_timer deadline(io);
-  deadline.expires_after(options.connect_timeout);
-  // The loser is cancelled: a connector past its time is abandoned.
-  auto outcome = co_await (connector.connect(request.isolation, request.destination) ||
-                           deadline.async_wait(asio::use_awaitable));
+  // Past its time the connector is cancelled: its attempt is abandoned.
+  auto outcome = co_await async::with_deadline(
+      connector.connect(request.isolation, request.destination), options.connect_timeout);
   Socks5Reply reply = Socks5Reply::kTtlExpired;
-  if (outcome.index() == 0) {
-    auto& stream = std::get<0>(outcome);
+  if (outcome) {
+    auto& stream = *outcome;
     reply = stream ? Socks5Reply::kSucceeded : socks5_reply_for(stream.error());
     if (!stream) {
       // The error says what failed, never where to: destinations are not logged.
@@ -196,17 +191,15 @@ asio::awaitable<void> Socks5Server::Impl::serve(tcp::socket socket, std::uint64_
   socket.set_option(tcp::no_delay(true), ec);
   pending.emplace(id, &socket);
 
-  using namespace asio::experimental::awaitable_operators;
   std::vector<std::uint8_t> buffer;
   buffer.reserve(kSocks5MaxMessage);
-  asio::steady_timer deadline(io);
-  deadline.expires_after(options.handshake_timeout);
   // A client too slow to finish its handshake is cut off (the handshake is
   // cancelled and the socket closed without a reply).
-  auto request = co_await (handshake(socket, buffer) || deadline.async_wait(asio::use_awaitable));
+  auto request =
+      co_await async::with_deadline(handshake(socket, buffer), options.handshake_timeout);
   std::unique_ptr<Socks5Stream> stream;
-  if (request.index() == 0 && std::get<0>(request) && socket.is_open()) {
-    stream = co_await open_stream(socket, *std::get<0>(request));
+  if (request && *request && socket.is_open()) {
+    stream = co_await open_stream(socket, **request);
   }
   pending.erase(id);
   if (stream && socket.is_open()) {

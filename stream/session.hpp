@@ -164,7 +164,6 @@ class Session {
   const std::optional<Error>& close_error() const noexcept { return close_error_; }
   const SessionStats& stats() const noexcept { return stats_; }
   std::size_t open_streams() const noexcept { return streams_.size(); }
-  std::uint64_t congestion_window() const noexcept { return congestion_->window(); }
   Nanos smoothed_rtt() const noexcept { return rtt_.smoothed(); }
 
  private:

@@ -31,7 +31,6 @@ class NoiseCipherState {
 
   void initialize_key(std::span<const std::uint8_t, 32> key) noexcept;
   bool has_key() const noexcept { return has_key_; }
-  void set_nonce(std::uint64_t n) noexcept { n_ = n; }
   std::uint64_t nonce() const noexcept { return n_; }
 
   // out.size() must be plaintext.size() + 16 (or plaintext.size() without a

@@ -64,7 +64,6 @@ class NoiseHandshake {
 
   // Size of the next message with a payload of payload_size bytes.
   std::size_t next_message_size(std::size_t payload_size) const noexcept;
-  bool is_initiator() const noexcept { return initiator_; }
   bool complete() const noexcept { return step_ == 3; }
   bool failed() const noexcept { return failed_; }
   // The peer's static key: known from the start for an initiator, after

@@ -78,7 +78,6 @@ class UdpEndpoint {
   // Hands every committed datagram to the kernel (what would block waits for
   // writability and is sent then).
   void flush();
-  std::size_t pending_sends() const noexcept { return send_count_; }
 
   // Reads whatever is queued in the socket now, without waiting (benchmarks
   // and tests that drive the loop by hand). Returns the datagrams delivered.

@@ -61,9 +61,6 @@ class HistogramSnapshot {
   // Adds other's records to this snapshot.
   void merge(const HistogramSnapshot& other) noexcept;
 
-  // Records in one bucket; for exposition and tests.
-  std::uint64_t bucket_count(std::size_t bucket) const noexcept { return buckets_[bucket]; }
-
  private:
   friend class Histogram;
   std::array<std::uint64_t, kHistogramBuckets> buckets_{};

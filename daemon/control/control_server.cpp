@@ -9,19 +9,20 @@
 #include <utility>
 
 #include <asio.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include "async/async_event.hpp"
+#include "async/use_result.hpp"
 #include "daemon/control/json_rpc.hpp"
 
 namespace nyx::control {
 namespace {
 
 using asio::local::stream_protocol;
+using async::use_result;
 using nlohmann::json;
-constexpr auto kAwait = asio::experimental::as_tuple(asio::use_awaitable);
 
 // An exception escaping a connection's coroutine (only bad_alloc can) is a
 // bug to surface in the thread running the io_context, not to swallow.
@@ -48,19 +49,19 @@ struct Connection {
       return;
     }
     outbox.push_back(std::move(line));
-    wake.cancel();
+    wake.set();
   }
 
   void close() {
     closed = true;
     std::error_code ignored;
     socket.close(ignored);
-    wake.cancel();
+    wake.set();
     events.cancel();
   }
 
   stream_protocol::socket socket;
-  asio::steady_timer wake;    // the writer sleeps on it while the outbox is empty
+  async::AsyncEvent wake;     // the writer sleeps on it while the outbox is empty
   asio::steady_timer events;  // paces events.subscribe notifications
   std::deque<std::string> outbox;
   bool authenticated = false;
@@ -155,14 +156,14 @@ asio::awaitable<void> ControlServer::Impl::accept_loop() {
   auto self = shared_from_this();
   asio::steady_timer backoff(io);
   while (!stopped) {
-    auto [ec, socket] = co_await acceptor.async_accept(kAwait);
+    auto [ec, socket] = co_await acceptor.async_accept(use_result);
     if (stopped) {
       break;
     }
     if (ec) {
       // Out of descriptors or similar: pause rather than spin on the error.
       backoff.expires_after(std::chrono::milliseconds(50));
-      co_await backoff.async_wait(kAwait);
+      co_await backoff.async_wait(use_result);
       continue;
     }
     if (connections.size() >= options.max_connections) {
@@ -186,12 +187,12 @@ asio::awaitable<void> ControlServer::Impl::read_loop(std::shared_ptr<Connection>
     // The +1 leaves room for the newline of a message of exactly the limit.
     auto [ec, length] = co_await asio::async_read_until(
         connection->socket, asio::dynamic_buffer(buffer, options.max_message_bytes + 1), '\n',
-        kAwait);
+        use_result);
     if (ec == asio::error::not_found) {
       connection->send(encode_rpc_error(nullptr, {kRpcInvalidRequest, "message too long"}),
                        options.max_queued_messages);
       connection->close_when_flushed = true;
-      connection->wake.cancel();
+      connection->wake.set();
       break;
     }
     if (ec) {
@@ -216,12 +217,12 @@ asio::awaitable<void> ControlServer::Impl::write_loop(std::shared_ptr<Connection
       if (connection->close_when_flushed) {
         break;
       }
-      connection->wake.expires_at(asio::steady_timer::time_point::max());
-      co_await connection->wake.async_wait(kAwait);
+      connection->wake.reset();
+      co_await connection->wake.wait();
       continue;
     }
     auto [ec, written] = co_await asio::async_write(
-        connection->socket, asio::buffer(connection->outbox.front()), kAwait);
+        connection->socket, asio::buffer(connection->outbox.front()), use_result);
     if (ec) {
       break;
     }
@@ -235,7 +236,7 @@ asio::awaitable<void> ControlServer::Impl::event_loop(std::shared_ptr<Connection
   auto self = shared_from_this();
   while (!connection->closed) {
     connection->events.expires_after(interval);
-    auto [ec] = co_await connection->events.async_wait(kAwait);
+    auto [ec] = co_await connection->events.async_wait(use_result);
     if (ec || connection->closed) {
       break;
     }
@@ -320,7 +321,7 @@ void ControlServer::Impl::handle_line(const std::shared_ptr<Connection>& connect
   }
   if (refuse) {
     connection->close_when_flushed = true;
-    connection->wake.cancel();
+    connection->wake.set();
   }
 }
 

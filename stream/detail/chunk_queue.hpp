@@ -18,7 +18,6 @@ class ChunkQueue {
   static constexpr std::uint64_t kChunk = kMediumBufferSize;
 
   std::uint64_t base() const noexcept { return base_; }
-  std::size_t chunk_count() const noexcept { return chunks_.size(); }
 
   // Copies data to [offset, offset + size); offset >= base().
   void write(std::uint64_t offset, Bytes data) {

@@ -27,7 +27,6 @@ class ReceivedPackets {
   // PADDING and CLOSE.
   void on_packet(std::uint64_t pn, Nanos now, bool eliciting);
 
-  bool ack_pending() const noexcept { return pending_; }
   bool ack_due(Nanos now) const noexcept { return pending_ && (ack_now_ || now >= deadline_); }
   // When the owed ACK must go (now when it is due at once).
   std::optional<Nanos> ack_deadline(Nanos now) const noexcept;

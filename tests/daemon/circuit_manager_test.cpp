@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include <asio/co_spawn.hpp>
 #include <gtest/gtest.h>
 
+#include "async/spawn.hpp"
 #include "core/metrics/registry.hpp"
 #include "mix/support/loopback_network.hpp"
 
@@ -104,16 +104,28 @@ class CircuitManagerTest : public mix::testing::LoopbackTest {
   std::shared_ptr<Acquired> acquire(IsolationKey isolation = {},
                                     Socks5Destination destination = web()) {
     auto out = std::make_shared<Acquired>();
-    asio::co_spawn(
-        io,
-        [m = manager.get(), isolation = std::move(isolation),
-         destination = std::move(destination)]() -> asio::awaitable<Result<CircuitSession*>> {
-          co_return co_await m->acquire(isolation, destination);
-        },
-        [out](std::exception_ptr, Result<CircuitSession*> result) {
-          out->emplace(std::move(result));
-        });
+    async::spawn(io.get_executor(),
+                 acquire_into(*manager, std::move(isolation), std::move(destination), out),
+                 "acquire", [](const Error& failure) { ADD_FAILURE() << failure.message; });
     return out;
+  }
+  static asio::awaitable<void> acquire_into(CircuitManager& manager, IsolationKey isolation,
+                                            Socks5Destination destination,
+                                            std::shared_ptr<Acquired> out) {
+    out->emplace(co_await manager.acquire(isolation, destination));
+  }
+
+  // Runs an acquire that must fail with kTimeout once `timeout` has passed
+  // (and not much later).
+  void expect_acquire_times_out(std::chrono::milliseconds timeout) {
+    const auto started = std::chrono::steady_clock::now();
+    auto out = acquire();
+    ASSERT_TRUE(run_until([&] { return out->has_value(); }, 10s));
+    const auto took = std::chrono::steady_clock::now() - started;
+    ASSERT_FALSE(out->value().has_value());
+    EXPECT_EQ(out->value().error().category, ErrorCategory::kTimeout);
+    EXPECT_GE(took, timeout);
+    EXPECT_LT(took, timeout + 2s);
   }
 
   // Runs until the acquire ended and returns its session (null on failure).
@@ -252,14 +264,7 @@ TEST_F(CircuitManagerTest, WithEveryPathDeadAcquireFailsWithTimeoutAtItsDeadline
     dir.back().onion_key = first;
   });
 
-  const auto started = std::chrono::steady_clock::now();
-  auto out = acquire();
-  ASSERT_TRUE(run_until([&] { return out->has_value(); }, 10s));
-  const auto took = std::chrono::steady_clock::now() - started;
-  ASSERT_FALSE(out->value().has_value());
-  EXPECT_EQ(out->value().error().category, ErrorCategory::kTimeout);
-  EXPECT_GE(took, options.acquire_timeout);
-  EXPECT_LT(took, options.acquire_timeout + 2s);
+  expect_acquire_times_out(options.acquire_timeout);
   // It kept building fresh circuits, paced by the pause, and none opened.
   EXPECT_GT(node(0).tap->sent(mix::CellCommand::kCreate), 1u);
   EXPECT_LE(node(0).tap->sent(mix::CellCommand::kCreate), 10u);
@@ -278,14 +283,7 @@ TEST_F(CircuitManagerTest, WithEveryRelayStoppedAcquireFailsWithTimeoutAtItsDead
     node(i).stop();
   }
 
-  const auto started = std::chrono::steady_clock::now();
-  auto out = acquire();
-  ASSERT_TRUE(run_until([&] { return out->has_value(); }, 10s));
-  const auto took = std::chrono::steady_clock::now() - started;
-  ASSERT_FALSE(out->value().has_value());
-  EXPECT_EQ(out->value().error().category, ErrorCategory::kTimeout);
-  EXPECT_GE(took, options.acquire_timeout);
-  EXPECT_LT(took, options.acquire_timeout + 2s);
+  expect_acquire_times_out(options.acquire_timeout);
 }
 
 TEST_F(CircuitManagerTest, RetiredCircuitIsDestroyedAfterItsLastStreamAndItsStreamsSeeClosed) {

@@ -7,10 +7,10 @@
 #include <string>
 
 #include <asio.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "async/use_result.hpp"
 #include "daemon/control/json_rpc.hpp"
 #include "daemon/support/temp_dir.hpp"
 
@@ -18,8 +18,8 @@ namespace nyx::control {
 namespace {
 
 using asio::local::stream_protocol;
+using async::use_result;
 using nlohmann::json;
-constexpr auto kAwait = asio::experimental::as_tuple(asio::use_awaitable);
 
 // The test's end of a control connection, driven on the server's io_context.
 class LineClient {
@@ -27,11 +27,12 @@ class LineClient {
   explicit LineClient(asio::io_context& io) : socket_(io) {}
 
   asio::awaitable<bool> connect(const std::filesystem::path& path) {
-    auto [ec] = co_await socket_.async_connect(stream_protocol::endpoint(path.string()), kAwait);
+    auto [ec] =
+        co_await socket_.async_connect(stream_protocol::endpoint(path.string()), use_result);
     co_return !ec;
   }
   asio::awaitable<void> send(std::string text) {
-    co_await asio::async_write(socket_, asio::buffer(text), kAwait);
+    co_await asio::async_write(socket_, asio::buffer(text), use_result);
   }
   asio::awaitable<json> call(std::int64_t id, std::string method, json params = nullptr) {
     co_await send(encode_rpc_request(id, method, params));
@@ -40,7 +41,7 @@ class LineClient {
   // The next message, or null once the server has closed the connection.
   asio::awaitable<json> read() {
     auto [ec, n] =
-        co_await asio::async_read_until(socket_, asio::dynamic_buffer(buffer_), '\n', kAwait);
+        co_await asio::async_read_until(socket_, asio::dynamic_buffer(buffer_), '\n', use_result);
     if (ec) {
       co_return nullptr;
     }
@@ -118,6 +119,19 @@ class ControlServerTest : public ::testing::Test {
     }
   }
 
+  // Starts a server made with `options`, runs `body` against it, and returns
+  // the server (stopped) for the checks that follow.
+  std::unique_ptr<ControlServer> serve(std::function<asio::awaitable<void>()> body,
+                                       ControlServerOptions options = {}) {
+    auto server = make_server(std::move(options));
+    const auto started = server->start();
+    EXPECT_TRUE(started.has_value());
+    if (started) {
+      run(*server, std::move(body));
+    }
+    return server;
+  }
+
   asio::awaitable<json> authenticate(LineClient& client) {
     co_return co_await client.call(0, "auth", object("cookie", cookie_hex_));
   }
@@ -164,9 +178,7 @@ TEST_F(ControlServerTest, WithGroupAccessTheGroupMayConnectAndReadTheCookie) {
 }
 
 TEST_F(ControlServerTest, CallWithoutCookieIsRefusedAndClosed) {
-  auto server = make_server();
-  ASSERT_TRUE(server->start().has_value());
-  run(*server, [&]() -> asio::awaitable<void> {
+  serve([&]() -> asio::awaitable<void> {
     LineClient client(io_);
     EXPECT_TRUE(co_await client.connect(socket_path_));
     json reply = co_await client.call(1, "node.echo", object("text", "hi"));
@@ -177,9 +189,7 @@ TEST_F(ControlServerTest, CallWithoutCookieIsRefusedAndClosed) {
 }
 
 TEST_F(ControlServerTest, WrongCookieIsRefusedAndClosed) {
-  auto server = make_server();
-  ASSERT_TRUE(server->start().has_value());
-  run(*server, [&]() -> asio::awaitable<void> {
+  serve([&]() -> asio::awaitable<void> {
     LineClient client(io_);
     EXPECT_TRUE(co_await client.connect(socket_path_));
     std::string wrong = cookie_hex_;
@@ -197,9 +207,7 @@ TEST_F(ControlServerTest, WrongCookieIsRefusedAndClosed) {
 }
 
 TEST_F(ControlServerTest, RightCookieThenCalls) {
-  auto server = make_server();
-  ASSERT_TRUE(server->start().has_value());
-  run(*server, [&]() -> asio::awaitable<void> {
+  serve([&]() -> asio::awaitable<void> {
     LineClient client(io_);
     EXPECT_TRUE(co_await client.connect(socket_path_));
     json reply = co_await authenticate(client);
@@ -221,9 +229,7 @@ TEST_F(ControlServerTest, RightCookieThenCalls) {
 }
 
 TEST_F(ControlServerTest, ErrorsAreAnsweredAndTheServerKeepsServing) {
-  auto server = make_server();
-  ASSERT_TRUE(server->start().has_value());
-  run(*server, [&]() -> asio::awaitable<void> {
+  serve([&]() -> asio::awaitable<void> {
     LineClient client(io_);
     EXPECT_TRUE(co_await client.connect(socket_path_));
     co_await authenticate(client);
@@ -260,9 +266,7 @@ TEST_F(ControlServerTest, ErrorsAreAnsweredAndTheServerKeepsServing) {
 }
 
 TEST_F(ControlServerTest, MalformedFirstMessageIsRefusedAndClosed) {
-  auto server = make_server();
-  ASSERT_TRUE(server->start().has_value());
-  run(*server, [&]() -> asio::awaitable<void> {
+  serve([&]() -> asio::awaitable<void> {
     LineClient client(io_);
     EXPECT_TRUE(co_await client.connect(socket_path_));
     co_await client.send("hello\n");
@@ -272,9 +276,7 @@ TEST_F(ControlServerTest, MalformedFirstMessageIsRefusedAndClosed) {
 }
 
 TEST_F(ControlServerTest, SubscribeReceivesPushesUntilDisconnect) {
-  auto server = make_server();
-  ASSERT_TRUE(server->start().has_value());
-  run(*server, [&]() -> asio::awaitable<void> {
+  auto server = serve([&]() -> asio::awaitable<void> {
     LineClient client(io_);
     EXPECT_TRUE(co_await client.connect(socket_path_));
     co_await authenticate(client);
@@ -304,33 +306,33 @@ TEST_F(ControlServerTest, SubscribeReceivesPushesUntilDisconnect) {
 TEST_F(ControlServerTest, OverlongMessageIsRefused) {
   ControlServerOptions options;
   options.max_message_bytes = 160;  // room for the auth call, not for 200 bytes
-  auto server = make_server(options);
-  ASSERT_TRUE(server->start().has_value());
-  run(*server, [&]() -> asio::awaitable<void> {
-    LineClient client(io_);
-    EXPECT_TRUE(co_await client.connect(socket_path_));
-    co_await authenticate(client);
-    co_await client.send(std::string(200, 'x') + "\n");
-    EXPECT_EQ(error_code_of(co_await client.read()), kRpcInvalidRequest);
-    EXPECT_TRUE((co_await client.read()).is_null());
-  });
+  serve(
+      [&]() -> asio::awaitable<void> {
+        LineClient client(io_);
+        EXPECT_TRUE(co_await client.connect(socket_path_));
+        co_await authenticate(client);
+        co_await client.send(std::string(200, 'x') + "\n");
+        EXPECT_EQ(error_code_of(co_await client.read()), kRpcInvalidRequest);
+        EXPECT_TRUE((co_await client.read()).is_null());
+      },
+      options);
 }
 
 TEST_F(ControlServerTest, ConnectionsAreBounded) {
   ControlServerOptions options;
   options.max_connections = 1;
-  auto server = make_server(options);
-  ASSERT_TRUE(server->start().has_value());
-  run(*server, [&]() -> asio::awaitable<void> {
-    LineClient first(io_);
-    EXPECT_TRUE(co_await first.connect(socket_path_));
-    EXPECT_EQ((co_await authenticate(first))["result"]["authenticated"], true);
-    LineClient second(io_);
-    EXPECT_TRUE(co_await second.connect(socket_path_));
-    co_await second.send(encode_rpc_request(1, "auth", object("cookie", cookie_hex_)));
-    EXPECT_TRUE((co_await second.read()).is_null());
-    EXPECT_EQ((co_await first.call(2, "node.echo", object("text", "ok")))["result"], "ok");
-  });
+  serve(
+      [&]() -> asio::awaitable<void> {
+        LineClient first(io_);
+        EXPECT_TRUE(co_await first.connect(socket_path_));
+        EXPECT_EQ((co_await authenticate(first))["result"]["authenticated"], true);
+        LineClient second(io_);
+        EXPECT_TRUE(co_await second.connect(socket_path_));
+        co_await second.send(encode_rpc_request(1, "auth", object("cookie", cookie_hex_)));
+        EXPECT_TRUE((co_await second.read()).is_null());
+        EXPECT_EQ((co_await first.call(2, "node.echo", object("text", "ok")))["result"], "ok");
+      },
+      options);
 }
 
 TEST_F(ControlServerTest, StaleSocketIsReplacedButNotALiveOneOrAFile) {

@@ -4,9 +4,10 @@
 #include <string>
 
 #include <asio.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <gtest/gtest.h>
 
+#include "async/spawn.hpp"
+#include "async/use_result.hpp"
 #include "core/metrics/registry.hpp"
 #include "daemon/metrics_allow_list.hpp"
 
@@ -14,7 +15,7 @@ namespace nyx::daemon {
 namespace {
 
 using asio::ip::tcp;
-constexpr auto kAwait = asio::experimental::as_tuple(asio::use_awaitable);
+using async::use_result;
 
 class MetricsHttpTest : public ::testing::Test {
  protected:
@@ -41,32 +42,33 @@ class MetricsHttpTest : public ::testing::Test {
   std::string exchange(const std::string& request) {
     std::string response;
     bool done = false;
-    asio::co_spawn(
-        io_,
-        [&]() -> asio::awaitable<void> {
-          tcp::socket socket(io_);
-          auto [ec] = co_await socket.async_connect(server_->local_endpoint(), kAwait);
-          EXPECT_FALSE(ec) << ec.message();
-          if (!request.empty()) {
-            co_await asio::async_write(socket, asio::buffer(request), kAwait);
-          }
-          for (;;) {
-            char chunk[4096];
-            auto [read_ec, n] = co_await socket.async_read_some(asio::buffer(chunk), kAwait);
-            if (read_ec) {
-              break;
-            }
-            response.append(chunk, n);
-          }
-          done = true;
-        },
-        asio::detached);
+    async::spawn(io_.get_executor(), fetch(request, response, done), "metrics client",
+                 [](const Error& failure) { ADD_FAILURE() << failure.message; });
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     while (!done && std::chrono::steady_clock::now() < deadline) {
       io_.run_one_for(std::chrono::milliseconds(50));
     }
     EXPECT_TRUE(done) << "the server did not close the connection";
     return response;
+  }
+
+  // The client side of exchange(): appends to `response`, sets `done` at EOF.
+  asio::awaitable<void> fetch(std::string request, std::string& response, bool& done) {
+    tcp::socket socket(io_);
+    auto [ec] = co_await socket.async_connect(server_->local_endpoint(), use_result);
+    EXPECT_FALSE(ec) << ec.message();
+    if (!request.empty()) {
+      co_await asio::async_write(socket, asio::buffer(request), use_result);
+    }
+    for (;;) {
+      char chunk[4096];
+      auto [read_ec, n] = co_await socket.async_read_some(asio::buffer(chunk), use_result);
+      if (read_ec) {
+        break;
+      }
+      response.append(chunk, n);
+    }
+    done = true;
   }
 
   asio::io_context io_;

@@ -10,10 +10,8 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/connect.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/read.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -21,6 +19,7 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include "async/use_result.hpp"
 #include "core/metrics/registry.hpp"
 #include "daemon/support/socks5_fixtures.hpp"
 #include "daemon/support/temp_dir.hpp"
@@ -33,7 +32,7 @@ using namespace std::string_literals;
 // Wire bytes as strings: GCC 12 miscompiles braced initialisers inside a
 // co_await expression ("array used as initializer"), string literals are fine.
 using Buffer = std::string;
-constexpr auto kAwait = asio::experimental::as_tuple(asio::use_awaitable);
+using async::use_result;
 // 1 MiB of varied bytes, so a relay that drops, repeats or reorders shows.
 std::string big_body() {
   std::string body;
@@ -64,23 +63,23 @@ class Client {
   explicit Client(asio::io_context& io) : socket_(io) {}
 
   asio::awaitable<bool> connect(tcp::endpoint server) {
-    auto [ec] = co_await socket_.async_connect(server, kAwait);
+    auto [ec] = co_await socket_.async_connect(server, use_result);
     co_return !ec;
   }
   asio::awaitable<void> send(Buffer bytes) {
-    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(bytes), kAwait);
+    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(bytes), use_result);
     EXPECT_FALSE(ec) << ec.message();
   }
   // Exactly n bytes, or fewer when the server closed first.
   asio::awaitable<Buffer> read(std::size_t n) {
     Buffer out(n, '\0');
-    auto [ec, got] = co_await asio::async_read(socket_, asio::buffer(out), kAwait);
+    auto [ec, got] = co_await asio::async_read(socket_, asio::buffer(out), use_result);
     out.resize(got);
     co_return out;
   }
   asio::awaitable<std::string> read_all() {
     std::string out;
-    auto [ec, got] = co_await asio::async_read(socket_, asio::dynamic_buffer(out), kAwait);
+    auto [ec, got] = co_await asio::async_read(socket_, asio::dynamic_buffer(out), use_result);
     EXPECT_EQ(ec, asio::error::eof);
     co_return out;
   }
@@ -136,7 +135,7 @@ asio::awaitable<CurlResult> run_curl(asio::io_context& io, const std::filesystem
   int status = 0;
   while (::waitpid(pid, &status, WNOHANG) == 0) {
     poll.expires_after(std::chrono::milliseconds(10));
-    co_await poll.async_wait(kAwait);
+    co_await poll.async_wait(use_result);
   }
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   result.body = read_file(out);

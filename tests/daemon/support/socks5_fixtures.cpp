@@ -4,33 +4,29 @@
 #include <utility>
 
 #include <asio/co_spawn.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/read_until.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <fmt/format.h>
+
+#include "async/use_result.hpp"
+#include "daemon/tcp_listener.hpp"
 
 namespace nyx::test {
 namespace {
 
 using asio::ip::tcp;
-constexpr auto kAwait = asio::experimental::as_tuple(asio::use_awaitable);
-
-void rethrow(const std::exception_ptr& e) {
-  if (e) {
-    std::rethrow_exception(e);
-  }
-}
+using async::use_result;
 
 // Copies one direction until EOF, then passes the EOF on (half-close).
 asio::awaitable<void> copy(tcp::socket& from, tcp::socket& to) {
   std::array<char, 16 * 1024> chunk{};
   while (true) {
-    auto [ec, n] = co_await from.async_read_some(asio::buffer(chunk), kAwait);
+    auto [ec, n] = co_await from.async_read_some(asio::buffer(chunk), use_result);
     if (n > 0) {
-      auto [wec, written] = co_await asio::async_write(to, asio::buffer(chunk.data(), n), kAwait);
+      auto [wec, written] =
+          co_await asio::async_write(to, asio::buffer(chunk.data(), n), use_result);
       if (wec) {
         break;
       }
@@ -55,7 +51,7 @@ class PipeStream final : public daemon::Socks5Stream {
     client.get_option(option, ec);
     nodelay_.push_back(!ec && option.value());
     if (!early_data.empty()) {
-      co_await asio::async_write(upstream_, asio::buffer(early_data), kAwait);
+      co_await asio::async_write(upstream_, asio::buffer(early_data), use_result);
     }
     co_await (copy(client, upstream_) && copy(upstream_, client));
   }
@@ -71,7 +67,7 @@ HttpOrigin::HttpOrigin(asio::io_context& io, std::string body)
     : io_(io),
       acceptor_(io, tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0)),
       body_(std::move(body)) {
-  asio::co_spawn(io_, accept_loop(), rethrow);
+  asio::co_spawn(io_, accept_loop(), daemon::rethrow_escaped);
 }
 
 void HttpOrigin::stop() {
@@ -83,25 +79,25 @@ std::uint16_t HttpOrigin::port() const { return acceptor_.local_endpoint().port(
 
 asio::awaitable<void> HttpOrigin::accept_loop() {
   while (true) {
-    auto [ec, socket] = co_await acceptor_.async_accept(kAwait);
+    auto [ec, socket] = co_await acceptor_.async_accept(use_result);
     if (ec) {
       co_return;
     }
-    asio::co_spawn(io_, serve(std::move(socket)), rethrow);
+    asio::co_spawn(io_, serve(std::move(socket)), daemon::rethrow_escaped);
   }
 }
 
 asio::awaitable<void> HttpOrigin::serve(tcp::socket socket) {
   std::string head;
   auto [ec, n] =
-      co_await asio::async_read_until(socket, asio::dynamic_buffer(head), "\r\n\r\n", kAwait);
+      co_await asio::async_read_until(socket, asio::dynamic_buffer(head), "\r\n\r\n", use_result);
   if (ec) {
     co_return;
   }
   requests_.push_back(head.substr(0, n));
   const std::string response = fmt::format(
       "HTTP/1.0 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}", body_.size(), body_);
-  co_await asio::async_write(socket, asio::buffer(response), kAwait);
+  co_await asio::async_write(socket, asio::buffer(response), use_result);
   std::error_code ignored;
   socket.shutdown(tcp::socket::shutdown_both, ignored);
 }
@@ -117,12 +113,12 @@ asio::awaitable<Result<std::unique_ptr<daemon::Socks5Stream>>> PipeConnector::co
   }
   if (hanging_.contains(destination.host)) {
     asio::steady_timer forever(io_, std::chrono::hours(1));
-    co_await forever.async_wait(kAwait);  // ends when the server cancels us
+    co_await forever.async_wait(use_result);  // ends when the server cancels us
     co_return make_error(ErrorCategory::kClosed, "cancelled");
   }
   tcp::socket upstream(io_);
   auto [ec] = co_await upstream.async_connect(
-      tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), origin_port_), kAwait);
+      tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), origin_port_), use_result);
   if (ec) {
     co_return make_error(ErrorCategory::kIo, ec.message(), ec.value());
   }
