@@ -94,7 +94,7 @@ Result<std::unique_ptr<DataPath>> DataPath::create(asio::io_context& io, const N
         .cover_rate = config.mix.cover_rate,
         .session = session_config(config)};
     path->circuits_ = std::make_unique<CircuitManager>(io, clock, relay, random, options);
-    path->bridge_ = std::make_unique<SocksBridge>(io, *path->circuits_);
+    path->bridge_ = std::make_unique<SocksBridge>(*path->circuits_);
     std::error_code ec;
     const auto ip = asio::ip::make_address(config.socks.listen.host, ec);
     if (ec) {

@@ -5,20 +5,17 @@
 #include <string>
 #include <vector>
 
-#include <asio/co_spawn.hpp>
-#include <asio/experimental/as_tuple.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/use_awaitable.hpp>
-
+#include "async/spawn.hpp"
+#include "async/use_result.hpp"
+#include "async/with_deadline.hpp"
 #include "core/log.hpp"
 #include "core/metrics/registry.hpp"
+#include "daemon/circuit_stream.hpp"
 #include "daemon/stream_open.hpp"
+#include "daemon/stream_pump.hpp"
 
 namespace nyx::daemon {
 namespace {
-
-constexpr auto kAsTuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 IpAddress to_ip(const asio::ip::address& address) {
   if (address.is_v4()) {
@@ -32,202 +29,42 @@ constexpr std::array<const char*, 7> kResultNames = {
     "succeeded",        "general_failure", "not_allowed", "network_unreachable",
     "host_unreachable", "refused",         "timeout"};
 
+// The first of `endpoints` that accepts; the last error when none does.
+asio::awaitable<std::error_code> connect_any(asio::ip::tcp::socket& socket,
+                                             std::vector<asio::ip::tcp::endpoint> endpoints) {
+  std::error_code last;
+  for (const auto& endpoint : endpoints) {
+    std::error_code ignored;
+    socket.close(ignored);
+    auto [ec] = co_await socket.async_connect(endpoint, async::use_result);
+    if (!ec) {
+      co_return ec;
+    }
+    last = ec;
+  }
+  co_return last;
+}
+
 }  // namespace
-
-// One stream being opened: reads the request, then connects. Alive while a
-// handler or the connect coroutine holds it.
-struct ExitConnector::Open final : StreamHandler, std::enable_shared_from_this<Open> {
-  Open(ExitConnector& owner, CircuitSession& session, stream::StreamId id)
-      : owner_(owner), session_(&session), alive_(session.alive()), id_(id) {}
-
-  void on_stream_event(const stream::Event& event) override {
-    switch (event.type) {
-      case stream::EventType::kReadable:
-        if (!started_) {
-          read_request();
-        }
-        break;
-      case stream::EventType::kWritable:
-        if (status_) {
-          send_status();
-        }
-        break;
-      case stream::EventType::kStreamReset:
-      case stream::EventType::kStopSending:
-      case stream::EventType::kStreamClosed:
-      case stream::EventType::kClosed:
-        abandon();
-        break;
-      default:
-        break;
-    }
-  }
-
-  void read_request() {
-    while (buffer_.size() < kStreamOpenMaxRequest) {
-      std::array<std::uint8_t, kStreamOpenMaxRequest> chunk{};
-      auto read = session_->session().read(
-          id_, MutableBytes(chunk.data(), kStreamOpenMaxRequest - buffer_.size()));
-      if (!read || read->bytes == 0) {
-        break;
-      }
-      buffer_.insert(buffer_.end(), chunk.begin(), chunk.begin() + read->bytes);
-    }
-    session_->wake();
-    auto parsed = parse_stream_open(buffer_);
-    if (!parsed) {
-      answer(StreamOpenStatus::kGeneralFailure);  // may destroy this
-      return;
-    }
-    if (!parsed->has_value()) {
-      return;
-    }
-    started_ = true;
-    destination_ = std::move((*parsed)->value);
-    buffer_.erase(buffer_.begin(),
-                  buffer_.begin() + static_cast<std::ptrdiff_t>((*parsed)->consumed));
-    asio::co_spawn(owner_.io_, connect(shared_from_this()), [](std::exception_ptr) {});
-  }
-
-  static asio::awaitable<void> connect(std::shared_ptr<Open> open) {
-    open->self_.reset();  // this coroutine holds it from here on
-    auto socket = co_await open->resolve_and_connect();
-    if (open->abandoned_ || open->alive_.expired()) {
-      co_return;
-    }
-    if (!socket) {
-      log::debug("exit: stream refused: {}", socket.error().to_string());
-      open->answer(stream_open_status_for(socket.error()));
-      co_return;
-    }
-    open->answer(StreamOpenStatus::kSuccess, std::move(*socket));
-  }
-
-  asio::awaitable<Result<asio::ip::tcp::socket>> resolve_and_connect() {
-    const auto verdict = owner_.policy_.check(destination_.host, destination_.port);
-    if (verdict == ExitVerdict::kReject) {
-      co_return make_error(ErrorCategory::kPermission, "exit policy");
-    }
-    asio::ip::tcp::resolver resolver(owner_.io_);
-    auto [rec, results] = co_await resolver.async_resolve(
-        destination_.host, std::to_string(destination_.port), kAsTuple);
-    if (rec) {
-      co_return make_error(ErrorCategory::kNotFound, "name did not resolve");
-    }
-    std::vector<asio::ip::tcp::endpoint> allowed;
-    for (const auto& entry : results) {
-      if (owner_.policy_.allows(to_ip(entry.endpoint().address()), destination_.port)) {
-        allowed.push_back(entry.endpoint());
-      }
-    }
-    if (allowed.empty()) {
-      co_return make_error(ErrorCategory::kPermission, "exit policy");
-    }
-    asio::ip::tcp::socket socket(owner_.io_);
-    asio::steady_timer deadline(owner_.io_);
-    bool timed_out = false;
-    deadline.expires_after(owner_.options_.connect_timeout);
-    deadline.async_wait([&socket, &timed_out](std::error_code ec) {
-      if (!ec) {
-        timed_out = true;
-        std::error_code ignored;
-        socket.close(ignored);
-      }
-    });
-    std::error_code last;
-    for (const auto& endpoint : allowed) {
-      std::error_code ignored;
-      socket.close(ignored);
-      auto [cec] = co_await socket.async_connect(endpoint, kAsTuple);
-      if (timed_out) {
-        break;
-      }
-      if (!cec) {
-        deadline.cancel();
-        co_return std::move(socket);
-      }
-      last = cec;
-    }
-    deadline.cancel();
-    if (timed_out) {
-      co_return make_error(ErrorCategory::kTimeout, "connect timed out");
-    }
-    co_return make_error(ErrorCategory::kIo, "connect failed", last.value());
-  }
-
-  // Answers with the status byte, now or, when the circuit's flow-control
-  // window has no room for it yet (a busy circuit), on the next kWritable.
-  void answer(StreamOpenStatus status, std::optional<asio::ip::tcp::socket> socket = {}) {
-    owner_.count(status);
-    status_ = status;
-    socket_ = std::move(socket);
-    self_ = shared_from_this();  // held while waiting for credit
-    send_status();
-  }
-
-  // Sends the pending status; on success the pipe takes the stream over.
-  // Ends by releasing self_, which may destroy this.
-  void send_status() {
-    if (abandoned_ || alive_.expired()) {
-      self_.reset();
-      return;
-    }
-    const auto byte = static_cast<std::uint8_t>(*status_);
-    auto written = session_->session().write(id_, Bytes(&byte, 1));
-    if (written && *written == 0) {
-      return;  // kWritable brings us back
-    }
-    session_->detach(id_);
-    if (!written) {
-      (void)session_->session().reset(id_, 0);
-    } else if (*status_ == StreamOpenStatus::kSuccess) {
-      // Bytes that followed the request are the client's first data: they
-      // go to the socket before the pipe reads on from the stream.
-      StreamPipe::start(*session_, id_, std::move(*socket_), std::move(buffer_), nullptr);
-    } else {
-      // The client resets its side once it read the status.
-      (void)session_->session().finish(id_);
-    }
-    session_->wake();
-    self_.reset();  // may destroy this
-  }
-
-  void abandon() {
-    abandoned_ = true;
-    if (!alive_.expired()) {
-      session_->detach(id_);
-    }
-    self_.reset();
-  }
-
-  ExitConnector& owner_;
-  CircuitSession* session_;
-  std::weak_ptr<CircuitSession*> alive_;
-  stream::StreamId id_;
-  std::vector<std::uint8_t> buffer_;
-  Socks5Destination destination_;
-  std::optional<StreamOpenStatus> status_;  // decided, maybe not yet sent
-  std::optional<asio::ip::tcp::socket> socket_;
-  bool started_ = false;
-  bool abandoned_ = false;
-  std::shared_ptr<Open> self_;  // held while waiting for the request
-};
 
 ExitConnector::ExitConnector(asio::io_context& io, const Clock& clock,
                              const ExitAddressPolicy& policy, ExitConnectorOptions options)
-    : io_(io), clock_(clock), policy_(policy), options_(std::move(options)) {}
+    : io_(io),
+      clock_(clock),
+      policy_(policy),
+      options_(std::move(options)),
+      gate_(io.get_executor()) {}
 
 ExitConnector::~ExitConnector() { stop(); }
 
 void ExitConnector::accept(std::unique_ptr<mix::Circuit> circuit) {
   mix::Circuit* raw = circuit.get();
   CircuitSession& session = accept(std::unique_ptr<DatagramChannel>(std::move(circuit)));
-  // The circuit dies with its session, calling this on the way: the weak
-  // reference has expired by then.
-  raw->set_state_handler([alive = session.alive()](mix::Circuit::State state) {
-    CircuitSession* live = CircuitSession::from(alive);
-    if (live != nullptr && state == mix::Circuit::State::kClosed) {
-      live->channel_closed();
+  // erase() clears this before the session (and the circuit in it) goes.
+  sessions_.at(&session).circuit = raw;
+  raw->set_state_handler([&session](mix::Circuit::State state) {
+    if (state == mix::Circuit::State::kClosed) {
+      session.channel_closed();
     }
   });
 }
@@ -236,18 +73,117 @@ CircuitSession& ExitConnector::accept(std::unique_ptr<DatagramChannel> channel) 
   auto session = std::make_unique<CircuitSession>(io_.get_executor(), clock_, std::move(channel),
                                                   stream::Role::kResponder, options_.session);
   CircuitSession& ref = *session;
-  ref.set_incoming_handler([this, &ref](stream::StreamId id) { on_incoming(ref, id); });
-  ref.set_closed_handler([this, &ref] { sessions_.erase(&ref); });
-  sessions_.emplace(&ref, std::move(session));
+  ref.set_incoming_handler([this, &ref](stream::StreamId id) {
+    // Attached now, so nothing about the stream is missed before the
+    // coroutine first runs.
+    async::spawn(io_.get_executor(), serve(std::make_unique<CircuitStream>(ref, id)),
+                 "exit stream");
+  });
+  ref.set_closed_handler([this, &ref] { erase(ref); });
+  sessions_.emplace(&ref, Accepted{.session = std::move(session)});
   ref.wake();
   return ref;
 }
 
-void ExitConnector::on_incoming(CircuitSession& session, stream::StreamId id) {
-  auto open = std::make_shared<Open>(*this, session, id);
-  open->self_ = open;
-  session.attach(id, *open);
-  open->read_request();
+asio::awaitable<void> ExitConnector::serve(std::unique_ptr<CircuitStream> opened) {
+  CircuitStream& stream = *opened;  // destroyed with this frame: reset if we gave up on it
+  const auto in_flight = gate_.enter();
+  if (!in_flight) {
+    co_return;
+  }
+  // The open request, and whatever followed it in the same reads: the
+  // client's first data, which goes to the destination first.
+  std::vector<std::uint8_t> received;
+  std::optional<Socks5Destination> destination;
+  while (!destination) {
+    std::array<std::uint8_t, kStreamOpenMaxRequest> chunk{};
+    auto read = co_await stream.read_some(
+        MutableBytes(chunk.data(), kStreamOpenMaxRequest - received.size()));
+    if (!read || in_flight->gate_closed()) {
+      co_return;
+    }
+    received.insert(received.end(), chunk.begin(), chunk.begin() + read->bytes);
+    auto parsed = parse_stream_open(received);
+    if (!parsed || (!parsed->has_value() && read->fin)) {
+      count(StreamOpenStatus::kGeneralFailure);
+      const auto byte = static_cast<std::uint8_t>(StreamOpenStatus::kGeneralFailure);
+      if (co_await stream.write_all(Bytes(&byte, 1))) {
+        (void)stream.finish();
+      }
+      co_return;
+    }
+    if (parsed->has_value()) {
+      destination = std::move((*parsed)->value);
+      received.erase(received.begin(),
+                     received.begin() + static_cast<std::ptrdiff_t>((*parsed)->consumed));
+    }
+  }
+
+  auto socket = co_await connect(*destination);
+  if (in_flight->gate_closed()) {
+    co_return;
+  }
+  const StreamOpenStatus status =
+      socket ? StreamOpenStatus::kSuccess : stream_open_status_for(socket.error());
+  if (!socket) {
+    log::debug("exit: stream refused: {}", socket.error().to_string());
+  }
+  count(status);
+  const auto byte = static_cast<std::uint8_t>(status);
+  if (!co_await stream.write_all(Bytes(&byte, 1))) {
+    co_return;
+  }
+  if (!socket) {
+    (void)stream.finish();  // the client resets its side once it read the status
+    co_return;
+  }
+  (void)co_await pump(stream, *socket, std::move(received));
+}
+
+asio::awaitable<Result<asio::ip::tcp::socket>> ExitConnector::connect(
+    const Socks5Destination& destination) {
+  if (policy_.check(destination.host, destination.port) == ExitVerdict::kReject) {
+    co_return make_error(ErrorCategory::kPermission, "exit policy");
+  }
+  const auto in_flight = gate_.enter();
+  asio::ip::tcp::resolver resolver(io_);
+  auto [rec, results] = co_await resolver.async_resolve(
+      destination.host, std::to_string(destination.port), async::use_result);
+  if (!in_flight || in_flight->gate_closed()) {
+    co_return make_error(ErrorCategory::kClosed, "the exit is stopping");
+  }
+  if (rec) {
+    co_return make_error(ErrorCategory::kNotFound, "name did not resolve");
+  }
+  // Every address the name resolved to is checked again, so a name cannot
+  // smuggle a private address in.
+  std::vector<asio::ip::tcp::endpoint> allowed;
+  for (const auto& entry : results) {
+    if (policy_.allows(to_ip(entry.endpoint().address()), destination.port)) {
+      allowed.push_back(entry.endpoint());
+    }
+  }
+  if (allowed.empty()) {
+    co_return make_error(ErrorCategory::kPermission, "exit policy");
+  }
+  asio::ip::tcp::socket socket(io_);
+  auto connected = co_await async::with_deadline(connect_any(socket, std::move(allowed)),
+                                                 options_.connect_timeout);
+  if (!connected) {
+    co_return make_error(ErrorCategory::kTimeout, "connect timed out");
+  }
+  if (*connected) {
+    co_return make_error(ErrorCategory::kIo, "connect failed", connected->value());
+  }
+  co_return std::move(socket);
+}
+
+void ExitConnector::erase(CircuitSession& session) {
+  auto node = sessions_.extract(&session);
+  if (node && node.mapped().circuit != nullptr) {
+    node.mapped().circuit->set_state_handler(nullptr);
+  }
+  // node goes out of scope here: the session, then its circuit.
 }
 
 void ExitConnector::publish_metrics(metrics::Registry& registry) {
@@ -268,18 +204,23 @@ void ExitConnector::count(StreamOpenStatus status) {
 
 std::size_t ExitConnector::stream_count() const {
   std::size_t count = 0;
-  for (const auto& [raw, session] : sessions_) {
-    session->for_each_stream([&count](stream::StreamId, const StreamHandler&) { ++count; });
+  for (const auto& [raw, accepted] : sessions_) {
+    accepted.session->for_each_stream(
+        [&count](stream::StreamId, const StreamHandler&) { ++count; });
   }
   return count;
 }
 
 void ExitConnector::stop() {
+  gate_.close();
   auto sessions = std::move(sessions_);
   sessions_.clear();
-  for (auto& [raw, session] : sessions) {
-    session->set_closed_handler(nullptr);
-    session->close();
+  for (auto& [raw, accepted] : sessions) {
+    if (accepted.circuit != nullptr) {
+      accepted.circuit->set_state_handler(nullptr);
+    }
+    accepted.session->set_closed_handler(nullptr);
+    accepted.session->close();
   }
 }
 

@@ -6,11 +6,15 @@
 // against the exit policy, resolves with asio (checking the policy again for
 // every address the name resolved to, so a name cannot smuggle a private
 // address in), connects under a timeout, answers with one status byte, and
-// then pipes both ways under the stream's flow control (StreamPipe).
+// then pumps bytes both ways under the stream's flow control (pump()). Each
+// stream is one coroutine (serve) over a CircuitStream that reads top to
+// bottom: request, policy, resolve, connect, status, pump.
 //
 // Owned by the node beside its Relay; every call and every handler runs on
 // the io_context's one thread (the cell shard). The policy must outlive the
-// connector; stop() closes every session.
+// connector; stop() closes every session. Stream coroutines hold the
+// connector's gate and look at it after each wait, so one that outlives the
+// connector touches nothing of it.
 
 #include <array>
 #include <chrono>
@@ -18,11 +22,15 @@
 #include <memory>
 #include <unordered_map>
 
+#include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
 
+#include "async/gate.hpp"
 #include "core/clock.hpp"
 #include "core/datagram_channel.hpp"
 #include "daemon/circuit_session.hpp"
+#include "daemon/circuit_stream.hpp"
 #include "daemon/exit_address_policy.hpp"
 #include "daemon/stream_open.hpp"
 #include "mix/circuit.hpp"
@@ -55,7 +63,6 @@ class ExitConnector {
   // Closes every session (the node's shutdown).
   void stop();
 
-  std::size_t session_count() const noexcept { return sessions_.size(); }
   // Streams piping bytes now, over every session (shutdown drains them).
   std::size_t stream_count() const;
   // Registers nyx_exit_connects_total{result} in `registry`, which must
@@ -63,15 +70,25 @@ class ExitConnector {
   void publish_metrics(metrics::Registry& registry);
 
  private:
-  struct Open;
-  void on_incoming(CircuitSession& session, stream::StreamId id);
+  struct Accepted {
+    std::unique_ptr<CircuitSession> session;
+    mix::Circuit* circuit = nullptr;  // its channel, when that is a circuit
+  };
+
+  // One stream, from its open request to the end of its bytes.
+  asio::awaitable<void> serve(std::unique_ptr<CircuitStream> stream);
+  // The destination's socket, or why not (a policy refusal, a name that did
+  // not resolve, a failed or timed-out connect).
+  asio::awaitable<Result<asio::ip::tcp::socket>> connect(const Socks5Destination& destination);
+  void erase(CircuitSession& session);
   void count(StreamOpenStatus status);
 
   asio::io_context& io_;
   const Clock& clock_;
   const ExitAddressPolicy& policy_;
   ExitConnectorOptions options_;
-  std::unordered_map<CircuitSession*, std::unique_ptr<CircuitSession>> sessions_;
+  async::Gate gate_;  // held by every stream coroutine
+  std::unordered_map<CircuitSession*, Accepted> sessions_;
   std::array<metrics::Counter*, 7> connects_{};  // by StreamOpenStatus; set by publish_metrics()
 };
 

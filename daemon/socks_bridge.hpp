@@ -3,10 +3,10 @@
 // connector. For each CONNECT it takes a circuit session for the client's
 // isolation key and destination from a CircuitSource (the CircuitManager),
 // opens a stream, sends the stream open request (docs/protocol.md, "Stream
-// open (daemon)"), awaits the exit's status byte and, on success, hands the
-// SOCKS client's socket and the stream to a StreamPipe. A failure status
-// becomes the Error that socks5_reply_for maps to the same SOCKS reply; a
-// session that ends first is a general failure.
+// open (daemon)"), awaits the exit's status byte and, on success, pumps
+// bytes between the SOCKS client's socket and the stream (pump()). A failure
+// status becomes the Error that socks5_reply_for maps to the same SOCKS
+// reply; a circuit that ends first costs one more try on another circuit.
 //
 // Owned by the node; runs on the io_context of the circuits (one thread).
 // The source must outlive the bridge and the streams it opened.
@@ -16,7 +16,6 @@
 #include <vector>
 
 #include <asio/awaitable.hpp>
-#include <asio/io_context.hpp>
 
 #include "core/error.hpp"
 #include "daemon/circuit_session.hpp"
@@ -34,14 +33,15 @@ class CircuitSource {
   virtual asio::awaitable<Result<CircuitSession*>> acquire(
       const IsolationKey& isolation, const Socks5Destination& destination) = 0;
   // The stream acquire() counted on `session` has ended; called only while
-  // the session is alive (a destroyed one's circuit has been retired).
+  // the session is open (a closed session's circuit is closed, and its
+  // counts go with it).
   virtual void release(const CircuitSession* session) = 0;
 };
 
 class SocksBridge final : public Socks5Connector {
  public:
-  SocksBridge(asio::io_context& io, CircuitSource& source,
-              std::chrono::milliseconds open_timeout = std::chrono::seconds(20));
+  explicit SocksBridge(CircuitSource& source,
+                       std::chrono::milliseconds open_timeout = std::chrono::seconds(20));
 
   asio::awaitable<Result<std::unique_ptr<Socks5Stream>>> connect(
       const IsolationKey& isolation, const Socks5Destination& destination) override;
@@ -52,7 +52,6 @@ class SocksBridge final : public Socks5Connector {
       const IsolationKey& isolation, const Socks5Destination& destination,
       std::vector<std::uint8_t> request);
 
-  asio::io_context& io_;
   CircuitSource& source_;
   std::chrono::milliseconds open_timeout_;
 };

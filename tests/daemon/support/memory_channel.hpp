@@ -1,0 +1,64 @@
+#pragma once
+// MemoryChannel: the two ends of an in-memory circuit for daemon tests. Each
+// datagram reaches the other end on a later turn of the io_context, as a
+// circuit delivers it; closing the link (link()->closed) ends both, as a
+// DESTROY does.
+
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+
+#include "core/datagram_channel.hpp"
+
+namespace nyx::daemon {
+
+class MemoryChannel final : public DatagramChannel {
+ public:
+  struct Link {
+    MemoryChannel* ends[2] = {nullptr, nullptr};
+    bool closed = false;
+  };
+
+  static std::pair<std::unique_ptr<MemoryChannel>, std::unique_ptr<MemoryChannel>> pair(
+      asio::io_context& io) {
+    auto link = std::make_shared<Link>();
+    auto a = std::unique_ptr<MemoryChannel>(new MemoryChannel(io, link, 0));
+    auto b = std::unique_ptr<MemoryChannel>(new MemoryChannel(io, link, 1));
+    return {std::move(a), std::move(b)};
+  }
+  ~MemoryChannel() override { link_->ends[side_] = nullptr; }
+
+  std::size_t max_datagram_size() const noexcept override { return 990; }
+  Status send(Bytes datagram) override {
+    if (link_->closed) {
+      return make_error(ErrorCategory::kClosed, "closed");
+    }
+    asio::post(io_, [link = link_, to = 1 - side_,
+                     bytes = std::vector<std::uint8_t>(datagram.begin(), datagram.end())] {
+      if (!link->closed && link->ends[to] != nullptr && link->ends[to]->receiver_ != nullptr) {
+        link->ends[to]->receiver_->on_datagram(bytes);
+      }
+    });
+    return {};
+  }
+  void set_receiver(DatagramReceiver* receiver) noexcept override { receiver_ = receiver; }
+
+  const std::shared_ptr<Link>& link() const { return link_; }
+
+ private:
+  MemoryChannel(asio::io_context& io, std::shared_ptr<Link> link, int side)
+      : io_(io), link_(std::move(link)), side_(side) {
+    link_->ends[side_] = this;
+  }
+
+  asio::io_context& io_;
+  std::shared_ptr<Link> link_;
+  int side_;
+  DatagramReceiver* receiver_ = nullptr;
+};
+
+}  // namespace nyx::daemon
