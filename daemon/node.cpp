@@ -5,12 +5,10 @@
 #include <chrono>
 #include <cstdint>
 #include <fstream>
-#include <future>
 #include <iterator>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -24,17 +22,14 @@
 #include "core/log.hpp"
 #include "core/metrics/process_metrics.hpp"
 #include "core/metrics/registry.hpp"
+#include "daemon/cell_shard.hpp"
 #include "daemon/control/control_server.hpp"
-#include "daemon/data_dir.hpp"
 #include "daemon/data_path.hpp"
-#include "daemon/key_store.hpp"
+#include "daemon/data_dir.hpp"
+#include "daemon/ip_literal.hpp"
 #include "daemon/metrics_http.hpp"
 #include "document/directory.hpp"
-#include "mix/link_manager_cell_link.hpp"
-#include "mix/path_selector.hpp"
-#include "mix/relay.hpp"
 #include "nyx_version.hpp"
-#include "transport/link_manager.hpp"
 
 namespace nyx::daemon {
 namespace {
@@ -49,23 +44,12 @@ constexpr int kRpcConfigRefused = -32011;
 constexpr int kRpcShardBusy = -32012;
 constexpr int kRpcCircuitRefused = -32013;
 
-constexpr auto kTickInterval = std::chrono::milliseconds(50);
 constexpr auto kShardCallTimeout = std::chrono::seconds(2);
 // The cell shard stops draining streams this long before the drain deadline,
 // so that closing circuits still fits inside it.
 constexpr auto kDrainMargin = std::chrono::milliseconds(500);
 // How long the cell shard may take to run dry after its shutdown.
 constexpr auto kCellRunDry = std::chrono::milliseconds(400);
-
-Result<asio::ip::address> ip_literal(const HostPort& address, std::string_view key) {
-  std::error_code ec;
-  auto ip = asio::ip::make_address(address.host, ec);
-  if (ec) {
-    return make_error(ErrorCategory::kConfig,
-                      fmt::format("{}: '{}' is not an IP address", key, address.host));
-  }
-  return ip;
-}
 
 std::string hex(Bytes bytes) { return crypto::to_hex(bytes); }
 
@@ -106,8 +90,6 @@ struct Node::Impl {
       : config(std::move(cfg)),
         config_file(std::move(file)),
         data_dir(std::move(dir)),
-        tick_timer(cell_io),
-        drain_check(cell_io),
         drain_timer(control_io),
         signals(control_io, SIGTERM, SIGINT, SIGHUP),
         directory_accepted(registry.counter("nyx_directory_loads_total",
@@ -134,101 +116,11 @@ struct Node::Impl {
   // ---- start-up (one thread, before run) ----
 
   Status start_cell_shard() {
-    KeyStore keys(data_dir);
-    auto identity_pair = keys.identity();
-    if (!identity_pair) {
-      return std::unexpected(std::move(identity_pair.error()));
-    }
-    identity = identity_pair->public_key;
-    auto link_pair = keys.link();
-    if (!link_pair) {
-      return std::unexpected(std::move(link_pair.error()));
-    }
-    link_key = link_pair->public_key;
-
-    transport::LinkConfig link_config;
-    auto udp_ip = ip_literal(config.transport.udp_listen, "transport.udp_listen");
-    if (!udp_ip) {
-      return std::unexpected(std::move(udp_ip.error()));
-    }
-    link_config.udp_listen = {*udp_ip, config.transport.udp_listen.port};
-    link_config.udp_enabled = config.transport.udp_enabled;
-    if (config.transport.tcp_listen) {
-      auto tcp_ip = ip_literal(*config.transport.tcp_listen, "transport.tcp_listen");
-      if (!tcp_ip) {
-        return std::unexpected(std::move(tcp_ip.error()));
-      }
-      link_config.tcp_listen = asio::ip::tcp::endpoint(*tcp_ip, config.transport.tcp_listen->port);
-    }
-    link_config.socket_receive_buffer = config.transport.socket_receive_buffer;
-    link_config.socket_send_buffer = config.transport.socket_send_buffer;
-    link_config.peer_rate_bytes = config.transport.peer_rate;
-    auto created = transport::LinkManager::create(cell_io, SteadyClock::instance(),
-                                                  std::move(*link_pair), link_config);
+    auto created = CellShard::create(config, data_dir, registry, current_directory());
     if (!created) {
       return std::unexpected(std::move(created.error()));
     }
-    links = std::move(*created);
-    links->publish_metrics(registry);
-    cell_link = std::make_unique<mix::LinkManagerCellLink>(*links, cell_io);
-
-    mix::RelayConfig relay_config;
-    relay_config.mean_hop_delay = config.mix.mix_delay_mean;
-    relay = std::make_unique<mix::Relay>(SteadyClock::instance(), *cell_link, link_key, random,
-                                         relay_config);
-    relay->publish_metrics(registry);
-
-    if (auto status = use_onion_epoch(current_directory().get()); !status) {
-      return status;
-    }
-    cell_link->attach(*relay);
-
-    auto path = DataPath::create(cell_io, config, *relay, random);
-    if (!path) {
-      return std::unexpected(std::move(path.error()));
-    }
-    data_path = std::move(*path);
-    data_path->publish_metrics(registry);
-    if (auto dir = current_directory()) {
-      data_path->use_directory(*dir, identity);
-    }
-    if (auto socks = data_path->socks_endpoint()) {
-      socks_local = fmt::format("{}:{}", socks->address().to_string(), socks->port());
-    }
-    return {};
-  }
-
-  // Start-up, then the cell shard: makes the onion key of the epoch our
-  // descriptor in `dir` names current (epoch 0 when we are not listed); the
-  // previous key stays usable for the overlap.
-  Status use_onion_epoch(const document::Directory* dir) {
-    std::uint64_t epoch = 0;
-    const document::NodeDescriptor* self = nullptr;
-    if (dir != nullptr) {
-      for (const auto& node : dir->nodes) {
-        if (node.identity_key == identity) {
-          self = &node;
-          epoch = node.onion_key_epoch;
-        }
-      }
-    }
-    const auto* current = relay->onion_keys().current();
-    if (current == nullptr || current->epoch != epoch) {
-      auto onion_pair = KeyStore(data_dir).onion(epoch);
-      if (!onion_pair) {
-        return std::unexpected(std::move(onion_pair.error()));
-      }
-      {
-        std::lock_guard lock(published_mu);
-        onion_key = onion_pair->public_key;
-        onion_epoch = epoch;
-      }
-      relay->onion_keys().rotate(epoch, std::move(*onion_pair));
-    }
-    if (self != nullptr && self->onion_key != relay->onion_keys().current()->key.public_key) {
-      log::warn("directory lists another onion key for this node (epoch {}): CREATEs for it fail",
-                epoch);
-    }
+    cells = std::move(*created);
     return {};
   }
 
@@ -265,7 +157,10 @@ struct Node::Impl {
           MetricsHttpOptions{.listen = {*ip, config.metrics.listen->port},
                              .allow = std::move(*allow),
                              .refused = &scrapes_refused},
-          [this] { return registry.prometheus_text(); });
+          [this] {
+            publish_uptime();
+            return registry.prometheus_text();
+          });
       if (auto status = metrics_server->start(); !status) {
         return status;
       }
@@ -304,90 +199,72 @@ struct Node::Impl {
     directory_valid_until.set(static_cast<std::int64_t>(installed->valid_until));
     log::info("directory loaded: {} nodes, valid until {}", installed->nodes.size(),
               installed->valid_until);
-    // The transport lives on the cell shard: hand the peers over there.
-    asio::post(cell_io, [this, installed] { register_peers(*installed); });
+    // The transport lives on the cell shard: hand the peers over there
+    // (at start-up the shard is made from this directory instead).
+    if (cells) {
+      cells->use_directory(installed);
+    }
     return {};
   }
 
-  // Cell shard.
-  void register_peers(const document::Directory& dir) {
-    if (!cell_link) {
-      return;
-    }
-    if (auto status = cell_link->add_peers(dir); !status) {
-      log::warn("directory: not every peer registered: {}", status.error().message);
-    }
-    if (auto status = use_onion_epoch(&dir); !status) {
-      log::error("onion key: {}", status.error().message);
-    }
-    data_path->use_directory(dir, identity);
-  }
-
-  // ---- the cell shard ----
-
-  void schedule_tick() {
-    tick_timer.expires_after(kTickInterval);
-    tick_timer.async_wait([this](std::error_code ec) {
-      if (ec || stopping_cells) {
-        return;
-      }
-      relay->tick();
-      data_path->maintain();
-      relay->flush();
-      links->flush();
-      publish_metrics();
-      schedule_tick();
-    });
-  }
-
-  // Cell shard: the node's own gauge (the relay and the transport keep
-  // theirs up to date in their own ticks).
-  void publish_metrics() {
+  // The node's own gauge, brought up to date when someone reads it.
+  void publish_uptime() {
     uptime.set(
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
             .count());
   }
 
-  // Runs fn on the cell shard and waits (bounded) for its answer.
+  // Runs fn on the cell shard; the control coroutine awaits its answer.
   template <class F>
-  RpcResult on_cell_shard(F fn) {
-    auto task = std::make_shared<std::packaged_task<RpcResult()>>(std::move(fn));
-    auto answer = task->get_future();
-    asio::post(cell_io, [task] { (*task)(); });
-    if (answer.wait_for(kShardCallTimeout) != std::future_status::ready) {
-      return std::unexpected(RpcError{kRpcShardBusy, "the cell shard did not answer in time"});
+  asio::awaitable<RpcResult> on_cell_shard(F fn) {
+    auto answer = co_await cells->call(std::move(fn), kShardCallTimeout);
+    if (!answer) {
+      co_return std::unexpected(RpcError{kRpcShardBusy, "the cell shard did not answer in time"});
     }
-    return answer.get();
+    co_return std::move(*answer);
   }
 
   // ---- control methods (control thread) ----
 
-  json stats_json() { return json::parse(registry.json()); }
+  json stats_json() {
+    publish_uptime();
+    return json::parse(registry.json());
+  }
 
   void add_methods(control::MethodRegistry& methods) {
-    auto add = [&methods](std::string name, control::MethodHandler handler) {
-      // The names are fixed and distinct; a clash is a bug caught by the tests.
-      if (auto status = methods.add(std::move(name), std::move(handler)); !status) {
+    // The names are fixed and distinct; a clash is a bug caught by the tests.
+    auto check = [](const Status& status) {
+      if (!status) {
         log::error("control: {}", status.error().message);
       }
     };
+    auto add = [&methods, &check](std::string name, control::MethodHandler handler) {
+      check(methods.add(std::move(name), std::move(handler)));
+    };
+    auto add_async = [&methods, &check](std::string name, control::AsyncMethodHandler handler) {
+      check(methods.add_async(std::move(name), std::move(handler)));
+    };
     add("node.info", [this](const json&) -> RpcResult { return info_json(); });
     add("node.stats", [this](const json&) -> RpcResult { return stats_json(); });
-    add("peers.list", [this](const json&) { return peers_json(); });
-    add("circuits.list", [this](const json&) {
-      return on_cell_shard([this] { return data_path->circuits_json(relay->circuit_count()); });
+    add_async("peers.list", [this](json) { return peers_json(); });
+    add_async("circuits.list", [this](json) {
+      return on_cell_shard([this]() -> RpcResult {
+        return cells->data_path().circuits_json(cells->relayed_circuits());
+      });
     });
-    add("streams.list", [this](const json&) {
-      return on_cell_shard([this] { return data_path->streams_json(); });
+    add_async("streams.list", [this](json) {
+      return on_cell_shard([this]() -> RpcResult { return cells->data_path().streams_json(); });
     });
-    add("circuit.build", [this](const json&) {
-      return on_cell_shard([this] { return rpc_result(data_path->build_circuit()); });
+    add_async("circuit.build", [this](json) {
+      return on_cell_shard([this] { return rpc_result(cells->data_path().build_circuit()); });
     });
-    add("circuit.close", [this](const json& params) {
-      return on_cell_shard([this, params] { return rpc_result(data_path->close_circuit(params)); });
+    add_async("circuit.close", [this](json params) {
+      return on_cell_shard([this, params = std::move(params)] {
+        return rpc_result(cells->data_path().close_circuit(params));
+      });
     });
-    add("circuits.newnym", [this](const json&) {
-      return on_cell_shard([this] { return rpc_result(data_path->newnym()); });
+    add_async("circuits.newnym", [this](json) {
+      return on_cell_shard([this] { return rpc_result(cells->data_path().newnym()); });
     });
     add("directory.reload", [this](const json&) -> RpcResult {
       if (auto status = load_directory(); !status) {
@@ -421,22 +298,20 @@ struct Node::Impl {
               {"nickname", config.node.nickname},
               {"roles", roles_json(config.node.roles)},
               {"pid", ::getpid()},
-              {"identity_key", hex(identity)},
-              {"link_key", hex(link_key)},
-              {"udp_listen", udp_local},
-              {"tcp_listen", tcp_local},
-              {"socks_listen", socks_local},
+              {"identity_key", hex(cells->identity())},
+              {"link_key", hex(cells->link_key())},
+              {"udp_listen", cells->udp_local()},
+              {"tcp_listen", cells->tcp_local()},
+              {"socks_listen", cells->socks_local()},
               {"cell_shards", 1},
               {"workers", config.resolved_workers()},
               {"data_dir", data_dir.path().string()},
               {"uptime_seconds", std::chrono::duration_cast<std::chrono::seconds>(
                                      std::chrono::steady_clock::now() - started)
                                      .count()}};
-    {
-      std::lock_guard lock(published_mu);
-      info["onion_key"] = hex(onion_key);
-      info["onion_key_epoch"] = onion_epoch;
-    }
+    const auto [onion_key, onion_epoch] = cells->onion_key();
+    info["onion_key"] = hex(onion_key);
+    info["onion_key_epoch"] = onion_epoch;
     if (metrics_server) {
       const auto endpoint = metrics_server->local_endpoint();
       info["metrics_listen"] =
@@ -450,37 +325,9 @@ struct Node::Impl {
     return info;
   }
 
-  RpcResult peers_json() {
-    auto dir = current_directory();
-    return on_cell_shard([this, dir] {
-      json peers = json::array();
-      if (!dir || !links) {
-        return peers;
-      }
-      for (const auto& node : dir->nodes) {
-        if (node.link_key == link_key) {
-          continue;
-        }
-        json peer{{"identity_key", hex(node.identity_key)},
-                  {"link_key", hex(node.link_key)},
-                  {"udp_address", node.udp_address},
-                  {"tcp_address", node.tcp_address},
-                  {"relay", node.is_relay()},
-                  {"exit", node.is_exit()},
-                  {"bandwidth_weight", node.bandwidth_weight},
-                  {"up", false}};
-        if (auto stats = links->stats(node.link_key)) {
-          peer["up"] = stats->up;
-          peer["link"] = stats->kind == transport::LinkKind::kUdp ? "udp" : "tcp";
-          peer["cells_sent"] = stats->cells_sent;
-          peer["cells_received"] = stats->cells_received;
-          peer["bytes_sent"] = stats->bytes_sent;
-          peer["bytes_received"] = stats->bytes_received;
-        }
-        peers.push_back(std::move(peer));
-      }
-      return peers;
-    });
+  asio::awaitable<RpcResult> peers_json() {
+    return on_cell_shard(
+        [this, dir = current_directory()]() -> RpcResult { return cells->peers_json(dir.get()); });
   }
 
   // Log settings apply at once; everything else is reported as needing a
@@ -569,44 +416,16 @@ struct Node::Impl {
     const auto drain_until =
         std::chrono::steady_clock::now() +
         std::max<std::chrono::nanoseconds>(config.shutdown.drain_deadline - kDrainMargin, {});
-    asio::post(cell_io, [this, drain_until] {
-      data_path->stop_accepting();
-      drain_streams(drain_until);
-    });
+    cells->shut_down(drain_until,
+                     [this] { asio::post(control_io, [this] { finish_shutdown(); }); });
     drain_timer.expires_after(config.shutdown.drain_deadline);
     drain_timer.async_wait([this](std::error_code ec) {
       if (!ec) {
         log::warn("shutdown: the drain deadline passed; stopping the cell shard");
-        cell_io.stop();
+        cells->stop_now();
         finish_shutdown();
       }
     });
-  }
-
-  // Cell shard: waits for the streams to end, then closes everything.
-  void drain_streams(std::chrono::steady_clock::time_point until) {
-    if (data_path->active_streams() > 0 && std::chrono::steady_clock::now() < until) {
-      drain_check.expires_after(kTickInterval);
-      drain_check.async_wait([this, until](std::error_code ec) {
-        if (!ec) {
-          drain_streams(until);
-        }
-      });
-      return;
-    }
-    if (data_path->active_streams() > 0) {
-      log::warn("shutdown: {} streams still open at the drain deadline; closing them",
-                data_path->active_streams());
-    }
-    stopping_cells = true;
-    tick_timer.cancel();
-    data_path->close_all();
-    relay->close_all();
-    relay->flush();
-    links->flush();
-    links->stop();
-    cell_work.reset();
-    asio::post(control_io, [this] { finish_shutdown(); });
   }
 
   void finish_shutdown() {
@@ -630,31 +449,11 @@ struct Node::Impl {
   metrics::Registry registry;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
-  asio::io_context cell_io{1};
   asio::io_context control_io{1};
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> cell_work{
-      asio::make_work_guard(cell_io)};
-  asio::steady_timer tick_timer;
-  asio::steady_timer drain_check;  // cell shard
   asio::steady_timer drain_timer;
   asio::signal_set signals;
 
-  crypto::Ed25519PublicKey identity{};
-  transport::PeerKey link_key{};
-  std::mutex published_mu;  // guards onion_key and onion_epoch (set by the cell shard)
-  crypto::X25519PublicKey onion_key{};
-  std::uint64_t onion_epoch = 0;
-  std::string udp_local;
-  std::string tcp_local;
-  std::string socks_local;  // empty without the client role
-
-  // Cell shard only (after start-up).
-  mix::CryptoRandomSource random;
-  std::unique_ptr<transport::LinkManager> links;
-  std::unique_ptr<mix::LinkManagerCellLink> cell_link;
-  std::unique_ptr<mix::Relay> relay;
-  std::unique_ptr<DataPath> data_path;
-  bool stopping_cells = false;
+  std::unique_ptr<CellShard> cells;
 
   // Control thread only.
   std::unique_ptr<control::ControlServer> control_server;
@@ -685,53 +484,29 @@ Result<std::unique_ptr<Node>> Node::create(NodeConfig config, std::filesystem::p
   if (auto status = impl->start_cell_shard(); !status) {
     return std::unexpected(std::move(status.error()));
   }
-  if (auto udp = impl->links->udp_local_endpoint()) {
-    impl->udp_local = fmt::format("{}:{}", udp->address().to_string(), udp->port());
-  }
-  if (auto tcp = impl->links->tcp_local_endpoint()) {
-    impl->tcp_local = fmt::format("{}:{}", tcp->address().to_string(), tcp->port());
-  }
   if (auto status = impl->start_control(); !status) {
     return std::unexpected(std::move(status.error()));
   }
   log::info("node '{}' up: link key {}, udp {}, {} directory nodes", impl->config.node.nickname,
-            hex(impl->link_key), impl->udp_local, impl->current_directory()->nodes.size());
+            hex(impl->cells->link_key()), impl->cells->udp_local(),
+            impl->current_directory()->nodes.size());
   return std::unique_ptr<Node>(new Node(std::move(impl)));
 }
 
 Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Node::~Node() {
-  // The cell shard's objects go first, on this thread, after both loops
-  // stopped; the data path reads from the relay's circuits.
-  impl_->data_path.reset();
-  impl_->relay.reset();
-  impl_->cell_link.reset();
-  if (impl_->links) {
-    impl_->links->stop();
-  }
-  impl_->links.reset();
-}
+Node::~Node() = default;
 
 void Node::run() {
   Impl& impl = *impl_;
-  impl.schedule_tick();
-  std::promise<void> cell_ran_dry;
-  auto cell_done = cell_ran_dry.get_future();
-  std::thread cell_thread([&impl, &cell_ran_dry] {
-    impl.cell_io.run();
-    cell_ran_dry.set_value();
-  });
+  impl.cells->start();
   impl.wait_signal();
   impl.control_io.run();
   // The cell shard let go of its work guard when it finished shutting down:
-  // let the streams' last completions run (aborted socket reads, the SOCKS
-  // clients' coroutines), so that no stream is torn down from inside the
-  // io_context's destructor; stop it only if it does not run dry in time.
-  if (cell_done.wait_for(kCellRunDry) != std::future_status::ready) {
-    impl.cell_io.stop();
-  }
-  cell_thread.join();
+  // its loop runs the streams' last completions (aborted socket reads, the
+  // SOCKS clients' coroutines) and ends, so that no stream is torn down from
+  // inside the io_context's destructor; it is stopped only if it does not.
+  impl.cells->join(kCellRunDry);
   log::info("node stopped");
   log::flush();
 }

@@ -3,13 +3,14 @@
 // LinkManager, the mix Relay over it, the signed directory, the control
 // server and the Prometheus endpoint, and the shutdown sequence.
 //
-// Threads: the cell path (LinkManager, Relay, their tick timer) runs on one
-// io_context thread, the cell shard, and nothing else touches those objects;
+// Threads: the cell path (links, relay, data path, their tick) is the
+// CellShard, on a thread of its own, and nothing else touches those objects;
 // the control server, the /metrics endpoint and the signals run on the thread
-// that calls run(). The control thread reaches the cell shard only by posting
-// to it (and waiting, bounded, for the answer), and the cell shard publishes
-// its counters into the thread-safe metrics Registry, so no lock is taken on
-// the cell path. docs/nyxd.md says what multi-shard operation needs.
+// that calls run(). A control method that needs the shard posts to it and
+// awaits the answer as a coroutine (bounded), so the control thread never
+// blocks and serves other clients meanwhile; the shard publishes its
+// counters into the thread-safe metrics Registry, so no lock is taken on the
+// cell path. docs/nyxd.md says what multi-shard operation needs.
 //
 // Owned by main(); create() and run() are called from one thread;
 // request_shutdown() and reload_directory() are thread-safe.

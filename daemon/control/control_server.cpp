@@ -88,7 +88,9 @@ struct ControlServer::Impl : std::enable_shared_from_this<Impl> {
   asio::awaitable<void> write_loop(std::shared_ptr<Connection> connection);
   asio::awaitable<void> event_loop(std::shared_ptr<Connection> connection,
                                    std::chrono::milliseconds interval);
-  void handle_line(const std::shared_ptr<Connection>& connection, std::string_view line);
+  // One request, answered in order: a method that awaits another thread
+  // holds this connection's next request, not the other connections.
+  asio::awaitable<void> handle_line(std::shared_ptr<Connection> connection, std::string line);
   RpcResult authenticate(Connection& connection, const RpcRequest& request);
   RpcResult subscribe(const std::shared_ptr<Connection>& connection, const json& params);
   void stop();
@@ -204,7 +206,7 @@ asio::awaitable<void> ControlServer::Impl::read_loop(std::shared_ptr<Connection>
       line.remove_suffix(1);
     }
     if (!line.empty()) {
-      handle_line(connection, line);
+      co_await handle_line(connection, std::string(line));
     }
     buffer.erase(0, length);
   }
@@ -290,8 +292,8 @@ RpcResult ControlServer::Impl::subscribe(const std::shared_ptr<Connection>& conn
   return json{{"interval_ms", interval_ms}};
 }
 
-void ControlServer::Impl::handle_line(const std::shared_ptr<Connection>& connection,
-                                      std::string_view line) {
+asio::awaitable<void> ControlServer::Impl::handle_line(std::shared_ptr<Connection> connection,
+                                                       std::string line) {
   auto request = parse_rpc_request(line);
   RpcResult outcome;
   json id = nullptr;
@@ -309,7 +311,7 @@ void ControlServer::Impl::handle_line(const std::shared_ptr<Connection>& connect
     } else if (request->method == "events.subscribe" && events) {
       outcome = subscribe(connection, request->params);
     } else {
-      outcome = methods.call(request->method, request->params);
+      outcome = co_await methods.call(request->method, std::move(request->params));
     }
   }
   // Until the cookie is presented, any failure ends the connection.

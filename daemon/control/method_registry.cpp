@@ -1,5 +1,6 @@
 #include "daemon/control/method_registry.hpp"
 
+#include <optional>
 #include <utility>
 
 #include <fmt/format.h>
@@ -7,11 +8,21 @@
 namespace nyx::control {
 
 Status MethodRegistry::add(std::string name, MethodHandler handler) {
+  const bool empty = !handler;
+  return insert(std::move(name), std::move(handler), empty);
+}
+
+Status MethodRegistry::add_async(std::string name, AsyncMethodHandler handler) {
+  const bool empty = !handler;
+  return insert(std::move(name), std::move(handler), empty);
+}
+
+Status MethodRegistry::insert(std::string name, Handler handler, bool empty) {
   if (name.empty() || name == "auth" || name == "events.subscribe") {
     return make_error(ErrorCategory::kInvalidArgument,
                       fmt::format("control method name '{}' is empty or reserved", name));
   }
-  if (!handler) {
+  if (empty) {
     return make_error(ErrorCategory::kInvalidArgument,
                       fmt::format("control method '{}' has no handler", name));
   }
@@ -25,19 +36,25 @@ Status MethodRegistry::add(std::string name, MethodHandler handler) {
 
 bool MethodRegistry::contains(std::string_view name) const { return methods_.contains(name); }
 
-RpcResult MethodRegistry::call(std::string_view name, const nlohmann::json& params) const {
+asio::awaitable<RpcResult> MethodRegistry::call(std::string_view name,
+                                                nlohmann::json params) const {
   const auto method = methods_.find(name);
   if (method == methods_.end()) {
-    return std::unexpected(RpcError{kRpcMethodNotFound, "method not found"});
+    co_return std::unexpected(RpcError{kRpcMethodNotFound, "method not found"});
   }
   // nlohmann's accessors (at(), get<T>()) throw on a missing key or a wrong
   // type; for a handler that means the caller sent bad params.
+  std::optional<std::string> bad_params;
   try {
-    return method->second(params);
+    if (const auto* sync = std::get_if<MethodHandler>(&method->second)) {
+      co_return (*sync)(params);
+    }
+    co_return co_await std::get<AsyncMethodHandler>(method->second)(std::move(params));
   } catch (const nlohmann::json::exception& e) {
-    return std::unexpected(
-        RpcError{kRpcInvalidParams, fmt::format("invalid params: {}", e.what())});
+    bad_params = e.what();
   }
+  co_return std::unexpected(
+      RpcError{kRpcInvalidParams, fmt::format("invalid params: {}", *bad_params)});
 }
 
 }  // namespace nyx::control

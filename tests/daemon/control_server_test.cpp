@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "async/async_event.hpp"
 #include "async/use_result.hpp"
 #include "daemon/control/json_rpc.hpp"
 #include "daemon/support/temp_dir.hpp"
@@ -374,7 +375,50 @@ TEST(MethodRegistryTest, ReservedAndDuplicateNamesAreRefused) {
   EXPECT_TRUE(methods.add("x", ok).has_value());
   EXPECT_FALSE(methods.add("x", ok).has_value());
   EXPECT_TRUE(methods.contains("x"));
-  EXPECT_EQ(methods.call("y", nullptr).error().code, kRpcMethodNotFound);
+  asio::io_context io;
+  std::optional<RpcResult> unknown;
+  asio::co_spawn(
+      io, [&]() -> asio::awaitable<void> { unknown = co_await methods.call("y", nullptr); },
+      asio::detached);
+  io.run();
+  ASSERT_TRUE(unknown.has_value());
+  EXPECT_EQ(unknown->error().code, kRpcMethodNotFound);
+}
+
+// A method that awaits another thread's answer (the node's cell shard) holds
+// only its own connection: another client is served meanwhile, and here is
+// the one that lets it finish. Were the control thread blocked in the first
+// call, the second could never be read and the test would time out.
+TEST_F(ControlServerTest, AnAwaitingMethodDoesNotHoldOtherClients) {
+  async::AsyncEvent released(io_.get_executor());
+  ASSERT_TRUE(methods_
+                  .add_async("node.slow",
+                             [&released](json) -> asio::awaitable<RpcResult> {
+                               co_await released.wait();
+                               co_return json("slow done");
+                             })
+                  .has_value());
+  ASSERT_TRUE(methods_
+                  .add("node.release",
+                       [&released](const json&) -> RpcResult {
+                         released.set();
+                         return json(true);
+                       })
+                  .has_value());
+  json slow_reply;
+  serve([&]() -> asio::awaitable<void> {
+    LineClient waiting(io_);
+    LineClient other(io_);
+    EXPECT_TRUE(co_await waiting.connect(socket_path_));
+    EXPECT_TRUE(co_await other.connect(socket_path_));
+    co_await authenticate(waiting);
+    co_await authenticate(other);
+    co_await waiting.send(encode_rpc_request(1, "node.slow", nullptr));
+    const json released_reply = co_await other.call(2, "node.release");
+    EXPECT_EQ(released_reply["result"], true);
+    slow_reply = co_await waiting.read();
+  });
+  EXPECT_EQ(slow_reply["result"], "slow done");
 }
 
 }  // namespace

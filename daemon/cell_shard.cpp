@@ -1,0 +1,291 @@
+#include "daemon/cell_shard.hpp"
+
+#include <algorithm>
+
+#include <asio/ip/address.hpp>
+#include <fmt/format.h>
+
+#include "core/clock.hpp"
+#include "core/crypto/encoding.hpp"
+#include "core/host_port.hpp"
+#include "core/log.hpp"
+#include "daemon/data_path.hpp"
+#include "daemon/ip_literal.hpp"
+#include "daemon/key_store.hpp"
+#include "mix/link_manager_cell_link.hpp"
+#include "mix/relay.hpp"
+#include "transport/link_manager.hpp"
+
+namespace nyx::daemon {
+namespace {
+
+constexpr auto kTickInterval = std::chrono::milliseconds(50);
+
+Result<transport::LinkConfig> link_config(const NodeConfig& config) {
+  transport::LinkConfig links;
+  auto udp_ip = ip_literal(config.transport.udp_listen, "transport.udp_listen");
+  if (!udp_ip) {
+    return std::unexpected(std::move(udp_ip.error()));
+  }
+  links.udp_listen = {*udp_ip, config.transport.udp_listen.port};
+  links.udp_enabled = config.transport.udp_enabled;
+  if (config.transport.tcp_listen) {
+    auto tcp_ip = ip_literal(*config.transport.tcp_listen, "transport.tcp_listen");
+    if (!tcp_ip) {
+      return std::unexpected(std::move(tcp_ip.error()));
+    }
+    links.tcp_listen = asio::ip::tcp::endpoint(*tcp_ip, config.transport.tcp_listen->port);
+  }
+  links.socket_receive_buffer = config.transport.socket_receive_buffer;
+  links.socket_send_buffer = config.transport.socket_send_buffer;
+  links.peer_rate_bytes = config.transport.peer_rate;
+  return links;
+}
+
+template <class Endpoint>
+std::string address_text(const std::optional<Endpoint>& endpoint) {
+  return endpoint ? fmt::format("{}:{}", endpoint->address().to_string(), endpoint->port())
+                  : std::string();
+}
+
+std::string hex(Bytes bytes) { return crypto::to_hex(bytes); }
+
+}  // namespace
+
+CellShard::CellShard(const NodeConfig& config, const DataDir& data_dir)
+    : config_(config), data_dir_(data_dir), tick_timer_(io_), drain_check_(io_) {}
+
+CellShard::~CellShard() {
+  if (thread_.joinable()) {
+    io_.stop();
+    thread_.join();
+  }
+  // On this thread, after the loop stopped: the data path reads from the
+  // relay's circuits, the relay sends through the links.
+  data_path_.reset();
+  relay_.reset();
+  cell_link_.reset();
+  if (links_) {
+    links_->stop();
+  }
+  links_.reset();
+}
+
+Result<std::unique_ptr<CellShard>> CellShard::create(
+    const NodeConfig& config, const DataDir& data_dir, metrics::Registry& registry,
+    const std::shared_ptr<const document::Directory>& directory) {
+  std::unique_ptr<CellShard> shard(new CellShard(config, data_dir));
+  if (auto status = shard->open(registry, directory); !status) {
+    return std::unexpected(std::move(status.error()));
+  }
+  return shard;
+}
+
+Status CellShard::open(metrics::Registry& registry,
+                       const std::shared_ptr<const document::Directory>& directory) {
+  KeyStore keys(data_dir_);
+  auto identity_pair = keys.identity();
+  if (!identity_pair) {
+    return std::unexpected(std::move(identity_pair.error()));
+  }
+  identity_ = identity_pair->public_key;
+  auto link_pair = keys.link();
+  if (!link_pair) {
+    return std::unexpected(std::move(link_pair.error()));
+  }
+  link_key_ = link_pair->public_key;
+
+  auto links = link_config(config_);
+  if (!links) {
+    return std::unexpected(std::move(links.error()));
+  }
+  auto created =
+      transport::LinkManager::create(io_, SteadyClock::instance(), std::move(*link_pair), *links);
+  if (!created) {
+    return std::unexpected(std::move(created.error()));
+  }
+  links_ = std::move(*created);
+  links_->publish_metrics(registry);
+  udp_local_ = address_text(links_->udp_local_endpoint());
+  tcp_local_ = address_text(links_->tcp_local_endpoint());
+  cell_link_ = std::make_unique<mix::LinkManagerCellLink>(*links_, io_);
+
+  mix::RelayConfig relay_config;
+  relay_config.mean_hop_delay = config_.mix.mix_delay_mean;
+  relay_ = std::make_unique<mix::Relay>(SteadyClock::instance(), *cell_link_, link_key_, random_,
+                                        relay_config);
+  relay_->publish_metrics(registry);
+  if (auto status = use_onion_epoch(directory.get()); !status) {
+    return status;
+  }
+  cell_link_->attach(*relay_);
+
+  auto path = DataPath::create(io_, config_, *relay_, random_);
+  if (!path) {
+    return std::unexpected(std::move(path.error()));
+  }
+  data_path_ = std::move(*path);
+  data_path_->publish_metrics(registry);
+  if (directory) {
+    install(*directory);
+  }
+  socks_local_ = address_text(data_path_->socks_endpoint());
+  return {};
+}
+
+void CellShard::start() {
+  schedule_tick();
+  thread_ = std::thread([this] {
+    io_.run();
+    ran_dry_.set_value();
+  });
+}
+
+// Makes the onion key of the epoch our descriptor in `directory` names
+// current (epoch 0 when we are not listed); the previous key stays usable for
+// the overlap.
+Status CellShard::use_onion_epoch(const document::Directory* directory) {
+  std::uint64_t epoch = 0;
+  const document::NodeDescriptor* self = nullptr;
+  if (directory != nullptr) {
+    for (const auto& node : directory->nodes) {
+      if (node.identity_key == identity_) {
+        self = &node;
+        epoch = node.onion_key_epoch;
+      }
+    }
+  }
+  const auto* current = relay_->onion_keys().current();
+  if (current == nullptr || current->epoch != epoch) {
+    auto onion_pair = KeyStore(data_dir_).onion(epoch);
+    if (!onion_pair) {
+      return std::unexpected(std::move(onion_pair.error()));
+    }
+    {
+      std::lock_guard lock(onion_mu_);
+      onion_key_ = onion_pair->public_key;
+      onion_epoch_ = epoch;
+    }
+    relay_->onion_keys().rotate(epoch, std::move(*onion_pair));
+  }
+  if (self != nullptr && self->onion_key != relay_->onion_keys().current()->key.public_key) {
+    log::warn("directory lists another onion key for this node (epoch {}): CREATEs for it fail",
+              epoch);
+  }
+  return {};
+}
+
+std::pair<crypto::X25519PublicKey, std::uint64_t> CellShard::onion_key() const {
+  std::lock_guard lock(onion_mu_);
+  return {onion_key_, onion_epoch_};
+}
+
+void CellShard::use_directory(std::shared_ptr<const document::Directory> directory) {
+  post([this, directory = std::move(directory)] { install(*directory); });
+}
+
+void CellShard::install(const document::Directory& directory) {
+  if (auto status = cell_link_->add_peers(directory); !status) {
+    log::warn("directory: not every peer registered: {}", status.error().message);
+  }
+  if (auto status = use_onion_epoch(&directory); !status) {
+    log::error("onion key: {}", status.error().message);
+  }
+  data_path_->use_directory(directory, identity_);
+}
+
+void CellShard::schedule_tick() {
+  tick_timer_.expires_after(kTickInterval);
+  tick_timer_.async_wait([this](std::error_code ec) {
+    if (ec || stopping_) {
+      return;
+    }
+    relay_->tick();
+    data_path_->maintain();
+    relay_->flush();
+    links_->flush();
+    schedule_tick();
+  });
+}
+
+void CellShard::shut_down(std::chrono::steady_clock::time_point drain_until,
+                          std::function<void()> done) {
+  post([this, drain_until, done = std::move(done)]() mutable {
+    data_path_->stop_accepting();
+    drain(drain_until, std::move(done));
+  });
+}
+
+// Waits for the streams to end, then closes everything.
+void CellShard::drain(std::chrono::steady_clock::time_point until, std::function<void()> done) {
+  if (data_path_->active_streams() > 0 && std::chrono::steady_clock::now() < until) {
+    drain_check_.expires_after(kTickInterval);
+    drain_check_.async_wait([this, until, done = std::move(done)](std::error_code ec) mutable {
+      if (!ec) {
+        drain(until, std::move(done));
+      }
+    });
+    return;
+  }
+  if (data_path_->active_streams() > 0) {
+    log::warn("shutdown: {} streams still open at the drain deadline; closing them",
+              data_path_->active_streams());
+  }
+  stopping_ = true;
+  tick_timer_.cancel();
+  data_path_->close_all();
+  relay_->close_all();
+  relay_->flush();
+  links_->flush();
+  links_->stop();
+  work_.reset();  // the loop runs dry from here
+  done();
+}
+
+void CellShard::stop_now() { io_.stop(); }
+
+void CellShard::join(std::chrono::milliseconds run_dry) {
+  if (!thread_.joinable()) {
+    return;
+  }
+  // The loop ends on its own once its last completions ran; the stop is
+  // only for one that does not.
+  if (ran_dry_.get_future().wait_for(run_dry) != std::future_status::ready) {
+    io_.stop();
+  }
+  thread_.join();
+}
+
+std::size_t CellShard::relayed_circuits() const { return relay_->circuit_count(); }
+
+nlohmann::json CellShard::peers_json(const document::Directory* directory) const {
+  nlohmann::json peers = nlohmann::json::array();
+  if (directory == nullptr) {
+    return peers;
+  }
+  for (const auto& node : directory->nodes) {
+    if (node.link_key == link_key_) {
+      continue;
+    }
+    nlohmann::json peer{{"identity_key", hex(node.identity_key)},
+                        {"link_key", hex(node.link_key)},
+                        {"udp_address", node.udp_address},
+                        {"tcp_address", node.tcp_address},
+                        {"relay", node.is_relay()},
+                        {"exit", node.is_exit()},
+                        {"bandwidth_weight", node.bandwidth_weight},
+                        {"up", false}};
+    if (auto stats = links_->stats(node.link_key)) {
+      peer["up"] = stats->up;
+      peer["link"] = stats->kind == transport::LinkKind::kUdp ? "udp" : "tcp";
+      peer["cells_sent"] = stats->cells_sent;
+      peer["cells_received"] = stats->cells_received;
+      peer["bytes_sent"] = stats->bytes_sent;
+      peer["bytes_received"] = stats->bytes_received;
+    }
+    peers.push_back(std::move(peer));
+  }
+  return peers;
+}
+
+}  // namespace nyx::daemon
