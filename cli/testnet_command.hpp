@@ -1,6 +1,9 @@
 #pragma once
 // `nyxctl testnet up|status|down` on the command line (cli/testnet.hpp does
-// the work). Not thread-safe; main() owns the TestnetCommand.
+// the work), and the WAN testnet's pieces: `testnet switch` (the link
+// emulator, cli/linkemu, run inside a hub namespace by cli/testnet_hosts) and
+// `testnet gc` (removes test-host namespaces left behind). Not thread-safe; main() owns the
+// TestnetCommand.
 
 #include <optional>
 
@@ -14,6 +17,12 @@ struct TestnetCommand {
   CLI::App* up = nullptr;
   CLI::App* status = nullptr;
   CLI::App* down = nullptr;
+  CLI::App* emulator = nullptr;  // `testnet switch`
+  CLI::App* gc = nullptr;
+  std::string emulator_config;
+  bool emulator_realtime = true;
+  std::string emulator_io = "ring";
+  bool gc_force = false;
   TestnetOptions options;
   bool json = false;
 };
