@@ -47,7 +47,17 @@ Result<MetricsAllowList> MetricsAllowList::parse(const std::vector<std::string>&
         return bad_entry(entry, "bits set past the prefix length");
       }
     }
-    list.ranges_.push_back({*address, bits});
+    // Clients are compared unmapped (a dual-stack socket reports IPv4 as
+    // ::ffff:a.b.c.d), so an entry written in that form is stored as the
+    // IPv4 range it names; one wider than ::ffff:0:0/96 cannot be.
+    const IpAddress plain = address->unmapped();
+    if (plain.is_v4() && !address->is_v4()) {
+      if (bits < 96) {
+        return bad_entry(entry, "an IPv4-mapped range needs a prefix length of 96 or more");
+      }
+      bits -= 96;
+    }
+    list.ranges_.push_back({plain, bits});
   }
   return list;
 }

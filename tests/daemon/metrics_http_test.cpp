@@ -162,6 +162,20 @@ TEST(MetricsAllowList, RangesAndMappedAddresses) {
   EXPECT_FALSE(MetricsAllowList::parse({}).has_value());
 }
 
+TEST(MetricsAllowList, AnIpv4MappedEntryMatchesTheIpv4ClientsItNames) {
+  auto ip = [](const char* text) { return *IpAddress::parse(text); };
+  auto list = MetricsAllowList::parse({"::ffff:10.0.0.0/104", "::ffff:192.0.2.7"});
+  ASSERT_TRUE(list.has_value()) << list.error().message;
+  EXPECT_TRUE(list->allows(ip("10.9.8.7")));
+  EXPECT_TRUE(list->allows(ip("::ffff:10.9.8.7")));
+  EXPECT_FALSE(list->allows(ip("11.0.0.1")));
+  EXPECT_TRUE(list->allows(ip("192.0.2.7")));
+  EXPECT_FALSE(list->allows(ip("192.0.2.8")));
+  const auto too_wide = MetricsAllowList::parse({"::ffff:0.0.0.0/95"});
+  ASSERT_FALSE(too_wide.has_value());
+  EXPECT_EQ(too_wide.error().category, ErrorCategory::kConfig);
+}
+
 TEST_F(MetricsHttpTest, StopClosesTheListener) {
   const auto endpoint = server_->local_endpoint();
   server_->stop();
