@@ -39,7 +39,26 @@ class SpawnSetup {
   SpawnSetup() {
     ::posix_spawn_file_actions_init(&actions_);
     ::posix_spawnattr_init(&attributes_);
+    // A child starts with no signal blocked and the default dispositions,
+    // whatever this process blocks (the test-host code blocks SIGINT, SIGTERM
+    // and SIGHUP for its watcher thread; a nyxd inheriting that mask would
+    // never see the SIGTERM that stops it).
+    sigset_t none;
+    sigemptyset(&none);
+    ::posix_spawnattr_setsigmask(&attributes_, &none);
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) {
+      sigaddset(&defaults, sig);
+    }
+    ::posix_spawnattr_setsigdefault(&attributes_, &defaults);
+    flags_ = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    ::posix_spawnattr_setflags(&attributes_, flags_);
   }
+  // Only stdin, stdout and stderr reach the child: a long-lived daemon that
+  // inherited, say, the build lock a wrapper (`flock LOCK nyxctl ...`) holds
+  // open would keep it locked for as long as the testnet runs.
+  void close_inherited_fds() { ::posix_spawn_file_actions_addclosefrom_np(&actions_, 3); }
   ~SpawnSetup() {
     ::posix_spawn_file_actions_destroy(&actions_);
     ::posix_spawnattr_destroy(&attributes_);
@@ -49,10 +68,15 @@ class SpawnSetup {
 
   posix_spawn_file_actions_t* actions() { return &actions_; }
   posix_spawnattr_t* attributes() { return &attributes_; }
+  void add_flags(short flags) {
+    flags_ = static_cast<short>(flags_ | flags);
+    ::posix_spawnattr_setflags(&attributes_, flags_);
+  }
 
  private:
   posix_spawn_file_actions_t actions_{};
   posix_spawnattr_t attributes_{};
+  short flags_ = 0;
 };
 
 Result<pid_t> spawn(const std::vector<std::string>& argv, SpawnSetup& setup) {
@@ -122,7 +146,8 @@ Result<pid_t> spawn_background(const std::vector<std::string>& argv,
   ::posix_spawn_file_actions_addopen(setup.actions(), STDOUT_FILENO, log.c_str(),
                                      O_WRONLY | O_CREAT | O_APPEND, 0600);
   ::posix_spawn_file_actions_adddup2(setup.actions(), STDOUT_FILENO, STDERR_FILENO);
-  ::posix_spawnattr_setflags(setup.attributes(), POSIX_SPAWN_SETSID);
+  setup.add_flags(POSIX_SPAWN_SETSID);
+  setup.close_inherited_fds();
   return spawn(argv, setup);
 }
 

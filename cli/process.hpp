@@ -27,7 +27,8 @@ Result<std::filesystem::path> find_program(const std::string& name);
 Result<int> run_program(const std::vector<std::string>& argv);
 
 // Starts argv in its own session (so a terminal's Ctrl-C reaches only nyxctl),
-// stdin from /dev/null, stdout and stderr appended to `log`. Returns its pid.
+// stdin from /dev/null, stdout and stderr appended to `log`, no other file
+// descriptor inherited, no signal blocked. Returns its pid.
 Result<pid_t> spawn_background(const std::vector<std::string>& argv,
                                const std::filesystem::path& log);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <ctime>
 #include <fstream>
 #include <system_error>
@@ -20,6 +21,7 @@
 #include "cli/node_keys.hpp"
 #include "cli/process.hpp"
 #include "cli/table.hpp"
+#include "cli/testnet_hosts.hpp"
 #include "cli/text_file.hpp"
 #include "core/crypto/encoding.hpp"
 
@@ -89,20 +91,140 @@ Result<nlohmann::json> ask(const Testnet& testnet, const TestnetNode& node,
   return client->call(method);
 }
 
-// Whether something accepts TCP connections on 127.0.0.1:port.
-bool accepts_tcp(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    return false;
+// Whether something accepts TCP connections on address:port, seen from
+// network namespace `netns` (empty: this one). A namespace is entered by a
+// thread of its own, so this thread's sockets stay where they are.
+bool accepts_tcp(const std::string& host, std::uint16_t port, const std::string& netns) {
+  const auto attempt = [&host, port] {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      return false;
+    }
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    ::inet_pton(AF_INET, host.c_str(), &address.sin_addr);
+    const bool connected =
+        ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+    ::close(fd);
+    return connected;
+  };
+  if (netns.empty()) {
+    return attempt();
   }
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool connected =
-      ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
-  ::close(fd);
+  bool connected = false;
+  std::thread([&] { connected = enter_namespace(netns) && attempt(); }).join();
   return connected;
+}
+
+std::string client_netns(const Testnet& testnet, const TestnetNode& client) {
+  return testnet.hosts ? host_namespace(testnet.hosts->run, client.host) : std::string();
+}
+
+std::vector<TestHost> test_hosts_of(const Testnet& testnet) {
+  std::vector<TestHost> hosts;
+  for (std::size_t i = 0; testnet.hosts && i < testnet.hosts->names.size(); ++i) {
+    hosts.push_back({testnet.hosts->names[i], static_cast<int>(i + 1)});
+  }
+  return hosts;
+}
+
+// The emulator's config for a --hosts testnet: the links everywhere, the
+// client's access shaper, the seed (a chosen one is written back to `links`).
+linkemu::SwitchConfig emulator_config(const TestHosts& hosts, TestnetLinks& links) {
+  const auto nanos = [](double ms) { return static_cast<linkemu::Nanos>(ms * 1e6); };
+  linkemu::LinkParams link;
+  link.delay = nanos(links.delay_ms);
+  link.jitter = nanos(links.jitter_ms);
+  link.loss = links.loss_pct / 100.0;
+  auto config = hosts.switch_config(link);
+  if (links.seed != 0) {
+    config.seed = links.seed;
+  }
+  links.seed = config.seed;
+  for (auto& host : config.hosts) {
+    if (host.name == "client" && links.rate_mbit > 0) {
+      linkemu::ShaperParams shaper;
+      shaper.rate_bps = static_cast<std::uint64_t>(links.rate_mbit * 1e6);
+      shaper.queue_time = nanos(links.queue_ms);
+      host.params.up = shaper;
+      host.params.down = shaper;
+    }
+  }
+  return config;
+}
+
+// The verdict part of the switch's statistics file (what `status` and `down`
+// print, what bench-wan records); null when there is none.
+nlohmann::json read_emulator_verdict(const Testnet& testnet) {
+  std::ifstream in(testnet.dir / "emulator-stats.json");
+  const auto stats = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (stats.is_discarded() || !stats.is_object() || !stats.contains("verdict")) {
+    return nullptr;
+  }
+  nlohmann::json summary{{"ok", stats["verdict"].value("ok", false)},
+                         {"reasons", stats["verdict"].value("reasons", nlohmann::json::array())}};
+  for (const char* key : {"forwarded", "loss_drops", "queue_drops", "ring_drops", "cpu_pct"}) {
+    if (stats.contains(key)) {
+      summary[key] = stats[key];
+    }
+  }
+  if (stats.contains("lateness_us")) {
+    summary["lateness_us"] = stats["lateness_us"];
+  }
+  return summary;
+}
+
+// Asks the running switch for fresh statistics (SIGUSR1) and reads them.
+nlohmann::json emulator_status(const Testnet& testnet) {
+  const pid_t pid = testnet.hosts->switch_pid;
+  std::ifstream cmdline(fmt::format("/proc/{}/cmdline", pid), std::ios::binary);
+  const std::string text{std::istreambuf_iterator<char>(cmdline), std::istreambuf_iterator<char>()};
+  if (pid <= 0 || text.find((testnet.dir / "emulator.json").string()) == std::string::npos) {
+    return {{"running", false}};
+  }
+  std::error_code ec;
+  const auto stats = testnet.dir / "emulator-stats.json";
+  const auto before = std::filesystem::exists(stats, ec)
+                          ? std::filesystem::last_write_time(stats, ec)
+                          : std::filesystem::file_time_type::min();
+  ::kill(pid, SIGUSR1);
+  for (int i = 0; i < 20; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    if (std::filesystem::exists(stats, ec) &&
+        std::filesystem::last_write_time(stats, ec) != before) {
+      break;
+    }
+  }
+  auto verdict = read_emulator_verdict(testnet);
+  if (verdict.is_null()) {
+    verdict = nlohmann::json::object();
+  }
+  verdict["running"] = true;
+  return verdict;
+}
+
+std::string emulator_line(const nlohmann::json& emulator) {
+  if (emulator.is_null() || !emulator.contains("ok")) {
+    return emulator.is_object() && emulator.value("running", true) == false
+               ? "emulator: not running"
+               : "emulator: no statistics";
+  }
+  const auto lateness_p99 =
+      emulator.contains("lateness_us") ? emulator["lateness_us"].value("p99", 0.0) : 0.0;
+  if (emulator["ok"].get<bool>()) {
+    return fmt::format("emulator: ok (p99 lateness {:.0f} us, {} packets forwarded)", lateness_p99,
+                       emulator.value("forwarded", 0));
+  }
+  return fmt::format("emulator: BEHIND ({}): results of this run are not attributable",
+                     emulator["reasons"].dump());
+}
+
+// The run of a --hosts testnet, taken over so it can be removed.
+std::unique_ptr<TestHosts> adopt_hosts(const Testnet& testnet, std::FILE* out) {
+  return TestHosts::adopt(testnet.hosts->run, test_hosts_of(testnet),
+                          {.dir = testnet.dir, .nyxctl = {}, .verbose = false, .out = out},
+                          testnet.hosts->switch_pid);
 }
 
 void stop_started(Testnet& testnet, std::FILE* out) {
@@ -154,7 +276,7 @@ Status generate(const Testnet& testnet) {
     descriptor.link_key = keys->link;
     descriptor.onion_key = keys->onion;
     descriptor.onion_key_epoch = keys->onion_epoch;
-    descriptor.udp_address = fmt::format("127.0.0.1:{}", node.udp_port);
+    descriptor.udp_address = fmt::format("{}:{}", node.address, node.udp_port);
     descriptor.roles =
         node.is_exit() ? (document::kRoleRelay | document::kRoleExit) : document::kRoleRelay;
     descriptor.bandwidth_weight = 100;
@@ -215,7 +337,7 @@ bool wait_until_ready(const Testnet& testnet, const TestnetNode& client) {
                            testnet.log(client).string(), log_tail(testnet.log(client), 15)));
       return false;
     }
-    socks = socks || accepts_tcp(client.socks_port);
+    socks = socks || accepts_tcp(client.address, client.socks_port, client_netns(testnet, client));
     if (auto list = ask(testnet, client, "circuits.list")) {
       circuit = open_circuit_count(*list) > 0;
     }
@@ -272,6 +394,21 @@ std::filesystem::path Testnet::pid_file(const TestnetNode& node) const {
   return node_dir(node) / "nyxd.pid";
 }
 
+std::string Testnet::socks_address() const {
+  for (const auto& node : nodes) {
+    if (node.is_client()) {
+      return fmt::format("{}:{}", node.address, node.socks_port);
+    }
+  }
+  return {};
+}
+
+nlohmann::json TestnetLinks::to_json() const {
+  return {{"delay_ms", delay_ms},   {"jitter_ms", jitter_ms}, {"loss_pct", loss_pct},
+          {"rate_mbit", rate_mbit}, {"queue_ms", queue_ms},   {"seed", seed},
+          {"tcp_path", tcp_path}};
+}
+
 std::uint16_t Testnet::socks_port() const {
   for (const auto& node : nodes) {
     if (node.is_client()) {
@@ -286,6 +423,8 @@ nlohmann::json Testnet::to_json() const {
   for (const auto& node : nodes) {
     list.push_back({{"name", node.name},
                     {"roles", node.roles},
+                    {"address", node.address},
+                    {"host", node.host},
                     {"udp_port", node.udp_port},
                     {"socks_port", node.socks_port},
                     {"pid", node.pid},
@@ -293,10 +432,20 @@ nlohmann::json Testnet::to_json() const {
                     {"data_dir", data_dir(node).string()},
                     {"log", log(node).string()}});
   }
-  return {{"dir", dir.string()},
-          {"directory", directory_file().string()},
-          {"socks", fmt::format("127.0.0.1:{}", socks_port())},
-          {"nodes", std::move(list)}};
+  nlohmann::json state = {{"dir", dir.string()},
+                          {"directory", directory_file().string()},
+                          {"socks", socks_address()},
+                          {"nodes", std::move(list)}};
+  if (!congestion.empty()) {
+    state["congestion"] = congestion;
+  }
+  if (hosts) {
+    state["hosts"] = {{"run", hosts->run},
+                      {"switch_pid", hosts->switch_pid},
+                      {"names", hosts->names},
+                      {"links", hosts->links.to_json()}};
+  }
+  return state;
 }
 
 Result<Testnet> Testnet::from_json(const nlohmann::json& state, std::filesystem::path dir) {
@@ -313,6 +462,8 @@ Result<Testnet> Testnet::from_json(const nlohmann::json& state, std::filesystem:
       node.udp_port = entry.at("udp_port").get<std::uint16_t>();
       node.socks_port = entry.at("socks_port").get<std::uint16_t>();
       node.pid = entry.at("pid").get<pid_t>();
+      node.address = entry.value("address", std::string("127.0.0.1"));
+      node.host = entry.value("host", std::string());
     } catch (const nlohmann::json::exception& e) {
       return make_error(ErrorCategory::kParse, fmt::format("testnet state: {}", e.what()));
     }
@@ -322,6 +473,33 @@ Result<Testnet> Testnet::from_json(const nlohmann::json& state, std::filesystem:
                         fmt::format("testnet state: bad node name '{}'", node.name));
     }
     testnet.nodes.push_back(std::move(node));
+  }
+  testnet.congestion = state.value("congestion", std::string());
+  if (state.contains("hosts") && state["hosts"].is_object()) {
+    TestnetHosts hosts;
+    try {
+      const auto& h = state["hosts"];
+      hosts.run = h.at("run").get<std::string>();
+      hosts.switch_pid = h.at("switch_pid").get<pid_t>();
+      hosts.names = h.at("names").get<std::vector<std::string>>();
+      const auto& l = h.at("links");
+      hosts.links.delay_ms = l.at("delay_ms").get<double>();
+      hosts.links.jitter_ms = l.at("jitter_ms").get<double>();
+      hosts.links.loss_pct = l.at("loss_pct").get<double>();
+      hosts.links.rate_mbit = l.at("rate_mbit").get<double>();
+      hosts.links.queue_ms = l.at("queue_ms").get<double>();
+      hosts.links.seed = l.at("seed").get<std::uint64_t>();
+      hosts.links.tcp_path = l.at("tcp_path").get<std::vector<std::string>>();
+    } catch (const nlohmann::json::exception& e) {
+      return make_error(ErrorCategory::kParse, fmt::format("testnet state: hosts: {}", e.what()));
+    }
+    // The run id becomes namespace names: only what new_run_id makes.
+    if (hosts.run.size() != 8 ||
+        hosts.run.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      return make_error(ErrorCategory::kParse,
+                        fmt::format("testnet state: bad run id '{}'", hosts.run));
+    }
+    testnet.hosts = std::move(hosts);
   }
   return testnet;
 }
@@ -341,13 +519,30 @@ Result<Testnet> plan_testnet(const TestnetOptions& options) {
   }
   Testnet testnet;
   testnet.dir = options.dir;
+  testnet.congestion = options.congestion;
+  std::vector<TestHost> hosts;
+  if (options.hosts) {
+    hosts = standard_test_hosts(static_cast<int>(options.nodes));
+    testnet.hosts = TestnetHosts{};
+    testnet.hosts->links = options.links;
+    for (const auto& h : hosts) {
+      testnet.hosts->names.push_back(h.name);
+    }
+  }
   for (std::size_t k = 1; k <= options.nodes; ++k) {
     TestnetNode node;
     node.name = fmt::format("node{}", k);
     node.udp_port = static_cast<std::uint16_t>(options.base_port + k - 1);
+    if (options.hosts) {
+      node.host = hosts[k - 1].name;
+      node.address = host_address(static_cast<int>(k));
+      node.udp_port = kHostLinkPort;
+    }
     if (k == 1) {
       node.roles = {"client"};
-      node.socks_port = static_cast<std::uint16_t>(options.base_port + options.nodes);
+      node.socks_port = options.hosts
+                            ? kHostSocksPort
+                            : static_cast<std::uint16_t>(options.base_port + options.nodes);
     } else if (k == options.nodes) {
       node.roles = {"relay", "exit"};
     } else {
@@ -365,7 +560,7 @@ std::string node_config_text(const Testnet& testnet, const TestnetNode& node,
     roles.push_back(quoted(role));
   }
   std::string text = fmt::format(
-      "# {} of the local testnet made by `nyxctl testnet up`; stop it with "
+      "# {} of the {} testnet made by `nyxctl testnet up`; stop it with "
       "`nyxctl testnet down --dir {}`.\n"
       "[node]\n"
       "data_dir = \"data\"\n"
@@ -378,15 +573,18 @@ std::string node_config_text(const Testnet& testnet, const TestnetNode& node,
       "authorities = [\"{}\"]\n"
       "threshold = 1\n\n"
       "[transport]\n"
-      "udp_listen = \"127.0.0.1:{}\"\n\n"
+      "udp_listen = \"{}:{}\"\n\n"
       "[mix]\n"
       "cover_rate = 0.0\n\n"
       "[shutdown]\n"
       "drain_deadline = \"2s\"\n",
-      node.name, testnet.dir.string(), node.name, fmt::join(roles, ", "), authority_hex,
-      node.udp_port);
+      node.name, testnet.hosts ? "WAN" : "local", testnet.dir.string(), node.name,
+      fmt::join(roles, ", "), authority_hex, node.address, node.udp_port);
   if (node.is_client()) {
-    text += fmt::format("\n[socks]\nlisten = \"127.0.0.1:{}\"\n", node.socks_port);
+    text += fmt::format("\n[socks]\nlisten = \"{}:{}\"\n", node.address, node.socks_port);
+  }
+  if (!testnet.congestion.empty()) {
+    text += fmt::format("\n[stream]\ncongestion = \"{}\"\n", testnet.congestion);
   }
   if (node.is_exit()) {
     std::vector<std::string> rules;
@@ -400,7 +598,7 @@ std::string node_config_text(const Testnet& testnet, const TestnetNode& node,
         "policy = [" +
         policy_text +
         "]\n"
-        "# Everything in the testnet is on 127.0.0.1, so the exit must reach it.\n"
+        "# The testnet's origins are on 127.0.0.1 or 10.77.0.0/24: private addresses.\n"
         "allow_private = true\n";
   }
   return text;
@@ -450,7 +648,11 @@ ExitCode testnet_up(const TestnetOptions& options, std::FILE* out) {
         return ExitCode::kFailed;
       }
     }
-    // A stopped testnet of ours: start afresh (new keys, new directory).
+    // A stopped testnet of ours: start afresh (new keys, new directory), and
+    // remove what may be left of its test hosts.
+    if (previous->hosts) {
+      (void)adopt_hosts(*previous, out)->teardown();
+    }
     std::filesystem::remove_all(testnet.dir, ec);
   } else if (std::filesystem::exists(testnet.dir, ec) &&
              !std::filesystem::is_empty(testnet.dir, ec)) {
@@ -472,9 +674,49 @@ ExitCode testnet_up(const TestnetOptions& options, std::FILE* out) {
   }
 
   const auto started = Clock::now();
+  // The test hosts, the switch and the routes; on any failure below, `hosts`
+  // going out of scope removes them again (and the processes in them).
+  std::unique_ptr<TestHosts> hosts;
+  if (testnet.hosts) {
+    say(out,
+        fmt::format("making {} test hosts and the link emulator (delay {} ms, jitter {} ms, "
+                    "loss {} %, client rate {} Mbit/s, queue {} ms)\n",
+                    testnet.hosts->names.size(), options.links.delay_ms, options.links.jitter_ms,
+                    options.links.loss_pct, options.links.rate_mbit, options.links.queue_ms));
+    auto made = TestHosts::create(
+        test_hosts_of(testnet),
+        {.dir = testnet.dir, .nyxctl = {}, .verbose = options.verbose, .out = out});
+    if (!made) {
+      complain(made.error().message);
+      return ExitCode::kFailed;
+    }
+    hosts = std::move(*made);
+    testnet.hosts->run = hosts->run();
+    if (auto status = save_state(testnet); !status) {
+      complain(status.error().message);
+      return ExitCode::kFailed;
+    }
+    const auto config = emulator_config(*hosts, testnet.hosts->links);
+    if (auto status = hosts->start_switch(config); !status) {
+      complain(status.error().message);
+      return ExitCode::kFailed;
+    }
+    testnet.hosts->switch_pid = hosts->switch_pid();
+    if (auto status = hosts->route_through(testnet.hosts->links.tcp_path); !status) {
+      complain(status.error().message);
+      return ExitCode::kFailed;
+    }
+    if (auto status = save_state(testnet); !status) {
+      complain(status.error().message);
+      return ExitCode::kFailed;
+    }
+  }
   for (auto& node : testnet.nodes) {
-    auto pid = spawn_background({nyxd->string(), "--config", testnet.config(node).string()},
-                                testnet.log(node));
+    std::vector<std::string> argv{nyxd->string(), "--config", testnet.config(node).string()};
+    if (testnet.hosts) {
+      argv = host_command(testnet.hosts->run, node.host, argv);
+    }
+    auto pid = spawn_background(argv, testnet.log(node));
     if (!pid) {
       complain(pid.error().message);
       stop_started(testnet, out);
@@ -489,8 +731,9 @@ ExitCode testnet_up(const TestnetOptions& options, std::FILE* out) {
     }
   }
   for (auto& node : testnet.nodes) {
-    say(out, fmt::format("  {:<7} {:<12} pid {:<7} udp 127.0.0.1:{} ... ", node.name,
-                         fmt::format("{}", fmt::join(node.roles, ",")), node.pid, node.udp_port));
+    say(out, fmt::format("  {:<7} {:<12} pid {:<7} udp {}:{} ... ", node.name,
+                         fmt::format("{}", fmt::join(node.roles, ",")), node.pid, node.address,
+                         node.udp_port));
     if (!wait_until_answering(testnet, node)) {
       say(out, "failed\n");
       stop_started(testnet, out);
@@ -510,6 +753,33 @@ ExitCode testnet_up(const TestnetOptions& options, std::FILE* out) {
   say(out, fmt::format("ready ({:.1f} s)\n",
                        std::chrono::duration<double>(Clock::now() - started).count()));
 
+  if (hosts) {
+    if (auto status = hosts->release(); !status) {
+      complain(status.error().message);
+      stop_started(testnet, out);
+      return ExitCode::kFailed;
+    }
+    (void)save_state(testnet);
+    const std::string dir = testnet.dir.string();
+    const auto& links = testnet.hosts->links;
+    say(out,
+        fmt::format("\ntestnet up on test hosts (run {}): {} nodes on 10.77.0.1-{}, origin host "
+                    "10.77.0.{}, SOCKS5 at {} on the client host\n"
+                    "links: delay {} ms, jitter {} ms, loss {} %, client {} Mbit/s, queue {} ms, "
+                    "seed {}; TCP baseline via {}\n\n"
+                    "  nyxctl testnet exec --dir {} origin -- python3 -m http.server --bind "
+                    "10.77.0.{} 8000 &\n"
+                    "  nyxctl testnet exec --dir {} client -- curl --socks5-hostname {} "
+                    "http://10.77.0.{}:8000/\n\n"
+                    "  nyxctl testnet status --dir {}\n"
+                    "  nyxctl testnet down --dir {}\n",
+                    testnet.hosts->run, testnet.nodes.size(), testnet.nodes.size(),
+                    testnet.nodes.size() + 1, testnet.socks_address(), links.delay_ms,
+                    links.jitter_ms, links.loss_pct, links.rate_mbit, links.queue_ms, links.seed,
+                    fmt::join(links.tcp_path, ","), dir, testnet.nodes.size() + 1, dir,
+                    testnet.socks_address(), testnet.nodes.size() + 1, dir, dir));
+    return ExitCode::kOk;
+  }
   const std::string socks = fmt::format("127.0.0.1:{}", testnet.socks_port());
   say(out, fmt::format("\ntestnet up: {} nodes, SOCKS5 at {}\n\n"
                        "  curl --socks5-hostname {} http://127.0.0.1:8000/\n\n"
@@ -577,20 +847,60 @@ ExitCode testnet_status(const std::filesystem::path& dir, bool json, std::FILE* 
                    entry["control"].get<bool>() ? "ok" : "-", uptime, peers_up, circuits});
     report.push_back(std::move(entry));
   }
+  nlohmann::json emulator;
+  if (testnet->hosts) {
+    emulator = emulator_status(*testnet);
+  }
   if (json) {
-    say(out, nlohmann::json{{"dir", dir.string()},
-                            {"socks", fmt::format("127.0.0.1:{}", testnet->socks_port())},
-                            {"nodes", report}}
-                     .dump(2) +
-                 "\n");
+    nlohmann::json state{
+        {"dir", dir.string()}, {"socks", testnet->socks_address()}, {"nodes", report}};
+    if (testnet->hosts) {
+      state["hosts"] = {{"run", testnet->hosts->run},
+                        {"links", testnet->hosts->links.to_json()},
+                        {"emulator", emulator}};
+    }
+    say(out, state.dump(2) + "\n");
   } else {
-    say(out,
-        fmt::format("testnet {} — {} of {} nodes alive, SOCKS5 at 127.0.0.1:{}\n\n{}", dir.string(),
-                    alive_count, testnet->nodes.size(), testnet->socks_port(), table.render()));
+    say(out, fmt::format("testnet {} — {} of {} nodes alive, SOCKS5 at {}\n", dir.string(),
+                         alive_count, testnet->nodes.size(), testnet->socks_address()));
+    if (testnet->hosts) {
+      say(out,
+          fmt::format("test hosts: run {}, {}\n", testnet->hosts->run, emulator_line(emulator)));
+    }
+    say(out, "\n" + table.render());
   }
   return alive_count == testnet->nodes.size() ? ExitCode::kOk
          : alive_count == 0                   ? ExitCode::kNotRunning
                                               : ExitCode::kFailed;
+}
+
+int testnet_exec(const std::filesystem::path& dir, const std::string& host,
+                 const std::vector<std::string>& command) {
+  auto testnet = load_testnet(dir);
+  if (!testnet) {
+    complain(testnet.error().message);
+    return to_int(ExitCode::kNotRunning);
+  }
+  if (!testnet->hosts) {
+    complain(fmt::format("the testnet in {} runs on 127.0.0.1, not on test hosts (--hosts)",
+                         dir.string()));
+    return to_int(ExitCode::kUsage);
+  }
+  const auto& names = testnet->hosts->names;
+  if (std::find(names.begin(), names.end(), host) == names.end()) {
+    complain(fmt::format("no test host '{}' (hosts: {})", host, fmt::join(names, ", ")));
+    return to_int(ExitCode::kUsage);
+  }
+  if (command.empty()) {
+    complain("give the command after --");
+    return to_int(ExitCode::kUsage);
+  }
+  auto status = run_program(host_command(testnet->hosts->run, host, command));
+  if (!status) {
+    complain(status.error().message);
+    return to_int(ExitCode::kFailed);
+  }
+  return *status;
 }
 
 ExitCode testnet_down(const std::filesystem::path& dir, std::FILE* out) {
@@ -621,6 +931,22 @@ ExitCode testnet_down(const std::filesystem::path& dir, std::FILE* out) {
     std::error_code ec;
     std::filesystem::remove(testnet->pid_file(node), ec);
     node.pid = 0;
+  }
+  if (testnet->hosts) {
+    // The switch writes its statistics as it stops; then every other process
+    // in the run's namespaces (origins, load tools) and the namespaces go.
+    auto hosts = adopt_hosts(*testnet, out);
+    auto removed = hosts->teardown();
+    const auto emulator = read_emulator_verdict(*testnet);
+    say(out,
+        fmt::format("  test hosts of run {} removed{}; {}\n", testnet->hosts->run,
+                    removed ? "" : " (" + removed.error().message + ")", emulator_line(emulator)));
+    testnet->hosts->switch_pid = 0;
+    if (!removed) {
+      (void)save_state(*testnet);
+      complain(removed.error().message);
+      return ExitCode::kFailed;
+    }
   }
   if (auto status = save_state(*testnet); !status) {
     complain(status.error().message);

@@ -9,12 +9,21 @@
 // DIR/nodeK/{nyxd.toml, descriptor.toml, nyxd.log, nyxd.pid, data/}.
 // plan_testnet() and the text it generates are pure, so tests check them;
 // the functions that start and stop processes print progress to `out`.
+//
+// With `hosts` (the WAN testnet, docs/proposals/0003 §2.3; root only) every
+// node runs in its own test host (cli/testnet_hosts.hpp): node K on
+// 10.77.0.K, links on UDP 9340 and the client's SOCKS5 on 9345, an origin host
+// N+1 for test servers, the link emulator in a hub namespace between them, and
+// the TCP baseline's /32 routes. The state file then also names the run, the
+// switch's pid and the link parameters; `down` removes every namespace and
+// every process in them.
 // Not thread-safe; one nyxctl command owns a testnet directory at a time.
 
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,15 +39,40 @@ namespace nyx::cli {
 inline constexpr std::size_t kTestnetMinNodes = 5;
 inline constexpr std::size_t kTestnetMaxNodes = 64;
 
+// Fixed ports on the test hosts (--hosts).
+inline constexpr std::uint16_t kHostLinkPort = 9340;
+inline constexpr std::uint16_t kHostSocksPort = 9345;
+
+// The emulated links of a --hosts testnet: every link gets delay, jitter and
+// loss (per direction); the client's access link is shaped to `rate_mbit`
+// both ways with a `queue_ms` drop-tail queue.
+struct TestnetLinks {
+  double delay_ms = 0;
+  double jitter_ms = 0;
+  double loss_pct = 0;   // per link and direction
+  double rate_mbit = 0;  // 0: unlimited
+  double queue_ms = 50;
+  std::uint64_t seed = 0;  // 0: a random one (recorded in the state)
+  std::vector<std::string> tcp_path{"client", "relay1", "relay2", "exit", "origin"};
+
+  nlohmann::json to_json() const;
+};
+
 struct TestnetOptions {
   std::size_t nodes = kTestnetMinNodes;
   std::filesystem::path dir = "nyx-testnet";
   std::uint16_t base_port = 19340;
+  bool hosts = false;  // the WAN testnet: one network namespace per node
+  TestnetLinks links{};
+  std::string congestion{};  // [stream] congestion in every node's config; empty: nyxd's default
+  bool verbose = false;      // print each `ip` command
 };
 
 struct TestnetNode {
   std::string name;                // "node1"
   std::vector<std::string> roles;  // nyxd roles: "client", "relay", "exit"
+  std::string address = "127.0.0.1";
+  std::string host;  // the test host (--hosts): "client", "relay1", ..., "exit"; else empty
   std::uint16_t udp_port = 0;
   std::uint16_t socks_port = 0;  // 0 unless a client
   pid_t pid = 0;                 // 0 when not started
@@ -47,9 +81,19 @@ struct TestnetNode {
   bool is_exit() const;
 };
 
+// A --hosts testnet's run (cli/testnet_hosts.hpp).
+struct TestnetHosts {
+  std::string run;  // the namespaces are nyx-<run>-<host>
+  pid_t switch_pid = 0;
+  std::vector<std::string> names;  // every host, the origin last
+  TestnetLinks links{};
+};
+
 struct Testnet {
   std::filesystem::path dir;
   std::vector<TestnetNode> nodes;
+  std::string congestion;             // see TestnetOptions
+  std::optional<TestnetHosts> hosts;  // --hosts only
 
   std::filesystem::path node_dir(const TestnetNode& node) const { return dir / node.name; }
   std::filesystem::path config(const TestnetNode& node) const;
@@ -59,8 +103,9 @@ struct Testnet {
   std::filesystem::path state_file() const { return dir / "testnet.json"; }
   std::filesystem::path directory_file() const { return dir / "directory.bin"; }
   std::filesystem::path authority_key() const { return dir / "authority.key"; }
-  // The client's SOCKS5 port.
+  // The client's SOCKS5 port, and its address HOST:PORT.
   std::uint16_t socks_port() const;
+  std::string socks_address() const;
 
   nlohmann::json to_json() const;
   static Result<Testnet> from_json(const nlohmann::json& state, std::filesystem::path dir);
@@ -76,7 +121,8 @@ std::size_t open_circuit_count(const nlohmann::json& circuits_list);
 
 // Names, roles and ports: node1 the client (SOCKS5 on base_port + nodes),
 // node2..node(N-1) relays, nodeN the exit; node K listens on UDP
-// base_port + K - 1. kInvalidArgument for fewer than 5 or more than 64 nodes
+// base_port + K - 1. With `hosts`, node K is test host K at 10.77.0.K with
+// the fixed ports. kInvalidArgument for fewer than 5 or more than 64 nodes
 // or ports beyond 65535.
 Result<Testnet> plan_testnet(const TestnetOptions& options);
 
@@ -92,5 +138,9 @@ Result<Testnet> load_testnet(const std::filesystem::path& dir);
 ExitCode testnet_up(const TestnetOptions& options, std::FILE* out);
 ExitCode testnet_status(const std::filesystem::path& dir, bool json, std::FILE* out);
 ExitCode testnet_down(const std::filesystem::path& dir, std::FILE* out);
+// Runs `command` inside test host `host` of a --hosts testnet (client,
+// relay1, ..., exit, origin), stdout and stderr inherited; its exit code.
+int testnet_exec(const std::filesystem::path& dir, const std::string& host,
+                 const std::vector<std::string>& command);
 
 }  // namespace nyx::cli

@@ -1,6 +1,7 @@
 #include "cli/testnet_command.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -11,9 +12,31 @@
 #include "cli/testnet_hosts.hpp"
 
 namespace nyx::cli {
+namespace {
+
+// A number followed by one of `units` (suffix, factor; "" for none).
+std::optional<double> parse_with_unit(const std::string& text,
+                                      const std::vector<std::pair<std::string, double>>& units) {
+  for (const auto& [suffix, factor] : units) {
+    if (text.size() <= suffix.size() || !text.ends_with(suffix)) {
+      continue;
+    }
+    const std::string number = text.substr(0, text.size() - suffix.size());
+    char* end = nullptr;
+    const double value = std::strtod(number.c_str(), &end);
+    if (end == number.c_str() || *end != '\0') {
+      continue;
+    }
+    return value * factor;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 void add_testnet_command(CLI::App& app, TestnetCommand& c) {
-  auto* testnet = app.add_subcommand("testnet", "a local network of nyxd processes on 127.0.0.1");
+  auto* testnet = app.add_subcommand(
+      "testnet", "a local network of nyxd processes, on 127.0.0.1 or on emulated test hosts");
   testnet->require_subcommand(1);
   c.up = testnet->add_subcommand(
       "up", "generate keys, configs and a signed directory, start the nodes, wait for them");
@@ -25,6 +48,29 @@ void add_testnet_command(CLI::App& app, TestnetCommand& c) {
   c.up->add_option("--base-port", c.options.base_port,
                    "node K listens on UDP base+K-1; the SOCKS5 port is base+nodes")
       ->capture_default_str();
+  c.up->add_flag("--hosts", c.options.hosts,
+                 "WAN testnet (root): each node in its own network namespace on 10.77.0.K, "
+                 "an origin host, emulated links between them");
+  c.up->add_option("--delay", c.delay, "--hosts: one-way delay of every link (40, 40ms, 1.5s)")
+      ->capture_default_str();
+  c.up->add_option("--jitter", c.jitter, "--hosts: delay variation (standard deviation)")
+      ->capture_default_str();
+  c.up->add_option("--loss", c.loss, "--hosts: random loss per link and direction, percent (1, 1%)")
+      ->capture_default_str();
+  c.up->add_option("--rate", c.rate,
+                   "--hosts: the client's access link, both ways (50, 50mbit, 500kbit; 0: none)")
+      ->capture_default_str();
+  c.up->add_option("--queue-ms,--queue", c.queue, "--hosts: the access link's queue (50, 50ms)")
+      ->capture_default_str();
+  c.up->add_option("--seed", c.options.links.seed, "--hosts: the emulator's seed (0: random)")
+      ->capture_default_str();
+  c.up->add_option("--tcp-path", c.tcp_path,
+                   "--hosts: the hosts the TCP baseline is routed through, client to origin")
+      ->capture_default_str();
+  c.up->add_option("--congestion", c.options.congestion,
+                   "[stream] congestion in every node's config (default: nyxd's)")
+      ->check(CLI::IsMember({"newreno", "bbr"}));
+  c.up->add_flag("--verbose", c.options.verbose, "--hosts: print each ip command");
   c.status = testnet->add_subcommand("status", "each node's pid, liveness, counters");
   c.status->add_option("--dir", c.options.dir, "the testnet's directory");
   c.status->add_flag("--json", c.json, "print JSON, for scripts");
@@ -46,12 +92,68 @@ void add_testnet_command(CLI::App& app, TestnetCommand& c) {
                    "ring: one TPACKET_V2 RX ring; recvmmsg: a socket per port")
       ->check(CLI::IsMember({"ring", "recvmmsg"}))
       ->capture_default_str();
+  c.exec = testnet->add_subcommand(
+      "exec", "run a command inside a test host of a --hosts testnet: exec HOST -- COMMAND...");
+  c.exec->add_option("--dir", c.options.dir, "the testnet's directory");
+  c.exec->add_option("host", c.exec_host, "client, relay1, ..., exit, origin")->required();
+  c.exec->add_option("command", c.exec_command, "the command and its arguments, after --")
+      ->required();
   c.gc = testnet->add_subcommand("gc",
                                  "remove test-host namespaces (nyx-<run>-*) whose owner is gone");
   c.gc->add_flag("--force", c.gc_force, "remove every run, also those still in use");
 }
 
 namespace {
+
+// "40", "40ms", "500us", "1.5s" -> milliseconds; a bare number is ms.
+std::optional<double> parse_ms(const std::string& text) {
+  static const std::vector<std::pair<std::string, double>> kUnits{
+      {"us", 1e-3}, {"ms", 1.0}, {"s", 1e3}, {"", 1.0}};
+  return parse_with_unit(text, kUnits);
+}
+
+// "1", "1%" -> percent; "50", "50mbit", "500kbit", "1gbit" -> Mbit/s.
+std::optional<double> parse_pct(const std::string& text) {
+  static const std::vector<std::pair<std::string, double>> kUnits{{"%", 1.0}, {"", 1.0}};
+  return parse_with_unit(text, kUnits);
+}
+std::optional<double> parse_mbit(const std::string& text) {
+  static const std::vector<std::pair<std::string, double>> kUnits{
+      {"kbit", 1e-3}, {"mbit", 1.0}, {"gbit", 1e3}, {"", 1.0}};
+  return parse_with_unit(text, kUnits);
+}
+
+// The --hosts link options into `options`; false (with the reason printed)
+// when one does not parse or lies outside its range.
+bool resolve_links(const TestnetCommand& c, TestnetOptions& options) {
+  struct Value {
+    const char* name;
+    const std::string& text;
+    std::optional<double> (*parse)(const std::string&);
+    double max;
+    double& into;
+  };
+  auto& links = options.links;
+  const std::vector<Value> values{{"--delay", c.delay, parse_ms, 10000, links.delay_ms},
+                                  {"--jitter", c.jitter, parse_ms, 10000, links.jitter_ms},
+                                  {"--loss", c.loss, parse_pct, 100, links.loss_pct},
+                                  {"--rate", c.rate, parse_mbit, 100000, links.rate_mbit},
+                                  {"--queue-ms", c.queue, parse_ms, 10000, links.queue_ms}};
+  for (const auto& v : values) {
+    const auto parsed = v.parse(v.text);
+    if (!parsed || *parsed < 0 || *parsed > v.max) {
+      fmt::print(stderr, "nyxctl: {} '{}': not a value between 0 and {}\n", v.name, v.text, v.max);
+      return false;
+    }
+    v.into = *parsed;
+  }
+  links.tcp_path.clear();
+  std::stringstream path(c.tcp_path);
+  for (std::string host; std::getline(path, host, ',');) {
+    links.tcp_path.push_back(host);
+  }
+  return true;
+}
 
 ExitCode run_emulator(const TestnetCommand& c) {
   std::ifstream in(c.emulator_config);
@@ -80,7 +182,14 @@ ExitCode run_emulator(const TestnetCommand& c) {
 
 std::optional<int> run_testnet_command(const TestnetCommand& c) {
   if (c.up->parsed()) {
-    return to_int(testnet_up(c.options, stdout));
+    TestnetOptions options = c.options;
+    if (options.hosts && !resolve_links(c, options)) {
+      return to_int(ExitCode::kUsage);
+    }
+    return to_int(testnet_up(options, stdout));
+  }
+  if (c.exec->parsed()) {
+    return testnet_exec(c.options.dir, c.exec_host, c.exec_command);
   }
   if (c.status->parsed()) {
     return to_int(testnet_status(c.options.dir, c.json, stdout));

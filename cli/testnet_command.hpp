@@ -1,11 +1,14 @@
 #pragma once
-// `nyxctl testnet up|status|down` on the command line (cli/testnet.hpp does
-// the work), and the WAN testnet's pieces: `testnet switch` (the link
+// `nyxctl testnet up|status|down|exec` on the command line (cli/testnet.hpp
+// does the work; `up --hosts` puts the nodes on test hosts with emulated
+// links), and the WAN testnet's pieces: `testnet switch` (the link
 // emulator, cli/linkemu, run inside a hub namespace by cli/testnet_hosts) and
 // `testnet gc` (removes test-host namespaces left behind). Not thread-safe; main() owns the
 // TestnetCommand.
 
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -19,6 +22,17 @@ struct TestnetCommand {
   CLI::App* down = nullptr;
   CLI::App* emulator = nullptr;  // `testnet switch`
   CLI::App* gc = nullptr;
+  CLI::App* exec = nullptr;
+  // --hosts link values as given (units optional: 40, 40ms, 1.5s; 1, 1%;
+  // 50, 50mbit, 500kbit), parsed by run_testnet_command.
+  std::string delay = "0";
+  std::string jitter = "0";
+  std::string loss = "0";
+  std::string rate = "0";
+  std::string queue = "50";
+  std::string tcp_path = "client,relay1,relay2,exit,origin";
+  std::string exec_host;
+  std::vector<std::string> exec_command;
   std::string emulator_config;
   bool emulator_realtime = true;
   std::string emulator_io = "ring";

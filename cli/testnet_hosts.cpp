@@ -221,6 +221,18 @@ Result<std::unique_ptr<TestHosts>> TestHosts::create(std::vector<TestHost> hosts
   return self;
 }
 
+std::unique_ptr<TestHosts> TestHosts::adopt(std::string run, std::vector<TestHost> hosts,
+                                            TestHostsOptions options, pid_t switch_pid) {
+  std::unique_ptr<TestHosts> self(
+      new TestHosts(std::move(run), std::move(hosts), std::move(options)));
+  // Only a switch still in the run's hub: a pid alone may have been recycled.
+  const auto in_hub = processes_in(hub_namespace(self->run_));
+  if (std::find(in_hub.begin(), in_hub.end(), switch_pid) != in_hub.end()) {
+    self->switch_pid_ = switch_pid;
+  }
+  return self;
+}
+
 TestHosts::~TestHosts() {
   (void)teardown();
   std::lock_guard lock(g_live_mutex);
@@ -231,24 +243,27 @@ Status TestHosts::ip(const std::vector<std::string>& args) {
   return run_ip(args, options_.verbose, options_.out);
 }
 
-Status TestHosts::build() {
-  // The marker first: a crash from here on leaves a record of the run.
-  std::error_code ec;
-  fs::create_directories(kMarkerDir, ec);
+Status TestHosts::write_marker(pid_t owner) const {
   nlohmann::json names = nlohmann::json::array({hub_namespace(run_)});
   for (const auto& h : hosts_) {
     names.push_back(host_namespace(run_, h.name));
   }
-  {
-    std::ofstream marker(kMarkerDir / (run_ + ".json"), std::ios::trunc);
-    marker << nlohmann::json{{"pid", ::getpid()},
-                             {"dir", options_.dir.string()},
-                             {"namespaces", names}}
-                  .dump()
-           << '\n';
-    if (!marker) {
-      return make_error(ErrorCategory::kIo, "cannot write the marker in /run/nyx-testnet");
-    }
+  std::ofstream marker(kMarkerDir / (run_ + ".json"), std::ios::trunc);
+  marker << nlohmann::json{{"pid", owner}, {"dir", options_.dir.string()}, {"namespaces", names}}
+                .dump()
+         << '\n';
+  if (!marker) {
+    return make_error(ErrorCategory::kIo, "cannot write the marker in /run/nyx-testnet");
+  }
+  return {};
+}
+
+Status TestHosts::build() {
+  // The marker first: a crash from here on leaves a record of the run.
+  std::error_code ec;
+  fs::create_directories(kMarkerDir, ec);
+  if (auto written = write_marker(::getpid()); !written) {
+    return written;
   }
   const std::string hub = hub_namespace(run_);
   const std::vector<std::string> sysctl{"sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
@@ -371,8 +386,8 @@ Result<std::string> TestHosts::stop_switch() {
   return read_text(stats);
 }
 
-Status TestHosts::enter(const std::string& name) const {
-  const fs::path path = kNetnsDir / host_namespace(run_, name);
+Status enter_namespace(const std::string& name) {
+  const fs::path path = kNetnsDir / name;
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     const int err = errno;
@@ -385,6 +400,80 @@ Status TestHosts::enter(const std::string& name) const {
   if (rc != 0) {
     return make_error(ErrorCategory::kIo, fmt::format("setns: {}", std::strerror(err)), err);
   }
+  return {};
+}
+
+std::vector<std::string> host_command(const std::string& run, const std::string& host,
+                                      const std::vector<std::string>& command) {
+  std::vector<std::string> argv{ip_program(), "netns", "exec", host_namespace(run, host)};
+  argv.insert(argv.end(), command.begin(), command.end());
+  return argv;
+}
+
+Status TestHosts::enter(const std::string& name) const {
+  return enter_namespace(host_namespace(run_, name));
+}
+
+Status TestHosts::route_through(const std::vector<std::string>& path) {
+  std::vector<const TestHost*> hops;
+  for (const auto& name : path) {
+    const auto found = std::find_if(hosts_.begin(), hosts_.end(),
+                                    [&name](const TestHost& h) { return h.name == name; });
+    if (found == hosts_.end()) {
+      return make_error(ErrorCategory::kInvalidArgument,
+                        fmt::format("TCP path: no test host '{}'", name));
+    }
+    hops.push_back(&*found);
+  }
+  if (hops.size() < 2) {
+    return make_error(ErrorCategory::kInvalidArgument, "TCP path: at least two hosts");
+  }
+  const TestHost& first = *hops.front();
+  const TestHost& last = *hops.back();
+  for (std::size_t i = 0; i < hops.size(); ++i) {
+    const std::string ns = host_namespace(run_, hops[i]->name);
+    if (i > 0 && i + 1 < hops.size()) {
+      // A forwarding host sends the packet out of the interface it came in
+      // on; a redirect would teach the sender to go around it.
+      if (auto ok =
+              ip({"netns", "exec", ns, "sysctl", "-qw", "net.ipv4.ip_forward=1",
+                  "net.ipv4.conf.all.send_redirects=0", "net.ipv4.conf.eth0.send_redirects=0"});
+          !ok) {
+        return ok;
+      }
+    }
+    if (i + 2 < hops.size()) {
+      if (auto ok = ip({"-n", ns, "route", "replace", host_address(last.index) + "/32", "via",
+                        host_address(hops[i + 1]->index), "dev", "eth0"});
+          !ok) {
+        return ok;
+      }
+    }
+    if (i >= 2) {
+      if (auto ok = ip({"-n", ns, "route", "replace", host_address(first.index) + "/32", "via",
+                        host_address(hops[i - 1]->index), "dev", "eth0"});
+          !ok) {
+        return ok;
+      }
+    }
+  }
+  return {};
+}
+
+Status TestHosts::release() {
+  if (torn_down_) {
+    return make_error(ErrorCategory::kInvalidArgument, "the run is already torn down");
+  }
+  if (switch_pid_ <= 0 || !process_alive(switch_pid_)) {
+    return make_error(ErrorCategory::kInvalidArgument, "release: no switch is running");
+  }
+  if (auto written = write_marker(switch_pid_); !written) {
+    return written;
+  }
+  torn_down_ = true;  // from here on the run belongs to whoever adopts it
+  switch_pid_ = -1;
+  std::lock_guard lock(g_live_mutex);
+  std::erase(g_live, this);
   return {};
 }
 

@@ -57,6 +57,10 @@ class TestHosts {
   // everything made so far is removed again.
   static Result<std::unique_ptr<TestHosts>> create(std::vector<TestHost> hosts,
                                                    TestHostsOptions options);
+  // Takes over a run that release() handed on (`nyxctl testnet down` in a
+  // later process): its teardown() stops the switch and removes the run.
+  static std::unique_ptr<TestHosts> adopt(std::string run, std::vector<TestHost> hosts,
+                                          TestHostsOptions options, pid_t switch_pid);
   ~TestHosts();
   TestHosts(const TestHosts&) = delete;
   TestHosts& operator=(const TestHosts&) = delete;
@@ -81,6 +85,21 @@ class TestHosts {
   // opens afterwards live on that host.
   Status enter(const std::string& name) const;
 
+  // The TCP baseline's path (proposal §2.3, §5.2), e.g. client, relay1,
+  // relay2, exit, origin: ip_forward on (and redirects off) on the hosts in
+  // between, and /32 routes from each host toward both ends via its
+  // neighbour on the path. Nyx itself never sends end to end, so the routes
+  // change nothing for it.
+  Status route_through(const std::vector<std::string>& path);
+
+  pid_t switch_pid() const { return switch_pid_; }
+
+  // Hands the run on to a later process (the namespaces, the switch and the
+  // processes in them outlive this object): the marker now names the switch
+  // as the run's owner, so `testnet gc` keeps the run while the switch lives.
+  // Nothing is torn down afterwards by this object or by a signal.
+  Status release();
+
   // Stops every process in the run's namespaces, deletes the namespaces and
   // the marker. Idempotent.
   Status teardown();
@@ -88,6 +107,9 @@ class TestHosts {
  private:
   TestHosts(std::string run, std::vector<TestHost> hosts, TestHostsOptions options);
   Status build();
+  // /run/nyx-testnet/<run>.json: the namespaces and the pid whose death makes
+  // the run stale (this process while it builds, the switch once released).
+  Status write_marker(pid_t owner) const;
   Status ip(const std::vector<std::string>& args);
 
   std::string run_;
@@ -96,6 +118,14 @@ class TestHosts {
   pid_t switch_pid_ = -1;
   bool torn_down_ = false;
 };
+
+// Moves the calling thread into network namespace `name` (/run/netns/name).
+Status enter_namespace(const std::string& name);
+
+// argv that runs `command` inside host `host` of run `run`: `ip netns exec
+// nyx-<run>-<host> command...` (ip searches PATH for command[0]).
+std::vector<std::string> host_command(const std::string& run, const std::string& host,
+                                      const std::vector<std::string>& command);
 
 // Removes the test-host runs left behind by processes that died (marker
 // missing or its pid dead), or every run with `force`. Touches only

@@ -94,6 +94,77 @@ TEST(TestnetState, RoundTripsThroughJson) {
   EXPECT_EQ(testnet->to_json()["socks"], "127.0.0.1:20006");
 }
 
+// --hosts: node K on test host K (10.77.0.K), the fixed ports, the origin host
+// last; the configs listen on the host's address and carry the congestion
+// controller when one is chosen.
+TEST(PlanTestnet, OnTestHostsEachNodeHasItsOwnAddressAndTheFixedPorts) {
+  TestnetOptions options{5, "/tmp/tn", 20000};
+  options.hosts = true;
+  options.congestion = "bbr";
+  auto testnet = plan_testnet(options);
+  ASSERT_TRUE(testnet) << testnet.error().to_string();
+  ASSERT_TRUE(testnet->hosts);
+  EXPECT_EQ(testnet->hosts->names,
+            (std::vector<std::string>{"client", "relay1", "relay2", "relay3", "exit", "origin"}));
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(testnet->nodes[i].address, "10.77.0." + std::to_string(i + 1));
+    EXPECT_EQ(testnet->nodes[i].host, testnet->hosts->names[i]);
+    EXPECT_EQ(testnet->nodes[i].udp_port, kHostLinkPort);
+  }
+  EXPECT_EQ(testnet->socks_address(), "10.77.0.1:9345");
+
+  const std::string authority(64, 'a');
+  auto client = ConfigReader::from_string(node_config_text(*testnet, testnet->nodes[0], authority),
+                                          "node1.toml");
+  ASSERT_TRUE(client) << client.error().to_string();
+  EXPECT_EQ(client->get_host_port("transport.udp_listen", {}), (HostPort{"10.77.0.1", 9340}));
+  EXPECT_EQ(client->get_host_port("socks.listen", {}), (HostPort{"10.77.0.1", 9345}));
+  EXPECT_EQ(client->get_string("stream.congestion", ""), "bbr");
+  auto relay = ConfigReader::from_string(node_config_text(*testnet, testnet->nodes[2], authority),
+                                         "node3.toml");
+  ASSERT_TRUE(relay) << relay.error().to_string();
+  EXPECT_EQ(relay->get_host_port("transport.udp_listen", {}), (HostPort{"10.77.0.3", 9340}));
+}
+
+TEST(PlanTestnet, WithoutACongestionChoiceTheConfigLeavesNyxdsDefault) {
+  auto testnet = plan_testnet({5, "/tmp/tn", 20000});
+  ASSERT_TRUE(testnet);
+  auto client = ConfigReader::from_string(
+      node_config_text(*testnet, testnet->nodes[0], std::string(64, 'a')), "node1.toml");
+  ASSERT_TRUE(client);
+  EXPECT_FALSE(client->has("stream.congestion"));
+}
+
+TEST(TestnetState, RoundTripsTheTestHostsThroughJson) {
+  TestnetOptions options{5, "/tmp/tn", 20000};
+  options.hosts = true;
+  options.links.delay_ms = 40;
+  options.links.loss_pct = 1;
+  options.links.rate_mbit = 50;
+  options.links.seed = 7;
+  auto testnet = plan_testnet(options);
+  ASSERT_TRUE(testnet);
+  testnet->hosts->run = "0a1b2c3d";
+  testnet->hosts->switch_pid = 4343;
+  auto back = Testnet::from_json(testnet->to_json(), "/tmp/tn");
+  ASSERT_TRUE(back) << back.error().to_string();
+  ASSERT_TRUE(back->hosts);
+  EXPECT_EQ(back->hosts->run, "0a1b2c3d");
+  EXPECT_EQ(back->hosts->switch_pid, 4343);
+  EXPECT_EQ(back->hosts->names, testnet->hosts->names);
+  EXPECT_EQ(back->hosts->links.delay_ms, 40);
+  EXPECT_EQ(back->hosts->links.loss_pct, 1);
+  EXPECT_EQ(back->hosts->links.seed, 7u);
+  EXPECT_EQ(back->nodes[4].address, "10.77.0.5");
+  EXPECT_EQ(back->nodes[4].host, "exit");
+  EXPECT_EQ(back->socks_address(), "10.77.0.1:9345");
+
+  // The run id becomes namespace names: nothing but 8 hex digits.
+  auto state = testnet->to_json();
+  state["hosts"]["run"] = "../../x";
+  EXPECT_FALSE(Testnet::from_json(state, "/tmp/tn"));
+}
+
 TEST(TestnetState, RefusesNodeNamesThatEscapeTheDirectory) {
   nlohmann::json state = {{"nodes",
                            {{{"name", "../etc"},

@@ -22,27 +22,13 @@ check "the ${BIG_MIB} MiB download is byte-exact" -- same_file "$WWW/big.bin" "$
 echo "  ${BIG_MIB} MiB in $((($(date +%s%N) - start) / 1000000)) ms"
 rm -f "$DIR/big.out"
 
-mkdir -p "$DIR/many"
 start=$(date +%s%N)
-pids=()
-for i in $(seq "$CONCURRENT"); do
-  fetch small.bin "$DIR/many/$i" --max-time 180 2>"$DIR/many/$i.err" &
-  pids+=($!)
-done
-failed=0
-mismatched=0
-for i in "${!pids[@]}"; do
-  n=$((i + 1))
-  if ! wait "${pids[$i]}"; then
-    failed=$((failed + 1))
-    [[ $failed -le 3 ]] && echo "  download $n: $(cat "$DIR/many/$n.err")" >&2
-  elif ! cmp -s "$WWW/small.bin" "$DIR/many/$n"; then
-    mismatched=$((mismatched + 1))
-  fi
-done
+fetch_many small.bin "$CONCURRENT" --max-time 180
 echo "  $CONCURRENT concurrent 1 MiB downloads in $((($(date +%s%N) - start) / 1000000)) ms"
-check "$CONCURRENT concurrent downloads all complete ($failed failed)" -- test "$failed" -eq 0
-check "every completed download is byte-exact ($mismatched differ)" -- test "$mismatched" -eq 0
+check "$CONCURRENT concurrent downloads all complete ($FETCH_FAILED failed)" -- \
+  test "$FETCH_FAILED" -eq 0
+check "every completed download is byte-exact ($FETCH_MISMATCHED differ)" -- \
+  test "$FETCH_MISMATCHED" -eq 0
 
 bytes_after=$(counted_bytes)
 check "the client's byte counters moved ($bytes_before -> $bytes_after)" -- \

@@ -4,7 +4,7 @@ threaded, with a listen backlog of 1024 (http.server's default of 5 makes the
 kernel drop SYNs under 100 simultaneous connects, which is the origin's
 limit, not the network's).
 
-  origin.py PORT DIRECTORY
+  origin.py PORT DIRECTORY [ADDRESS]    # ADDRESS defaults to 127.0.0.1
 """
 import functools
 import http.server
@@ -23,8 +23,9 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 def main():
     port, directory = int(sys.argv[1]), sys.argv[2]
+    address = sys.argv[3] if len(sys.argv) > 3 else "127.0.0.1"
     handler = functools.partial(QuietHandler, directory=directory)
-    with Server(("127.0.0.1", port), handler) as server:
+    with Server((address, port), handler) as server:
         server.serve_forever()
 
 

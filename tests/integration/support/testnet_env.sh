@@ -8,6 +8,8 @@
 #   testnet_env_up [NODES]                   # nyxctl testnet up; waits for traffic
 #   testnet_env_origin                       # support/origin.py on $ORIGIN_PORT serving $WWW
 #   fetch FILE OUT [curl options...]         # curl $ORIGIN/FILE via SOCKS into OUT
+#   fetch_many FILE COUNT [curl options...]  # COUNT fetches at once; sets FETCH_FAILED,
+#                                            # FETCH_MISMATCHED (not byte-exact)
 #   check CONDITION_TEXT -- COMMAND...       # ok/FAIL line, counted
 #   testnet_env_finish                       # exit 1 if any check failed
 #
@@ -117,6 +119,33 @@ fetch() {
   local name=$1 out=$2
   shift 2
   curl --silent --show-error --fail --socks5-hostname "$SOCKS" -o "$out" "$@" "$ORIGIN/$name"
+}
+
+# fetch_many NAME COUNT [curl options]: COUNT parallel fetches of NAME into
+# $DIR/many/; FETCH_FAILED and FETCH_MISMATCHED count those that did not
+# complete and those not byte-exact. A script may redefine fetch (the WAN
+# test runs curl inside the client host).
+fetch_many() {
+  local name=$1 count=$2
+  shift 2
+  mkdir -p "$DIR/many"
+  local pids=() i n
+  for i in $(seq "$count"); do
+    fetch "$name" "$DIR/many/$i" "$@" 2>"$DIR/many/$i.err" &
+    pids+=($!)
+  done
+  FETCH_FAILED=0
+  FETCH_MISMATCHED=0
+  for i in "${!pids[@]}"; do
+    n=$((i + 1))
+    if ! wait "${pids[$i]}"; then
+      FETCH_FAILED=$((FETCH_FAILED + 1))
+      [[ $FETCH_FAILED -le 3 ]] && echo "  download $n: $(cat "$DIR/many/$n.err")" >&2
+    elif ! cmp -s "$WWW/$name" "$DIR/many/$n"; then
+      FETCH_MISMATCHED=$((FETCH_MISMATCHED + 1))
+    fi
+  done
+  rm -rf "$DIR/many"
 }
 
 same_file() {
