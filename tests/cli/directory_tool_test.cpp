@@ -193,9 +193,14 @@ TEST_F(DirectoryToolTest, VerifyNamesTheSignersOfAnUnknownKey) {
 TEST_F(DirectoryToolTest, VerifyCatchesATamperedDirectory) {
   const SignOptions options = sign_options();
   ASSERT_TRUE(sign_directory_files(options));
+  // Flip one bit of a signed byte (writing a fixed 'X' left the file
+  // unchanged whenever that byte of a random key already was one).
   std::fstream file(options.out, std::ios::in | std::ios::out | std::ios::binary);
+  file.seekg(30);
+  const int byte = file.get();
+  ASSERT_NE(byte, EOF);
   file.seekp(30);
-  file.put('X');
+  file.put(static_cast<char>(byte ^ 0x01));
   file.close();
   auto result = verify_directory_file(options.out, trust(), kNow);
   ASSERT_FALSE(result);
