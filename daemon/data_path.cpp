@@ -27,6 +27,8 @@ using nlohmann::json;
 stream::SessionConfig session_config(const NodeConfig& config) {
   stream::SessionConfig session;
   session.max_concurrent_streams = config.mix.max_streams_per_circuit;
+  // Each end runs its own controller for what it sends (the exit: downloads).
+  session.congestion = config.stream.congestion;
   return session;
 }
 

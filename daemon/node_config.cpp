@@ -162,6 +162,14 @@ void read_mix(Schema& s, NodeConfig::Mix& m) {
                                        std::chrono::nanoseconds::zero(), std::chrono::seconds(10));
 }
 
+void read_stream(Schema& s, NodeConfig::Stream& st) {
+  const std::string name = s.at("stream.congestion").get_string("stream.congestion", "newreno");
+  if (!stream::parse_congestion_algorithm(name, st.congestion)) {
+    s.at("stream.congestion")
+        .add_error("stream.congestion", fmt::format("\"{}\" is not \"newreno\" or \"bbr\"", name));
+  }
+}
+
 void read_socks(Schema& s, NodeConfig::Socks& socks) {
   socks.listen = s.at("socks.listen").get_host_port("socks.listen", socks.listen);
   socks.max_clients =
@@ -217,6 +225,7 @@ NodeConfig read_schema(ConfigReader& reader, std::vector<std::string>* keys) {
   read_directory(schema, config.directory);
   read_transport(schema, config.transport);
   read_mix(schema, config.mix);
+  read_stream(schema, config.stream);
   read_socks(schema, config.socks);
   read_exit(schema, config.exit);
   read_rest(schema, config);

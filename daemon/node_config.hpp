@@ -20,6 +20,7 @@
 #include "core/crypto/ed25519.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "stream/congestion_controller.hpp"
 
 namespace nyx::daemon {
 
@@ -83,6 +84,15 @@ struct NodeConfig {
 
     bool operator==(const Mix&) const = default;
   } mix;
+
+  struct Stream {
+    // The congestion controller of the stream sessions this node runs
+    // (client and exit ends): "newreno" (default) or "bbr" (BBR-N,
+    // docs/protocol.md "Congestion control").
+    stream::CongestionAlgorithm congestion = stream::CongestionAlgorithm::kNewReno;
+
+    bool operator==(const Stream&) const = default;
+  } stream;
 
   struct Socks {
     HostPort listen{"127.0.0.1", 9345};

@@ -7,7 +7,8 @@ namespace nyx::stream {
 
 Pacer::Pacer(std::size_t max_datagram_size, Nanos now)
     : max_datagram_size_(static_cast<double>(max_datagram_size)),
-      capacity_(static_cast<double>(kBurstPackets * max_datagram_size)),
+      default_capacity_(static_cast<double>(kBurstPackets * max_datagram_size)),
+      capacity_(default_capacity_),
       tokens_(capacity_),
       updated_(now) {}
 
@@ -16,7 +17,18 @@ std::optional<Nanos> Pacer::delay(Nanos now, std::uint64_t window, Nanos smoothe
   if (rtt_ns < 1000.0) {
     return std::nullopt;  // a round trip too short to pace over
   }
-  const double rate = 1.25 * static_cast<double>(window) / rtt_ns;  // bytes per ns
+  capacity_ = default_capacity_;
+  return refill(now, 1.25 * static_cast<double>(window) / rtt_ns);
+}
+
+std::optional<Nanos> Pacer::delay_at_rate(Nanos now, std::uint64_t bytes_per_second,
+                                          std::uint64_t burst) {
+  capacity_ =
+      burst == 0 ? default_capacity_ : std::max(max_datagram_size_, static_cast<double>(burst));
+  return refill(now, static_cast<double>(bytes_per_second) / 1e9);
+}
+
+std::optional<Nanos> Pacer::refill(Nanos now, double rate) {
   tokens_ = std::min(capacity_, tokens_ + rate * static_cast<double>((now - updated_).count()));
   updated_ = now;
   if (tokens_ >= max_datagram_size_) {

@@ -1,7 +1,9 @@
 #pragma once
 // Pacing (RFC 9002 7.7): a token bucket of ten datagrams refilled at
 // 1.25 congestion windows per smoothed RTT, so a window's worth of packets
-// is spread over the round trip instead of leaving in one burst.
+// is spread over the round trip instead of leaving in one burst. A
+// controller with a model of the path (stream/bbr.hpp) gives the rate and
+// the burst itself (delay_at_rate).
 //
 // Ownership and threading: one per Session, used on its thread only.
 
@@ -21,10 +23,17 @@ class Pacer {
 
   // nullopt when a datagram may leave now; otherwise the time it may.
   std::optional<Nanos> delay(Nanos now, std::uint64_t window, Nanos smoothed_rtt);
+  // The same at a rate the controller chose (bytes per second, > 0), with a
+  // bucket of `burst` bytes (0: ten datagrams; never below one datagram).
+  std::optional<Nanos> delay_at_rate(Nanos now, std::uint64_t bytes_per_second,
+                                     std::uint64_t burst);
   void on_sent(std::uint64_t bytes) noexcept { tokens_ -= static_cast<double>(bytes); }
 
  private:
+  std::optional<Nanos> refill(Nanos now, double bytes_per_ns);
+
   double max_datagram_size_;
+  double default_capacity_;
   double capacity_;
   double tokens_;
   Nanos updated_;

@@ -284,6 +284,7 @@ Status Session::on_ack(const AckFrame& ack, Nanos now) {
     return std::unexpected(
         session_error(SessionError::kProtocolViolation, "ACK for a packet never sent"));
   }
+  const std::uint64_t prior_in_flight = bytes_in_flight_;
   bool newly_eliciting = false;
   bool largest_newly_acked = false;
   Nanos largest_sent{0};
@@ -311,12 +312,36 @@ Status Session::on_ack(const AckFrame& ack, Nanos now) {
     pto_count_ = 0;
   }
   detect_lost(now);
+  end_congestion_event(now, prior_in_flight);
   sent_.pop_done();
   return {};
 }
 
+void Session::end_congestion_event(Nanos now, std::uint64_t prior_in_flight) {
+  CongestionEvent e;
+  e.rate = delivery_.take_sample(rtt_.min());
+  if (event_acked_ == 0 && event_lost_ == 0) {
+    return;
+  }
+  e.now = now;
+  e.prior_in_flight = prior_in_flight;
+  e.bytes_in_flight = bytes_in_flight_;
+  e.bytes_acked = event_acked_;
+  e.bytes_lost = event_lost_;
+  e.packets_lost = event_lost_packets_;
+  e.total_delivered = delivery_.delivered();
+  e.min_rtt = rtt_.min();
+  e.smoothed_rtt = rtt_.smoothed();
+  event_acked_ = 0;
+  event_lost_ = 0;
+  event_lost_packets_ = 0;
+  congestion_->on_congestion_event(e);
+}
+
 void Session::on_packet_acked(SentPacket& p, Nanos now) {
   congestion_->on_packet_acked(now, p.time_sent, p.size, bytes_in_flight_);
+  delivery_.on_acked(now, p.time_sent, p.size, p.send_state);
+  event_acked_ += p.size;
   bytes_in_flight_ -= p.size;
   --eliciting_in_flight_;
   p.state = SentPacket::kDone;
@@ -343,6 +368,9 @@ void Session::on_packet_lost(SentPacket& p, Nanos now) {
   bytes_in_flight_ -= p.size;
   --eliciting_in_flight_;
   congestion_->on_packet_lost(now, p.time_sent, p.size);
+  delivery_.on_lost(p.size);
+  event_lost_ += p.size;
+  ++event_lost_packets_;
   p.state = SentPacket::kDone;
   for (std::size_t i = 0; i < p.count; ++i) {
     on_record_lost(p.records[i]);
@@ -452,7 +480,9 @@ void Session::handle_timeout(Nanos now) {
   }
   if (loss_time_ != Nanos{0}) {
     if (now >= loss_time_) {
+      const std::uint64_t prior_in_flight = bytes_in_flight_;
       detect_lost(now);
+      end_congestion_event(now, prior_in_flight);
       sent_.pop_done();
     }
   } else if (eliciting_in_flight_ > 0 && now >= pto_deadline()) {
@@ -463,6 +493,11 @@ void Session::handle_timeout(Nanos now) {
     ++pto_count_;
     ++stats_.pto_count;
     probes_pending_ = 2;
+  }
+  if (pacing_wait_ && now >= *pacing_wait_) {
+    // Served: the next poll_transmit asks the pacer again. Kept, it would
+    // stay due for ever while the channel pushes back and no poll comes.
+    pacing_wait_.reset();
   }
   received_.on_timeout(now);
   if (!streams_.empty() && now >= keep_alive_deadline()) {
@@ -485,7 +520,11 @@ bool Session::may_send_eliciting(Nanos now) {
   if (bytes_in_flight_ + config_.max_datagram_size > congestion_->window()) {
     return false;
   }
-  pacing_wait_ = pacer_.delay(now, congestion_->window(), rtt_.smoothed());
+  if (const std::uint64_t rate = congestion_->pacing_rate(); rate != 0) {
+    pacing_wait_ = pacer_.delay_at_rate(now, rate, congestion_->send_quantum());
+  } else {
+    pacing_wait_ = pacer_.delay(now, congestion_->window(), rtt_.smoothed());
+  }
   return !pacing_wait_;
 }
 
@@ -507,6 +546,12 @@ std::size_t Session::poll_transmit(MutableBytes out, Nanos now) {
     sent_.commit();
     ++stats_.packets_sent;
     return w.size();
+  }
+  if (!has_data_to_send() && probes_pending_ == 0 &&
+      bytes_in_flight_ + config_.max_datagram_size <= congestion_->window()) {
+    // Nothing to send with the window open: rate samples until what is in
+    // flight now is delivered say how fast we sent, not the path.
+    delivery_.on_app_limited(bytes_in_flight_);
   }
   const bool want_ack = received_.ack_due(now);
   const bool can_elicit = (has_data_to_send() || probes_pending_ > 0) && may_send_eliciting(now);
@@ -543,6 +588,7 @@ std::size_t Session::poll_transmit(MutableBytes out, Nanos now) {
 
 void Session::on_eliciting_sent(SentPacket& p, Nanos now) {
   p.state = SentPacket::kInFlight;
+  p.send_state = delivery_.on_sent(now, p.size, bytes_in_flight_);
   congestion_->on_packet_sent(now, p.size, bytes_in_flight_);
   bytes_in_flight_ += p.size;
   ++eliciting_in_flight_;

@@ -13,11 +13,13 @@
 // core/datagram_channel.hpp channel and a clock.
 //
 // Loss recovery and congestion control follow RFC 9002 (RTT estimate,
-// packet and time threshold loss detection, probe timeout, NewReno, pacing);
+// packet and time threshold loss detection, probe timeout, NewReno, pacing;
+// or BBR-N, paced at its own rate, fed delivery-rate samples);
 // flow control follows RFC 9000 with window auto-tuning. The parts live in
-// their own files: rtt_estimator, congestion_controller (new_reno), pacer,
-// flow_window, detail/sent_packets, detail/received_packets and
-// detail/stream_state (each stream's RFC 9000 section 3 state machines);
+// their own files: rtt_estimator, congestion_controller (new_reno, bbr),
+// delivery_rate, pacer, flow_window, detail/sent_packets,
+// detail/received_packets and detail/stream_state (each stream's RFC 9000
+// section 3 state machines);
 // session.cpp (application side, recovery, timers, sending) and
 // session_receive.cpp (frames in) join them. Stream data lives
 // in pooled buffers bounded by the flow-control windows, so memory does not
@@ -39,6 +41,7 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "stream/congestion_controller.hpp"
+#include "stream/delivery_rate.hpp"
 #include "stream/detail/received_packets.hpp"
 #include "stream/detail/sent_packets.hpp"
 #include "stream/detail/stream_state.hpp"
@@ -195,6 +198,8 @@ class Session {
   void on_packet_lost(SentPacket& p, Nanos now);
   void on_record_lost(const detail::SentRecord& r);
   void detect_lost(Nanos now);
+  // Hands the controller what one ACK frame or loss-timer run did.
+  void end_congestion_event(Nanos now, std::uint64_t prior_in_flight);
   Nanos pto_deadline() const noexcept;
   Nanos keep_alive_deadline() const noexcept;
 
@@ -266,6 +271,11 @@ class Session {
   std::uint64_t bytes_in_flight_ = 0;
 
   std::unique_ptr<CongestionController> congestion_;
+  DeliveryRateSampler delivery_;
+  // What the current ACK frame or loss-timer run acknowledged and lost.
+  std::uint64_t event_acked_ = 0;
+  std::uint64_t event_lost_ = 0;
+  std::uint32_t event_lost_packets_ = 0;
   Pacer pacer_;
   std::optional<Nanos> pacing_wait_;  // when the pacer next allows a datagram, if it blocked
 };

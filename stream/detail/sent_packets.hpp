@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "stream/delivery_rate.hpp"
 #include "stream/detail/range_set.hpp"
 
 namespace nyx::stream::detail {
@@ -39,6 +40,7 @@ struct SentPacket {
   std::uint8_t count = 0;
   std::uint32_t size = 0;
   Nanos time_sent{0};
+  SendState send_state{};  // the delivery state when it left (ack-eliciting packets only)
   std::array<SentRecord, kMaxRecords> records{};
 };
 

@@ -40,7 +40,9 @@ class SessionPair {
     for (auto* d : {&client_driver_, &server_driver_}) {
       if (auto t = d->next_deadline(); t && *t <= now) {
         (void)d->run_timers();
-        progressed = true;
+        // A deadline that stays due (an ACK owed while the link pushes
+        // back) is not progress: let the clock move to the next delivery.
+        progressed |= d->next_deadline() != t || link_.sent() != sent;
       }
     }
     if (progressed) {
