@@ -123,22 +123,6 @@ class ByteWriter {
     out_[pos_++] = v;
     return true;
   }
-  bool write_be16(std::uint16_t v) noexcept {
-    if (remaining() < 2) {
-      return false;
-    }
-    store_be16(out_.data() + pos_, v);
-    pos_ += 2;
-    return true;
-  }
-  bool write_be32(std::uint32_t v) noexcept {
-    if (remaining() < 4) {
-      return false;
-    }
-    store_be32(out_.data() + pos_, v);
-    pos_ += 4;
-    return true;
-  }
   bool write_bytes(Bytes b) noexcept {
     if (remaining() < b.size()) {
       return false;

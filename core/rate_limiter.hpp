@@ -32,10 +32,9 @@
 //    for races: a caller can miss pool tokens another caller holds for the
 //    moment of its own refill.
 //
-// Run-time changes: set_rate() keeps the tokens now in the bucket and
-// refills at the new rate from now on; set_burst() keeps them too (capped at
-// the new burst). A try_acquire() that races a change may be charged at
-// either setting. Rates are clamped to [burst per 6.5 days, 4e12 per second].
+// Rate and burst are fixed at construction (a component that needs others
+// makes a new bucket). Rates are clamped to [burst per 6.5 days, 4e12 per
+// second].
 #include <atomic>
 #include <cstdint>
 
@@ -64,11 +63,6 @@ class alignas(64) TokenBucket {
     return acquire_from_bucket(n);
   }
 
-  // Both keep the tokens now in the bucket (see above). Safe to call from any
-  // thread; concurrent changes are applied one after the other.
-  void set_rate(double tokens_per_second) noexcept;
-  void set_burst(std::uint64_t burst) noexcept;
-
   // Whole tokens available now, pool included (reads the clock); for tests
   // and status pages.
   std::uint64_t available() const noexcept;
@@ -78,19 +72,13 @@ class alignas(64) TokenBucket {
  private:
   // The slow path: reads the clock and takes n (plus a batch) from z_.
   bool acquire_from_bucket(std::uint64_t n) noexcept;
-  // Applies a new interval and burst, keeping the tokens in the bucket.
-  void change(std::int64_t interval, std::uint64_t burst) noexcept;
-  void lock_changes() noexcept;
-  void unlock_changes() noexcept;
 
   const Clock* clock_;
   std::atomic<std::uint64_t> pool_{0};  // tokens admitted, not yet handed out
   std::atomic<std::uint64_t> z_;        // when the bucket is empty (fixed-point ns)
-  std::atomic<std::int64_t> interval_;  // fixed-point ns per token
-  std::atomic<std::int64_t> tau_;       // burst * interval
-  std::atomic<std::uint64_t> burst_;
-  std::atomic<std::uint64_t> batch_;        // tokens taken per clock read
-  std::atomic<std::uint32_t> changing_{0};  // serialises set_rate/set_burst only
+  const std::int64_t interval_;         // fixed-point ns per token
+  const std::int64_t tau_;              // burst * interval
+  const std::uint64_t batch_;           // tokens taken per clock read
 };
 
 static_assert(sizeof(TokenBucket) == 64 && alignof(TokenBucket) == 64,

@@ -60,6 +60,7 @@ CellShard::~CellShard() {
     io_.stop();
     thread_.join();
   }
+  refuse_calls();  // a shard that never ran leaves its calls queued
   // On this thread, after the loop stopped: the data path reads from the
   // relay's circuits, the relay sends through the links.
   data_path_.reset();
@@ -137,6 +138,7 @@ void CellShard::start() {
   schedule_tick();
   thread_ = std::thread([this] {
     io_.run();
+    refuse_calls();  // nothing runs what is still queued
     ran_dry_.set_value();
   });
 }
@@ -238,11 +240,43 @@ void CellShard::drain(std::chrono::steady_clock::time_point until, std::function
   relay_->flush();
   links_->flush();
   links_->stop();
-  work_.reset();  // the loop runs dry from here
+  refuse_calls();  // nothing left to answer them from
+  work_.reset();   // the loop runs dry from here
   done();
 }
 
-void CellShard::stop_now() { io_.stop(); }
+void CellShard::stop_now() {
+  refuse_calls();
+  io_.stop();
+}
+
+std::optional<std::uint64_t> CellShard::admit_call(std::function<void()> refuse) {
+  std::lock_guard lock(calls_mu_);
+  if (calls_closed_) {
+    return std::nullopt;
+  }
+  const std::uint64_t id = next_call_++;
+  pending_calls_.emplace(id, std::move(refuse));
+  return id;
+}
+
+bool CellShard::take_call(std::uint64_t id) {
+  std::lock_guard lock(calls_mu_);
+  return pending_calls_.erase(id) == 1;
+}
+
+void CellShard::refuse_calls() {
+  std::map<std::uint64_t, std::function<void()>> refused;
+  {
+    std::lock_guard lock(calls_mu_);
+    calls_closed_ = true;
+    refused.swap(pending_calls_);
+  }
+  // Outside the lock: each posts to its caller's executor.
+  for (auto& [id, refuse] : refused) {
+    refuse();
+  }
+}
 
 void CellShard::join(std::chrono::milliseconds run_dry) {
   if (!thread_.joinable()) {

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -84,10 +85,13 @@ class CellShard {
   }
 
   // Runs fn() on the shard's thread and resumes the awaiting coroutine on its
-  // own executor with the value; nothing when the shard did not answer
-  // within `timeout` (busy, or stopped).
+  // own executor with the value. kClosed at once when the shard has stopped,
+  // or as soon as it stops with the call still queued; kTimeout when it did
+  // not answer within `timeout` (busy). Any thread but the shard's; the
+  // caller's io_context must outlive the shard's loop (answers are posted to
+  // it).
   template <class F>
-  asio::awaitable<std::optional<std::invoke_result_t<F&>>> call(F fn, Nanos timeout);
+  asio::awaitable<Result<std::invoke_result_t<F&>>> call(F fn, Nanos timeout);
 
   // Registers the directory's peers with the links, switches to the onion
   // key it names for us, hands it to the data path. Posted; any thread.
@@ -98,7 +102,8 @@ class CellShard {
   // the links flushed and closed. `done` runs on the shard's thread at the
   // end. Any thread.
   void shut_down(std::chrono::steady_clock::time_point drain_until, std::function<void()> done);
-  // The drain deadline passed: the thread's loop stops where it is.
+  // The drain deadline passed: the thread's loop stops where it is. Calls
+  // from here on, and those still queued, get kClosed.
   void stop_now();
   // Waits for the thread. After shut_down() the loop runs dry by itself
   // (aborted socket operations, ending stream coroutines); a loop that does
@@ -130,6 +135,14 @@ class CellShard {
   void schedule_tick();
   void drain(std::chrono::steady_clock::time_point until, std::function<void()> done);
 
+  // The calls posted and not yet run, each with the way to tell its caller
+  // that the shard stopped. A call is answered once: by the shard if it
+  // takes the call first, by refuse_calls() otherwise.
+  std::optional<std::uint64_t> admit_call(std::function<void()> refuse);
+  bool take_call(std::uint64_t id);
+  // From here on call() answers kClosed; what is queued is told so now.
+  void refuse_calls();
+
   const NodeConfig& config_;
   const DataDir& data_dir_;
   asio::io_context io_{1};
@@ -139,6 +152,11 @@ class CellShard {
   asio::steady_timer drain_check_;
   std::thread thread_;
   std::promise<void> ran_dry_;  // set when the thread's loop returns
+
+  std::mutex calls_mu_;  // guards the three below; any thread
+  std::map<std::uint64_t, std::function<void()>> pending_calls_;
+  std::uint64_t next_call_ = 0;
+  bool calls_closed_ = false;
 
   crypto::Ed25519PublicKey identity_{};
   transport::PeerKey link_key_{};
@@ -159,26 +177,51 @@ class CellShard {
 };
 
 template <class F>
-asio::awaitable<std::optional<std::invoke_result_t<F&>>> CellShard::call(F fn, Nanos timeout) {
+asio::awaitable<Result<std::invoke_result_t<F&>>> CellShard::call(F fn, Nanos timeout) {
   using Value = std::invoke_result_t<F&>;
-  // Lives on the caller's executor: the shard only moves the value into it,
-  // posted back, so the event is set and destroyed on the caller's thread.
+  // Owned by this coroutine alone, so it is made, set and destroyed on the
+  // caller's thread; the shard holds only a weak reference and hands the
+  // value (or the refusal) back by posting to the caller, where the
+  // reference is tried. A call the shard never runs then leaves nothing of
+  // the caller's behind in the shard's queue.
   struct Reply {
     explicit Reply(const asio::any_io_executor& executor) : ready(executor) {}
     async::AsyncEvent ready;
     std::optional<Value> value;
   };
   const auto caller = co_await asio::this_coro::executor;
-  auto reply = std::make_shared<Reply>(caller);
-  asio::post(io_, [caller, reply, fn = std::move(fn)]() mutable {
-    auto value = fn();
-    asio::post(caller, [reply = std::move(reply), value = std::move(value)]() mutable {
-      reply->value = std::move(value);
-      reply->ready.set();
+  const auto reply = std::make_shared<Reply>(caller);
+  const std::weak_ptr<Reply> weak = reply;
+  const auto admitted = admit_call([caller, weak] {
+    asio::post(caller, [weak] {
+      if (auto r = weak.lock()) {
+        r->ready.set();
+      }
     });
   });
-  (void)co_await async::with_deadline(reply->ready.wait(), timeout);
-  co_return std::move(reply->value);
+  if (!admitted) {
+    co_return make_error(ErrorCategory::kClosed, "the cell shard has stopped");
+  }
+  asio::post(io_, [this, id = *admitted, caller, weak, fn = std::move(fn)]() mutable {
+    if (!take_call(id)) {
+      return;  // refused meanwhile
+    }
+    auto value = fn();
+    asio::post(caller, [weak, value = std::move(value)]() mutable {
+      if (auto r = weak.lock()) {
+        r->value = std::move(value);
+        r->ready.set();
+      }
+    });
+  });
+  const auto waited = co_await async::with_deadline(reply->ready.wait(), timeout);
+  if (reply->value) {
+    co_return std::move(*reply->value);
+  }
+  if (waited) {
+    co_return make_error(ErrorCategory::kClosed, "the cell shard stopped before it answered");
+  }
+  co_return make_error(ErrorCategory::kTimeout, "the cell shard did not answer in time");
 }
 
 }  // namespace nyx::daemon

@@ -219,7 +219,7 @@ struct Node::Impl {
   asio::awaitable<RpcResult> on_cell_shard(F fn) {
     auto answer = co_await cells->call(std::move(fn), kShardCallTimeout);
     if (!answer) {
-      co_return std::unexpected(RpcError{kRpcShardBusy, "the cell shard did not answer in time"});
+      co_return std::unexpected(RpcError{kRpcShardBusy, answer.error().message});
     }
     co_return std::move(*answer);
   }

@@ -1,5 +1,6 @@
 #include "mix/cell.hpp"
 
+#include "core/assert.hpp"
 #include "core/crypto/random.hpp"
 
 namespace nyx::mix {
@@ -20,10 +21,23 @@ Result<CellView> parse_cell(Bytes cell) {
     return make_error(ErrorCategory::kParse, "cell: circuit id 0 is for PADDING only");
   }
   if (view.command == CellCommand::kDestroy &&
-      view.payload[0] > static_cast<std::uint8_t>(DestroyReason::kLinkDown)) {
+      view.payload[0] > static_cast<std::uint8_t>(kLastDestroyReason)) {
     return make_error(ErrorCategory::kParse, "cell: unknown DESTROY reason", view.payload[0]);
   }
   return view;
+}
+
+DestroyReason destroy_reason(const CellView& destroy) {
+  // parse_cell() refused every other byte; the enum must not be given one it
+  // has no name for.
+  NYX_RELEASE_ASSERT(destroy.command == CellCommand::kDestroy && !destroy.payload.empty(),
+                     "destroy_reason() of a cell that is not a DESTROY");
+  const std::uint8_t reason = destroy.payload[0];
+  if (reason > static_cast<std::uint8_t>(kLastDestroyReason)) {
+    NYX_BUG(false, "a DESTROY reason parse_cell() should have refused");
+    return DestroyReason::kProtocol;
+  }
+  return static_cast<DestroyReason>(reason);
 }
 
 void write_cell_header(Cell& cell, CircuitId id, CellCommand command) noexcept {

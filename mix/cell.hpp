@@ -42,6 +42,7 @@ enum class DestroyReason : std::uint8_t {
   kResources = 5,     // a table or cache is full
   kLinkDown = 6,      // a neighbour's link went away
 };
+inline constexpr DestroyReason kLastDestroyReason = DestroyReason::kLinkDown;
 
 struct CellView {
   CircuitId circuit_id = 0;
@@ -52,6 +53,8 @@ struct CellView {
 // Checks size, command and circuit id (0 only for PADDING; DESTROY's reason
 // known). kParse otherwise.
 Result<CellView> parse_cell(Bytes cell);
+// The reason a DESTROY cell that parse_cell() accepted carries.
+DestroyReason destroy_reason(const CellView& destroy);
 
 void write_cell_header(Cell& cell, CircuitId id, CellCommand command) noexcept;
 inline MutableBytes cell_payload(Cell& cell) noexcept {

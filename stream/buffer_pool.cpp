@@ -20,13 +20,14 @@ using detail::ThreadCache;
 using detail::tl_cache;
 using detail::unpoison;
 
-constexpr std::size_t kDefaultMaxFreeBytes = 4u << 20;
+// Free bytes a class keeps in its shared pool; what is released beyond goes
+// back to the allocator.
+constexpr std::size_t kMaxFreeBytes = 4u << 20;
 
 struct alignas(64) SharedClass {
   std::mutex mu;
   std::vector<BlockHeader*> free;  // guarded by mu
   std::atomic<std::size_t> free_count{0};
-  std::atomic<std::size_t> max_free_bytes{kDefaultMaxFreeBytes};
   std::atomic<std::size_t> live_blocks{0};  // taken from the allocator, not yet returned
   std::atomic<std::size_t> high_water_bytes{0};
 };
@@ -63,7 +64,7 @@ void free_block(BlockHeader* h) noexcept {
 // the rest. Takes the class lock once for the whole batch.
 void give_to_shared(SizeClass c, BlockHeader* const* blocks, std::size_t n) noexcept {
   SharedClass& sc = shared().classes[static_cast<std::size_t>(c)];
-  const std::size_t max_blocks = sc.max_free_bytes.load(std::memory_order_relaxed) / capacity_of(c);
+  const std::size_t max_blocks = kMaxFreeBytes / capacity_of(c);
   std::size_t kept = 0;
   {
     std::lock_guard lock(sc.mu);
@@ -225,30 +226,6 @@ std::size_t BufferPool::in_use_bytes() noexcept {
     total += compute_stats(c).in_use_bytes;
   }
   return total;
-}
-
-void BufferPool::set_max_free_bytes(SizeClass size_class, std::size_t bytes) noexcept {
-  SharedClass& sc = shared().classes[static_cast<std::size_t>(size_class)];
-  sc.max_free_bytes.store(bytes, std::memory_order_relaxed);
-  std::vector<BlockHeader*> surplus;
-  {
-    std::lock_guard lock(sc.mu);
-    const std::size_t max_blocks = bytes / capacity_of(size_class);
-    while (sc.free.size() > max_blocks) {
-      surplus.push_back(sc.free.back());
-      sc.free.pop_back();
-    }
-    sc.free_count.store(sc.free.size(), std::memory_order_relaxed);
-  }
-  for (BlockHeader* h : surplus) {
-    free_block(h);
-  }
-}
-
-void BufferPool::flush_thread_cache() noexcept {
-  if (tl_cache != nullptr) {
-    flush_cache(*tl_cache);
-  }
 }
 
 Slice Buffer::freeze() && noexcept {

@@ -6,8 +6,8 @@
 // pool per class. Acquire and release hit the thread's cache without any
 // atomic read-modify-write or lock; only a batch refill from, or drain to,
 // the shared pool takes that class's mutex (one transfer moves half a cache).
-// Each class keeps at most a configured number of free bytes in its shared
-// pool and hands the rest back to the allocator.
+// Each class keeps at most 4 MiB of free blocks in its shared pool and hands
+// the rest back to the allocator.
 //
 // Buffer is the one move-only owner of a block; freeze() turns it into a
 // Slice, an immutable reference-counted view (the count is intrusive, in the
@@ -264,12 +264,6 @@ class BufferPool {
   static PoolStats stats(SizeClass size_class) noexcept;
   // Sum of in_use_bytes over all classes.
   static std::size_t in_use_bytes() noexcept;
-  // Bounds the free bytes a class keeps in its shared pool (the default is
-  // 4 MiB per class); the surplus goes back to the allocator.
-  static void set_max_free_bytes(SizeClass size_class, std::size_t bytes) noexcept;
-  // Returns this thread's cached blocks to the shared pool (a thread does
-  // this by itself when it exits).
-  static void flush_thread_cache() noexcept;
 };
 
 }  // namespace nyx::stream

@@ -23,20 +23,34 @@ const std::uint8_t* get_varint_checked(const std::uint8_t* p, const std::uint8_t
 
 namespace {
 
+constexpr std::uint8_t code(FrameType type) noexcept { return static_cast<std::uint8_t>(type); }
+
+// A STREAM frame's type byte is kStream with these flag bits.
 constexpr std::uint8_t kStreamOff = 0x04;
 constexpr std::uint8_t kStreamLen = 0x02;
 constexpr std::uint8_t kStreamFin = 0x01;
+constexpr std::uint8_t kStreamFlags = kStreamOff | kStreamLen | kStreamFin;
 
-// Writes varints back to back if all of them fit; nothing otherwise.
+bool is_stream_type(std::uint8_t type) noexcept {
+  return (type & ~kStreamFlags) == code(FrameType::kStream);
+}
+
+std::uint8_t stream_type(bool off, bool len, bool fin) noexcept {
+  return static_cast<std::uint8_t>(code(FrameType::kStream) | (off ? kStreamOff : 0) |
+                                   (len ? kStreamLen : 0) | (fin ? kStreamFin : 0));
+}
+
+// Writes the type and the varints back to back if all of them fit; nothing
+// otherwise.
 template <class... V>
-bool put_all(ByteWriter& w, std::uint8_t type, V... values) {
+bool put_all(ByteWriter& w, FrameType type, V... values) {
   const std::size_t need = 1 + (varint_size(values) + ... + 0);
   if (w.remaining() < need) {
     return false;
   }
   std::uint8_t buf[1 + 8 * sizeof...(V)];
   std::uint8_t* p = buf;
-  *p++ = type;
+  *p++ = code(type);
   ((p = put_varint(p, values)), ...);
   return w.write_bytes(Bytes{buf, static_cast<std::size_t>(p - buf)});
 }
@@ -72,7 +86,7 @@ Result<bool> FrameDecoder::next(Frame& out) {
     p_ = n;
     return true;
   };
-  if (type >= 0x08 && type <= 0x0f) {
+  if (is_stream_type(type)) {
     out.type = FrameType::kStream;
     out.fin = (type & kStreamFin) != 0;
     if (!v(out.stream_id)) {
@@ -97,17 +111,19 @@ Result<bool> FrameDecoder::next(Frame& out) {
     p_ += len;
     return true;
   }
-  switch (type) {
-    case 0x00:
+  // A byte that names no type falls to `default`: the enum's underlying type
+  // is uint8_t, so every byte is a valid value to switch on.
+  switch (static_cast<FrameType>(type)) {
+    case FrameType::kPadding:
       out.type = FrameType::kPadding;
       while (p_ < end_ && *p_ == 0) {
         ++p_;
       }
       return true;
-    case 0x01:
+    case FrameType::kPing:
       out.type = FrameType::kPing;
       return true;
-    case 0x02: {
+    case FrameType::kAck: {
       out.type = FrameType::kAck;
       AckFrame& a = out.ack;
       if (!v(a.largest) || !v(a.delay_us) || !v(a.range_count) || !v(a.first_range)) {
@@ -132,37 +148,37 @@ Result<bool> FrameDecoder::next(Frame& out) {
       a.extra_ranges = Bytes{ranges_start, static_cast<std::size_t>(p_ - ranges_start)};
       return true;
     }
-    case 0x04:
+    case FrameType::kResetStream:
       out.type = FrameType::kResetStream;
       if (!v(out.stream_id) || !v(out.value) || !v(out.final_size)) {
         return std::unexpected(fail("RESET_STREAM frame truncated").error());
       }
       return true;
-    case 0x05:
+    case FrameType::kStopSending:
       out.type = FrameType::kStopSending;
       if (!v(out.stream_id) || !v(out.value)) {
         return std::unexpected(fail("STOP_SENDING frame truncated").error());
       }
       return true;
-    case 0x10:
+    case FrameType::kMaxData:
       out.type = FrameType::kMaxData;
       if (!v(out.value)) {
         return std::unexpected(fail("MAX_DATA frame truncated").error());
       }
       return true;
-    case 0x11:
+    case FrameType::kMaxStreamData:
       out.type = FrameType::kMaxStreamData;
       if (!v(out.stream_id) || !v(out.value)) {
         return std::unexpected(fail("MAX_STREAM_DATA frame truncated").error());
       }
       return true;
-    case 0x12:
+    case FrameType::kMaxStreams:
       out.type = FrameType::kMaxStreams;
       if (!v(out.value)) {
         return std::unexpected(fail("MAX_STREAMS frame truncated").error());
       }
       return true;
-    case 0x1c: {
+    case FrameType::kClose: {
       out.type = FrameType::kClose;
       std::uint64_t len = 0;
       if (!v(out.value) || !v(len)) {
@@ -175,6 +191,7 @@ Result<bool> FrameDecoder::next(Frame& out) {
       p_ += len;
       return true;
     }
+    case FrameType::kStream:  // handled above, with its flag bits
     default:
       return std::unexpected(fail("unknown frame type").error());
   }
@@ -199,8 +216,7 @@ bool encode_stream_header(ByteWriter& w, std::uint64_t stream_id, std::uint64_t 
                           std::size_t len, bool fin) {
   std::uint8_t hdr[1 + 8 * 3];
   std::uint8_t* p = hdr;
-  *p++ = static_cast<std::uint8_t>(0x08 | kStreamLen | (offset != 0 ? kStreamOff : 0) |
-                                   (fin ? kStreamFin : 0));
+  *p++ = stream_type(offset != 0, true, fin);
   p = put_varint(p, stream_id);
   if (offset != 0) {
     p = put_varint(p, offset);
@@ -217,8 +233,7 @@ bool encode_stream(ByteWriter& w, std::uint64_t stream_id, std::uint64_t offset,
                    bool fin, bool explicit_length) {
   std::uint8_t hdr[1 + 8 * 3];
   std::uint8_t* p = hdr;
-  *p++ = static_cast<std::uint8_t>(0x08 | (offset != 0 ? kStreamOff : 0) |
-                                   (explicit_length ? kStreamLen : 0) | (fin ? kStreamFin : 0));
+  *p++ = stream_type(offset != 0, explicit_length, fin);
   p = put_varint(p, stream_id);
   if (offset != 0) {
     p = put_varint(p, offset);
@@ -264,7 +279,7 @@ std::size_t encode_ack(ByteWriter& w, std::uint64_t delay_us, std::span<const Pa
   }
   std::uint8_t buf[64];
   std::uint8_t* p = buf;
-  *p++ = 0x02;
+  *p++ = code(FrameType::kAck);
   p = put_varint(p, first.largest);
   p = put_varint(p, delay_us);
   p = put_varint(p, n - 1);
@@ -283,19 +298,25 @@ std::size_t encode_ack(ByteWriter& w, std::uint64_t delay_us, std::span<const Pa
 
 bool encode_reset_stream(ByteWriter& w, std::uint64_t stream_id, std::uint64_t code,
                          std::uint64_t final_size) {
-  return put_all(w, 0x04, stream_id, code, final_size);
+  return put_all(w, FrameType::kResetStream, stream_id, code, final_size);
 }
 bool encode_stop_sending(ByteWriter& w, std::uint64_t stream_id, std::uint64_t code) {
-  return put_all(w, 0x05, stream_id, code);
+  return put_all(w, FrameType::kStopSending, stream_id, code);
 }
-bool encode_max_data(ByteWriter& w, std::uint64_t max) { return put_all(w, 0x10, max); }
+bool encode_max_data(ByteWriter& w, std::uint64_t max) {
+  return put_all(w, FrameType::kMaxData, max);
+}
 bool encode_max_stream_data(ByteWriter& w, std::uint64_t stream_id, std::uint64_t max) {
-  return put_all(w, 0x11, stream_id, max);
+  return put_all(w, FrameType::kMaxStreamData, stream_id, max);
 }
-bool encode_max_streams(ByteWriter& w, std::uint64_t max) { return put_all(w, 0x12, max); }
-bool encode_ping(ByteWriter& w) { return w.write_u8(0x01); }
+bool encode_max_streams(ByteWriter& w, std::uint64_t max) {
+  return put_all(w, FrameType::kMaxStreams, max);
+}
+bool encode_ping(ByteWriter& w) { return w.write_u8(code(FrameType::kPing)); }
 
 bool encode_padding(ByteWriter& w, std::size_t n) {
+  // PADDING's type is the zero byte, so n zeros are n PADDING frames.
+  static_assert(code(FrameType::kPadding) == 0);
   if (w.remaining() < n) {
     return false;
   }
@@ -313,7 +334,7 @@ bool encode_close(ByteWriter& w, std::uint64_t code, std::string_view reason) {
   if (w.remaining() < 1 + varint_size(code) + varint_size(r.size()) + r.size()) {
     return false;
   }
-  return put_all(w, 0x1c, code, std::uint64_t{r.size()}) && w.write_bytes(r);
+  return put_all(w, FrameType::kClose, code, std::uint64_t{r.size()}) && w.write_bytes(r);
 }
 
 bool encode_frame(ByteWriter& w, const Frame& f) {

@@ -4,11 +4,9 @@
 #include <array>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <filesystem>
-#include <fstream>
-#include <limits>
 #include <map>
 #include <memory>
 #include <vector>
@@ -18,16 +16,15 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
-#include <nlohmann/json.hpp>
 #include <poll.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "cli/linkemu/link_model.hpp"
+#include "cli/linkemu/switch_stats.hpp"
 
 namespace nyx::linkemu {
 namespace {
@@ -68,84 +65,37 @@ Error errno_error(const std::string& what) {
   return Error{ErrorCategory::kIo, err, fmt::format("{}: {}", what, std::strerror(err))};
 }
 
-// Log-linear histogram of durations: 10 us steps below 1 ms, 100 us below
-// 10 ms, 1 ms below 100 ms, then one overflow bucket.
-class Histogram {
- public:
-  void add(Nanos value) {
-    const Nanos us = std::max<Nanos>(value, 0) / kMicro;
-    std::size_t bucket = 0;
-    if (us < 1000) {
-      bucket = static_cast<std::size_t>(us / 10);
-    } else if (us < 10000) {
-      bucket = 100 + static_cast<std::size_t>((us - 1000) / 100);
-    } else if (us < 100000) {
-      bucket = 190 + static_cast<std::size_t>((us - 10000) / 1000);
-    } else {
-      bucket = kBuckets - 1;
-    }
-    ++counts_[bucket];
-    ++total_;
-    max_ = std::max(max_, value);
-  }
-  // Upper bound of the bucket holding quantile q, in microseconds.
-  std::int64_t quantile_us(double q) const {
-    if (total_ == 0) {
-      return 0;
-    }
-    const auto rank = static_cast<std::uint64_t>(q * static_cast<double>(total_ - 1)) + 1;
-    std::uint64_t seen = 0;
-    for (std::size_t b = 0; b < kBuckets; ++b) {
-      seen += counts_[b];
-      if (seen >= rank) {
-        return std::min(upper_us(b), max_ / kMicro);
-      }
-    }
-    return max_ / kMicro;
-  }
-  std::int64_t max_us() const { return max_ / kMicro; }
-  std::uint64_t total() const { return total_; }
-
- private:
-  static constexpr std::size_t kBuckets = 281;
-  static std::int64_t upper_us(std::size_t b) {
-    if (b < 100) {
-      return static_cast<std::int64_t>(b + 1) * 10;
-    }
-    if (b < 190) {
-      return 1000 + static_cast<std::int64_t>(b - 99) * 100;
-    }
-    if (b < 280) {
-      return 10000 + static_cast<std::int64_t>(b - 189) * 1000;
-    }
-    return std::numeric_limits<std::int64_t>::max();
-  }
-  std::array<std::uint64_t, kBuckets> counts_{};
-  std::uint64_t total_ = 0;
-  Nanos max_ = 0;
-};
-
 struct Port {
   int fd = -1;
-  std::size_t host = 0;  // model index
-  std::string name;
   std::vector<LinkModel::PacketId> pending;  // released, not yet sent
-  std::uint64_t received = 0;
-  std::uint64_t sent = 0;
-  std::uint64_t ring_drops = 0;  // PACKET_STATISTICS tp_drops: socket buffer overflow
-  std::uint64_t tx_errors = 0;
+  PortStats stats;
 };
 
-struct Counters {
-  std::uint64_t forwarded = 0;
-  std::uint64_t non_ipv4 = 0;
-  std::uint64_t unknown_destination = 0;
-  std::uint64_t truncated = 0;
-  std::uint64_t pool_drops = 0;
-  std::uint64_t clock_steps = 0;
-  std::uint64_t late_over_1ms = 0;
-  std::uint64_t wakeups = 0;
-};
+// Blocks the signals the switch answers, with handlers that set the flags
+// above, and returns the mask ppoll waits with: those signals are delivered
+// only while it sleeps, so the loop never misses one between its checks.
+sigset_t install_signal_handlers() {
+  sigset_t blocked;
+  sigset_t unblocked;
+  sigemptyset(&blocked);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGUSR1}) {
+    sigaddset(&blocked, sig);
+  }
+  struct sigaction stop {};
+  stop.sa_handler = on_stop;
+  struct sigaction dump {};
+  dump.sa_handler = on_dump;
+  ::sigaction(SIGINT, &stop, nullptr);
+  ::sigaction(SIGTERM, &stop, nullptr);
+  ::sigaction(SIGHUP, &stop, nullptr);
+  ::sigaction(SIGUSR1, &dump, nullptr);
+  ::sigprocmask(SIG_BLOCK, &blocked, &unblocked);
+  sigdelset(&unblocked, SIGINT);
+  sigdelset(&unblocked, SIGTERM);
+  sigdelset(&unblocked, SIGHUP);
+  sigdelset(&unblocked, SIGUSR1);
+  return unblocked;
+}
 
 class Switch {
  public:
@@ -189,11 +139,11 @@ class Switch {
   Status open_ports() {
     for (std::size_t i = 0; i < config_.hosts.size(); ++i) {
       Port port;
-      port.host = i;
-      port.name = config_.hosts[i].port;
-      const unsigned ifindex = ::if_nametoindex(port.name.c_str());
+      port.stats.host = i;
+      port.stats.name = config_.hosts[i].port;
+      const unsigned ifindex = ::if_nametoindex(port.stats.name.c_str());
       if (ifindex == 0) {
-        return std::unexpected(errno_error(fmt::format("no interface {}", port.name)));
+        return std::unexpected(errno_error(fmt::format("no interface {}", port.stats.name)));
       }
       // With the ring, a port's socket only transmits: protocol 0 receives nothing.
       const std::uint16_t protocol = options_.ring ? 0 : htons(ETH_P_ALL);
@@ -212,7 +162,7 @@ class Switch {
       }
       if (!ok) {
         ::close(port.fd);
-        return std::unexpected(errno_error(fmt::format("setsockopt on {}", port.name)));
+        return std::unexpected(errno_error(fmt::format("setsockopt on {}", port.stats.name)));
       }
       sockaddr_ll address{};
       address.sll_family = AF_PACKET;
@@ -220,7 +170,7 @@ class Switch {
       address.sll_ifindex = static_cast<int>(ifindex);
       if (::bind(port.fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
         ::close(port.fd);
-        return std::unexpected(errno_error(fmt::format("bind to {}", port.name)));
+        return std::unexpected(errno_error(fmt::format("bind to {}", port.stats.name)));
       }
       port_of_ifindex_[static_cast<int>(ifindex)] = ports_.size();
       ports_.push_back(std::move(port));
@@ -259,26 +209,7 @@ class Switch {
   }
 
   Status run(std::FILE* log) {
-    sigset_t blocked;
-    sigset_t unblocked;
-    sigemptyset(&blocked);
-    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGUSR1}) {
-      sigaddset(&blocked, sig);
-    }
-    struct sigaction stop {};
-    stop.sa_handler = on_stop;
-    struct sigaction dump {};
-    dump.sa_handler = on_dump;
-    ::sigaction(SIGINT, &stop, nullptr);
-    ::sigaction(SIGTERM, &stop, nullptr);
-    ::sigaction(SIGHUP, &stop, nullptr);
-    ::sigaction(SIGUSR1, &dump, nullptr);
-    ::sigprocmask(SIG_BLOCK, &blocked, &unblocked);
-    sigdelset(&unblocked, SIGINT);
-    sigdelset(&unblocked, SIGTERM);
-    sigdelset(&unblocked, SIGHUP);
-    sigdelset(&unblocked, SIGUSR1);
-
+    const sigset_t unblocked = install_signal_handlers();
     std::vector<pollfd> fds;
     if (options_.ring) {
       fds.push_back(pollfd{ring_fd_, POLLIN, 0});
@@ -294,13 +225,13 @@ class Switch {
                ::sched_getscheduler(0) == SCHED_FIFO ? "SCHED_FIFO" : "SCHED_OTHER");
     std::fflush(log);
 
-    std::vector<LinkModel::Release> released;
+    std::vector<LinkModel::Release> released;  // reused, so the loop allocates nothing
     while (g_stop == 0) {
-      ++counters_.wakeups;
+      ++stats_.wakeups;
       Nanos now = clock_ns(CLOCK_MONOTONIC);
       const Nanos offset = clock_ns(CLOCK_REALTIME) - now;
       if (std::abs(offset - offset_) > kMilli) {
-        ++counters_.clock_steps;
+        ++stats_.clock_steps;
       }
       offset_ = offset;
       if (options_.ring) {
@@ -311,16 +242,7 @@ class Switch {
         }
       }
       now = clock_ns(CLOCK_MONOTONIC);
-      released.clear();
-      model_.release_due(now + kMicroBatch, released);
-      for (const auto& r : released) {
-        if (r.dropped) {
-          free_.push_back(r.id);
-        } else {
-          ports_[r.to].pending.push_back(r.id);
-          scheduled_[r.id % kSlots] = r.at;
-        }
-      }
+      release_due(now, released);
       bool retry = false;
       for (auto& port : ports_) {
         retry = send(port) || retry;
@@ -351,11 +273,26 @@ class Switch {
     }
     read_ring_drops();
     write_stats();
-    fmt::print(log, "linkemu: stopped, {} forwarded\n", counters_.forwarded);
+    fmt::print(log, "linkemu: stopped, {} forwarded\n", stats_.forwarded);
     return {};
   }
 
  private:
+  // Queues on their ports what the model releases by now (and a micro-batch
+  // beyond, so frames due together leave in one sendmmsg).
+  void release_due(Nanos now, std::vector<LinkModel::Release>& released) {
+    released.clear();
+    model_.release_due(now + kMicroBatch, released);
+    for (const auto& r : released) {
+      if (r.dropped) {
+        free_.push_back(r.id);
+      } else {
+        ports_[r.to].pending.push_back(r.id);
+        scheduled_[r.id % kSlots] = r.at;
+      }
+    }
+  }
+
   void receive(Port& port, Nanos now) {
     std::array<mmsghdr, kBatch> messages{};
     std::array<iovec, kBatch> iov{};
@@ -367,7 +304,7 @@ class Switch {
         // Pool exhausted: read one frame into the scratch slot and drop it.
         std::array<std::byte, kSlotSize> scratch;
         if (::recv(port.fd, scratch.data(), scratch.size(), MSG_DONTWAIT) > 0) {
-          ++counters_.pool_drops;
+          ++stats_.pool_drops;
           continue;
         }
         return;
@@ -388,7 +325,7 @@ class Switch {
       }
       free_.resize(free_.size() - static_cast<std::size_t>(got));
       for (int i = 0; i < got; ++i) {
-        ++port.received;
+        ++port.stats.received;
         accept(port, ids[static_cast<std::size_t>(i)], messages[static_cast<std::size_t>(i)], now);
       }
       if (static_cast<std::size_t>(got) < n) {
@@ -410,9 +347,9 @@ class Switch {
       const auto* from = reinterpret_cast<const sockaddr_ll*>(frame + kRingHeader);
       const auto port = port_of_ifindex_.find(from->sll_ifindex);
       if (port == port_of_ifindex_.end()) {
-        ++counters_.unknown_destination;  // not one of our ports (lo)
+        ++stats_.unknown_destination;  // not one of our ports (lo)
       } else if (free_.empty()) {
-        ++counters_.pool_drops;
+        ++stats_.pool_drops;
       } else {
         const LinkModel::PacketId id = free_.back();
         free_.pop_back();
@@ -421,7 +358,7 @@ class Switch {
         std::memcpy(slot(id), frame + header->tp_mac - kVnetHeader, std::min(length, kSlotSize));
         const Nanos arrival =
             static_cast<Nanos>(header->tp_sec) * kSecond + header->tp_nsec - offset_;
-        ++ports_[port->second].received;
+        ++ports_[port->second].stats.received;
         accept_frame(ports_[port->second], id, length, truncated, arrival, now);
       }
       __atomic_store_n(&header->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
@@ -449,27 +386,27 @@ class Switch {
                     Nanos arrival, Nanos now) {
     const auto* frame = reinterpret_cast<const std::uint8_t*>(slot(id));
     if (truncated || length < kVnetHeader + kEthHeader + 20) {
-      ++counters_.truncated;
+      ++stats_.truncated;
       free_.push_back(id);
       return;
     }
     const std::uint8_t* eth = frame + kVnetHeader;
     if (eth[12] != 0x08 || eth[13] != 0x00) {
-      ++counters_.non_ipv4;
+      ++stats_.non_ipv4;
       free_.push_back(id);
       return;
     }
     const int to = std::memcmp(eth, kMacPrefix, sizeof kMacPrefix) == 0 ? host_of_mac_[eth[5]] : -1;
-    if (to < 0 || static_cast<std::size_t>(to) == port.host) {
-      ++counters_.unknown_destination;
+    if (to < 0 || static_cast<std::size_t>(to) == port.stats.host) {
+      ++stats_.unknown_destination;
       free_.push_back(id);
       return;
     }
-    ingest_lag_.add(now - arrival);
+    stats_.ingest_lag.add(now - arrival);
     arrival = std::min(arrival, now);
     length_[id] = static_cast<std::uint32_t>(length);
     const auto ip_bytes = static_cast<std::uint32_t>(length - kVnetHeader - kEthHeader);
-    if (model_.submit(id, port.host, static_cast<std::size_t>(to), ip_bytes, arrival) !=
+    if (model_.submit(id, port.stats.host, static_cast<std::size_t>(to), ip_bytes, arrival) !=
         LinkModel::Verdict::kQueued) {
       free_.push_back(id);
     }
@@ -502,14 +439,14 @@ class Switch {
       for (std::size_t i = 0; i < ok; ++i) {
         const auto id = port.pending[done + i];
         const Nanos late = now - scheduled_[id];
-        lateness_.add(late);
+        stats_.lateness.add(late);
         if (late > kMilli) {
-          ++counters_.late_over_1ms;
+          ++stats_.late_over_1ms;
         }
         free_.push_back(id);
       }
-      port.sent += ok;
-      counters_.forwarded += ok;
+      port.stats.sent += ok;
+      stats_.forwarded += ok;
       done += ok;
       if (ok < n) {
         if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -517,7 +454,7 @@ class Switch {
           break;
         }
         // The frame at `done` was refused (e.g. the peer's backlog is full): drop it.
-        ++port.tx_errors;
+        ++port.stats.tx_errors;
         free_.push_back(port.pending[done]);
         ++done;
       }
@@ -532,149 +469,26 @@ class Switch {
       tpacket_stats stats{};
       socklen_t size = sizeof stats;
       if (::getsockopt(ring_fd_, SOL_PACKET, PACKET_STATISTICS, &stats, &size) == 0) {
-        ring_drops_ += stats.tp_drops;
+        stats_.ring_drops += stats.tp_drops;
       }
     }
     for (auto& port : ports_) {
       tpacket_stats stats{};
       socklen_t size = sizeof stats;
       if (::getsockopt(port.fd, SOL_PACKET, PACKET_STATISTICS, &stats, &size) == 0) {
-        port.ring_drops += stats.tp_drops;  // the call resets the kernel's counters
+        port.stats.ring_drops += stats.tp_drops;  // the call resets the kernel's counters
       }
     }
   }
 
   void write_stats() {
-    using nlohmann::json;
-    const auto& hosts = config_.hosts;
-    std::uint64_t ring_drops = ring_drops_;
-    std::uint64_t tx_errors = 0;
-    json ports = json::array();
+    std::vector<PortStats> ports;
+    ports.reserve(ports_.size());
     for (const auto& port : ports_) {
-      ring_drops += port.ring_drops;
-      tx_errors += port.tx_errors;
-      ports.push_back({{"port", port.name},
-                       {"host", hosts[port.host].name},
-                       {"received", port.received},
-                       {"sent", port.sent},
-                       {"ring_drops", port.ring_drops},
-                       {"tx_errors", port.tx_errors}});
+      ports.push_back(port.stats);
     }
-    json links = json::array();
-    Nanos smallest_delay = 0;
-    std::uint64_t loss_drops = 0;
-    std::uint64_t queue_drops = 0;
-    for (std::size_t i = 0; i < hosts.size(); ++i) {
-      for (std::size_t j = 0; j < hosts.size(); ++j) {
-        if (i == j) {
-          continue;
-        }
-        const auto& params = model_.link(i, j);
-        if (params.delay > 0 && (smallest_delay == 0 || params.delay < smallest_delay)) {
-          smallest_delay = params.delay;
-        }
-        const auto& c = model_.link_counters(i, j);
-        loss_drops += c.loss_drops;
-        if (c.packets == 0) {
-          continue;
-        }
-        links.push_back({{"from", hosts[i].name},
-                         {"to", hosts[j].name},
-                         {"packets", c.packets},
-                         {"bytes", c.bytes},
-                         {"loss_drops", c.loss_drops},
-                         {"reordered", c.reordered}});
-      }
-    }
-    json host_stats = json::array();
-    for (std::size_t i = 0; i < hosts.size(); ++i) {
-      auto shaper = [](const ShaperCounters& c) {
-        return json{{"packets", c.packets},
-                    {"bytes", c.bytes},
-                    {"queue_drops", c.queue_drops},
-                    {"max_queue_bytes", c.max_backlog_bytes}};
-      };
-      queue_drops += model_.up_counters(i).queue_drops + model_.down_counters(i).queue_drops;
-      host_stats.push_back({{"host", hosts[i].name},
-                            {"up", shaper(model_.up_counters(i))},
-                            {"down", shaper(model_.down_counters(i))}});
-    }
-    // docs/proposals/0003 §2.4.6: the run's results are attributable only if
-    // the emulator kept up.
-    std::vector<std::string> reasons;
-    const std::int64_t p99 = lateness_.quantile_us(0.99);
-    const std::int64_t p999 = lateness_.quantile_us(0.999);
-    std::int64_t p99_limit = 1000;
-    if (smallest_delay > 0) {
-      p99_limit = std::min<std::int64_t>(p99_limit, smallest_delay / kMicro / 20);
-    }
-    p99_limit = std::max<std::int64_t>(p99_limit, 100);
-    if (ring_drops > 0) {
-      reasons.push_back(fmt::format("{} ring drops", ring_drops));
-    }
-    if (tx_errors > 0) {
-      reasons.push_back(fmt::format("{} transmit errors", tx_errors));
-    }
-    if (counters_.pool_drops > 0) {
-      reasons.push_back(fmt::format("{} pool drops", counters_.pool_drops));
-    }
-    if (counters_.clock_steps > 0) {
-      reasons.push_back(fmt::format("{} clock steps", counters_.clock_steps));
-    }
-    if (p99 > p99_limit) {
-      reasons.push_back(fmt::format("p99 lateness {} us > {} us", p99, p99_limit));
-    }
-    if (p999 > 5000) {
-      reasons.push_back(fmt::format("p99.9 lateness {} us > 5 ms", p999));
-    }
-    if (lateness_.max_us() > 20000) {
-      reasons.push_back(fmt::format("max lateness {} us > 20 ms", lateness_.max_us()));
-    }
-    rusage usage{};
-    ::getrusage(RUSAGE_SELF, &usage);
-    const double cpu_s = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-                         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-    const double wall_s =
-        static_cast<double>(clock_ns(CLOCK_MONOTONIC) - started_) / static_cast<double>(kSecond);
-    json stats{{"verdict", {{"ok", reasons.empty()}, {"reasons", reasons}}},
-               {"io", options_.ring ? "TPACKET_V2 ring" : "recvmmsg+SO_TIMESTAMPNS per port"},
-               {"lateness_us",
-                {{"p50", lateness_.quantile_us(0.5)},
-                 {"p99", p99},
-                 {"p999", p999},
-                 {"max", lateness_.max_us()},
-                 {"count", lateness_.total()}}},
-               {"ingest_lag_us",
-                {{"p50", ingest_lag_.quantile_us(0.5)},
-                 {"p99", ingest_lag_.quantile_us(0.99)},
-                 {"max", ingest_lag_.max_us()}}},
-               {"forwarded", counters_.forwarded},
-               {"loss_drops", loss_drops},
-               {"queue_drops", queue_drops},
-               {"late_over_1ms", counters_.late_over_1ms},
-               {"ring_drops", ring_drops},
-               {"tx_errors", tx_errors},
-               {"pool_drops", counters_.pool_drops},
-               {"non_ipv4", counters_.non_ipv4},
-               {"unknown_destination", counters_.unknown_destination},
-               {"truncated", counters_.truncated},
-               {"clock_steps", counters_.clock_steps},
-               {"in_flight", model_.in_flight()},
-               {"wakeups", counters_.wakeups},
-               {"cpu_pct", wall_s > 0 ? 100.0 * cpu_s / wall_s : 0.0},
-               {"ports", std::move(ports)},
-               {"links", std::move(links)},
-               {"hosts", std::move(host_stats)}};
-    if (config_.stats_path.empty()) {
-      return;
-    }
-    const std::string temporary = config_.stats_path + ".tmp";
-    {
-      std::ofstream out(temporary, std::ios::trunc);
-      out << stats.dump(2) << '\n';
-    }
-    std::error_code ec;
-    std::filesystem::rename(temporary, config_.stats_path, ec);
+    write_switch_stats(config_, model_, ports, stats_, options_.ring,
+                       clock_ns(CLOCK_MONOTONIC) - started_);
   }
 
   std::byte* slot(LinkModel::PacketId id) { return pool_.data() + std::size_t{id} * kSlotSize; }
@@ -688,16 +502,13 @@ class Switch {
   std::vector<LinkModel::PacketId> free_;
   std::array<int, 256> host_of_mac_{};
   std::vector<Port> ports_;
-  Counters counters_;
-  Histogram lateness_;
-  Histogram ingest_lag_;
+  SwitchStats stats_;
   Nanos started_ = 0;
   Nanos offset_ = 0;
   std::map<int, std::size_t> port_of_ifindex_;
   int ring_fd_ = -1;
   std::uint8_t* ring_ = nullptr;
   unsigned ring_head_ = 0;
-  std::uint64_t ring_drops_ = 0;
 };
 
 }  // namespace

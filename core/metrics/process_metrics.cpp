@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "core/assert.hpp"
 #include "core/metrics/registry.hpp"
 
 namespace nyx::metrics {
@@ -114,6 +115,9 @@ void register_process_metrics(Registry& registry) {
   registry.gauge_from("process_start_time_seconds",
                       "Start time of the process since unix epoch in seconds",
                       [started] { return started; });
+  registry.counter_from("nyx_bugs_total",
+                        "Broken invariants the process survived (NYX_BUG, release builds)",
+                        [] { return static_cast<double>(bug_count()); });
 }
 
 }  // namespace nyx::metrics

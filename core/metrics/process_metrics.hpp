@@ -3,7 +3,8 @@
 // same names, so that the usual dashboards and alerts work on a node:
 // process_cpu_seconds_total, process_resident_memory_bytes,
 // process_virtual_memory_bytes, process_open_fds, process_max_fds and
-// process_start_time_seconds.
+// process_start_time_seconds; and Nyx's own process-wide nyx_bugs_total
+// (core/assert.hpp's NYX_BUG failures survived).
 //
 // Read at scrape time (Registry::*_from) from getrusage, getrlimit and
 // /proc/self (Linux); a value that cannot be read is NaN rather than a

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/assert.hpp"
 #include "core/clock.hpp"
 #include "stream/delivery_rate.hpp"
 #include "stream/detail/range_set.hpp"
@@ -34,7 +35,11 @@ struct SentPacket {
   enum State : std::uint8_t { kEmpty, kInFlight, kDone };
 
   bool full() const noexcept { return count >= kMaxRecords; }
-  void add(const SentRecord& r) noexcept { records[count++] = r; }
+  void add(const SentRecord& r) noexcept {
+    // Past the end it would overwrite the next packet's books.
+    NYX_RELEASE_ASSERT(!full(), "a sent packet holds at most kMaxRecords records");
+    records[count++] = r;
+  }
 
   State state = kEmpty;
   std::uint8_t count = 0;
@@ -93,6 +98,8 @@ class SentPackets {
     });
   }
   SentPacket& slot(std::uint64_t pn) noexcept {
+    // Outside [first_pn_, first_pn_ + size) two packet numbers share a slot.
+    NYX_ASSERT(pn >= first_pn_ && pn - first_pn_ < ring_.size(), "packet number outside the ring");
     return ring_[static_cast<std::size_t>(pn & (ring_.size() - 1))];
   }
 

@@ -36,10 +36,13 @@ TEST(Bytes, ReaderNeverReadsPastTheEnd) {
 TEST(Bytes, WriterRefusesWhatDoesNotFit) {
   std::array<std::uint8_t, 5> out{};
   ByteWriter w{MutableBytes{out}};
-  ASSERT_TRUE(w.write_be32(0xAABBCCDD));
-  EXPECT_FALSE(w.write_be16(1));
+  const std::array<std::uint8_t, 4> four{0xAA, 0xBB, 0xCC, 0xDD};
+  ASSERT_TRUE(w.write_bytes(four));
+  EXPECT_FALSE(w.write_bytes(Bytes{four}.first(2)));
   EXPECT_EQ(w.size(), 4u);
   ASSERT_TRUE(w.write_u8(0xEE));
+  EXPECT_FALSE(w.write_u8(0xFF));
+  EXPECT_EQ(out[3], 0xDD);
   EXPECT_EQ(out[4], 0xEE);
 }
 

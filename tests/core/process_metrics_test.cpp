@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/assert.hpp"
 #include "core/metrics/registry.hpp"
 
 namespace nyx::metrics {
@@ -52,6 +53,9 @@ TEST(ProcessMetrics, PresentAndPlausible) {
   EXPECT_GT(value_of(after, "process_cpu_seconds_total"), cpu);
   EXPECT_EQ(value_of(after, "process_open_fds"), fds + 1);
   std::fclose(extra);
+
+  EXPECT_EQ(after["nyx_bugs_total"]["type"], "counter");
+  EXPECT_EQ(value_of(after, "nyx_bugs_total"), static_cast<double>(bug_count()));
 
   const std::string text = registry.prometheus_text();
   EXPECT_NE(text.find("\n# TYPE process_cpu_seconds_total counter\n"), std::string::npos) << text;

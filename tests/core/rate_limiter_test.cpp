@@ -138,67 +138,6 @@ TEST(TokenBucket, RequestLargerThanThePoolCountsThePool) {
   EXPECT_FALSE(bucket.try_acquire());
 }
 
-TEST(TokenBucket, RateChangeKeepsTheTokensAndRefillsAtTheNewRate) {
-  ManualClock clock;
-  TokenBucket bucket(clock, 10.0, 10);
-  ASSERT_EQ(drain(bucket), 10u);
-  clock.advance(milliseconds(500));  // 5 tokens earned at 10/s
-  bucket.set_rate(100.0);
-  EXPECT_EQ(bucket.available(), 5u);
-  clock.advance(milliseconds(10));  // 1 more at 100/s
-  EXPECT_EQ(drain(bucket), 6u);
-  bucket.set_rate(1.0);
-  clock.advance(milliseconds(999));
-  EXPECT_FALSE(bucket.try_acquire());
-  clock.advance(milliseconds(1));
-  EXPECT_TRUE(bucket.try_acquire());
-}
-
-TEST(TokenBucket, RateChangeKeepsADebt) {
-  ManualClock clock;
-  TokenBucket bucket(clock, 10.0, 2);
-  ASSERT_EQ(drain(bucket), 2u);
-  clock.advance(milliseconds(50));  // half a token
-  bucket.set_rate(20.0);            // half a token is 25 ms at the new rate
-  clock.advance(milliseconds(24));
-  EXPECT_FALSE(bucket.try_acquire());
-  clock.advance(milliseconds(1));
-  EXPECT_TRUE(bucket.try_acquire());
-}
-
-TEST(TokenBucket, ShrinkingTheBurstCapsTheTokens) {
-  ManualClock clock;
-  TokenBucket bucket(clock, 10.0, 10);
-  bucket.set_burst(3);
-  EXPECT_EQ(bucket.available(), 3u);
-  EXPECT_EQ(drain(bucket), 3u);
-  EXPECT_FALSE(bucket.try_acquire(4));
-  clock.advance(hours(1));
-  EXPECT_EQ(drain(bucket), 3u);
-}
-
-TEST(TokenBucket, ShrinkingTheBurstCapsPooledTokensToo) {
-  ManualClock clock;
-  TokenBucket bucket(clock, 1000.0, 1024);
-  ASSERT_TRUE(bucket.try_acquire());  // pools 63 of the remaining 1023
-  bucket.set_burst(10);
-  EXPECT_EQ(bucket.available(), 10u);
-  EXPECT_EQ(drain(bucket), 10u);
-}
-
-TEST(TokenBucket, GrowingTheBurstDoesNotPayOutIdleTime) {
-  ManualClock clock;
-  TokenBucket bucket(clock, 1.0, 2);
-  clock.advance(hours(1));  // full (2) the whole hour
-  bucket.set_burst(100);
-  EXPECT_EQ(bucket.available(), 2u);
-  clock.advance(seconds(10));
-  EXPECT_EQ(drain(bucket), 12u);
-  EXPECT_TRUE(bucket.try_acquire(0));
-  clock.advance(seconds(1000));
-  EXPECT_TRUE(bucket.try_acquire(100));
-}
-
 TEST(TokenBucket, ZeroRateHandsOutOnlyTheBurst) {
   ManualClock clock;
   TokenBucket bucket(clock, 0.0, 3);

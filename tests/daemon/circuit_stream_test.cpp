@@ -5,6 +5,7 @@
 
 #include "daemon/circuit_stream.hpp"
 
+#include <array>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -85,6 +86,23 @@ std::string text_of(const std::vector<std::uint8_t>& bytes) {
   return std::string(bytes.begin(), bytes.end());
 }
 
+// Every byte `stream` delivers up to its FIN, or the error that ended it
+// first.
+asio::awaitable<Result<std::vector<std::uint8_t>>> read_to_fin(CircuitStream& stream) {
+  std::vector<std::uint8_t> got;
+  std::array<std::uint8_t, 4096> buffer{};
+  for (;;) {
+    auto read = co_await stream.read_some(buffer);
+    if (!read) {
+      co_return std::unexpected(std::move(read.error()));
+    }
+    got.insert(got.end(), buffer.begin(), buffer.begin() + read->bytes);
+    if (read->fin) {
+      co_return got;
+    }
+  }
+}
+
 TEST_F(CircuitStreamTest, ReadSomeWaitsForDataThenSeesTheFin) {
   run([&]() -> asio::awaitable<void> {
     auto stream = open();
@@ -93,20 +111,12 @@ TEST_F(CircuitStreamTest, ReadSomeWaitsForDataThenSeesTheFin) {
         Bytes(reinterpret_cast<const std::uint8_t*>(hello.data()), hello.size())));
     EXPECT_TRUE(stream->finish());
     co_await until_accepted();
-    std::vector<std::uint8_t> got;
-    for (;;) {
-      std::array<std::uint8_t, 64> buffer{};
-      auto read = co_await accepted_->read_some(buffer);
-      EXPECT_TRUE(read);
-      if (!read) {
-        co_return;
-      }
-      got.insert(got.end(), buffer.begin(), buffer.begin() + read->bytes);
-      if (read->fin) {
-        break;
-      }
+    auto got = co_await read_to_fin(*accepted_);
+    if (!got) {
+      ADD_FAILURE() << got.error().to_string();
+      co_return;
     }
-    EXPECT_EQ(text_of(got), hello);
+    EXPECT_EQ(text_of(*got), hello);
     EXPECT_EQ(accepted_->traffic().bytes_down, hello.size());
     EXPECT_EQ(stream->traffic().bytes_up, hello.size());
   });
@@ -138,21 +148,13 @@ TEST_F(CircuitStreamSmallWindowTest, WriteAllWaitsForCreditAndDeliversEveryByte)
     co_await until_accepted();
     // 32 windows' worth: the writer cannot be done before we read.
     EXPECT_FALSE(written);
-    std::vector<std::uint8_t> got;
-    for (;;) {
-      std::array<std::uint8_t, 4096> buffer{};
-      auto read = co_await accepted_->read_some(buffer);
-      if (!read) {
-        ADD_FAILURE() << read.error().to_string();
-        co_return;
-      }
-      got.insert(got.end(), buffer.begin(), buffer.begin() + read->bytes);
-      if (read->fin) {
-        break;
-      }
+    auto got = co_await read_to_fin(*accepted_);
+    if (!got) {
+      ADD_FAILURE() << got.error().to_string();
+      co_return;
     }
     EXPECT_TRUE(written);
-    EXPECT_TRUE(got == sent);
+    EXPECT_TRUE(*got == sent);
   });
 }
 
@@ -224,20 +226,12 @@ TEST_F(CircuitStreamTest, PumpCarriesBothWaysAndEndsCleanlyOnBothFins) {
     co_await asio::async_write(app, asio::buffer(up), async::use_result);
     app.shutdown(tcp::socket::shutdown_send);
     co_await until_accepted();
-    std::vector<std::uint8_t> at_exit;
-    for (;;) {
-      std::array<std::uint8_t, 64> buffer{};
-      auto read = co_await accepted_->read_some(buffer);
-      if (!read) {
-        ADD_FAILURE() << read.error().to_string();
-        co_return;
-      }
-      at_exit.insert(at_exit.end(), buffer.begin(), buffer.begin() + read->bytes);
-      if (read->fin) {
-        break;
-      }
+    auto at_exit = co_await read_to_fin(*accepted_);
+    if (!at_exit) {
+      ADD_FAILURE() << at_exit.error().to_string();
+      co_return;
     }
-    EXPECT_EQ(text_of(at_exit), up);
+    EXPECT_EQ(text_of(*at_exit), up);
     const std::string down = "response";
     EXPECT_TRUE(co_await accepted_->write_all(
         Bytes(reinterpret_cast<const std::uint8_t*>(down.data()), down.size())));

@@ -11,15 +11,14 @@
 #include <vector>
 
 #include <asio/co_spawn.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
 #include <asio/read.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <gtest/gtest.h>
 
+#include "async/use_result.hpp"
 #include "core/clock.hpp"
 #include "core/metrics/registry.hpp"
 #include "daemon/circuit_session.hpp"
@@ -34,7 +33,7 @@ namespace nyx::daemon {
 namespace {
 
 using asio::ip::tcp;
-constexpr auto kAsTuple = asio::experimental::as_tuple(asio::use_awaitable);
+using async::use_result;
 
 // Hands out one client session per isolation key, made on demand over a new
 // memory channel to the exit; a closed session is replaced on next acquire.
@@ -97,7 +96,7 @@ asio::awaitable<SocksResult> socks_get(tcp::endpoint proxy, std::uint16_t port,
                                        std::function<void()> after_first_bytes = nullptr) {
   SocksResult result;
   tcp::socket s(co_await asio::this_coro::executor);
-  auto [ec] = co_await s.async_connect(proxy, kAsTuple);
+  auto [ec] = co_await s.async_connect(proxy, use_result);
   if (ec) {
     co_return result;
   }
@@ -114,9 +113,9 @@ asio::awaitable<SocksResult> socks_get(tcp::endpoint proxy, std::uint16_t port,
                                 1,
                                 static_cast<std::uint8_t>(port >> 8),
                                 static_cast<std::uint8_t>(port & 0xff)};
-  co_await asio::async_write(s, asio::buffer(hello), kAsTuple);
+  co_await asio::async_write(s, asio::buffer(hello), use_result);
   std::uint8_t reply[12];
-  auto [rec, n] = co_await asio::async_read(s, asio::buffer(reply), kAsTuple);
+  auto [rec, n] = co_await asio::async_read(s, asio::buffer(reply), use_result);
   if (rec) {
     co_return result;
   }
@@ -125,10 +124,10 @@ asio::awaitable<SocksResult> socks_get(tcp::endpoint proxy, std::uint16_t port,
     co_return result;
   }
   const std::string get = "GET / HTTP/1.0\r\n\r\n";
-  co_await asio::async_write(s, asio::buffer(get), kAsTuple);
+  co_await asio::async_write(s, asio::buffer(get), use_result);
   std::vector<char> buf(64 << 10);
   for (;;) {
-    auto [e, got] = co_await s.async_read_some(asio::buffer(buf), kAsTuple);
+    auto [e, got] = co_await s.async_read_some(asio::buffer(buf), use_result);
     result.body.append(buf.data(), got);
     if (after_first_bytes && !result.body.empty()) {
       std::exchange(after_first_bytes, nullptr)();
@@ -173,7 +172,7 @@ class DataPathTest : public ::testing::Test {
           asio::steady_timer pause(io_);
           for (int i = 0; i < 200 && source_->open_ != 0; ++i) {
             pause.expires_after(std::chrono::milliseconds(10));
-            co_await pause.async_wait(asio::use_awaitable);
+            co_await pause.async_wait(use_result);
           }
         },
         [&](std::exception_ptr e) {
@@ -284,7 +283,7 @@ TEST_F(DataPathConcurrentTest, TwentyConcurrentStreamsByteExact) {
           },
           [](std::exception_ptr) {});
     }
-    (void)co_await all_done.async_wait(kAsTuple);
+    (void)co_await all_done.async_wait(use_result);
   });
   EXPECT_EQ(finished, 20);
   EXPECT_EQ(exact, 20);

@@ -38,5 +38,28 @@ TEST(Cell, RejectsMalformed) {
   EXPECT_FALSE(parse_cell(destroy).has_value());
 }
 
+TEST(Cell, DestroyReasonRoundTripsEveryReason) {
+  for (std::uint8_t r = 0; r <= static_cast<std::uint8_t>(kLastDestroyReason); ++r) {
+    const auto reason = static_cast<DestroyReason>(r);
+    const Cell destroy = make_destroy_cell(7, reason);
+    auto view = parse_cell(destroy);
+    ASSERT_TRUE(view.has_value());
+    EXPECT_EQ(destroy_reason(*view), reason);
+  }
+}
+
+// A reason byte parse_cell() never let through is a bug of the caller, not a
+// value for the enum: debug builds stop, release builds say kProtocol.
+TEST(CellDeathTest, DestroyReasonOfAnUnparsedByteIsABug) {
+  Cell destroy = make_destroy_cell(7, DestroyReason::kTimeout);
+  CellView view{
+      .circuit_id = 7, .command = CellCommand::kDestroy, .payload = cell_payload(destroy)};
+  destroy[kCellHeaderSize] = 200;
+  EXPECT_DEBUG_DEATH(EXPECT_EQ(destroy_reason(view), DestroyReason::kProtocol),
+                     "should have refused");
+  CellView relay{.circuit_id = 7, .command = CellCommand::kRelay, .payload = cell_payload(destroy)};
+  EXPECT_DEATH(destroy_reason(relay), "not a DESTROY");
+}
+
 }  // namespace
 }  // namespace nyx::mix

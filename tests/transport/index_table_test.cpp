@@ -67,6 +67,7 @@ TEST(IndexTableTest, SetSessionSwapsAHandshakeForItsSession) {
   UdpSession session;
   session.peer = &peer;
   const std::uint32_t index = table.insert(IndexEntry{.peer = &peer});
+  session.local_index = index;
   table.set_session(index, session);
   const IndexEntry* entry = table.lookup(index);
   ASSERT_NE(entry, nullptr);
@@ -89,10 +90,13 @@ TEST(IndexTableTest, RemovingAPeerRemovesItsEntriesOnly) {
 
   const std::uint32_t alice_handshake = table.insert(IndexEntry{.peer = &alice});
   const std::uint32_t a1 = table.insert(IndexEntry{.peer = &alice});
+  alice_current.local_index = a1;
   table.set_session(a1, alice_current);
   const std::uint32_t a2 = table.insert(IndexEntry{.peer = &alice});
+  alice_previous.local_index = a2;
   table.set_session(a2, alice_previous);
   const std::uint32_t b1 = table.insert(IndexEntry{.peer = &bob});
+  bob_current.local_index = b1;
   table.set_session(b1, bob_current);
   // A half-open handshake names no peer yet.
   const std::uint32_t half_open = table.insert(IndexEntry{});
@@ -105,6 +109,31 @@ TEST(IndexTableTest, RemovingAPeerRemovesItsEntriesOnly) {
   EXPECT_EQ(table.lookup(b1)->session, &bob_current);
   EXPECT_NE(table.lookup(half_open), nullptr);
   EXPECT_EQ(table.size(), 2u);
+}
+
+// Filing a session under an index the table no longer holds would leave an
+// entry naming it after it is gone: a bug (debug builds stop there), and the
+// table stays as it was.
+TEST(IndexTableDeathTest, SetSessionRefusesAnIndexItDoesNotHold) {
+  IndexTable table;
+  Peer peer;
+  UdpSession session;
+  session.peer = &peer;
+  const std::uint32_t index = table.insert(IndexEntry{.peer = &peer});
+  table.remove(index);
+  session.local_index = index;
+  EXPECT_DEBUG_DEATH(table.set_session(index, session), "does not hold");
+  EXPECT_EQ(table.lookup(index), nullptr);
+}
+
+TEST(IndexTableDeathTest, SetSessionRefusesASessionOfAnotherIndex) {
+  IndexTable table;
+  Peer peer;
+  UdpSession session;
+  session.peer = &peer;
+  const std::uint32_t index = table.insert(IndexEntry{.peer = &peer});
+  session.local_index = index + 1;
+  EXPECT_DEATH(table.set_session(index, session), "filed under its own index");
 }
 
 }  // namespace

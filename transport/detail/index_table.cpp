@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "core/assert.hpp"
 #include "core/bytes.hpp"
 #include "core/crypto/random.hpp"
 #include "transport/detail/peer.hpp"
@@ -32,11 +33,30 @@ std::uint32_t IndexTable::insert(IndexEntry entry) {
 
 const IndexEntry* IndexTable::lookup(std::uint32_t index) const {
   auto it = entries_.find(index);
-  return it == entries_.end() ? nullptr : &it->second;
+  if (it == entries_.end()) {
+    return nullptr;
+  }
+  // A session entry names the session filed under this index and its peer
+  // (set_session); anything else is an entry left behind by a removal.
+  [[maybe_unused]] const IndexEntry& entry = it->second;
+  NYX_ASSERT(entry.session == nullptr ||
+                 (entry.session->local_index == index && entry.session->peer == entry.peer),
+             "index entry disagrees with its session");
+  return &it->second;
 }
 
 void IndexTable::set_session(std::uint32_t index, UdpSession& session) {
-  entries_[index] = IndexEntry{session.peer, nullptr, &session};
+  // A handshake completes under the index it was handed (insert()); an entry
+  // made here for an index that was removed meanwhile would name a session
+  // nothing else knows of, and outlive it.
+  NYX_RELEASE_ASSERT(session.local_index == index && session.peer != nullptr,
+                     "a session is filed under its own index, with its peer");
+  auto it = entries_.find(index);
+  if (it == entries_.end()) {
+    NYX_BUG(false, "set_session for an index the table does not hold");
+    return;
+  }
+  it->second = IndexEntry{session.peer, nullptr, &session};
 }
 
 void IndexTable::remove(std::uint32_t index) { entries_.erase(index); }
