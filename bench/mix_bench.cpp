@@ -2,10 +2,13 @@
 // "Mix"): a hop's CREATE processing against one X25519 scalar
 // multiplication, a hop's data-cell processing (parse, circuit lookup,
 // layer, nonce permutation, queue, hand-off to the link) against raw
-// ChaCha20 over the same body bytes, and cells per second through a relay
-// on real loopback links.
+// ChaCha20 over the same body bytes, the cell scheduler's fair queueing
+// against a plain FIFO of cells, and cells per second through a relay on
+// real loopback links.
 
 #include <array>
+#include <deque>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -20,6 +23,7 @@
 #include "core/crypto/random.hpp"
 #include "core/crypto/x25519.hpp"
 #include "document/directory.hpp"
+#include "mix/cell_scheduler.hpp"
 #include "mix/link_manager_cell_link.hpp"
 #include "mix/onion_create.hpp"
 #include "mix/relay.hpp"
@@ -178,6 +182,55 @@ void BM_Relay_CellHop(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(kCellBodySize));
 }
 BENCHMARK(BM_Relay_CellHop)->Arg(1)->Arg(32)->Arg(64);
+
+// A FIFO of cells with no fairness: the least a queue per link costs.
+void BM_Baseline_CellFifo(benchmark::State& state) {
+  std::deque<Cell> fifo;
+  Cell cell{};
+  Wire wire;
+  wire.recording = false;
+  const PeerKey peer{};
+  std::size_t pending = 0;
+  for (auto _ : state) {
+    fifo.push_back(cell);
+    if (++pending == 64) {
+      for (; pending > 0; --pending) {
+        wire.send_cell(peer, fifo.front());
+        fifo.pop_front();
+      }
+    }
+  }
+}
+BENCHMARK(BM_Baseline_CellFifo);
+
+// The cell scheduler alone: cells of `circuits` circuits on one link are
+// queued in turn and flushed every 64 cells, as after a receive batch.
+void BM_CellScheduler_QueueFlush(benchmark::State& state) {
+  const auto circuits = static_cast<std::size_t>(state.range(0));
+  Wire wire;
+  wire.recording = false;
+  CellScheduler scheduler(wire, {.link_cells = 1 << 20, .circuit_cells = 1 << 20});
+  std::vector<std::unique_ptr<CellQueue>> queues;
+  for (std::size_t i = 0; i < circuits; ++i) {
+    queues.push_back(std::make_unique<CellQueue>());
+  }
+  const PeerKey peer{};
+  Cell cell{};
+  std::size_t next = 0;
+  std::size_t pending = 0;
+  for (auto _ : state) {
+    const std::size_t c = next++ % circuits;
+    (void)scheduler.enqueue(LinkCircuit{peer, static_cast<CircuitId>(c + 1)}, *queues[c], cell);
+    if (++pending == 64) {
+      scheduler.flush();
+      pending = 0;
+    }
+  }
+  if (scheduler.counters().dropped_queue_full != 0) {
+    state.SkipWithError("cells were dropped");
+  }
+}
+BENCHMARK(BM_CellScheduler_QueueFlush)->Arg(1)->Arg(16)->Arg(256);
 
 // A node on its own LinkManager (Noise over UDP on 127.0.0.1).
 struct LinkedNode {

@@ -1,57 +1,96 @@
 #include "mix/circuit.hpp"
 
-#include "mix/relay.hpp"
-
 namespace nyx::mix {
 
-Circuit::Circuit(Relay& relay, CircuitState& state, std::variant<ClientOnion, TerminalKeys> crypto)
-    : relay_(relay), circuit_(&state), crypto_(std::move(crypto)) {}
+Circuit::Circuit(CircuitCarrier& carrier, LinkCircuit out, EndCrypto crypto, State state)
+    : carrier_(&carrier), out_(out), crypto_(std::move(crypto)), state_(state) {}
 
 Circuit::~Circuit() {
-  if (circuit_ != nullptr) {
-    circuit_->endpoint = nullptr;  // no state callbacks into a dying object
-    relay_.destroy(*circuit_, DestroyReason::kRequested);
+  if (carrier_ != nullptr) {
+    carrier_->release_circuit(out_);  // no state callbacks into a dying object
   }
 }
 
 void Circuit::close() {
-  if (circuit_ != nullptr) {
-    relay_.destroy(*circuit_, DestroyReason::kRequested);
+  if (carrier_ != nullptr) {
+    carrier_->destroy_circuit(out_, DestroyReason::kRequested);
   }
 }
 
 Status Circuit::send(Bytes datagram) {
-  if (state_ == State::kClosed || circuit_ == nullptr) {
+  if (state_ == State::kClosed || carrier_ == nullptr) {
     return make_error(ErrorCategory::kClosed, "circuit closed");
   }
   if (datagram.size() > kMaxRelayData) {
     return make_error(ErrorCategory::kInvalidArgument, "datagram larger than a cell");
   }
-  return relay_.send_from_endpoint(*circuit_, RelayType::kData, datagram);
+  if (state_ != State::kOpen) {
+    return make_error(ErrorCategory::kResourceExhausted, "circuit: still building");
+  }
+  return send_cell(RelayType::kData, datagram);
 }
 
-void Circuit::seal(RelayType type, Bytes data, CellPayload payload) const {
+Status Circuit::send_cell(RelayType type, Bytes data) {
+  Cell cell;
+  write_cell_header(cell, 0,
+                    CellCommand::kRelay);  // the carrier writes the link's id
+  const CellPayload payload = cell_payload(cell).subspan<0, kCellPayloadSize>();
   if (const auto* onion = std::get_if<ClientOnion>(&crypto_)) {
     onion->seal(type, data, payload);
   } else {
-    terminal_seal(*std::get<TerminalKeys>(crypto_).keys, type, data, payload);
+    terminal_seal(std::get<HopKeys>(crypto_), type, data, payload);
   }
+  return carrier_->send_cell(out_, cell);
 }
 
 Result<RelayMessage> Circuit::open_cell(CellPayload payload) const {
   if (const auto* onion = std::get_if<ClientOnion>(&crypto_)) {
     return onion->open(payload);
   }
-  return terminal_open(*std::get<TerminalKeys>(crypto_).keys, payload);
+  return terminal_open(std::get<HopKeys>(crypto_), payload);
 }
 
-void Circuit::deliver(const RelayMessage& message) {
-  if (message.type == RelayType::kDrop) {
-    ++cover_received_;
-    return;
+bool Circuit::check_created(CellPayload payload) {
+  auto message = open_cell(payload);
+  return message && message->type == RelayType::kCreated;
+}
+
+Circuit::Received Circuit::on_relay_cell(CellPayload payload) {
+  auto message = open_cell(payload);
+  if (!message) {
+    return message.error().category == ErrorCategory::kCrypto ? Received::kTampered
+                                                              : Received::kMalformed;
+  }
+  switch (message->type) {
+    case RelayType::kData:
+      break;
+    case RelayType::kDrop:
+      ++cover_received_;
+      return Received::kCover;
+    case RelayType::kCreated:
+      return Received::kUnexpected;
   }
   if (receiver_ != nullptr) {
-    receiver_->on_datagram(message.data);
+    receiver_->on_datagram(message->data);  // last: the receiver may destroy this end
+  }
+  return Received::kData;
+}
+
+void Circuit::on_open() { set_state(State::kOpen); }
+
+void Circuit::on_closed(DestroyReason reason) {
+  carrier_ = nullptr;  // before the handler, which may destroy this end
+  set_state(State::kClosed, reason);
+}
+
+void Circuit::on_detached() {
+  carrier_ = nullptr;
+  state_ = State::kClosed;
+}
+
+void Circuit::on_tick(Nanos now, RandomSource& random) {
+  for (std::size_t due = cover_.take_due(now, random); due > 0; --due) {
+    (void)send_cell(RelayType::kDrop, {});  // cover may be dropped like data
   }
 }
 

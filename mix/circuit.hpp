@@ -8,31 +8,40 @@
 // are indistinguishable from data to every relay and are dropped by the end
 // that opens them: they never reach the receiver.
 //
+// The end owns its end-to-end crypto and its cover schedule; it reaches the
+// relay that carries it only through CircuitCarrier, and that relay reaches
+// it only through CircuitEndpoint (mix/circuit_endpoint.hpp), whose calls
+// are private here: they are not for the stream layer.
+//
 // Ownership and threading: made by a Relay, owned by whoever it is handed to
-// (the client that asked for it, the exit handler); the Relay must outlive
-// it. Destroying an open Circuit sends DESTROY. Every call, and the receiver,
-// runs on the Relay's thread.
+// (the client that asked for it, the exit handler). If the Relay goes first
+// the circuit is closed silently. Destroying an open Circuit sends DESTROY.
+// Every call, and the receiver, runs on the Relay's thread.
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <variant>
 
-#include "core/clock.hpp"
 #include "core/datagram_channel.hpp"
 #include "mix/cell.hpp"
 #include "mix/circuit_crypto.hpp"
+#include "mix/circuit_endpoint.hpp"
+#include "mix/cover_traffic.hpp"
+#include "mix/hop_keys.hpp"
+#include "mix/link_circuit.hpp"
 
 namespace nyx::mix {
 
-class Relay;
-struct CircuitState;
-
-class Circuit final : public DatagramChannel {
+class Circuit final : public DatagramChannel, public CircuitEndpoint {
  public:
   enum class State : std::uint8_t { kBuilding, kOpen, kClosed };
   using StateHandler = std::function<void(State)>;
+  // The origin holds every hop's keys, the last hop its own.
+  using EndCrypto = std::variant<ClientOnion, HopKeys>;
 
+  // An end carried by `carrier`, whose cells leave on `out`.
+  Circuit(CircuitCarrier& carrier, LinkCircuit out, EndCrypto crypto, State state);
   ~Circuit() override;
   Circuit(const Circuit&) = delete;
   Circuit& operator=(const Circuit&) = delete;
@@ -48,34 +57,34 @@ class Circuit final : public DatagramChannel {
   // Called when the circuit opens or closes.
   void set_state_handler(StateHandler handler) { state_handler_ = std::move(handler); }
   // Poisson-timed cover cells per second from this end; 0 turns them off.
-  void set_cover_rate(double cells_per_second) noexcept { cover_rate_ = cells_per_second; }
-  double cover_rate() const noexcept { return cover_rate_; }
+  void set_cover_rate(double cells_per_second) noexcept { cover_.set_rate(cells_per_second); }
+  double cover_rate() const noexcept { return cover_.rate(); }
   std::uint64_t cover_cells_received() const noexcept { return cover_received_; }
   // Sends DESTROY (kRequested) and closes.
   void close();
 
  private:
-  friend class Relay;
-  struct TerminalKeys {
-    const HopKeys* keys;
-  };
-  Circuit(Relay& relay, CircuitState& state, std::variant<ClientOnion, TerminalKeys> crypto);
+  // CircuitEndpoint: the carrying relay's calls.
+  bool check_created(CellPayload payload) override;
+  Received on_relay_cell(CellPayload payload) override;
+  void on_open() override;
+  void on_closed(DestroyReason reason) override;
+  void on_detached() override;
+  void on_tick(Nanos now, RandomSource& random) override;
 
-  // Seals one cell of `type` for the other end.
-  void seal(RelayType type, Bytes data, CellPayload payload) const;
+  // Seals one cell of `type` for the other end and hands it to the carrier.
+  Status send_cell(RelayType type, Bytes data);
   Result<RelayMessage> open_cell(CellPayload payload) const;
-  void deliver(const RelayMessage& message);
   void set_state(State state, DestroyReason reason = DestroyReason::kRequested);
 
-  Relay& relay_;
-  CircuitState* circuit_;  // null once closed
-  std::variant<ClientOnion, TerminalKeys> crypto_;
+  CircuitCarrier* carrier_;  // null once closed
+  LinkCircuit out_;
+  EndCrypto crypto_;
   DatagramReceiver* receiver_ = nullptr;
   StateHandler state_handler_;
-  State state_ = State::kBuilding;
+  State state_;
   DestroyReason close_reason_ = DestroyReason::kRequested;
-  double cover_rate_ = 0;
-  Nanos next_cover_{0};
+  CoverTraffic cover_;
   std::uint64_t cover_received_ = 0;
 };
 

@@ -4,16 +4,20 @@
 // hop, handing a Circuit to the exit handler). It sees the network only
 // through a CellLink and time only through the injected Clock.
 //
-// Data cells leave through bounded per-link queues, served round-robin
-// between circuits; a full queue drops (counted), never grows. Control cells
-// (CREATE, CREATED, DESTROY) go out at once. Optionally, a middle hop holds
-// each data cell for an exponentially distributed delay. tick() runs setup
-// and idle timeouts, cover traffic and delayed cells; flush() hands queued
-// cells to the link. publish_metrics() exports its counters and gauges
+// A cell's way through it (relay.cpp reads in this order): handle_cell
+// parses it and looks up its circuit; a middle hop peels its layer and
+// forwards, an end has its Circuit open and deliver it; forwarded and sent
+// data cells wait in the CellScheduler's bounded per-link queues, served
+// round-robin between circuits by flush(). A full queue drops (counted),
+// never grows. Control cells (CREATE, CREATED, DESTROY) go out at once.
+// Optionally, a middle hop holds each data cell for an exponentially
+// distributed delay. tick() runs setup and idle timeouts, delayed cells and
+// the ends' cover traffic. publish_metrics() exports its counters and gauges
 // (nyx_relay_*), brought up to date by tick().
 //
 // Ownership and threading: owned by its shard; every call on one thread.
-// It must outlive the Circuits it hands out.
+// Circuits it hands out reach it through CircuitCarrier; if it is destroyed
+// first they are closed silently.
 
 #include <cstddef>
 #include <cstdint>
@@ -21,13 +25,14 @@
 #include <memory>
 #include <queue>
 #include <span>
-#include <unordered_map>
 #include <vector>
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "mix/cell_link.hpp"
+#include "mix/cell_scheduler.hpp"
 #include "mix/circuit.hpp"
+#include "mix/circuit_endpoint.hpp"
 #include "mix/circuit_table.hpp"
 #include "mix/onion_create.hpp"
 #include "mix/onion_key_ring.hpp"
@@ -69,13 +74,13 @@ struct RelayCounters {
   std::uint64_t timeouts = 0;
 };
 
-class Relay {
+class Relay final : private CircuitCarrier {
  public:
   using TerminalHandler = std::function<void(std::unique_ptr<Circuit>)>;
 
   Relay(const Clock& clock, CellLink& link, const PeerKey& local_key, RandomSource& random,
         RelayConfig config = {});
-  ~Relay();
+  ~Relay() override;
   Relay(const Relay&) = delete;
   Relay& operator=(const Relay&) = delete;
 
@@ -95,29 +100,27 @@ class Relay {
   // (the node's shutdown).
   void close_all();
   // Hands up to flush_cells_per_link queued cells to each link, round-robin.
-  void flush();
+  void flush() { scheduler_.flush(); }
   // Called when data cells start waiting (queued_cells() leaves 0), so the
   // owner can schedule flush() on its event loop; it keeps flushing, one
   // budget per turn, while queued_cells() > 0.
-  void set_flush_request(std::function<void()> request) { flush_request_ = std::move(request); }
+  void set_flush_request(std::function<void()> request) {
+    scheduler_.set_flush_request(std::move(request));
+  }
   // Timeouts, cover cells and delayed cells, as of the clock's now().
   void tick();
 
-  const RelayCounters& counters() const noexcept { return counters_; }
+  // The relay's counters with its scheduler's (relayed, queue and link drops).
+  RelayCounters counters() const noexcept;
   // Registers the relay's metrics in `registry` (which must outlive the
   // relay): every RelayCounters field in a nyx_relay_* family (see
   // detail/relay_metrics.hpp) and the gauges. tick() updates them.
   void publish_metrics(metrics::Registry& registry);
   std::size_t circuit_count() const noexcept { return table_.size(); }
-  std::size_t queued_cells(const PeerKey& peer) const;
-  std::size_t queued_cells() const noexcept { return queued_total_; }
+  std::size_t queued_cells(const PeerKey& peer) const { return scheduler_.queued_cells(peer); }
+  std::size_t queued_cells() const noexcept { return scheduler_.queued_cells(); }
 
  private:
-  friend class Circuit;
-  struct LinkQueue {
-    std::deque<LinkCircuit> ring;  // circuits with queued cells, served in turn
-    std::size_t cells = 0;
-  };
   struct Delayed {
     Nanos due;
     LinkCircuit out;
@@ -125,34 +128,37 @@ class Relay {
     bool operator>(const Delayed& other) const noexcept { return due > other.due; }
   };
 
+  // The cell path, in the order a cell takes it.
+  void on_relay(CircuitState& circuit, Side from, Cell& cell);
+  void deliver(CircuitState& circuit, Side from, Cell& cell);
+  void forward(CircuitState& circuit, Side towards, Cell& cell);
+  // Circuit setup.
   CircuitId allocate_id(const PeerKey& peer);
   void on_create(const PeerKey& from, const CellView& view);
-  void on_created(const CircuitTable::Slot& slot, const CellView& view);
-  void on_relay(const CircuitTable::Slot& slot, const CellView& view);
-  void send_now(const LinkCircuit& to, CellCommand command, Bytes payload);
-  void send_destroy(const LinkCircuit& to, DestroyReason reason);
-  // Queues a data cell towards `to` (header rewritten to its id).
-  Status enqueue(const LinkCircuit& to, Cell& cell);
-  void forward_data(CircuitState& circuit, Side towards, Cell& cell);
-  // Destroys a circuit: DESTROY to each neighbour except the link it came
-  // from, queued cells dropped, the endpoint closed.
+  void accept_terminal(CircuitState& circuit);
+  void on_created(CircuitState& circuit, Side from, Cell& cell);
+  void send_control(const LinkCircuit& to, CellCommand command, Bytes payload);
+  // Teardown: DESTROY to each neighbour except the link it came from,
+  // queued cells dropped, the end told.
   void destroy(CircuitState& circuit, DestroyReason reason, const LinkCircuit* from = nullptr);
-  Status send_from_endpoint(CircuitState& circuit, RelayType type, Bytes data);
-  Nanos exponential(Nanos mean);
+  void expire_circuits();
+  void release_delayed();
+
+  // CircuitCarrier: the calls of the Circuits this relay hands out.
+  Status send_cell(const LinkCircuit& out, Cell& cell) override;
+  void destroy_circuit(const LinkCircuit& out, DestroyReason reason) override;
+  void release_circuit(const LinkCircuit& out) override;
 
   const Clock& clock_;
-  CellLink& link_;
   PeerKey local_key_;
   RandomSource& random_;
   RelayConfig config_;
   OnionKeyRing onion_keys_;
   CircuitTable table_;
-  std::unordered_map<PeerKey, LinkQueue, PeerKeyHash> queues_;
+  CellScheduler scheduler_;
   std::priority_queue<Delayed, std::vector<Delayed>, std::greater<>> delayed_;
   TerminalHandler terminal_handler_;
-  std::function<void()> flush_request_;
-  std::size_t queued_total_ = 0;
-  RelayCounters counters_;
+  RelayCounters counters_;                         // what the scheduler does not count itself
   std::unique_ptr<detail::RelayMetrics> metrics_;  // set by publish_metrics()
   Nanos now_{0};  // refreshed by tick() and on setup; data cells never read the clock
 };

@@ -1,0 +1,66 @@
+#pragma once
+// The seam between a Relay and the ends of circuits it carries (the client's
+// end, the last hop's end), one interface each way:
+// - CircuitCarrier, what an end needs from the relay: send a sealed cell on
+//   its link, destroy the circuit, let go of it. The relay implements it.
+// - CircuitEndpoint, what the relay needs from an end: open a cell end to
+//   end and deliver it, hear that the circuit opened or closed, send its
+//   cover cells. Circuit implements it.
+// An end names its circuit by the link side its cells leave on, never by a
+// pointer into the relay's table. End-to-end crypto lives in the end; the
+// middle hops' layer and the queues live in the relay.
+//
+// Both sides run on the relay's thread.
+
+#include <cstdint>
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "mix/cell.hpp"
+#include "mix/circuit_crypto.hpp"
+#include "mix/link_circuit.hpp"
+#include "mix/path_selector.hpp"
+
+namespace nyx::mix {
+
+class CircuitCarrier {
+ public:
+  virtual ~CircuitCarrier() = default;
+  // Queues a sealed RELAY cell on the circuit's link `out` (its header's id
+  // is written there). kResourceExhausted when a queue bound dropped it.
+  virtual Status send_cell(const LinkCircuit& out, Cell& cell) = 0;
+  // Destroys the circuit (DESTROY to its neighbours); the end hears
+  // on_closed.
+  virtual void destroy_circuit(const LinkCircuit& out, DestroyReason reason) = 0;
+  // The end is going away: destroys the circuit without calling it back.
+  virtual void release_circuit(const LinkCircuit& out) = 0;
+};
+
+class CircuitEndpoint {
+ public:
+  virtual ~CircuitEndpoint() = default;
+  enum class Received : std::uint8_t {
+    kData,        // delivered to the receiver
+    kCover,       // a cover cell, dropped here
+    kTampered,    // the end-to-end MAC failed
+    kMalformed,   // it verified but its plaintext is not a message
+    kUnexpected,  // a CREATED on an open circuit
+  };
+
+  // The origin: checks the last hop's CREATED in place (no side effects);
+  // true when it verifies.
+  virtual bool check_created(CellPayload payload) = 0;
+  // Opens a RELAY cell end to end in place and delivers what it carries.
+  // The receiver may close or destroy the end before this returns.
+  virtual Received on_relay_cell(CellPayload payload) = 0;
+  // The circuit opened (the origin's CREATED verified).
+  virtual void on_open() = 0;
+  // The circuit is gone from the carrier; the end's state handler hears it.
+  virtual void on_closed(DestroyReason reason) = 0;
+  // The carrier itself is going away: closed, without callbacks.
+  virtual void on_detached() = 0;
+  // Sends the cover cells due by `now` (the circuit is open).
+  virtual void on_tick(Nanos now, RandomSource& random) = 0;
+};
+
+}  // namespace nyx::mix

@@ -1,0 +1,158 @@
+// A circuit's end on its own, against a fake carrier: the seam
+// (mix/circuit_endpoint.hpp) is all it needs from a relay.
+#include "mix/circuit.hpp"
+
+#include <array>
+#include <chrono>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "core/crypto/random.hpp"
+#include "mix/support/memory_network.hpp"
+
+namespace nyx::mix {
+namespace {
+
+class FakeCarrier final : public CircuitCarrier {
+ public:
+  Status send_cell(const LinkCircuit& out, Cell& cell) override {
+    EXPECT_EQ(out, expected_out);
+    sent.push_back(cell);
+    if (full) {
+      return make_error(ErrorCategory::kResourceExhausted, "full");
+    }
+    return {};
+  }
+  void destroy_circuit(const LinkCircuit&, DestroyReason reason) override {
+    destroyed.push_back(reason);
+  }
+  void release_circuit(const LinkCircuit&) override { ++released; }
+
+  LinkCircuit expected_out{PeerKey{}, 42};
+  bool full = false;
+  std::vector<Cell> sent;
+  std::vector<DestroyReason> destroyed;
+  int released = 0;
+};
+
+class Collect final : public DatagramReceiver {
+ public:
+  void on_datagram(Bytes datagram) override { got.emplace_back(datagram.begin(), datagram.end()); }
+  std::vector<std::vector<std::uint8_t>> got;
+};
+
+CellPayload payload_of(Cell& cell) { return cell_payload(cell).subspan<0, kCellPayloadSize>(); }
+
+// A last hop's end and the client's keys for it (a one-hop circuit).
+struct OneHop {
+  OneHop() {
+    crypto::random_bytes(secret);
+    std::vector<HopKeys> hops;
+    hops.push_back(HopKeys::derive(secret));
+    client = std::make_unique<ClientOnion>(std::move(hops));
+    end = std::make_unique<Circuit>(carrier, carrier.expected_out, HopKeys::derive(secret),
+                                    Circuit::State::kOpen);
+  }
+  std::array<std::uint8_t, 32> secret{};
+  FakeCarrier carrier;
+  std::unique_ptr<ClientOnion> client;
+  std::unique_ptr<Circuit> end;
+};
+
+TEST(CircuitEnd, SealsDataForTheOtherEndAndOpensWhatComesBack) {
+  OneHop hop;
+  const std::uint8_t hello[] = {'h', 'i'};
+  ASSERT_TRUE(hop.end->send(hello).has_value());
+  ASSERT_EQ(hop.carrier.sent.size(), 1u);
+  auto opened = hop.client->open(payload_of(hop.carrier.sent[0]));
+  ASSERT_TRUE(opened.has_value());
+  EXPECT_EQ(opened->type, RelayType::kData);
+  EXPECT_EQ(std::vector<std::uint8_t>(opened->data.begin(), opened->data.end()),
+            (std::vector<std::uint8_t>{'h', 'i'}));
+
+  Collect rx;
+  hop.end->set_receiver(&rx);
+  Cell cell{};
+  hop.client->seal(RelayType::kData, hello, payload_of(cell));
+  CircuitEndpoint& endpoint = *hop.end;
+  EXPECT_EQ(endpoint.on_relay_cell(payload_of(cell)), CircuitEndpoint::Received::kData);
+  ASSERT_EQ(rx.got.size(), 1u);
+  hop.client->seal(RelayType::kDrop, {}, payload_of(cell));
+  EXPECT_EQ(endpoint.on_relay_cell(payload_of(cell)), CircuitEndpoint::Received::kCover);
+  EXPECT_EQ(hop.end->cover_cells_received(), 1u);
+  hop.client->seal(RelayType::kData, hello, payload_of(cell));
+  cell[kCellHeaderSize + 100] ^= 1;
+  EXPECT_EQ(endpoint.on_relay_cell(payload_of(cell)), CircuitEndpoint::Received::kTampered);
+  EXPECT_EQ(rx.got.size(), 1u);
+}
+
+TEST(CircuitEnd, SendsItsCoverCellsThroughTheCarrier) {
+  OneHop hop;
+  testing::SeededRandom random(1);
+  hop.end->set_cover_rate(1000);
+  CircuitEndpoint& endpoint = *hop.end;
+  const Nanos start{std::chrono::seconds(1)};
+  endpoint.on_tick(start, random);
+  endpoint.on_tick(start + std::chrono::seconds(1), random);
+  EXPECT_NEAR(static_cast<double>(hop.carrier.sent.size()), 1000.0, 150.0);
+  for (Cell& cell : hop.carrier.sent) {
+    auto opened = hop.client->open(payload_of(cell));
+    ASSERT_TRUE(opened.has_value());
+    EXPECT_EQ(opened->type, RelayType::kDrop);
+  }
+}
+
+TEST(CircuitEnd, AFullQueueIsBackpressureToTheSender) {
+  OneHop hop;
+  hop.carrier.full = true;
+  const std::uint8_t x[] = {'x'};
+  EXPECT_EQ(hop.end->send(x).error().category, ErrorCategory::kResourceExhausted);
+  hop.carrier.full = false;
+  EXPECT_TRUE(hop.end->send(x).has_value());
+}
+
+TEST(CircuitEnd, CloseAsksTheCarrierAndClosedStopsSending) {
+  OneHop hop;
+  std::vector<Circuit::State> states;
+  hop.end->set_state_handler([&](Circuit::State s) { states.push_back(s); });
+  hop.end->close();
+  ASSERT_EQ(hop.carrier.destroyed.size(), 1u);
+  EXPECT_EQ(hop.carrier.destroyed[0], DestroyReason::kRequested);
+  CircuitEndpoint& endpoint = *hop.end;
+  endpoint.on_closed(DestroyReason::kRequested);  // as the carrier answers
+  EXPECT_EQ(states, (std::vector<Circuit::State>{Circuit::State::kClosed}));
+  const std::uint8_t x[] = {'x'};
+  EXPECT_EQ(hop.end->send(x).error().category, ErrorCategory::kClosed);
+  hop.end.reset();
+  EXPECT_EQ(hop.carrier.released, 0);  // already gone from the carrier
+}
+
+TEST(CircuitEnd, DestroyingAnOpenEndReleasesItWithoutCallbacks) {
+  OneHop hop;
+  int calls = 0;
+  hop.end->set_state_handler([&](Circuit::State) { ++calls; });
+  hop.end.reset();
+  EXPECT_EQ(hop.carrier.released, 1);
+  EXPECT_EQ(calls, 0);
+}
+
+TEST(CircuitEnd, ABuildingEndRefusesDataUntilItOpens) {
+  FakeCarrier carrier;
+  std::array<std::uint8_t, 32> secret{};
+  std::vector<HopKeys> hops;
+  hops.push_back(HopKeys::derive(secret));
+  Circuit end(carrier, carrier.expected_out, ClientOnion(std::move(hops)),
+              Circuit::State::kBuilding);
+  const std::uint8_t x[] = {'x'};
+  EXPECT_EQ(end.send(x).error().category, ErrorCategory::kResourceExhausted);
+  CircuitEndpoint& endpoint = end;
+  endpoint.on_open();
+  EXPECT_EQ(end.state(), Circuit::State::kOpen);
+  EXPECT_TRUE(end.send(x).has_value());
+  endpoint.on_detached();  // the relay went away
+  EXPECT_EQ(end.send(x).error().category, ErrorCategory::kClosed);
+}
+
+}  // namespace
+}  // namespace nyx::mix
