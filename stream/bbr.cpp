@@ -8,7 +8,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr double kNanosPerSecond = 1e9;
+constexpr double kSecondsPerNano = 1e-9;
 // Below this pacing rate the send quantum is one datagram, above it two
 // (draft-ietf-ccwg-bbr BBRSetSendQuantum: 1.2 Mbit/s); it grows to 1 ms of
 // sending and at most 64 KiB.
@@ -16,7 +16,9 @@ constexpr double kSmallQuantumRate = 1.2e6 / 8;
 constexpr Nanos kQuantumTime = 1ms;
 constexpr double kMaxQuantum = 64 * 1024;
 
-double seconds(Nanos t) noexcept { return static_cast<double>(t.count()) / kNanosPerSecond; }
+// A multiplication, not a division by 1e9: this runs several times per ACK,
+// and a double division costs as much as the rest of the arithmetic.
+double seconds(Nanos t) noexcept { return static_cast<double>(t.count()) * kSecondsPerNano; }
 
 }  // namespace
 
@@ -322,9 +324,14 @@ bool Bbr::time_to_probe(Nanos now) const noexcept {
   if (now - cycle_start_ > probe_wait_) {
     return true;
   }
-  const std::uint64_t window_packets = static_cast<std::uint64_t>(bdp(1.0) / mds_);
-  return rounds_since_probe_ >= std::min<std::uint64_t>(params_.reno_coexistence_max_rounds,
-                                                        std::max<std::uint64_t>(window_packets, 1));
+  // rounds >= min(max_rounds, max(floor(bdp / mds), 1)), checked on every
+  // ACK while cruising, without the division: for rounds >= 1,
+  // rounds >= floor(bdp / mds) holds exactly when (rounds + 1) * mds > bdp.
+  const std::uint64_t rounds = rounds_since_probe_;
+  if (rounds >= params_.reno_coexistence_max_rounds) {
+    return true;
+  }
+  return rounds != 0 && static_cast<double>(rounds + 1) * mds_ > bdp(1.0);
 }
 
 void Bbr::handle_inflight_too_high(Nanos now) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/assert.hpp"
+
 namespace nyx::stream {
 namespace {
 
@@ -342,9 +344,7 @@ void Session::on_packet_acked(SentPacket& p, Nanos now) {
   congestion_->on_packet_acked(now, p.time_sent, p.size, bytes_in_flight_);
   delivery_.on_acked(now, p.time_sent, p.size, p.send_state);
   event_acked_ += p.size;
-  bytes_in_flight_ -= p.size;
-  --eliciting_in_flight_;
-  p.state = SentPacket::kDone;
+  leave_flight(p);
   for (std::size_t i = 0; i < p.count; ++i) {
     const detail::SentRecord& r = p.records[i];
     StreamState* s = find(r.stream);
@@ -365,16 +365,27 @@ void Session::on_packet_acked(SentPacket& p, Nanos now) {
 
 void Session::on_packet_lost(SentPacket& p, Nanos now) {
   ++stats_.packets_lost;
-  bytes_in_flight_ -= p.size;
-  --eliciting_in_flight_;
+  leave_flight(p);
   congestion_->on_packet_lost(now, p.time_sent, p.size);
   delivery_.on_lost(p.size);
   event_lost_ += p.size;
   ++event_lost_packets_;
-  p.state = SentPacket::kDone;
   for (std::size_t i = 0; i < p.count; ++i) {
     on_record_lost(p.records[i]);
   }
+}
+
+void Session::leave_flight(SentPacket& p) {
+  // The books hand out only packets in flight, each once (by ack or by
+  // loss), and every one of them was counted when it was sent. An underflow
+  // here would stop the session from ever sending again, so a release build
+  // clamps and counts the bug.
+  NYX_ASSERT(p.state == SentPacket::kInFlight, "a packet left flight twice");
+  NYX_BUG(bytes_in_flight_ >= p.size && eliciting_in_flight_ > 0,
+          "a packet left flight that the in-flight counters do not hold");
+  bytes_in_flight_ -= std::min<std::uint64_t>(bytes_in_flight_, p.size);
+  eliciting_in_flight_ -= std::min<std::uint64_t>(eliciting_in_flight_, 1);
+  p.state = SentPacket::kDone;
 }
 
 void Session::on_record_lost(const detail::SentRecord& r) {
@@ -452,9 +463,6 @@ std::optional<Nanos> Session::next_deadline() const noexcept {
     return std::nullopt;
   }
   Nanos d = last_received_ + config_.idle_timeout;
-  if (auto ack = received_.ack_deadline(now_)) {
-    d = std::min(d, *ack);
-  }
   if (loss_time_ != Nanos{0}) {
     d = std::min(d, loss_time_);
   } else if (eliciting_in_flight_ > 0) {
@@ -463,10 +471,24 @@ std::optional<Nanos> Session::next_deadline() const noexcept {
   if (!streams_.empty() && !ping_pending_) {
     d = std::min(d, keep_alive_deadline());
   }
+  if (blocked_retry_) {
+    // Only a send serves an owed ACK or a pacing release, and none can go
+    // before the channel takes the datagram it refused: retry then instead
+    // of reporting them due (they would stay due, and the loop would spin).
+    return std::min(d, *blocked_retry_);
+  }
+  if (auto ack = received_.ack_deadline(now_)) {
+    d = std::min(d, *ack);
+  }
   if (pacing_wait_ && has_data_to_send()) {
     d = std::min(d, *pacing_wait_);
   }
   return d;
+}
+
+void Session::on_transmit_blocked(Nanos now) noexcept {
+  now_ = now;
+  blocked_retry_ = now + config_.pushback_retry;
 }
 
 void Session::handle_timeout(Nanos now) {
@@ -530,6 +552,7 @@ bool Session::may_send_eliciting(Nanos now) {
 
 std::size_t Session::poll_transmit(MutableBytes out, Nanos now) {
   now_ = now;
+  blocked_retry_.reset();  // the owner polls again: the channel took the refused datagram
   if (state_ == State::kClosed) {
     return 0;
   }

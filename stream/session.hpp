@@ -88,9 +88,17 @@ struct SessionConfig {
   Nanos max_ack_delay = std::chrono::milliseconds(5);
   // Probe timeouts in a row without any acknowledgement after which the peer
   // is taken for gone and the session closes (kTimeout), long before the
-  // idle timeout: with backoff that is (2^n - 1) PTOs, about 31 round trips
-  // for 5. 0 leaves it to the idle timeout.
+  // idle timeout. RTT-relative: a PTO is smoothed RTT + max(4 rttvar, 1 ms)
+  // + max_ack_delay (RFC 9002 6.2.1), doubled at each expiry, and the close
+  // comes at the expiry after the n-th probe, so a dead peer is given
+  // (2^(n+1) - 1) PTOs after the last ack-eliciting send: 63 for 5, i.e. at
+  // least 63 round trips. 0 leaves it to the idle timeout.
   std::uint32_t max_probe_timeouts = 5;
+  // When the channel refuses a datagram (kResourceExhausted: its queue is
+  // full) and offers no signal when it drains, the owner tries again after
+  // this long; an owed ACK or a pacing release does not make the session
+  // due sooner (it could not send), so an event loop does not spin.
+  Nanos pushback_retry = std::chrono::milliseconds(1);
   std::uint32_t ack_eliciting_threshold = 2;  // ACK at once after this many packets
   CongestionAlgorithm congestion = CongestionAlgorithm::kNewReno;
 };
@@ -144,6 +152,11 @@ class Session {
   // When handle_timeout() must run next (nullopt once closed).
   std::optional<Nanos> next_deadline() const noexcept;
   void handle_timeout(Nanos now);
+  // The channel refused the datagram poll_transmit() last gave (the owner
+  // keeps it and offers it again): nothing can leave until the next
+  // poll_transmit(), so until then next_deadline() reports sending work (an
+  // owed ACK, a pacing release) at now + pushback_retry, not as due now.
+  void on_transmit_blocked(Nanos now) noexcept;
 
   // --- application side ---------------------------------------------------
   // kResourceExhausted when the peer's stream limit is reached (wait for
@@ -196,6 +209,8 @@ class Session {
   Status on_ack(const AckFrame& ack, Nanos now);
   void on_packet_acked(SentPacket& p, Nanos now);
   void on_packet_lost(SentPacket& p, Nanos now);
+  // The in-flight counters' half of an ack or a loss.
+  void leave_flight(SentPacket& p);
   void on_record_lost(const detail::SentRecord& r);
   void detect_lost(Nanos now);
   // Hands the controller what one ACK frame or loss-timer run did.
@@ -278,6 +293,9 @@ class Session {
   std::uint32_t event_lost_packets_ = 0;
   Pacer pacer_;
   std::optional<Nanos> pacing_wait_;  // when the pacer next allows a datagram, if it blocked
+  // While the channel pushes back: when the owner should offer the refused
+  // datagram again.
+  std::optional<Nanos> blocked_retry_;
 };
 
 }  // namespace nyx::stream

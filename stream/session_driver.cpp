@@ -32,7 +32,13 @@ Status SessionDriver::flush() {
     auto sent = channel_.send(scratch_.bytes());
     if (!sent) {
       pending_ = sent.error().category == ErrorCategory::kResourceExhausted;
-      return pending_ ? Status{} : sent;
+      if (!pending_) {
+        return sent;
+      }
+      // No writable signal on the channel: the session's deadline becomes
+      // a bounded retry instead of "now" for work only a send can do.
+      session_.on_transmit_blocked(now);
+      return {};
     }
     pending_ = false;
   }

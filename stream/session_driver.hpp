@@ -7,7 +7,9 @@
 // the session's timers when they are due. The owner's event loop calls
 // flush() after it fed the session (datagrams, writes) and schedules a timer
 // for next_deadline(). A datagram the channel refused is kept and offered
-// again by the next flush(), so backpressure never loses data.
+// again by the next flush(), so backpressure never loses data; the session
+// is told (Session::on_transmit_blocked), so that while the channel pushes
+// back its deadline is a bounded retry, never a "now" that stays due.
 //
 // Ownership: the owner keeps session, channel and clock alive longer than
 // the driver. Not thread-safe: one thread drives everything.

@@ -41,5 +41,26 @@ TEST(Pacer, DoesNotPaceSubMicrosecondRtts) {
   EXPECT_FALSE(pacer.delay(0ns, kWindow, 999ns));
 }
 
+// At a controller's rate a drained bucket reopens only with a whole send
+// quantum, so a fast path wakes once per quantum, not once per datagram; the
+// average rate is the same.
+TEST(Pacer, AtARateADrainedBucketReopensWithAWholeQuantum) {
+  constexpr std::uint64_t kRate = 1'000'000'000;  // one byte per nanosecond
+  constexpr std::uint64_t kQuantum = 4 * kMds;
+  Pacer pacer(kMds, 0ns);
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_FALSE(pacer.delay_at_rate(0ns, kRate, kQuantum)) << i;
+    pacer.on_sent(kMds);
+  }
+  EXPECT_EQ(pacer.delay_at_rate(0ns, kRate, kQuantum), 4000ns);
+  // A datagram's worth has refilled, but not the quantum.
+  EXPECT_EQ(pacer.delay_at_rate(1000ns, kRate, kQuantum), 4000ns);
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_FALSE(pacer.delay_at_rate(4000ns, kRate, kQuantum)) << i;
+    pacer.on_sent(kMds);
+  }
+  EXPECT_EQ(pacer.delay_at_rate(4000ns, kRate, kQuantum), 8000ns);
+}
+
 }  // namespace
 }  // namespace nyx::stream

@@ -216,6 +216,42 @@ TEST(Session, APeerThatStopsAcknowledgingIsGoneAfterTheProbeLimit) {
   EXPECT_LE(pair.clock().now() - cut_at, 6s);
 }
 
+// How long after a peer falls silent the probe limit closes the session, on
+// a link of `one_way` delay each way (keep-alive and idle timeout out of
+// the way, so only the probe timeouts count).
+Nanos probe_limit_close_time(Nanos one_way) {
+  SessionConfig config;
+  config.idle_timeout = 3600s;
+  config.keep_alive = 3600s;
+  SessionPair pair(config, LinkConfig{.delay = one_way}, 6);
+  const StreamId id = *pair.client().open_stream();
+  for (int i = 0; i < 8; ++i) {  // a few round trips of RTT samples
+    EXPECT_TRUE(pair.client().write(id, as_bytes("ping")).has_value());
+    const std::uint64_t before = pair.client().stats().packets_received;
+    EXPECT_TRUE(run_until(
+        pair, [&] { return pair.client().stats().packets_received > before; }, 60s));
+  }
+  pair.link().cut();
+  EXPECT_TRUE(pair.client().write(id, as_bytes("more")).has_value());
+  const Nanos cut_at = pair.clock().now();
+  EXPECT_TRUE(run_until(
+      pair, [&] { return pair.client().is_closed(); }, 3600s));
+  EXPECT_EQ(pair.client().close_error()->message, "peer unresponsive");
+  return pair.clock().now() - cut_at;
+}
+
+TEST(Session, TheProbeLimitIsRelativeToTheRoundTrip) {
+  // The PTO is at least the smoothed RTT (itself no less than the path's),
+  // at most about 3 RTT + 6 ms with rttvar <= RTT / 2; the close comes
+  // after 63 of them (1 + 2 + ... + 32, the backoff).
+  for (const Nanos one_way : {Nanos{10ms}, Nanos{100ms}, Nanos{300ms}}) {
+    const Nanos rtt = 2 * one_way;
+    const Nanos took = probe_limit_close_time(one_way);
+    EXPECT_GE(took, 63 * rtt) << one_way.count();
+    EXPECT_LE(took, 63 * (3 * rtt + 6ms)) << one_way.count();
+  }
+}
+
 TEST(Session, StreamLimitIsEnforcedAndReleased) {
   SessionConfig config;
   config.max_concurrent_streams = 4;
