@@ -97,7 +97,62 @@ asio::awaitable<void> watch(std::shared_ptr<Stream> stream, Run& run) {
   }
 }
 
-asio::awaitable<BenchError> open_stream(Stream& stream, Worker& worker) {
+// The proxy's choice of method: "no authentication" or an error.
+asio::awaitable<BenchError> read_method_choice(tcp::socket& socket) {
+  std::array<std::uint8_t, 2> choice{};
+  auto [choice_ec, choice_n] = co_await asio::async_read(socket, asio::buffer(choice), use_result);
+  if (choice_ec || !check_socks_method_choice(choice)) {
+    co_return BenchError::kSocks;
+  }
+  co_return BenchError::kNone;
+}
+
+// The proxy's reply to CONNECT: kNone for "succeeded".
+asio::awaitable<BenchError> read_connect_reply(tcp::socket& socket) {
+  std::array<std::uint8_t, 4 + 1 + 255 + 2> reply{};
+  auto [prefix_ec, prefix_n] = co_await asio::async_read(
+      socket, asio::buffer(reply.data(), kSocksMessagePrefix), use_result);
+  if (prefix_ec) {
+    co_return BenchError::kSocks;
+  }
+  auto size = socks_message_size(Bytes(reply.data(), kSocksMessagePrefix));
+  if (!size) {
+    co_return BenchError::kSocks;
+  }
+  auto [rest_ec, rest_n] = co_await asio::async_read(
+      socket, asio::buffer(reply.data() + kSocksMessagePrefix, *size - kSocksMessagePrefix),
+      use_result);
+  if (rest_ec) {
+    co_return BenchError::kSocks;
+  }
+  auto message = parse_socks_message(Bytes(reply.data(), *size));
+  co_return message && message->code == kSocksSucceeded ? BenchError::kNone : BenchError::kSocks;
+}
+
+// Optimistic (Tor proposal 181): greeting, CONNECT and `request` in one
+// write, then both replies; the response follows them on the socket.
+asio::awaitable<BenchError> open_socks_optimistic(tcp::socket& socket, const HostPort& target,
+                                                  const std::vector<std::uint8_t>& request) {
+  auto opening = encode_socks_optimistic_open(target.host, target.port, request);
+  if (!opening) {
+    co_return BenchError::kSocks;
+  }
+  auto [write_ec, written] = co_await asio::async_write(socket, asio::buffer(*opening), use_result);
+  if (write_ec) {
+    co_return BenchError::kSocks;
+  }
+  const BenchError chosen = co_await read_method_choice(socket);
+  if (chosen != BenchError::kNone) {
+    co_return chosen;
+  }
+  co_return co_await read_connect_reply(socket);
+}
+
+// Connects (through the proxy, when there is one). With socks_optimistic,
+// `request` goes with the SOCKS messages and `request_sent` says so.
+asio::awaitable<BenchError> open_stream(Stream& stream, Worker& worker,
+                                        const std::vector<std::uint8_t>& request,
+                                        bool& request_sent) {
   const BenchOptions& options = worker.run.options;
   auto [connect_ec, endpoint] =
       co_await asio::async_connect(stream.socket, worker.first_hop, use_result);
@@ -109,17 +164,19 @@ asio::awaitable<BenchError> open_stream(Stream& stream, Worker& worker) {
   if (!options.socks) {
     co_return BenchError::kNone;
   }
+  if (options.socks_optimistic) {
+    request_sent = true;
+    co_return co_await open_socks_optimistic(stream.socket, options.target, request);
+  }
   const auto greeting = encode_socks_greeting();
   auto [greet_ec, greet_n] =
       co_await asio::async_write(stream.socket, asio::buffer(greeting), use_result);
   if (greet_ec) {
     co_return BenchError::kSocks;
   }
-  std::array<std::uint8_t, 2> choice{};
-  auto [choice_ec, choice_n] =
-      co_await asio::async_read(stream.socket, asio::buffer(choice), use_result);
-  if (choice_ec || !check_socks_method_choice(choice)) {
-    co_return BenchError::kSocks;
+  const BenchError chosen = co_await read_method_choice(stream.socket);
+  if (chosen != BenchError::kNone) {
+    co_return chosen;
   }
   auto connect = encode_socks_connect(options.target.host, options.target.port);
   if (!connect) {
@@ -130,34 +187,21 @@ asio::awaitable<BenchError> open_stream(Stream& stream, Worker& worker) {
   if (request_ec) {
     co_return BenchError::kSocks;
   }
-  std::array<std::uint8_t, 4 + 1 + 255 + 2> reply{};
-  auto [prefix_ec, prefix_n] = co_await asio::async_read(
-      stream.socket, asio::buffer(reply.data(), kSocksMessagePrefix), use_result);
-  if (prefix_ec) {
-    co_return BenchError::kSocks;
-  }
-  auto size = socks_message_size(Bytes(reply.data(), kSocksMessagePrefix));
-  if (!size) {
-    co_return BenchError::kSocks;
-  }
-  auto [rest_ec, rest_n] = co_await asio::async_read(
-      stream.socket, asio::buffer(reply.data() + kSocksMessagePrefix, *size - kSocksMessagePrefix),
-      use_result);
-  if (rest_ec) {
-    co_return BenchError::kSocks;
-  }
-  auto message = parse_socks_message(Bytes(reply.data(), *size));
-  co_return message && message->code == kSocksSucceeded ? BenchError::kNone : BenchError::kSocks;
+  co_return co_await read_connect_reply(stream.socket);
 }
 
-// Sends one request and reads its whole response; records TTFB from `from`.
+// Sends one request (unless it went with the SOCKS messages already) and
+// reads its whole response; records TTFB from `from`.
 asio::awaitable<BenchError> exchange(Stream& stream, Run& run,
                                      const std::vector<std::uint8_t>& request,
-                                     std::vector<std::uint8_t>& buffer, Nanos from) {
-  auto [write_ec, written] =
-      co_await asio::async_write(stream.socket, asio::buffer(request), use_result);
-  if (write_ec) {
-    co_return BenchError::kReset;
+                                     std::vector<std::uint8_t>& buffer, Nanos from,
+                                     bool request_sent) {
+  if (!request_sent) {
+    auto [write_ec, written] =
+        co_await asio::async_write(stream.socket, asio::buffer(request), use_result);
+    if (write_ec) {
+      co_return BenchError::kReset;
+    }
   }
   std::uint64_t left = run.options.response_size;
   bool first = true;
@@ -178,18 +222,39 @@ asio::awaitable<BenchError> exchange(Stream& stream, Run& run,
   co_return BenchError::kNone;
 }
 
-asio::awaitable<void> run_stream(Worker& worker) {
-  Run& run = worker.run;
-  const BenchOptions& options = run.options;
-  auto stream = std::make_shared<Stream>(worker.io);
-  async::spawn(worker.io.get_executor(), watch(stream, run), "bench stream watchdog");
-
+// The request every exchange sends: header, then a zero body.
+std::vector<std::uint8_t> make_request(const BenchOptions& options) {
   std::vector<std::uint8_t> request(
       std::max<std::size_t>(options.request_size, kRequestHeaderSize));
   const auto header = encode_request_header(
       RequestHeader{options.mode, static_cast<std::uint32_t>(request.size() - kRequestHeaderSize),
                     options.response_size});
   std::copy(header.begin(), header.end(), request.begin());
+  return request;
+}
+
+// A stream is done; the last one stops the progress timer (on worker 0).
+void stream_finished(Run& run) {
+  if (run.streams_left.fetch_sub(1, std::memory_order_acq_rel) != 1) {
+    return;
+  }
+  run.finished_ns.store(run.clock.now().count(), std::memory_order_relaxed);
+  if (run.progress_io != nullptr) {
+    asio::post(*run.progress_io, [&run] {
+      if (run.progress_timer != nullptr) {
+        run.progress_timer->cancel();
+      }
+    });
+  }
+}
+
+asio::awaitable<void> run_stream(Worker& worker) {
+  Run& run = worker.run;
+  const BenchOptions& options = run.options;
+  auto stream = std::make_shared<Stream>(worker.io);
+  async::spawn(worker.io.get_executor(), watch(stream, run), "bench stream watchdog");
+
+  const std::vector<std::uint8_t> request = make_request(options);
   std::vector<std::uint8_t> buffer(kReadBuffer);
 
   bool held = false;
@@ -216,11 +281,12 @@ asio::awaitable<void> run_stream(Worker& worker) {
     }
     stream->deadline = run.clock.now() + Nanos{options.timeout};
     BenchError error = BenchError::kNone;
+    bool request_sent = false;
     if (!stream->socket.is_open()) {
-      error = co_await open_stream(*stream, worker);
+      error = co_await open_stream(*stream, worker, request, request_sent);
     }
     if (error == BenchError::kNone) {
-      error = co_await exchange(*stream, run, request, buffer, from);
+      error = co_await exchange(*stream, run, request, buffer, from, request_sent);
     }
     if (error != BenchError::kNone && stream->timed_out) {
       error = BenchError::kTimeout;
@@ -255,16 +321,7 @@ asio::awaitable<void> run_stream(Worker& worker) {
   stream->watchdog.cancel();
   asio::error_code ignored;
   stream->socket.close(ignored);
-  if (run.streams_left.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-    run.finished_ns.store(run.clock.now().count(), std::memory_order_relaxed);
-    if (run.progress_io != nullptr) {
-      asio::post(*run.progress_io, [&run] {
-        if (run.progress_timer != nullptr) {
-          run.progress_timer->cancel();
-        }
-      });
-    }
-  }
+  stream_finished(run);
 }
 
 asio::awaitable<void> report_progress(Worker& worker, std::FILE* out) {

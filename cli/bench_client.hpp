@@ -26,6 +26,10 @@ namespace nyx::cli {
 struct BenchOptions {
   HostPort target;
   std::optional<HostPort> socks;  // CONNECT through this SOCKS5 proxy by name
+  // Send the greeting, the CONNECT and the first request in one write, then
+  // read the replies and the response (Tor proposal 181, as Tor Browser
+  // does): the request does not wait a round trip for the SOCKS reply.
+  bool socks_optimistic = false;
   std::chrono::nanoseconds duration = std::chrono::seconds(10);
   std::size_t concurrency = 1;      // streams
   std::uint32_t request_size = 64;  // bytes per request, header included

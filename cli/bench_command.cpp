@@ -116,6 +116,9 @@ void add_bench_command(CLI::App& app, BenchCommand& command) {
                     "(default: closed loop)");
   bench->add_flag("--connections-per-request", o.connection_per_request,
                   "a new connection (and SOCKS handshake) per request instead of keep-alive");
+  bench->add_flag("--socks-optimistic", o.socks_optimistic,
+                  "send the SOCKS greeting, CONNECT and first request in one write, before the "
+                  "replies (as Tor Browser does); default: wait for each reply");
   bench
       ->add_option("--mode", command.mode,
                    "rr (request/response), bulk (large responses), idle (one exchange, then "

@@ -33,6 +33,18 @@ Result<std::vector<std::uint8_t>> encode_socks_connect(std::string_view host, st
   return out;
 }
 
+Result<std::vector<std::uint8_t>> encode_socks_optimistic_open(std::string_view host,
+                                                               std::uint16_t port, Bytes first) {
+  auto connect = encode_socks_connect(host, port);
+  if (!connect) {
+    return connect;
+  }
+  std::vector<std::uint8_t> out = encode_socks_greeting();
+  out.insert(out.end(), connect->begin(), connect->end());
+  out.insert(out.end(), first.begin(), first.end());
+  return out;
+}
+
 Result<std::size_t> socks_greeting_size(Bytes prefix) {
   if (prefix.size() != 2 || prefix[0] != kSocksVersion) {
     return make_error(ErrorCategory::kParse, "not a SOCKS5 greeting");

@@ -2,8 +2,9 @@
 // The SOCKS5 (RFC 1928) messages `nyxctl bench` speaks: as a client (no-auth
 // greeting, CONNECT by domain name so the proxy resolves it: socks5h) and,
 // for the plain-proxy baseline, as a server. Requests and replies share one
-// layout, VER CODE RSV ATYP ADDR PORT, so one parser reads both. Pure
-// functions, thread-safe.
+// layout, VER CODE RSV ATYP ADDR PORT, so one parser reads both. A client
+// may also send everything at once, before the replies (optimistic data).
+// Pure functions, thread-safe.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -48,6 +49,13 @@ Status check_socks_method_choice(Bytes choice);
 // CONNECT to host:port by name; kInvalidArgument for an empty name or one
 // longer than 255 bytes.
 Result<std::vector<std::uint8_t>> encode_socks_connect(std::string_view host, std::uint16_t port);
+
+// Client side, optimistic (Tor proposal 181, as Tor Browser does): the
+// greeting, the CONNECT and the first application bytes as one message, sent
+// before any reply; the proxy reads them in order and its two replies come
+// back before the destination's first byte. Errors as encode_socks_connect.
+Result<std::vector<std::uint8_t>> encode_socks_optimistic_open(std::string_view host,
+                                                               std::uint16_t port, Bytes first);
 
 // Server side: the size of the greeting whose first two bytes are `prefix`,
 // and whether it offers "no authentication".

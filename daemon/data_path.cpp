@@ -110,7 +110,8 @@ Result<std::unique_ptr<DataPath>> DataPath::create(asio::io_context& io, const N
             .listen = {ip, config.socks.listen.port},
             .max_clients = config.socks.max_clients,
             .handshake_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
-                config.socks.handshake_timeout)},
+                config.socks.handshake_timeout),
+            .optimistic_reply = config.socks.optimistic_reply},
         *path->bridge_);
     if (auto started = path->socks_->start(); !started) {
       return std::unexpected(Error{started.error().category, started.error().code,

@@ -92,7 +92,9 @@ asio::awaitable<void> ExitConnector::serve(std::unique_ptr<CircuitStream> opened
     co_return;
   }
   // The open request, and whatever followed it in the same reads: the
-  // client's first data, which goes to the destination first.
+  // client's first data (it sends it without waiting for our status), kept
+  // to go to the destination first. The rest waits in the stream until the
+  // pump reads it; nothing is read past the request's 260-byte maximum.
   std::vector<std::uint8_t> received;
   std::optional<Socks5Destination> destination;
   while (!destination) {
@@ -134,7 +136,9 @@ asio::awaitable<void> ExitConnector::serve(std::unique_ptr<CircuitStream> opened
     co_return;
   }
   if (!socket) {
-    (void)stream.finish();  // the client resets its side once it read the status
+    // The client resets its side once it read the status; its bytes that
+    // followed the request (in `received` and the stream) go nowhere.
+    (void)stream.finish();
     co_return;
   }
   (void)co_await pump(stream, *socket, std::move(received));

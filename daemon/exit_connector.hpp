@@ -8,7 +8,11 @@
 // address in), connects under a timeout, answers with one status byte, and
 // then pumps bytes both ways under the stream's flow control (pump()). Each
 // stream is one coroutine (serve) over a CircuitStream that reads top to
-// bottom: request, policy, resolve, connect, status, pump.
+// bottom: request, policy, resolve, connect, status, pump. The client's
+// bytes that follow its request (optimistic data) are not read during the
+// connect: they wait in the stream's receive window (what one read took
+// past the request is kept) and go to the destination first, in order; a
+// failed connect drops them with the stream.
 //
 // Owned by the node beside its Relay; every call and every handler runs on
 // the io_context's one thread (the cell shard). The policy must outlive the

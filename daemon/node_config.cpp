@@ -178,6 +178,7 @@ void read_socks(Schema& s, NodeConfig::Socks& socks) {
       s.at("socks.handshake_timeout")
           .get_duration("socks.handshake_timeout", socks.handshake_timeout,
                         std::chrono::milliseconds(100), std::chrono::minutes(10));
+  socks.optimistic_reply = s.at("socks.optimistic_reply").get_bool("socks.optimistic_reply", false);
 }
 
 void read_exit(Schema& s, NodeConfig::Exit& e) {

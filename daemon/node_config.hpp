@@ -98,6 +98,8 @@ struct NodeConfig {
     HostPort listen{"127.0.0.1", 9345};
     std::size_t max_clients = 1024;
     std::chrono::nanoseconds handshake_timeout = std::chrono::seconds(10);
+    // Reply success before the exit answers (Socks5ServerOptions).
+    bool optimistic_reply = false;
 
     bool operator==(const Socks&) const = default;
   } socks;

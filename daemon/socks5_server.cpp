@@ -60,6 +60,21 @@ constexpr std::array<const char*, 9> kReplyNames = {
     "network_unreachable", "host_unreachable",      "connection_refused",
     "ttl_expired",         "command_not_supported", "address_type_not_supported"};
 
+// The answer handler under optimistic_reply: the client has its success
+// reply already, so a failure can only close it, abortively, so that it does
+// not take the missing bytes for a clean end. The SOCKS code is lost (Tor
+// proposal 309 makes the same trade).
+asio::awaitable<bool> close_on_failure(tcp::socket& client, Socks5Reply answer) {
+  if (answer == Socks5Reply::kSucceeded) {
+    co_return true;
+  }
+  log::debug("socks: stream failed after an optimistic reply ({})", static_cast<int>(answer));
+  std::error_code ignored;
+  client.set_option(asio::socket_base::linger(true, 0), ignored);
+  client.close(ignored);
+  co_return false;
+}
+
 }  // namespace
 
 struct Socks5Server::Impl : std::enable_shared_from_this<Impl> {
@@ -76,9 +91,14 @@ struct Socks5Server::Impl : std::enable_shared_from_this<Impl> {
   // gone or was refused (its reply already sent).
   asio::awaitable<std::optional<Handshake>> handshake(tcp::socket& socket,
                                                       std::vector<std::uint8_t>& buffer);
-  // Asks the connector and replies; the stream when the client got success.
+  // Asks the connector and replies; the stream when the client got success,
+  // or an unanswered stream whose answer becomes the reply (answer_handler).
   asio::awaitable<std::unique_ptr<Socks5Stream>> open_stream(tcp::socket& socket,
                                                              const Handshake& request);
+  // How an unanswered stream's answer reaches the client.
+  Socks5AnswerHandler answer_handler();
+  // The reply for the answer; a failure's reply is followed by a close.
+  asio::awaitable<bool> reply_to_answer(tcp::socket& client, Socks5Reply answer);
   void stop();
   // Sends a request's reply, counting it by code.
   asio::awaitable<bool> send_reply(tcp::socket& socket, Socks5Reply reply) {
@@ -174,14 +194,44 @@ asio::awaitable<std::unique_ptr<Socks5Stream>> Socks5Server::Impl::open_stream(
       log::debug("socks: stream open failed (reply {}): {}", static_cast<int>(reply),
                  stream.error().to_string());
     }
-    if (stream && co_await send_reply(socket, reply)) {
+    // An unanswered stream's reply waits for its answer, unless the node
+    // replies optimistically.
+    if (stream && !(*stream)->answered() && !options.optimistic_reply) {
       co_return std::move(*stream);
     }
+    if (stream) {
+      const bool sent = co_await send_reply(socket, reply);
+      if (sent) {
+        co_return std::move(*stream);
+      }
+      co_return nullptr;
+    }
   }
-  if (reply != Socks5Reply::kSucceeded) {
-    co_await send_reply(socket, reply);
-  }
+  co_await send_reply(socket, reply);
   co_return nullptr;
+}
+
+Socks5AnswerHandler Socks5Server::Impl::answer_handler() {
+  if (!options.optimistic_reply) {
+    return [self = shared_from_this()](tcp::socket& client, Socks5Reply answer) {
+      return self->reply_to_answer(client, answer);
+    };
+  }
+  return Socks5AnswerHandler(&close_on_failure);
+}
+
+asio::awaitable<bool> Socks5Server::Impl::reply_to_answer(tcp::socket& client, Socks5Reply answer) {
+  const bool sent = co_await send_reply(client, answer);
+  if (answer == Socks5Reply::kSucceeded) {
+    co_return sent;
+  }
+  log::debug("socks: stream open failed (reply {})", static_cast<int>(answer));
+  // The reply, then our end; the client's bytes that followed its request
+  // are dropped with the socket.
+  std::error_code ignored;
+  client.shutdown(tcp::socket::shutdown_send, ignored);
+  client.close(ignored);
+  co_return false;
 }
 
 asio::awaitable<void> Socks5Server::Impl::serve(tcp::socket socket, std::uint64_t id) {
@@ -203,7 +253,11 @@ asio::awaitable<void> Socks5Server::Impl::serve(tcp::socket socket, std::uint64_
   }
   pending.erase(id);
   if (stream && socket.is_open()) {
-    co_await stream->relay(std::move(socket), std::move(buffer));
+    if (stream->answered()) {
+      co_await stream->relay(std::move(socket), std::move(buffer));
+    } else {
+      co_await stream->relay_unanswered(std::move(socket), std::move(buffer), answer_handler());
+    }
   }
   --clients;
 }
@@ -217,6 +271,15 @@ void Socks5Server::Impl::stop() {
   acceptor.close(ignored);
   for (auto& [id, socket] : pending) {
     socket->close(ignored);
+  }
+}
+
+asio::awaitable<void> Socks5Stream::relay_unanswered(tcp::socket client,
+                                                     std::vector<std::uint8_t> early_data,
+                                                     Socks5AnswerHandler on_answer) {
+  const bool go_on = co_await on_answer(client, Socks5Reply::kSucceeded);
+  if (go_on) {
+    co_await relay(std::move(client), std::move(early_data));
   }
 }
 

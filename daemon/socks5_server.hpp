@@ -10,6 +10,13 @@
 // with TTL expired. Every accepted socket gets TCP_NODELAY. Clients are
 // bounded: past max_clients a new connection is closed at once.
 //
+// A connector may hand back a stream before its destination answered (an
+// optimistic open, Tor proposal 181): the stream then carries the client's
+// bytes at once and tells the server the answer, which becomes the reply.
+// With optimistic_reply the server instead replies success at once (Tor
+// proposal 309) and a failure that comes later closes the client with an
+// RST: its SOCKS error code is lost.
+//
 // Owned by the node; runs on the io_context it is given, which must be run by
 // a single thread. stop() closes the listener and every client still in its
 // handshake or waiting for its connect; streams already relaying belong to
@@ -18,6 +25,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -34,15 +42,32 @@ class Registry;
 
 namespace nyx::daemon {
 
+// Hears the destination's answer to an unanswered stream, as the reply it
+// maps to, before any byte of the destination reaches `client`; true to go
+// on relaying. On a failure it owns the client's fate (a reply, a close).
+using Socks5AnswerHandler =
+    std::function<asio::awaitable<bool>(asio::ip::tcp::socket& client, Socks5Reply answer)>;
+
 // An open stream to a client's destination.
 class Socks5Stream {
  public:
   virtual ~Socks5Stream() = default;
+  // False for a stream whose destination has not answered yet (its open
+  // request is on its way): the server relays it with relay_unanswered().
+  virtual bool answered() const { return true; }
   // Carries bytes both ways between the client and the destination until
   // either side is done. early_data: bytes the client sent right after its
   // request, before it saw the reply (optimistic data); they go first.
   virtual asio::awaitable<void> relay(asio::ip::tcp::socket client,
                                       std::vector<std::uint8_t> early_data) = 0;
+  // relay() for an unanswered stream: the client's bytes (early_data first)
+  // go towards the destination at once, and `on_answer` hears the answer.
+  // After a failure answer, or a false from on_answer, the client's socket
+  // is not touched again. The default, for answered streams, answers
+  // success and relays.
+  virtual asio::awaitable<void> relay_unanswered(asio::ip::tcp::socket client,
+                                                 std::vector<std::uint8_t> early_data,
+                                                 Socks5AnswerHandler on_answer);
 };
 
 // How the node opens streams (through a circuit; in tests, a local pipe).
@@ -61,6 +86,10 @@ struct Socks5ServerOptions {
   std::chrono::milliseconds handshake_timeout{10'000};
   // From the request to the connector's answer.
   std::chrono::milliseconds connect_timeout{30'000};
+  // Reply success as soon as an unanswered stream is on its way, so clients
+  // that wait for the reply (curl) send their request one path round trip
+  // earlier; a failure then closes the client (RST), without its SOCKS code.
+  bool optimistic_reply = false;
 };
 
 class Socks5Server {

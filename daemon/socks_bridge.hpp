@@ -2,11 +2,14 @@
 // SocksBridge: the client side of the data path, the SOCKS5 server's
 // connector. For each CONNECT it takes a circuit session for the client's
 // isolation key and destination from a CircuitSource (the CircuitManager),
-// opens a stream, sends the stream open request (docs/protocol.md, "Stream
-// open (daemon)"), awaits the exit's status byte and, on success, pumps
-// bytes between the SOCKS client's socket and the stream (pump()). A failure
-// status becomes the Error that socks5_reply_for maps to the same SOCKS
-// reply; a circuit that ends first costs one more try on another circuit.
+// opens a stream and writes the stream open request (docs/protocol.md,
+// "Stream open (daemon)"), and hands the stream back at once, unanswered:
+// the client's first bytes follow the request without waiting for the
+// exit's status (optimistic data, Tor proposal 181), so a request costs one
+// path round trip. The status reaches the SOCKS server as the answer: a
+// failure status becomes the same SOCKS reply code. A circuit that ends
+// before the status costs one more try on another circuit, which gets every
+// byte the client sent so far again (kept, up to 64 KiB, until the status).
 //
 // Owned by the node; runs on the io_context of the circuits (one thread).
 // The source must outlive the bridge and the streams it opened.
@@ -43,15 +46,12 @@ class SocksBridge final : public Socks5Connector {
   explicit SocksBridge(CircuitSource& source,
                        std::chrono::milliseconds open_timeout = std::chrono::seconds(20));
 
+  // An unanswered stream once its open request is written (open_timeout
+  // bounds the wait for the exit's status, in relay_unanswered()).
   asio::awaitable<Result<std::unique_ptr<Socks5Stream>>> connect(
       const IsolationKey& isolation, const Socks5Destination& destination) override;
 
  private:
-  // One try: a circuit, a stream on it, the open request, the exit's answer.
-  asio::awaitable<Result<std::unique_ptr<Socks5Stream>>> open_stream(
-      const IsolationKey& isolation, const Socks5Destination& destination,
-      std::vector<std::uint8_t> request);
-
   CircuitSource& source_;
   std::chrono::milliseconds open_timeout_;
 };

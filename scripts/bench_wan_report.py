@@ -16,7 +16,15 @@ paths over the same emulated links:
 Per path: one bulk download with curl (goodput = bytes / (start -> last
 byte), SHA-256 checked against the origin's file), `nyxctl bench --mode rr`
 (10 streams, 64 B -> 1 KiB, closed loop) unloaded and beside a bulk
-download, and the time to first byte of sequential small requests. After
+download, and the time to first byte of sequential small requests, each on
+a new connection (`nyxctl bench --connections-per-request`, from the start
+of the TCP connect to the first response byte). Through SOCKS the load tool
+sends optimistically by default (`--socks-optimistic`: greeting, CONNECT and
+request in one write, as Tor Browser does, Tor proposal 181), so TTFB is one
+path round trip plus the origin's connect; `--socks-client waiting` measures
+the old client that waits for each reply instead. For nyx3 the row also
+keeps the other client's TTFB (`ttfb_waiting_*` or `ttfb_optimistic_*`) and
+curl's (`ttfb_curl_*`, which waits for the reply), for comparison. After
 `testnet down` the switch's statistics give the cell's emulator verdict.
 Writes OUT/wan.json ({"meta": ..., "runs": [row, ...]}) and OUT/wan.md.
 Standard library only.
@@ -137,12 +145,18 @@ class Cell:
                 "bulk_ttfb_ms": round(first * 1000, 1), "bulk_s": round(total, 2),
                 "curl_exit": code}
 
+    def socks_argv(self, path, optimistic=None):
+        if path != "nyx3":
+            return []
+        if optimistic is None:
+            optimistic = self.args.socks_client == "optimistic"
+        return ["--socks", SOCKS] + (["--socks-optimistic"] if optimistic else [])
+
     def rr(self, path, seconds):
         argv = [self.args.nyx, "bench", f"{ORIGIN}:{BENCH_PORT}", "--mode", "rr",
                 "--concurrency", "10", "--request-size", "64", "--response-size", "1024",
                 "--duration", f"{seconds}s", "--timeout", "30s", "--json", "--quiet"]
-        if path == "nyx3":
-            argv += ["--socks", SOCKS]
+        argv += self.socks_argv(path)
         result = self.on("client", argv, capture_output=True, text=True)
         try:
             summary = json.loads(result.stdout.strip().splitlines()[-1])
@@ -155,8 +169,7 @@ class Cell:
                 "--concurrency", "1", "--response-size", "1GiB",
                 "--duration", f"{seconds + self.args.warmup + 2}s", "--timeout", "600s",
                 "--json", "--quiet"]
-        if path == "nyx3":
-            argv += ["--socks", SOCKS]
+        argv += self.socks_argv(path)
         bulk_log = open(os.path.join(self.args.work, "bulk-neighbour.log"), "wb")
         neighbour = self.on_background("client", argv, bulk_log)
         time.sleep(self.args.warmup)  # past the bulk's slow start
@@ -168,7 +181,21 @@ class Cell:
         self.background.remove(neighbour)
         return summary
 
-    def ttfb(self, path, count):
+    def ttfb(self, path, count, optimistic=None):
+        """Sequential 64 B -> 1 KiB requests, a new connection (and SOCKS
+        handshake) each: the load tool's summary, or None."""
+        argv = [self.args.nyx, "bench", f"{ORIGIN}:{BENCH_PORT}", "--mode", "rr",
+                "--concurrency", "1", "--connections-per-request", "--requests", str(count),
+                "--request-size", "64", "--response-size", "1024",
+                "--duration", f"{count * 30 + 10}s", "--timeout", "30s", "--json", "--quiet"]
+        argv += self.socks_argv(path, optimistic)
+        result = self.on("client", argv, capture_output=True, text=True)
+        try:
+            return json.loads(result.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            return None
+
+    def ttfb_curl(self, path, count):
         samples = []
         errors = 0
         for _ in range(count):
@@ -178,6 +205,26 @@ class Cell:
             else:
                 errors += 1
         return samples, errors
+
+    def ttfb_fields(self, path):
+        """TTFB of the configured client, and for nyx3 the other SOCKS client's
+        and curl's beside it."""
+        row = {}
+        summary = self.ttfb(path, self.args.ttfb_count)
+        row["ttfb_p50_ms"] = ttfb_of(summary, "p50")
+        row["ttfb_p95_ms"] = ttfb_of(summary, "p95")
+        row["ttfb_errors"] = summary.get("errors") if summary else None
+        row["ttfb_client"] = self.args.socks_client if path == "nyx3" else "tcp"
+        if path == "nyx3":
+            other = "waiting" if self.args.socks_client == "optimistic" else "optimistic"
+            summary = self.ttfb(path, self.args.ttfb_count, optimistic=other == "optimistic")
+            row[f"ttfb_{other}_p50_ms"] = ttfb_of(summary, "p50")
+            row[f"ttfb_{other}_p95_ms"] = ttfb_of(summary, "p95")
+        samples, errors = self.ttfb_curl(path, self.args.ttfb_count)
+        row["ttfb_curl_p50_ms"] = round(statistics.median(samples), 1) if samples else None
+        row["ttfb_curl_p95_ms"] = round(percentile(samples, 95), 1) if samples else None
+        row["ttfb_curl_errors"] = errors
+        return row
 
     def measure(self):
         rows = []
@@ -191,7 +238,7 @@ class Cell:
                 log(f"  {path}: rr unloaded, rr beside a bulk download, TTFB ...")
                 unloaded = self.rr(path, self.args.rr_seconds)
                 loaded = self.rr_with_bulk(path, self.args.rr_seconds)
-                samples, ttfb_errors = self.ttfb(path, self.args.ttfb_count)
+                ttfb = self.ttfb_fields(path)
                 row["rr_p50_ms"] = latency(unloaded, "p50")
                 row["rr_p95_ms"] = latency(unloaded, "p95")
                 row["rr_p95_with_bulk_ms"] = latency(loaded, "p95")
@@ -202,9 +249,7 @@ class Cell:
                 row["rr_requests"] = unloaded.get("requests") if unloaded else 0
                 row["rr_errors"] = unloaded.get("errors") if unloaded else None
                 row["rr_with_bulk_errors"] = loaded.get("errors") if loaded else None
-                row["ttfb_p50_ms"] = round(statistics.median(samples), 1) if samples else None
-                row["ttfb_p95_ms"] = round(percentile(samples, 95), 1) if samples else None
-                row["ttfb_errors"] = ttfb_errors
+                row.update(ttfb)
                 row["queue_ms"] = 50
                 row["up_s"] = round(self.up_s, 1)
                 rows.append(row)
@@ -234,6 +279,12 @@ def percentile(samples, p):
     ordered = sorted(samples)
     k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
     return ordered[k]
+
+
+def ttfb_of(summary, which):
+    if not summary or summary.get("requests", 0) == 0:
+        return None
+    return round(summary["ttfb_ms"][which], 1)
 
 
 def latency(summary, which):
@@ -266,6 +317,10 @@ def row_line(row):
             f"p95+bulk {fmt_ms(row['rr_p95_with_bulk_ms'])} ms  ttfb p50 {fmt_ms(row['ttfb_p50_ms'])} ms")
 
 
+def other_ttfb(row):
+    return row.get("ttfb_waiting_p50_ms", row.get("ttfb_optimistic_p50_ms"))
+
+
 def write_markdown(path, meta, rows):
     rate_bytes = meta["rate_mbit"] * 1e6 / 8
     lines = [
@@ -276,9 +331,12 @@ def write_markdown(path, meta, rows):
         f"nyx3 congestion: {meta['congestion'] or 'nyxd default'}; TCP baseline: "
         f"{meta['tcp_cc']}, routed client-relay1-relay2-exit-origin over the same links.",
         "",
+        f"SOCKS client of the load tool: {meta['socks_client']} (TTFB p50 with the other client "
+        "and with curl, which waits for the SOCKS reply, beside it).",
+        "",
         "| path | delay/link | loss/link | goodput | % of bottleneck | byte-exact | rr p50 | rr p95 "
-        "| rr p95 with bulk | TTFB p50 | emulator |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| rr p95 with bulk | TTFB p50 | TTFB p50, other client | TTFB p50, curl | emulator |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
@@ -287,6 +345,7 @@ def write_markdown(path, meta, rows):
             f"{100 * r['goodput_bytes_per_s'] / rate_bytes:.0f} % | {'yes' if r['bytes_ok'] else 'NO'} | "
             f"{fmt_ms(r['rr_p50_ms'])} ms | {fmt_ms(r['rr_p95_ms'])} ms | "
             f"{fmt_ms(r['rr_p95_with_bulk_ms'])} ms | {fmt_ms(r['ttfb_p50_ms'])} ms | "
+            f"{fmt_ms(other_ttfb(r))} ms | {fmt_ms(r.get('ttfb_curl_p50_ms'))} ms | "
             f"{'ok' if r['emulator_ok'] else 'BEHIND'} |")
     lines += ["", "Command: `" + meta["command"] + "`", ""]
     with open(path, "w") as f:
@@ -323,6 +382,9 @@ def main():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--congestion", default="")
     parser.add_argument("--tcp-cc", default="bbr")
+    parser.add_argument("--socks-client", default="optimistic", choices=["optimistic", "waiting"],
+                        help="how the load tool speaks SOCKS for rr and TTFB: optimistic (request "
+                             "sent with the CONNECT, Tor proposal 181) or waiting (for each reply)")
     parser.add_argument("--cells", default="")
     parser.add_argument("--losses", default="0,1,3")
     parser.add_argument("--rate", type=float, default=50)
@@ -366,6 +428,7 @@ def main():
         "load_after": [round(x, 2) for x in os.getloadavg()],
         "transfer_mib": args.size, "rate_mbit": args.rate, "queue_ms": 50,
         "congestion": args.congestion, "tcp_cc": args.tcp_cc, "quick": args.quick,
+        "socks_client": args.socks_client,
         "command": args.command,
     }
     os.makedirs(args.out, exist_ok=True)
