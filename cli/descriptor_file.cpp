@@ -1,6 +1,8 @@
 #include "cli/descriptor_file.hpp"
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -8,9 +10,11 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "cli/node_keys.hpp"
 #include "cli/text_file.hpp"
 #include "core/config.hpp"
 #include "core/crypto/encoding.hpp"
+#include "core/crypto/key_file.hpp"
 #include "core/host_port.hpp"
 
 namespace nyx::cli {
@@ -59,6 +63,86 @@ std::string toml_string(std::string_view text) {
     out += c;
   }
   return out + '"';
+}
+
+std::unexpected<Error> config_error(std::string message) {
+  return make_error(ErrorCategory::kConfig, std::move(message));
+}
+
+// The public half of the X25519 secret in `file`; the secret never leaves
+// SecretBytes.
+Result<crypto::X25519PublicKey> x25519_public_of(const std::filesystem::path& file) {
+  auto secret = crypto::read_secret_key_file<crypto::kX25519KeySize>(file);
+  if (!secret) {
+    return std::unexpected(std::move(secret.error()));
+  }
+  crypto::X25519PublicKey out{};
+  crypto::x25519_base(out, secret->span());
+  return out;
+}
+
+// The onion key of `epoch`, made (0600) when the data directory has none yet:
+// a descriptor may only publish a key whose secret the node holds.
+Result<crypto::X25519PublicKey> read_or_make_onion_key(const std::filesystem::path& data_dir,
+                                                       std::uint64_t epoch) {
+  const auto file = data_dir / onion_key_name(epoch);
+  std::error_code ec;
+  if (std::filesystem::exists(std::filesystem::symlink_status(file, ec))) {
+    return x25519_public_of(file);
+  }
+  const auto made = crypto::X25519KeyPair::generate();
+  if (auto status = crypto::write_key_file(file, made.secret.span()); !status) {
+    return std::unexpected(std::move(status.error()));
+  }
+  return made.public_key;
+}
+
+// Refuses a descriptor whose link or onion key is not the one in the data
+// directory: a relay must not publish keys it cannot use.
+Status check_key_file(const std::filesystem::path& file, const crypto::X25519PublicKey& named,
+                      std::string_view field) {
+  auto held = x25519_public_of(file);
+  if (!held) {
+    return std::unexpected(std::move(held.error()));
+  }
+  if (*held != named) {
+    return config_error(
+        fmt::format("the descriptor's {} is not the key in {}", field, file.string()));
+  }
+  return {};
+}
+
+Result<document::NodeAddress> address_field(const std::string& text, std::string_view field) {
+  auto address = document::NodeAddress::from_text(text);
+  if (!address) {
+    return config_error(fmt::format("{} {:?}: {}", field, text, address.error().message));
+  }
+  return address;
+}
+
+// The fields of `source` in the signed descriptor's form; kConfig naming the
+// field that an address literal or the role rules refuse.
+Result<document::SignedDescriptor> signed_fields(const document::NodeDescriptor& source) {
+  document::SignedDescriptor d;
+  d.identity_key = source.identity_key;
+  d.epoch = source.onion_key_epoch;
+  d.onion_key = source.onion_key;
+  d.link_key = source.link_key;
+  auto udp = address_field(source.udp_address, "udp_address");
+  if (!udp) {
+    return std::unexpected(std::move(udp.error()));
+  }
+  auto tcp = address_field(source.tcp_address, "tcp_address");
+  if (!tcp) {
+    return std::unexpected(std::move(tcp.error()));
+  }
+  d.udp_address = *udp;
+  d.tcp_address = *tcp;
+  d.roles = source.roles;
+  d.bandwidth_weight = source.bandwidth_weight;
+  d.family = source.family;
+  d.exit_rules = source.exit_rules;
+  return d;
 }
 
 }  // namespace
@@ -150,6 +234,73 @@ std::string descriptor_to_toml(const document::NodeDescriptor& descriptor) {
 Status write_descriptor_file(const std::filesystem::path& file,
                              const document::NodeDescriptor& descriptor) {
   return write_text_file(file, descriptor_to_toml(descriptor));
+}
+
+Result<document::SignedDescriptor> sign_descriptor(const document::NodeDescriptor& source,
+                                                   const std::filesystem::path& data_dir,
+                                                   std::uint64_t now) {
+  auto seed = crypto::read_secret_key_file<crypto::kEd25519SeedSize>(data_dir / kIdentityKeyName);
+  if (!seed) {
+    return std::unexpected(std::move(seed.error()));
+  }
+  const auto identity = crypto::Ed25519KeyPair::from_seed(seed->span());
+  if (identity.public_key != source.identity_key) {
+    return config_error(fmt::format(
+        "the descriptor names identity {}, but {} holds {}", crypto::to_hex(source.identity_key),
+        (data_dir / kIdentityKeyName).string(), crypto::to_hex(identity.public_key)));
+  }
+  if (auto status = check_key_file(data_dir / kLinkKeyName, source.link_key, "link_key"); !status) {
+    return std::unexpected(std::move(status.error()));
+  }
+  const auto epoch = source.onion_key_epoch;
+  if (auto status = check_key_file(data_dir / onion_key_name(epoch), source.onion_key, "onion_key");
+      !status) {
+    return std::unexpected(std::move(status.error()));
+  }
+  auto descriptor = signed_fields(source);
+  if (!descriptor) {
+    return descriptor;
+  }
+  auto next = read_or_make_onion_key(data_dir, epoch + 1);
+  if (!next) {
+    return std::unexpected(std::move(next.error()));
+  }
+  descriptor->next_onion_key = *next;
+  descriptor->published = now;
+  if (auto status = descriptor->sign(identity); !status) {
+    return config_error(status.error().message);
+  }
+  return descriptor;
+}
+
+Result<document::SignedDescriptor> read_signed_descriptor_file(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    return make_error(ErrorCategory::kIo, fmt::format("cannot read {}", file.string()));
+  }
+  // One byte past the bound is enough to know that a file is too long.
+  std::vector<std::uint8_t> bytes;
+  for (std::istreambuf_iterator<char> it(in), end;
+       it != end && bytes.size() <= document::kMaxSignedDescriptor; ++it) {
+    bytes.push_back(static_cast<std::uint8_t>(*it));
+  }
+  auto parsed = document::SignedDescriptor::parse_and_verify(bytes);
+  if (!parsed) {
+    return make_error(parsed.error().category,
+                      fmt::format("{}: {}", file.string(), parsed.error().message),
+                      parsed.error().code);
+  }
+  return parsed;
+}
+
+Status write_signed_descriptor_file(const std::filesystem::path& file,
+                                    const document::SignedDescriptor& descriptor) {
+  auto bytes = descriptor.encode();
+  if (!bytes) {
+    return std::unexpected(std::move(bytes.error()));
+  }
+  return write_text_file(
+      file, std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
 }
 
 }  // namespace nyx::cli

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <set>
 #include <utility>
 
@@ -81,6 +82,32 @@ Error explain(const Error& error, const document::Directory& parsed,
   return Error{error.category, error.code, std::move(message)};
 }
 
+// A signed descriptor file as its directory entry. Refuses what
+// read_signed_descriptor_file refuses (unsigned, mis-signed, malformed) and a
+// descriptor from the future.
+Result<document::NodeDescriptor> read_listed_descriptor(const std::filesystem::path& file,
+                                                        std::uint64_t now) {
+  auto descriptor = read_signed_descriptor_file(file);
+  if (!descriptor) {
+    Error error = std::move(descriptor.error());
+    if (file.extension() == ".toml") {
+      error.message += fmt::format(
+          " ({} is the unsigned source: sign it with nyxctl keygen --out DATA_DIR "
+          "--sign-descriptor {} and give DATA_DIR/{})",
+          file.filename().string(), file.string(), kSignedDescriptorName);
+    }
+    return std::unexpected(std::move(error));
+  }
+  constexpr std::uint64_t kNoAgeLimit = std::numeric_limits<std::uint64_t>::max();
+  if (auto status = document::check_published(*descriptor, now, kNoAgeLimit, kDescriptorClockSkew);
+      !status) {
+    return make_error(status.error().category,
+                      fmt::format("{}: {}", file.string(), status.error().message),
+                      status.error().code);
+  }
+  return descriptor->listing();
+}
+
 }  // namespace
 
 Result<document::Directory> sign_directory(
@@ -119,7 +146,7 @@ Result<document::Directory> sign_directory(
 Result<document::Directory> sign_directory_files(const SignOptions& options) {
   std::vector<document::NodeDescriptor> nodes;
   for (const auto& file : options.descriptors) {
-    auto descriptor = read_descriptor_file(file);
+    auto descriptor = read_listed_descriptor(file, options.now);
     if (!descriptor) {
       return std::unexpected(std::move(descriptor.error()));
     }

@@ -1,6 +1,8 @@
 #include "cli/keygen_command.hpp"
 
+#include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 
 #include "cli/descriptor_file.hpp"
@@ -55,8 +57,40 @@ int run_node(const std::string& out) {
       static_cast<unsigned long long>(keys->onion_epoch));
   std::printf(
       "\nSecret keys are in %s (0600, directory 0700): use it as the node's data_dir.\n"
-      "Fill in the addresses and roles in %s, then sign a directory with it.\n",
-      out.c_str(), descriptor_file.c_str());
+      "Fill in the addresses and roles in %s, then sign it with\n"
+      "  nyxctl keygen --out %s --sign-descriptor %s\n",
+      out.c_str(), descriptor_file.c_str(), out.c_str(), descriptor_file.c_str());
+  return 0;
+}
+
+// Signs the descriptor TOML `source_file` with DIR's identity key into
+// DIR/descriptor.bin, the file an authority's `nyxctl directory sign
+// --descriptors` takes.
+int run_sign_descriptor(const std::string& out, const std::string& source_file) {
+  const auto dir = std::filesystem::path(out);
+  auto source = read_descriptor_file(source_file);
+  if (!source) {
+    return failed(source.error().message);
+  }
+  const auto now = static_cast<std::uint64_t>(std::time(nullptr));
+  auto descriptor = sign_descriptor(*source, dir, now);
+  if (!descriptor) {
+    return failed(descriptor.error().message);
+  }
+  const auto signed_file = dir / kSignedDescriptorName;
+  if (auto status = write_signed_descriptor_file(signed_file, *descriptor); !status) {
+    return failed(status.error().message);
+  }
+  std::printf(
+      "wrote %s\nnode id          %s\nepoch            %llu (onion keys of epochs %llu and "
+      "%llu)\npublished        %llu\n"
+      "\nGive it to the directory authority:\n"
+      "  nyxctl directory sign --descriptors %s ...\n",
+      signed_file.c_str(), crypto::to_hex(descriptor->node_id()).c_str(),
+      static_cast<unsigned long long>(descriptor->epoch),
+      static_cast<unsigned long long>(descriptor->epoch),
+      static_cast<unsigned long long>(descriptor->epoch + 1),
+      static_cast<unsigned long long>(descriptor->published), signed_file.c_str());
   return 0;
 }
 
@@ -66,13 +100,22 @@ void add_keygen_command(CLI::App& app, KeygenCommand& command) {
   command.keygen = app.add_subcommand("keygen", "generate a node's keys (or an authority key)");
   command.keygen->add_option("--out", command.out, "directory to write the keys to (made 0700)")
       ->required();
-  command.keygen->add_flag("--authority", command.authority,
-                           "write a directory authority's signing key (authority.key) instead");
+  auto* authority =
+      command.keygen->add_flag("--authority", command.authority,
+                               "write a directory authority's signing key (authority.key) instead");
+  command.keygen
+      ->add_option("--sign-descriptor", command.sign_descriptor,
+                   "sign this descriptor TOML with the identity key in DIR into DIR/descriptor.bin")
+      ->check(CLI::ExistingFile)
+      ->excludes(authority);
 }
 
 std::optional<int> run_keygen_command(const KeygenCommand& command) {
   if (!command.keygen->parsed()) {
     return std::nullopt;
+  }
+  if (!command.sign_descriptor.empty()) {
+    return run_sign_descriptor(command.out, command.sign_descriptor);
   }
   return command.authority ? run_authority(command.out) : run_node(command.out);
 }

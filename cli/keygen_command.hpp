@@ -1,7 +1,9 @@
 #pragma once
 // `nyxctl keygen` on the command line: a node's keys and descriptor, or with
 // --authority a directory authority's signing key (cli/node_keys.hpp does the
-// work). Not thread-safe; main() owns the KeygenCommand.
+// work), or with --sign-descriptor FILE the node's signed descriptor, made from
+// the descriptor TOML the operator completed (cli/descriptor_file.hpp).
+// Not thread-safe; main() owns the KeygenCommand.
 
 #include <optional>
 #include <string>
@@ -14,6 +16,7 @@ struct KeygenCommand {
   CLI::App* keygen = nullptr;
   std::string out;
   bool authority = false;
+  std::string sign_descriptor;  // the descriptor TOML to sign, or empty
 };
 
 void add_keygen_command(CLI::App& app, KeygenCommand& command);

@@ -1,7 +1,10 @@
 #pragma once
 // A node descriptor: what the directory says about one node (identity,
 // keys, addresses, roles, weight, family, advertised exit rules), and its canonical
-// byte encoding (docs/protocol.md, "Directory").
+// byte encoding (docs/protocol.md, "Directory entry"). It carries no
+// signature of its own: an authority makes it from the relay's signed
+// descriptor (document/signed_descriptor.hpp) and vouches for it by signing
+// the directory.
 //
 // A value type with no secrets; safe to share once built.
 

@@ -2,6 +2,7 @@
 // CLI's own logic, on files in a temporary directory.
 #include "cli/directory_tool.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 
@@ -53,11 +54,24 @@ class DirectoryToolTest : public ::testing::Test {
     return file;
   }
 
+  // The same node's descriptor signed with its identity key, published at
+  // `published`, as `nyxctl keygen --sign-descriptor` makes it.
+  std::filesystem::path make_signed_node(const std::string& name, const std::string& udp, bool exit,
+                                         std::uint64_t published = kNow) {
+    auto source = read_descriptor_file(make_node(name, udp, exit));
+    EXPECT_TRUE(source) << source.error().to_string();
+    auto signed_descriptor = sign_descriptor(*source, dir_.path() / name, published);
+    EXPECT_TRUE(signed_descriptor) << signed_descriptor.error().to_string();
+    const auto file = dir_.path() / name / kSignedDescriptorName;
+    EXPECT_TRUE(write_signed_descriptor_file(file, *signed_descriptor));
+    return file;
+  }
+
   SignOptions sign_options() {
     SignOptions options;
     options.authority_keys = {dir_.path() / "authority.key"};
-    options.descriptors = {make_node("n1", "127.0.0.1:9101", false),
-                           make_node("n2", "127.0.0.1:9102", true)};
+    options.descriptors = {make_signed_node("n1", "127.0.0.1:9101", false),
+                           make_signed_node("n2", "127.0.0.1:9102", true)};
     options.valid_for = std::chrono::hours(1);
     options.out = dir_.path() / "directory.bin";
     options.now = kNow;
@@ -245,10 +259,63 @@ TEST_F(DirectoryToolTest, TwoAuthoritiesMeetAThresholdOfTwo) {
 
   options.authority_keys.push_back(dir_.path() / "second.key");
   options.descriptors.clear();
-  options.descriptors = {dir_.path() / "n1" / "descriptor.toml",
-                         dir_.path() / "n2" / "descriptor.toml"};
+  options.descriptors = {dir_.path() / "n1" / kSignedDescriptorName,
+                         dir_.path() / "n2" / kSignedDescriptorName};
   ASSERT_TRUE(sign_directory_files(options));
   EXPECT_TRUE(verify_directory_file(options.out, both, kNow));
+}
+
+TEST_F(DirectoryToolTest, SignRefusesUnsignedAndMisSignedDescriptors) {
+  SignOptions options = sign_options();
+  options.descriptors = {dir_.path() / "n1" / "descriptor.toml"};  // the unsigned source
+  auto unsigned_source = sign_directory_files(options);
+  ASSERT_FALSE(unsigned_source);
+  EXPECT_NE(unsigned_source.error().message.find("--sign-descriptor"), std::string::npos)
+      << unsigned_source.error().message;
+
+  // n2's signature on n1's descriptor: not signed by the identity it names.
+  const auto n1 = dir_.path() / "n1" / kSignedDescriptorName;
+  auto n1_bytes = read_signed_descriptor_file(n1)->encode();
+  auto n2_bytes = read_signed_descriptor_file(dir_.path() / "n2" / kSignedDescriptorName)->encode();
+  std::copy(n2_bytes->end() - 64, n2_bytes->end(), n1_bytes->end() - 64);
+  ASSERT_TRUE(write_text_file(
+      n1, std::string_view(reinterpret_cast<const char*>(n1_bytes->data()), n1_bytes->size())));
+  options.descriptors = {n1};
+  auto mis_signed = sign_directory_files(options);
+  ASSERT_FALSE(mis_signed);
+  EXPECT_EQ(mis_signed.error().code, static_cast<int>(document::DescriptorErrc::kBadSignature));
+  EXPECT_NE(mis_signed.error().message.find("bad descriptor signature"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(options.out));
+
+  options.descriptors = {
+      make_signed_node("n3", "127.0.0.1:9103", false, kNow + kDescriptorClockSkew + 1)};
+  auto from_the_future = sign_directory_files(options);
+  ASSERT_FALSE(from_the_future);
+  EXPECT_EQ(from_the_future.error().code, static_cast<int>(document::DescriptorErrc::kClock));
+}
+
+TEST_F(DirectoryToolTest, SignDescriptorUsesTheDataDirectorysKeys) {
+  make_signed_node("n1", "127.0.0.1:9101", false);
+  EXPECT_EQ(mode_of(dir_.path() / "n1" / "onion-1.key"), 0600u);  // the next epoch's key
+  auto descriptor = read_signed_descriptor_file(dir_.path() / "n1" / kSignedDescriptorName);
+  ASSERT_TRUE(descriptor) << descriptor.error().to_string();
+  EXPECT_EQ(descriptor->epoch, 0u);
+  EXPECT_EQ(descriptor->published, kNow);
+  EXPECT_NE(descriptor->next_onion_key, descriptor->onion_key);
+
+  auto source = read_descriptor_file(dir_.path() / "n1" / "descriptor.toml");
+  ASSERT_TRUE(source);
+  const std::uint8_t held = source->link_key[0];
+  source->link_key[0] = static_cast<std::uint8_t>(held ^ 1u);  // a key this node does not hold
+  auto wrong_key = sign_descriptor(*source, dir_.path() / "n1", kNow);
+  ASSERT_FALSE(wrong_key);
+  EXPECT_NE(wrong_key.error().message.find("link_key"), std::string::npos);
+  source->link_key[0] = held;
+  source->udp_address = "relay.example.org:9101";  // names are not allowed
+  auto named = sign_descriptor(*source, dir_.path() / "n1", kNow);
+  ASSERT_FALSE(named);
+  EXPECT_NE(named.error().message.find("udp_address"), std::string::npos);
+  EXPECT_FALSE(sign_descriptor(*source, dir_.path() / "n2", kNow));  // no keys there
 }
 
 TEST(ParseAuthorityKey, WantsSixtyFourHexDigits) {
