@@ -13,8 +13,10 @@ paths over the same emulated links:
         relay1, relay2 and the exit by `up --hosts`'s /32 routes (the same
         four links), with the congestion control --tcp-cc set on every host.
 
-Per path: one bulk download with curl (goodput = bytes / (start -> last
-byte), SHA-256 checked against the origin's file), `nyxctl bench --mode rr`
+Per path: one bulk download with support/wan_download.py (goodput = bytes /
+(start -> last byte) as curl reports it, and the steady state: the second
+half of the bytes over its own time; SHA-256 checked against the origin's
+file), `nyxctl bench --mode rr`
 (10 streams, 64 B -> 1 KiB, closed loop) unloaded and beside a bulk
 download, and the time to first byte of sequential small requests, each on
 a new connection (`nyxctl bench --connections-per-request`, from the start
@@ -133,17 +135,26 @@ class Cell:
         return result.returncode, size, total, first
 
     def bulk(self, path):
-        out = os.path.join(self.args.work, "bulk.out")
-        code, size, total, first = self.curl(path, "big.bin", out, self.args.bulk_timeout)
-        bytes_ok = code == 0 and sha256(out) == self.big_sha
+        # support/wan_download.py: one HTTP download, SHA-256 checked, timed
+        # as a whole and over its second half (the steady state, without the
+        # start-up that dominates a 20 MiB transfer over a long path).
+        argv = ["python3", self.args.download_script, ORIGIN, str(HTTP_PORT), "big.bin",
+                "--timeout", str(self.args.bulk_timeout)]
+        if path == "nyx3":
+            argv += ["--socks", SOCKS]
+        result = self.on("client", argv, capture_output=True, text=True)
         try:
-            os.remove(out)
-        except OSError:
-            pass
-        return {"goodput_bytes_per_s": round(size / total) if total > 0 else 0,
-                "transfer_bytes": int(size), "bytes_ok": bytes_ok, "timed_out": code == 28,
-                "bulk_ttfb_ms": round(first * 1000, 1), "bulk_s": round(total, 2),
-                "curl_exit": code}
+            measured = json.loads(result.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            measured = {"error": (result.stdout + result.stderr)[-300:]}
+        size = measured.get("size", 0)
+        return {"goodput_bytes_per_s": measured.get("goodput_bytes_per_s", 0),
+                "steady_bytes_per_s": measured.get("steady_bytes_per_s", 0),
+                "transfer_bytes": size,
+                "bytes_ok": result.returncode == 0 and measured.get("sha256") == self.big_sha,
+                "timed_out": "timed out" in measured.get("error", ""),
+                "bulk_ttfb_ms": round(measured.get("ttfb_s", 0) * 1000, 1),
+                "bulk_s": measured.get("total_s", 0), "bulk_error": measured.get("error")}
 
     def socks_argv(self, path, optimistic=None):
         if path != "nyx3":
@@ -312,6 +323,7 @@ def fmt_ms(value):
 def row_line(row):
     return (f"{row['path']:<5} {row['delay_ms']:>3} ms {row['loss_pct']:>4} %  "
             f"{row['goodput_bytes_per_s'] / 1e6:6.2f} MB/s "
+            f"(steady {row['steady_bytes_per_s'] / 1e6:.2f}) "
             f"({'ok' if row['bytes_ok'] else 'NOT byte-exact'}{', timed out' if row['timed_out'] else ''})  "
             f"rr p50 {fmt_ms(row['rr_p50_ms'])} p95 {fmt_ms(row['rr_p95_ms'])} "
             f"p95+bulk {fmt_ms(row['rr_p95_with_bulk_ms'])} ms  ttfb p50 {fmt_ms(row['ttfb_p50_ms'])} ms")
@@ -334,15 +346,18 @@ def write_markdown(path, meta, rows):
         f"SOCKS client of the load tool: {meta['socks_client']} (TTFB p50 with the other client "
         "and with curl, which waits for the SOCKS reply, beside it).",
         "",
-        "| path | delay/link | loss/link | goodput | % of bottleneck | byte-exact | rr p50 | rr p95 "
+        "| path | delay/link | loss/link | goodput | % of bottleneck | steady (2nd half) "
+        "| byte-exact | rr p50 | rr p95 "
         "| rr p95 with bulk | TTFB p50 | TTFB p50, other client | TTFB p50, curl | emulator |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['path']} ({r['variant']}) | {r['delay_ms']} ms | {r['loss_pct']} % | "
             f"{r['goodput_bytes_per_s'] / 1e6:.2f} MB/s{' (timed out)' if r['timed_out'] else ''} | "
-            f"{100 * r['goodput_bytes_per_s'] / rate_bytes:.0f} % | {'yes' if r['bytes_ok'] else 'NO'} | "
+            f"{100 * r['goodput_bytes_per_s'] / rate_bytes:.0f} % | "
+            f"{r['steady_bytes_per_s'] / 1e6:.2f} MB/s "
+            f"({100 * r['steady_bytes_per_s'] / rate_bytes:.0f} %) | {'yes' if r['bytes_ok'] else 'NO'} | "
             f"{fmt_ms(r['rr_p50_ms'])} ms | {fmt_ms(r['rr_p95_ms'])} ms | "
             f"{fmt_ms(r['rr_p95_with_bulk_ms'])} ms | {fmt_ms(r['ttfb_p50_ms'])} ms | "
             f"{fmt_ms(other_ttfb(r))} ms | {fmt_ms(r.get('ttfb_curl_p50_ms'))} ms | "
@@ -399,6 +414,8 @@ def main():
     args.warmup = 2 if args.quick else 4
     args.ttfb_count = 5 if args.quick else 20
     args.origin_script = os.path.abspath(args.origin_script)
+    args.download_script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "support",
+                                        "wan_download.py")
     if args.rate == int(args.rate):
         args.rate = int(args.rate)
 
