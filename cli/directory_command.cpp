@@ -73,7 +73,10 @@ void add_directory_command(CLI::App& app, DirectoryCommand& c) {
       ->add_option("--authority-key", c.sign_keys, "authority key file (nyxctl keygen --authority)")
       ->required()
       ->check(CLI::ExistingFile);
-  c.sign->add_option("--descriptors", c.sign_descriptors, "descriptor files (TOML, one per node)")
+  c.sign
+      ->add_option("--descriptors", c.sign_descriptors,
+                   "signed descriptor files, one per node (descriptor.bin, written by "
+                   "nyxctl keygen --sign-descriptor)")
       ->required()
       ->check(CLI::ExistingFile);
   c.sign->add_option("--valid-for", c.sign_valid_for, "validity from now, e.g. 24h, 90m")

@@ -254,6 +254,9 @@ Status generate(const Testnet& testnet) {
     return std::unexpected(std::move(authority.error()));
   }
   const std::string authority_hex = crypto::to_hex(*authority_public);
+  // One clock for every descriptor and the directory, so none is published
+  // after the directory's valid_after.
+  const auto now = static_cast<std::uint64_t>(std::time(nullptr));
   std::vector<document::NodeDescriptor> listed;
   for (const auto& node : testnet.nodes) {
     if (auto status = make_private_dir(testnet.node_dir(node)); !status) {
@@ -287,10 +290,33 @@ Status generate(const Testnet& testnet) {
         !status) {
       return status;
     }
-    listed.push_back(std::move(descriptor));
+    // The operator's path (docs/operators.md): the node signs its descriptor
+    // (nyxctl keygen --sign-descriptor), and the directory lists what reads
+    // back from descriptor.bin and verifies, as nyxctl directory sign does.
+    auto signed_descriptor = sign_descriptor(descriptor, testnet.data_dir(node), now);
+    if (!signed_descriptor) {
+      return make_error(signed_descriptor.error().category,
+                        fmt::format("{}: signing its descriptor: {}", node.name,
+                                    signed_descriptor.error().message),
+                        signed_descriptor.error().code);
+    }
+    const auto signed_file = testnet.node_dir(node) / kSignedDescriptorName;
+    if (auto status = write_signed_descriptor_file(signed_file, *signed_descriptor); !status) {
+      return make_error(
+          status.error().category,
+          fmt::format("{}: writing its signed descriptor: {}", node.name, status.error().message),
+          status.error().code);
+    }
+    auto verified = read_signed_descriptor_file(signed_file);
+    if (!verified) {
+      return make_error(verified.error().category,
+                        fmt::format("{}: reading back its signed descriptor: {}", node.name,
+                                    verified.error().message),
+                        verified.error().code);
+    }
+    listed.push_back(verified->listing());
   }
-  auto directory = sign_directory(std::move(listed), {&*authority}, kDirectoryValidity,
-                                  static_cast<std::uint64_t>(std::time(nullptr)));
+  auto directory = sign_directory(std::move(listed), {&*authority}, kDirectoryValidity, now);
   if (!directory) {
     return std::unexpected(std::move(directory.error()));
   }
