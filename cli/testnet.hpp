@@ -133,6 +133,11 @@ std::string node_config_text(const Testnet& testnet, const TestnetNode& node,
 // Reads DIR/testnet.json; kNotFound when there is none.
 Result<Testnet> load_testnet(const std::filesystem::path& dir);
 
+// Writes what `up` needs before it starts a process: the authority key, each
+// node's keys, config and signed descriptor, and the signed directory
+// (cli/testnet_generate.cpp).
+Status generate_testnet_files(const Testnet& testnet);
+
 // The commands. Each prints progress or a table to `out` and problems to
 // stderr, and returns the exit code.
 ExitCode testnet_up(const TestnetOptions& options, std::FILE* out);
