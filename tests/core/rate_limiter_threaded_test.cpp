@@ -28,12 +28,14 @@ TEST(TokenBucketThreaded, AdmissionsNeverExceedBurstPlusRateTimesElapsed) {
   ManualClock clock;
   TokenBucket bucket(clock, kRate, kBurst);
   std::atomic<std::uint64_t> admitted{0};
+  std::atomic<int> started{0};
   std::atomic<bool> stop{false};
   std::vector<std::thread> workers;
   workers.reserve(kWorkers);
   for (int w = 0; w < kWorkers; ++w) {
     workers.emplace_back([&, w] {
       std::uint64_t n = 1 + static_cast<std::uint64_t>(w % 3);
+      started.fetch_add(1);
       while (!stop.load(std::memory_order_relaxed)) {
         if (bucket.try_acquire(n)) {
           admitted.fetch_add(n, std::memory_order_relaxed);
@@ -41,6 +43,12 @@ TEST(TokenBucketThreaded, AdmissionsNeverExceedBurstPlusRateTimesElapsed) {
         n = n % 3 + 1;
       }
     });
+  }
+  // The clock moves only once every worker runs: 2000 steps take a few ms,
+  // and a loaded machine (ctest -j2 under ASan) can start a thread later
+  // than that, which would leave the bucket unused and prove nothing.
+  while (started.load() < kWorkers) {
+    std::this_thread::yield();
   }
   for (int step = 0; step < 2000; ++step) {
     // The count first, then the clock: every counted admission happened at a
@@ -51,6 +59,12 @@ TEST(TokenBucketThreaded, AdmissionsNeverExceedBurstPlusRateTimesElapsed) {
     if (step % 256 == 0) {
       std::this_thread::yield();
     }
+  }
+  // The bucket now holds its full burst: the workers must be able to take
+  // it (wall time bounded, so a bucket that refuses everything fails).
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (admitted.load() < kBurst && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::yield();
   }
   stop = true;
   for (auto& worker : workers) {

@@ -432,6 +432,45 @@ TEST(SessionDriver, AClosedChannelIsReported) {
   EXPECT_EQ(flushed.error().category, ErrorCategory::kClosed);
 }
 
+// No head-of-line blocking across streams (issue 12): stream A's first
+// datagram is lost; stream B's data, sent just after it, is readable at the
+// peer one one-way delay later, while A's bytes wait for their repair, which
+// cannot come before a round trip has passed.
+TEST(Session, ALossOnOneStreamDoesNotHoldUpAnother) {
+  LinkConfig link;
+  link.delay = 50ms;
+  SessionPair pair(SessionConfig{}, link, 7);
+  auto a = pair.client().open_stream();
+  auto b = pair.client().open_stream();
+  ASSERT_TRUE(a && b);
+  const std::vector<std::uint8_t> payload(600, 0x61);
+
+  ASSERT_EQ(*pair.client().write(*a, Bytes{payload.data(), payload.size()}), payload.size());
+  pair.link().drop_next(pair.link().a());
+  const std::uint64_t before = pair.link().sent();
+  ASSERT_TRUE(pair.step());
+  ASSERT_GT(pair.link().sent(), before) << "A's data did not leave";
+
+  const Nanos b_sent = pair.clock().now();
+  ASSERT_EQ(*pair.client().write(*b, Bytes{payload.data(), payload.size()}), payload.size());
+  std::size_t b_read = 0;
+  std::size_t a_read = 0;
+  ASSERT_TRUE(run_until(pair, [&] {
+    b_read += read_everything(pair.server(), *b);
+    a_read += read_everything(pair.server(), *a);
+    return b_read == payload.size();
+  }));
+  const Nanos b_readable = pair.clock().now() - b_sent;
+  EXPECT_EQ(a_read, 0u) << "A's lost bytes were repaired before B arrived: the test proves nothing";
+  EXPECT_LE(b_readable, link.delay + 10ms) << "B waited behind A's loss";
+
+  ASSERT_TRUE(run_until(pair, [&] {
+    a_read += read_everything(pair.server(), *a);
+    return a_read == payload.size();
+  }));
+  EXPECT_GE(pair.clock().now() - b_sent, 2 * link.delay) << "A's repair needs a round trip";
+}
+
 TEST(Session, ChannelBackpressureLosesNothing) {
   // A channel queue of four datagrams refuses most sends; the driver keeps
   // the refused datagram and offers it again, so the transfer completes.

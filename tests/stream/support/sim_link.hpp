@@ -12,6 +12,7 @@
 #include <cstring>
 #include <optional>
 #include <queue>
+#include <utility>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -79,6 +80,8 @@ class SimLink {
   End& b() noexcept { return ends_[1]; }
   // Drops everything from now on in both directions (a dead peer).
   void cut() noexcept { cut_ = true; }
+  // Drops the next datagram `from` sends: a loss a test places exactly.
+  void drop_next(const End& from) noexcept { drop_next_[from.side_] = true; }
 
   // Hands every datagram due by now to its receiver; returns how many.
   std::size_t deliver_due() {
@@ -157,7 +160,8 @@ class SimLink {
                                                    config_.bytes_per_second)};
       depart = busy_until_[from];
     }
-    if (cut_ || (config_.loss_permille != 0 && rng_.below(1000) < config_.loss_permille)) {
+    if (cut_ || std::exchange(drop_next_[from], false) ||
+        (config_.loss_permille != 0 && rng_.below(1000) < config_.loss_permille)) {
       return {};
     }
     const int copies =
@@ -188,6 +192,7 @@ class SimLink {
   ManualClock& clock_;
   End ends_[2];
   bool cut_ = false;
+  bool drop_next_[2] = {false, false};
   std::vector<std::vector<std::uint8_t>> slots_;
   std::vector<std::size_t> free_slots_;
   std::priority_queue<Item, std::vector<Item>, std::greater<>> queue_;
