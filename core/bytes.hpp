@@ -3,6 +3,7 @@
 // bounds-checked reader/writer pair that parsers use so that no input can
 // make them read or write past the end.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -97,6 +98,16 @@ class ByteReader {
     }
     out = data_.subspan(pos_, n);
     pos_ += n;
+    return true;
+  }
+  // The next N bytes copied into a fixed-size array (keys, signatures).
+  template <std::size_t N>
+  bool read_array(std::array<std::uint8_t, N>& out) noexcept {
+    if (remaining() < N) {
+      return false;
+    }
+    std::memcpy(out.data(), data_.data() + pos_, N);
+    pos_ += N;
     return true;
   }
   Bytes rest() const noexcept { return data_.subspan(pos_); }

@@ -35,16 +35,6 @@ bool read_string(ByteReader& reader, std::string& out) {
   return true;
 }
 
-template <std::size_t N>
-bool read_array(ByteReader& reader, std::array<std::uint8_t, N>& out) {
-  Bytes bytes;
-  if (!reader.read_bytes(N, bytes)) {
-    return false;
-  }
-  std::copy(bytes.begin(), bytes.end(), out.begin());
-  return true;
-}
-
 }  // namespace
 
 NodeId NodeDescriptor::node_id() const {
@@ -90,8 +80,8 @@ Result<NodeDescriptor> NodeDescriptor::decode(ByteReader& reader) {
     return malformed("unknown version");
   }
   std::uint8_t rule_count = 0;
-  if (!read_array(reader, d.identity_key) || !read_array(reader, d.onion_key) ||
-      !reader.read_be64(d.onion_key_epoch) || !read_array(reader, d.link_key) ||
+  if (!reader.read_array(d.identity_key) || !reader.read_array(d.onion_key) ||
+      !reader.read_be64(d.onion_key_epoch) || !reader.read_array(d.link_key) ||
       !read_string(reader, d.udp_address) || !read_string(reader, d.tcp_address) ||
       !reader.read_u8(d.roles) || !reader.read_be32(d.bandwidth_weight) ||
       !read_string(reader, d.family) || !reader.read_u8(rule_count)) {

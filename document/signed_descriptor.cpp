@@ -97,16 +97,6 @@ void put_str8(std::vector<std::uint8_t>& out, std::string_view s) {
   out.insert(out.end(), s.begin(), s.end());
 }
 
-template <std::size_t N>
-bool read_array(ByteReader& reader, std::array<std::uint8_t, N>& out) {
-  Bytes bytes;
-  if (!reader.read_bytes(N, bytes)) {
-    return false;
-  }
-  std::copy(bytes.begin(), bytes.end(), out.begin());
-  return true;
-}
-
 bool read_str8(ByteReader& reader, std::string& out) {
   std::uint8_t len = 0;
   Bytes bytes;
@@ -132,7 +122,7 @@ Status decode_keys(ByteReader& reader, SignedDescriptor& d) {
   if (version != kDescriptorVersion2) {
     return malformed("version", fmt::format("{}, expected {}", version, kDescriptorVersion2));
   }
-  if (!read_array(reader, d.identity_key)) {
+  if (!reader.read_array(d.identity_key)) {
     return truncated("identity_key");
   }
   if (!reader.read_be64(d.published)) {
@@ -141,13 +131,13 @@ Status decode_keys(ByteReader& reader, SignedDescriptor& d) {
   if (!reader.read_be64(d.epoch)) {
     return truncated("epoch");
   }
-  if (!read_array(reader, d.onion_key)) {
+  if (!reader.read_array(d.onion_key)) {
     return truncated("onion_key");
   }
-  if (!read_array(reader, d.next_onion_key)) {
+  if (!reader.read_array(d.next_onion_key)) {
     return truncated("next_onion_key");
   }
-  if (!read_array(reader, d.link_key)) {
+  if (!reader.read_array(d.link_key)) {
     return truncated("link_key");
   }
   return {};
@@ -288,7 +278,7 @@ Result<SignedDescriptor> SignedDescriptor::parse_and_verify(Bytes encoded) {
   if (auto status = decode_rest(reader, d, rules); !status) {
     return std::unexpected(std::move(status.error()));
   }
-  if (!read_array(reader, d.signature)) {
+  if (!reader.read_array(d.signature)) {
     return truncated("signature");
   }
   if (!reader.empty()) {

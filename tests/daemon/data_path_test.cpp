@@ -26,53 +26,14 @@
 #include "daemon/exit_connector.hpp"
 #include "daemon/socks5_server.hpp"
 #include "daemon/socks_bridge.hpp"
-#include "daemon/support/memory_channel.hpp"
 #include "daemon/support/socks5_fixtures.hpp"
+#include "daemon/support/test_circuit_source.hpp"
 
 namespace nyx::daemon {
 namespace {
 
 using asio::ip::tcp;
 using async::use_result;
-
-// Hands out one client session per isolation key, made on demand over a new
-// memory channel to the exit; a closed session is replaced on next acquire.
-class TestSource final : public CircuitSource {
- public:
-  TestSource(asio::io_context& io, ExitConnector& exit) : io_(io), exit_(exit) {}
-
-  asio::awaitable<Result<CircuitSession*>> acquire(const IsolationKey&,
-                                                   const Socks5Destination&) override {
-    if (!session_ || session_->is_closed()) {
-      open_ = 0;  // as the circuit manager's pools do, a closed circuit takes its count along
-      auto [client, exit] = MemoryChannel::pair(io_);
-      link_ = client->link();
-      session_ = std::make_unique<CircuitSession>(io_.get_executor(), SteadyClock::instance(),
-                                                  std::move(client), stream::Role::kInitiator);
-      exit_.accept(std::move(exit));
-      ++built_;
-    }
-    ++open_;
-    co_return session_.get();
-  }
-  void release(const CircuitSession*) override { --open_; }
-  void stop() { session_.reset(); }
-
-  // Destroys the circuit under both sessions.
-  void destroy() {
-    link_->closed = true;
-    session_->channel_closed();
-  }
-
-  int built_ = 0;
-  int open_ = 0;
-
- private:
-  asio::io_context& io_;
-  ExitConnector& exit_;
-  std::unique_ptr<CircuitSession> session_;
-  std::shared_ptr<MemoryChannel::Link> link_;
-};
 
 std::string pattern(std::size_t n) {
   std::string s(n, '\0');

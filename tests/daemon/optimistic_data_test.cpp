@@ -26,13 +26,13 @@
 
 #include "async/use_result.hpp"
 #include "core/clock.hpp"
-#include "core/datagram_channel.hpp"
 #include "core/metrics/registry.hpp"
 #include "daemon/circuit_session.hpp"
 #include "daemon/exit_address_policy.hpp"
 #include "daemon/exit_connector.hpp"
 #include "daemon/socks5_server.hpp"
 #include "daemon/socks_bridge.hpp"
+#include "daemon/support/test_circuit_source.hpp"
 #include "daemon/tcp_listener.hpp"
 
 namespace nyx::daemon {
@@ -42,96 +42,6 @@ using asio::ip::tcp;
 using std::chrono::milliseconds;
 using TimePoint = std::chrono::steady_clock::time_point;
 using async::use_result;
-
-// The two ends of an in-memory circuit whose datagrams each arrive `delay`
-// after they were sent (a path's one-way time). Closing the link drops what
-// is still on its way, as a destroyed circuit does.
-class DelayedChannel final : public DatagramChannel {
- public:
-  struct Link {
-    DelayedChannel* ends[2] = {nullptr, nullptr};
-    bool closed = false;
-  };
-
-  static std::pair<std::unique_ptr<DelayedChannel>, std::unique_ptr<DelayedChannel>> pair(
-      asio::io_context& io, milliseconds delay) {
-    auto link = std::make_shared<Link>();
-    auto a = std::unique_ptr<DelayedChannel>(new DelayedChannel(io, link, 0, delay));
-    auto b = std::unique_ptr<DelayedChannel>(new DelayedChannel(io, link, 1, delay));
-    return {std::move(a), std::move(b)};
-  }
-  ~DelayedChannel() override { link_->ends[side_] = nullptr; }
-
-  std::size_t max_datagram_size() const noexcept override { return 990; }
-  Status send(Bytes datagram) override {
-    if (link_->closed) {
-      return make_error(ErrorCategory::kClosed, "closed");
-    }
-    auto timer = std::make_shared<asio::steady_timer>(io_, delay_);
-    timer->async_wait([timer, link = link_, to = 1 - side_,
-                       bytes = std::vector<std::uint8_t>(datagram.begin(), datagram.end())](
-                          const std::error_code&) {
-      if (!link->closed && link->ends[to] != nullptr && link->ends[to]->receiver_ != nullptr) {
-        link->ends[to]->receiver_->on_datagram(bytes);
-      }
-    });
-    return {};
-  }
-  void set_receiver(DatagramReceiver* receiver) noexcept override { receiver_ = receiver; }
-  const std::shared_ptr<Link>& link() const { return link_; }
-
- private:
-  DelayedChannel(asio::io_context& io, std::shared_ptr<Link> link, int side, milliseconds delay)
-      : io_(io), link_(std::move(link)), side_(side), delay_(delay) {
-    link_->ends[side_] = this;
-  }
-
-  asio::io_context& io_;
-  std::shared_ptr<Link> link_;
-  int side_;
-  milliseconds delay_;
-  DatagramReceiver* receiver_ = nullptr;
-};
-
-// One client session at a time over a delayed channel to the exit; a closed
-// one is replaced on the next acquire (a new circuit).
-class DelayedSource final : public CircuitSource {
- public:
-  DelayedSource(asio::io_context& io, ExitConnector& exit, milliseconds delay)
-      : io_(io), exit_(exit), delay_(delay) {}
-
-  asio::awaitable<Result<CircuitSession*>> acquire(const IsolationKey&,
-                                                   const Socks5Destination&) override {
-    if (!session_ || session_->is_closed()) {
-      open_ = 0;  // a closed circuit takes its count along
-      auto [client, exit] = DelayedChannel::pair(io_, delay_);
-      link_ = client->link();
-      session_ = std::make_unique<CircuitSession>(io_.get_executor(), SteadyClock::instance(),
-                                                  std::move(client), stream::Role::kInitiator);
-      exit_.accept(std::move(exit));
-      ++built_;
-    }
-    ++open_;
-    co_return session_.get();
-  }
-  void release(const CircuitSession*) override { --open_; }
-  void stop() { session_.reset(); }
-  // Destroys the current circuit under the client's session.
-  void destroy() {
-    link_->closed = true;
-    session_->channel_closed();
-  }
-
-  int built_ = 0;
-  int open_ = 0;
-
- private:
-  asio::io_context& io_;
-  ExitConnector& exit_;
-  milliseconds delay_;
-  std::unique_ptr<CircuitSession> session_;
-  std::shared_ptr<DelayedChannel::Link> link_;
-};
 
 // Reads `expect` bytes (or to EOF) from each connection, records them and
 // when the last came, answers `response` and closes.
@@ -306,7 +216,7 @@ class OptimisticDataTest : public ::testing::Test {
         io_, SteadyClock::instance(), policy_,
         ExitConnectorOptions{.connect_timeout = std::chrono::seconds(5)});
     exit_->publish_metrics(registry_);
-    source_ = std::make_unique<DelayedSource>(io_, *exit_, delay);
+    source_ = std::make_unique<TestSource>(io_, *exit_, delay);
     bridge_ = std::make_unique<SocksBridge>(*source_);
     Socks5ServerOptions options;
     options.listen = tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0);
@@ -364,7 +274,7 @@ class OptimisticDataTest : public ::testing::Test {
   ExitAddressPolicy policy_;
   metrics::Registry registry_;  // outlives the connector, which counts into it
   std::unique_ptr<ExitConnector> exit_;
-  std::unique_ptr<DelayedSource> source_;
+  std::unique_ptr<TestSource> source_;
   std::unique_ptr<SocksBridge> bridge_;
   std::unique_ptr<Socks5Server> server_;
 };

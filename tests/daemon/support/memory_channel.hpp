@@ -1,9 +1,11 @@
 #pragma once
 // MemoryChannel: the two ends of an in-memory circuit for daemon tests. Each
 // datagram reaches the other end on a later turn of the io_context, as a
-// circuit delivers it; closing the link (link()->closed) ends both, as a
-// DESTROY does.
+// circuit delivers it, or `delay` after it was sent (a path's one-way time);
+// closing the link (link()->closed) ends both and drops what is still on its
+// way, as a DESTROY does.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <utility>
@@ -11,6 +13,7 @@
 
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
 
 #include "core/datagram_channel.hpp"
 
@@ -24,10 +27,10 @@ class MemoryChannel final : public DatagramChannel {
   };
 
   static std::pair<std::unique_ptr<MemoryChannel>, std::unique_ptr<MemoryChannel>> pair(
-      asio::io_context& io) {
+      asio::io_context& io, std::chrono::milliseconds delay = {}) {
     auto link = std::make_shared<Link>();
-    auto a = std::unique_ptr<MemoryChannel>(new MemoryChannel(io, link, 0));
-    auto b = std::unique_ptr<MemoryChannel>(new MemoryChannel(io, link, 1));
+    auto a = std::unique_ptr<MemoryChannel>(new MemoryChannel(io, link, 0, delay));
+    auto b = std::unique_ptr<MemoryChannel>(new MemoryChannel(io, link, 1, delay));
     return {std::move(a), std::move(b)};
   }
   ~MemoryChannel() override { link_->ends[side_] = nullptr; }
@@ -37,12 +40,19 @@ class MemoryChannel final : public DatagramChannel {
     if (link_->closed) {
       return make_error(ErrorCategory::kClosed, "closed");
     }
-    asio::post(io_, [link = link_, to = 1 - side_,
-                     bytes = std::vector<std::uint8_t>(datagram.begin(), datagram.end())] {
+    auto deliver = [link = link_, to = 1 - side_,
+                    bytes = std::vector<std::uint8_t>(datagram.begin(), datagram.end())] {
       if (!link->closed && link->ends[to] != nullptr && link->ends[to]->receiver_ != nullptr) {
         link->ends[to]->receiver_->on_datagram(bytes);
       }
-    });
+    };
+    if (delay_.count() == 0) {
+      asio::post(io_, std::move(deliver));
+      return {};
+    }
+    auto timer = std::make_shared<asio::steady_timer>(io_, delay_);
+    timer->async_wait(
+        [timer, deliver = std::move(deliver)](const std::error_code&) mutable { deliver(); });
     return {};
   }
   void set_receiver(DatagramReceiver* receiver) noexcept override { receiver_ = receiver; }
@@ -50,14 +60,16 @@ class MemoryChannel final : public DatagramChannel {
   const std::shared_ptr<Link>& link() const { return link_; }
 
  private:
-  MemoryChannel(asio::io_context& io, std::shared_ptr<Link> link, int side)
-      : io_(io), link_(std::move(link)), side_(side) {
+  MemoryChannel(asio::io_context& io, std::shared_ptr<Link> link, int side,
+                std::chrono::milliseconds delay)
+      : io_(io), link_(std::move(link)), side_(side), delay_(delay) {
     link_->ends[side_] = this;
   }
 
   asio::io_context& io_;
   std::shared_ptr<Link> link_;
   int side_;
+  std::chrono::milliseconds delay_;
   DatagramReceiver* receiver_ = nullptr;
 };
 
