@@ -2,15 +2,17 @@
 // `nyxctl bench` on the command line: the load generator (`nyxctl bench TARGET`),
 // the origin (`nyxctl bench serve`) and the plain-proxy baseline (`nyxctl bench
 // proxy`). add_bench_command() registers the options with CLI11;
-// run_bench_command() runs whichever was parsed. Not thread-safe; main()
-// owns the BenchCommand.
+// run_bench_command() runs whichever was parsed. Not thread-safe; the command
+// table owns the BenchCommand.
 #include <optional>
 #include <string>
 
-#include <CLI/CLI.hpp>
-
 #include "cli/bench_client.hpp"
 #include "cli/bench_server.hpp"
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace nyx::cli {
 

@@ -1,5 +1,6 @@
 #include "cli/config_command.hpp"
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "cli/node_options.hpp"

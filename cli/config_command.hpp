@@ -1,12 +1,14 @@
 #pragma once
 // `nyxctl config check FILE` on the command line: the config schema is
 // nyxd's, so it runs `nyxd --check-config FILE` and passes on its verdict.
-// Not thread-safe; main() owns the ConfigCommand.
+// Not thread-safe; the command table owns the ConfigCommand.
 
 #include <optional>
 #include <string>
 
-#include <CLI/CLI.hpp>
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace nyx::cli {
 

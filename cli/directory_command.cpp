@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "cli/directory_tool.hpp"

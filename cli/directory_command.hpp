@@ -1,13 +1,15 @@
 #pragma once
 // `nyxctl directory sign|verify` on the command line (cli/directory_tool.hpp
-// does the work). Not thread-safe; main() owns the DirectoryCommand.
+// does the work). Not thread-safe; the command table owns the DirectoryCommand.
 
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace nyx::cli {
 

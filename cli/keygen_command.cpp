@@ -5,6 +5,8 @@
 #include <ctime>
 #include <filesystem>
 
+#include <CLI/CLI.hpp>
+
 #include "cli/descriptor_file.hpp"
 #include "cli/node_keys.hpp"
 #include "cli/node_options.hpp"

@@ -3,12 +3,14 @@
 // --authority a directory authority's signing key (cli/node_keys.hpp does the
 // work), or with --sign-descriptor FILE the node's signed descriptor, made from
 // the descriptor TOML the operator completed (cli/descriptor_file.hpp).
-// Not thread-safe; main() owns the KeygenCommand.
+// Not thread-safe; the command table owns the KeygenCommand.
 
 #include <optional>
 #include <string>
 
-#include <CLI/CLI.hpp>
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace nyx::cli {
 

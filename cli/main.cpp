@@ -1,20 +1,15 @@
 // nyxctl: the command-line client of a Nyx node. Reads and controls a running
 // node over its control socket, generates keys, signs and verifies
-// directories, checks configs and runs a local test network. Each command
-// (or group) registers itself from its own file; this only wires them.
+// directories, checks configs and runs a local test network. Each subcommand
+// registers itself from its own file, listed in cli/command_table.cpp; this
+// only parses and runs the one given.
 // Exit codes: see kExitCodes.
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "cli/action_commands.hpp"
-#include "cli/bench_command.hpp"
-#include "cli/config_command.hpp"
-#include "cli/directory_command.hpp"
+#include "cli/command_table.hpp"
 #include "cli/exit_code.hpp"
-#include "cli/keygen_command.hpp"
-#include "cli/read_commands.hpp"
-#include "cli/testnet_command.hpp"
 #include "nyx_version.hpp"
 
 namespace {
@@ -38,20 +33,7 @@ int main(int argc, char** argv) {
                                    nyx::version::kGitCommit, nyx::version::kBuildType),
                        "print the version, commit and build type, and exit");
 
-  nyx::cli::ReadCommands read;
-  nyx::cli::add_read_commands(app, read);
-  nyx::cli::ActionCommands action;
-  nyx::cli::add_action_commands(app, action);
-  nyx::cli::KeygenCommand keygen;
-  nyx::cli::add_keygen_command(app, keygen);
-  nyx::cli::DirectoryCommand directory;
-  nyx::cli::add_directory_command(app, directory);
-  nyx::cli::ConfigCommand config;
-  nyx::cli::add_config_command(app, config);
-  nyx::cli::TestnetCommand testnet;
-  nyx::cli::add_testnet_command(app, testnet);
-  nyx::cli::BenchCommand bench;
-  nyx::cli::add_bench_command(app, bench);
+  const nyx::cli::CommandTable commands(app);
 
   try {
     app.parse(argc, argv);
@@ -66,26 +48,5 @@ int main(int argc, char** argv) {
     return nyx::cli::to_int(nyx::cli::ExitCode::kUsage);
   }
 
-  if (auto code = nyx::cli::run_bench_command(bench)) {
-    return *code;
-  }
-  if (auto code = nyx::cli::run_read_commands(read)) {
-    return *code;
-  }
-  if (auto code = nyx::cli::run_action_commands(action)) {
-    return *code;
-  }
-  if (auto code = nyx::cli::run_keygen_command(keygen)) {
-    return *code;
-  }
-  if (auto code = nyx::cli::run_directory_command(directory)) {
-    return *code;
-  }
-  if (auto code = nyx::cli::run_config_command(config)) {
-    return *code;
-  }
-  if (auto code = nyx::cli::run_testnet_command(testnet)) {
-    return *code;
-  }
-  return nyx::cli::to_int(nyx::cli::ExitCode::kUsage);
+  return commands.run();
 }

@@ -1,5 +1,7 @@
 #include "cli/node_options.hpp"
 
+#include <CLI/CLI.hpp>
+
 namespace nyx::cli {
 
 void add_node_options(CLI::App& command, NodeOptions& options) {

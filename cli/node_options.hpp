@@ -7,11 +7,13 @@
 
 #include <cstdio>
 
-#include <CLI/CLI.hpp>
-
 #include "cli/exit_code.hpp"
-#include "cli/node_commands.hpp"
 #include "cli/node_connection.hpp"
+#include "cli/node_reply.hpp"
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace nyx::cli {
 

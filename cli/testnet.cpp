@@ -284,6 +284,229 @@ bool wait_until_ready(const Testnet& testnet, const TestnetNode& client) {
   return false;
 }
 
+// Makes room for a new testnet in testnet.dir: a stopped testnet of ours is
+// removed (with what is left of its test hosts); false (with the reason
+// printed) when one still runs there or the directory holds something else.
+bool make_room(const Testnet& testnet, std::FILE* out) {
+  std::error_code ec;
+  if (auto previous = load_testnet(testnet.dir)) {
+    for (const auto& node : previous->nodes) {
+      if (runs_node(*previous, node)) {
+        complain(
+            fmt::format("a testnet is already running in {} ({} is pid {}); stop it with "
+                        "`nyxctl testnet down --dir {}`",
+                        testnet.dir.string(), node.name, node.pid, testnet.dir.string()));
+        return false;
+      }
+    }
+    // A stopped testnet of ours: start afresh (new keys, new directory), and
+    // remove what may be left of its test hosts.
+    if (previous->hosts) {
+      (void)adopt_hosts(*previous, out)->teardown();
+    }
+    std::filesystem::remove_all(testnet.dir, ec);
+  } else if (std::filesystem::exists(testnet.dir, ec) &&
+             !std::filesystem::is_empty(testnet.dir, ec)) {
+    complain(
+        fmt::format("{} exists and holds no testnet; choose another --dir", testnet.dir.string()));
+    return false;
+  }
+  return true;
+}
+
+// Keys, configs, the signed directory and the state file; false (with the
+// reason printed) when one cannot be written.
+bool write_files(const Testnet& testnet, std::FILE* out) {
+  say(out, fmt::format("generating an authority key, {} node keys, configs and a signed "
+                       "directory in {}\n",
+                       testnet.nodes.size(), testnet.dir.string()));
+  if (auto status = generate_testnet_files(testnet); !status) {
+    complain(status.error().message);
+    return false;
+  }
+  if (auto status = save_state(testnet); !status) {
+    complain(status.error().message);
+    return false;
+  }
+  return true;
+}
+
+// The test hosts, the switch and the routes of a --hosts testnet, into
+// `hosts` and recorded in the state as they come; false (with the reason
+// printed) when one cannot be made. What was made is removed again (and the
+// processes in it) when `hosts` goes out of scope.
+bool make_test_hosts(Testnet& testnet, const TestnetOptions& options,
+                     std::unique_ptr<TestHosts>& hosts, std::FILE* out) {
+  say(out, fmt::format("making {} test hosts and the link emulator (delay {} ms, jitter {} ms, "
+                       "loss {} %, client rate {} Mbit/s, queue {} ms)\n",
+                       testnet.hosts->names.size(), options.links.delay_ms, options.links.jitter_ms,
+                       options.links.loss_pct, options.links.rate_mbit, options.links.queue_ms));
+  auto made =
+      TestHosts::create(test_hosts_of(testnet),
+                        {.dir = testnet.dir, .nyxctl = {}, .verbose = options.verbose, .out = out});
+  if (!made) {
+    complain(made.error().message);
+    return false;
+  }
+  hosts = std::move(*made);
+  testnet.hosts->run = hosts->run();
+  if (auto status = save_state(testnet); !status) {
+    complain(status.error().message);
+    return false;
+  }
+  if (auto status = hosts->start_switch(emulator_config(*hosts, testnet.hosts->links)); !status) {
+    complain(status.error().message);
+    return false;
+  }
+  testnet.hosts->switch_pid = hosts->switch_pid();
+  if (auto status = hosts->route_through(testnet.hosts->links.tcp_path); !status) {
+    complain(status.error().message);
+    return false;
+  }
+  if (auto status = save_state(testnet); !status) {
+    complain(status.error().message);
+    return false;
+  }
+  return true;
+}
+
+// Starts every node's nyxd (inside its test host with --hosts), recording
+// each pid; false (with the reason printed, the started nodes stopped again)
+// when one cannot be started.
+bool start_nodes(Testnet& testnet, const std::filesystem::path& nyxd, std::FILE* out) {
+  for (auto& node : testnet.nodes) {
+    std::vector<std::string> argv{nyxd.string(), "--config", testnet.config(node).string()};
+    if (testnet.hosts) {
+      argv = host_command(testnet.hosts->run, node.host, argv);
+    }
+    auto pid = spawn_background(argv, testnet.log(node));
+    if (!pid) {
+      complain(pid.error().message);
+      stop_started(testnet, out);
+      return false;
+    }
+    node.pid = *pid;
+    (void)write_text_file(testnet.pid_file(node), fmt::format("{}\n", node.pid));
+    if (auto status = save_state(testnet); !status) {
+      complain(status.error().message);
+      stop_started(testnet, out);
+      return false;
+    }
+  }
+  return true;
+}
+
+double seconds_since(Clock::time_point started) {
+  return std::chrono::duration<double>(Clock::now() - started).count();
+}
+
+// Waits for every node to answer, then for the client to be ready, with a
+// progress line each; false (with the reason printed, the nodes stopped) when
+// one does not come up.
+bool wait_for_nodes(Testnet& testnet, Clock::time_point started, std::FILE* out) {
+  for (auto& node : testnet.nodes) {
+    say(out, fmt::format("  {:<7} {:<12} pid {:<7} udp {}:{} ... ", node.name,
+                         fmt::format("{}", fmt::join(node.roles, ",")), node.pid, node.address,
+                         node.udp_port));
+    if (!wait_until_answering(testnet, node)) {
+      say(out, "failed\n");
+      stop_started(testnet, out);
+      return false;
+    }
+    say(out, fmt::format("up ({:.1f} s)\n", seconds_since(started)));
+  }
+  say(out, "  waiting for the SOCKS5 port and an open circuit ... ");
+  if (!wait_until_ready(testnet, testnet.nodes.front())) {
+    say(out, "failed\n");
+    stop_started(testnet, out);
+    return false;
+  }
+  say(out, fmt::format("ready ({:.1f} s)\n", seconds_since(started)));
+  return true;
+}
+
+// What is up and how to use it: a --hosts testnet.
+void print_hosts_summary(const Testnet& testnet, std::FILE* out) {
+  const std::string dir = testnet.dir.string();
+  const auto& links = testnet.hosts->links;
+  say(out,
+      fmt::format("\ntestnet up on test hosts (run {}): {} nodes on 10.77.0.1-{}, origin host "
+                  "10.77.0.{}, SOCKS5 at {} on the client host\n"
+                  "links: delay {} ms, jitter {} ms, loss {} %, client {} Mbit/s, queue {} ms, "
+                  "seed {}; TCP baseline via {}\n\n"
+                  "  nyxctl testnet exec --dir {} origin -- python3 -m http.server --bind "
+                  "10.77.0.{} 8000 &\n"
+                  "  nyxctl testnet exec --dir {} client -- curl --socks5-hostname {} "
+                  "http://10.77.0.{}:8000/\n\n"
+                  "  nyxctl testnet status --dir {}\n"
+                  "  nyxctl testnet down --dir {}\n",
+                  testnet.hosts->run, testnet.nodes.size(), testnet.nodes.size(),
+                  testnet.nodes.size() + 1, testnet.socks_address(), links.delay_ms,
+                  links.jitter_ms, links.loss_pct, links.rate_mbit, links.queue_ms, links.seed,
+                  fmt::join(links.tcp_path, ","), dir, testnet.nodes.size() + 1, dir,
+                  testnet.socks_address(), testnet.nodes.size() + 1, dir, dir));
+}
+
+// What is up and how to use it: a testnet on 127.0.0.1.
+void print_local_summary(const Testnet& testnet, std::FILE* out) {
+  const std::string socks = fmt::format("127.0.0.1:{}", testnet.socks_port());
+  say(out, fmt::format("\ntestnet up: {} nodes, SOCKS5 at {}\n\n"
+                       "  curl --socks5-hostname {} http://127.0.0.1:8000/\n\n"
+                       "  nyxctl status --data-dir {}\n"
+                       "  nyxctl testnet status --dir {}\n"
+                       "  nyxctl testnet down --dir {}\n",
+                       testnet.nodes.size(), socks, socks,
+                       testnet.data_dir(testnet.nodes.front()).string(), testnet.dir.string(),
+                       testnet.dir.string()));
+}
+
+// One node's line in `testnet status`: its JSON entry and the cells that ask
+// it ("-" when it does not answer).
+struct NodeStatus {
+  nlohmann::json entry;
+  std::string uptime = "-";
+  std::string peers_up = "-";
+  std::string circuits = "-";
+};
+
+NodeStatus node_status(const Testnet& testnet, const TestnetNode& node, bool alive) {
+  NodeStatus status;
+  status.entry = {{"name", node.name},
+                  {"roles", node.roles},
+                  {"pid", node.pid},
+                  {"alive", alive},
+                  {"control", false}};
+  if (!alive) {
+    return status;
+  }
+  auto& entry = status.entry;
+  if (auto info = ask(testnet, node, "node.info")) {
+    entry["control"] = true;
+    entry["uptime_seconds"] = info->value("uptime_seconds", 0);
+    status.uptime = format_uptime(info->value("uptime_seconds", std::uint64_t{0}));
+  }
+  if (auto peers = ask(testnet, node, "peers.list"); peers && peers->is_array()) {
+    const auto up = static_cast<std::size_t>(
+        std::count_if(peers->begin(), peers->end(),
+                      [](const nlohmann::json& p) { return p.value("up", false); }));
+    entry["peers_up"] = up;
+    status.peers_up = fmt::format("{}/{}", up, peers->size());
+  }
+  if (auto list = ask(testnet, node, "circuits.list"); list && list->is_object()) {
+    // A client counts the circuits it built, a relay those passing through it.
+    const std::size_t count = list->contains("circuits") && (*list)["circuits"].is_array()
+                                  ? (*list)["circuits"].size()
+                                  : 0;
+    const std::size_t relayed = list->contains("relayed") && (*list)["relayed"].is_number_unsigned()
+                                    ? (*list)["relayed"].get<std::size_t>()
+                                    : 0;
+    entry["circuits"] = count;
+    entry["relayed"] = relayed;
+    status.circuits = fmt::format("{}/{}", count, relayed);
+  }
+  return status;
+}
+
 }  // namespace
 
 ExitCode testnet_up(const TestnetOptions& options, std::FILE* out) {
@@ -302,156 +525,30 @@ ExitCode testnet_up(const TestnetOptions& options, std::FILE* out) {
     complain(nyxd.error().message + "; build it (cmake --build ... --target nyxd)");
     return ExitCode::kFailed;
   }
-  if (auto previous = load_testnet(testnet.dir)) {
-    for (const auto& node : previous->nodes) {
-      if (runs_node(*previous, node)) {
-        complain(
-            fmt::format("a testnet is already running in {} ({} is pid {}); stop it with "
-                        "`nyxctl testnet down --dir {}`",
-                        testnet.dir.string(), node.name, node.pid, testnet.dir.string()));
-        return ExitCode::kFailed;
-      }
-    }
-    // A stopped testnet of ours: start afresh (new keys, new directory), and
-    // remove what may be left of its test hosts.
-    if (previous->hosts) {
-      (void)adopt_hosts(*previous, out)->teardown();
-    }
-    std::filesystem::remove_all(testnet.dir, ec);
-  } else if (std::filesystem::exists(testnet.dir, ec) &&
-             !std::filesystem::is_empty(testnet.dir, ec)) {
-    complain(
-        fmt::format("{} exists and holds no testnet; choose another --dir", testnet.dir.string()));
+  if (!make_room(testnet, out) || !write_files(testnet, out)) {
     return ExitCode::kFailed;
   }
-
-  say(out, fmt::format("generating an authority key, {} node keys, configs and a signed "
-                       "directory in {}\n",
-                       testnet.nodes.size(), testnet.dir.string()));
-  if (auto status = generate_testnet_files(testnet); !status) {
-    complain(status.error().message);
-    return ExitCode::kFailed;
-  }
-  if (auto status = save_state(testnet); !status) {
-    complain(status.error().message);
-    return ExitCode::kFailed;
-  }
-
   const auto started = Clock::now();
-  // The test hosts, the switch and the routes; on any failure below, `hosts`
-  // going out of scope removes them again (and the processes in them).
+  // On any failure below, `hosts` going out of scope removes the test hosts
+  // again (and the processes in them).
   std::unique_ptr<TestHosts> hosts;
-  if (testnet.hosts) {
-    say(out,
-        fmt::format("making {} test hosts and the link emulator (delay {} ms, jitter {} ms, "
-                    "loss {} %, client rate {} Mbit/s, queue {} ms)\n",
-                    testnet.hosts->names.size(), options.links.delay_ms, options.links.jitter_ms,
-                    options.links.loss_pct, options.links.rate_mbit, options.links.queue_ms));
-    auto made = TestHosts::create(
-        test_hosts_of(testnet),
-        {.dir = testnet.dir, .nyxctl = {}, .verbose = options.verbose, .out = out});
-    if (!made) {
-      complain(made.error().message);
-      return ExitCode::kFailed;
-    }
-    hosts = std::move(*made);
-    testnet.hosts->run = hosts->run();
-    if (auto status = save_state(testnet); !status) {
-      complain(status.error().message);
-      return ExitCode::kFailed;
-    }
-    const auto config = emulator_config(*hosts, testnet.hosts->links);
-    if (auto status = hosts->start_switch(config); !status) {
-      complain(status.error().message);
-      return ExitCode::kFailed;
-    }
-    testnet.hosts->switch_pid = hosts->switch_pid();
-    if (auto status = hosts->route_through(testnet.hosts->links.tcp_path); !status) {
-      complain(status.error().message);
-      return ExitCode::kFailed;
-    }
-    if (auto status = save_state(testnet); !status) {
-      complain(status.error().message);
-      return ExitCode::kFailed;
-    }
+  if (testnet.hosts && !make_test_hosts(testnet, options, hosts, out)) {
+    return ExitCode::kFailed;
   }
-  for (auto& node : testnet.nodes) {
-    std::vector<std::string> argv{nyxd->string(), "--config", testnet.config(node).string()};
-    if (testnet.hosts) {
-      argv = host_command(testnet.hosts->run, node.host, argv);
-    }
-    auto pid = spawn_background(argv, testnet.log(node));
-    if (!pid) {
-      complain(pid.error().message);
-      stop_started(testnet, out);
-      return ExitCode::kFailed;
-    }
-    node.pid = *pid;
-    (void)write_text_file(testnet.pid_file(node), fmt::format("{}\n", node.pid));
-    if (auto status = save_state(testnet); !status) {
-      complain(status.error().message);
-      stop_started(testnet, out);
-      return ExitCode::kFailed;
-    }
+  if (!start_nodes(testnet, *nyxd, out) || !wait_for_nodes(testnet, started, out)) {
+    return ExitCode::kFailed;
   }
-  for (auto& node : testnet.nodes) {
-    say(out, fmt::format("  {:<7} {:<12} pid {:<7} udp {}:{} ... ", node.name,
-                         fmt::format("{}", fmt::join(node.roles, ",")), node.pid, node.address,
-                         node.udp_port));
-    if (!wait_until_answering(testnet, node)) {
-      say(out, "failed\n");
-      stop_started(testnet, out);
-      return ExitCode::kFailed;
-    }
-    say(out, fmt::format("up ({:.1f} s)\n",
-                         std::chrono::duration<double>(Clock::now() - started).count()));
+  if (!hosts) {
+    print_local_summary(testnet, out);
+    return ExitCode::kOk;
   }
-
-  const TestnetNode& client = testnet.nodes.front();
-  say(out, "  waiting for the SOCKS5 port and an open circuit ... ");
-  if (!wait_until_ready(testnet, client)) {
-    say(out, "failed\n");
+  if (auto status = hosts->release(); !status) {
+    complain(status.error().message);
     stop_started(testnet, out);
     return ExitCode::kFailed;
   }
-  say(out, fmt::format("ready ({:.1f} s)\n",
-                       std::chrono::duration<double>(Clock::now() - started).count()));
-
-  if (hosts) {
-    if (auto status = hosts->release(); !status) {
-      complain(status.error().message);
-      stop_started(testnet, out);
-      return ExitCode::kFailed;
-    }
-    (void)save_state(testnet);
-    const std::string dir = testnet.dir.string();
-    const auto& links = testnet.hosts->links;
-    say(out,
-        fmt::format("\ntestnet up on test hosts (run {}): {} nodes on 10.77.0.1-{}, origin host "
-                    "10.77.0.{}, SOCKS5 at {} on the client host\n"
-                    "links: delay {} ms, jitter {} ms, loss {} %, client {} Mbit/s, queue {} ms, "
-                    "seed {}; TCP baseline via {}\n\n"
-                    "  nyxctl testnet exec --dir {} origin -- python3 -m http.server --bind "
-                    "10.77.0.{} 8000 &\n"
-                    "  nyxctl testnet exec --dir {} client -- curl --socks5-hostname {} "
-                    "http://10.77.0.{}:8000/\n\n"
-                    "  nyxctl testnet status --dir {}\n"
-                    "  nyxctl testnet down --dir {}\n",
-                    testnet.hosts->run, testnet.nodes.size(), testnet.nodes.size(),
-                    testnet.nodes.size() + 1, testnet.socks_address(), links.delay_ms,
-                    links.jitter_ms, links.loss_pct, links.rate_mbit, links.queue_ms, links.seed,
-                    fmt::join(links.tcp_path, ","), dir, testnet.nodes.size() + 1, dir,
-                    testnet.socks_address(), testnet.nodes.size() + 1, dir, dir));
-    return ExitCode::kOk;
-  }
-  const std::string socks = fmt::format("127.0.0.1:{}", testnet.socks_port());
-  say(out, fmt::format("\ntestnet up: {} nodes, SOCKS5 at {}\n\n"
-                       "  curl --socks5-hostname {} http://127.0.0.1:8000/\n\n"
-                       "  nyxctl status --data-dir {}\n"
-                       "  nyxctl testnet status --dir {}\n"
-                       "  nyxctl testnet down --dir {}\n",
-                       testnet.nodes.size(), socks, socks, testnet.data_dir(client).string(),
-                       testnet.dir.string(), testnet.dir.string()));
+  (void)save_state(testnet);
+  print_hosts_summary(testnet, out);
   return ExitCode::kOk;
 }
 
@@ -471,45 +568,12 @@ ExitCode testnet_status(const std::filesystem::path& dir, bool json, std::FILE* 
   for (const auto& node : testnet->nodes) {
     const bool alive = runs_node(*testnet, node);
     alive_count += alive ? 1 : 0;
-    nlohmann::json entry = {{"name", node.name},
-                            {"roles", node.roles},
-                            {"pid", node.pid},
-                            {"alive", alive},
-                            {"control", false}};
-    std::string uptime = "-";
-    std::string peers_up = "-";
-    std::string circuits = "-";
-    if (alive) {
-      if (auto info = ask(*testnet, node, "node.info")) {
-        entry["control"] = true;
-        entry["uptime_seconds"] = info->value("uptime_seconds", 0);
-        uptime = format_uptime(info->value("uptime_seconds", std::uint64_t{0}));
-      }
-      if (auto peers = ask(*testnet, node, "peers.list"); peers && peers->is_array()) {
-        const auto up = static_cast<std::size_t>(
-            std::count_if(peers->begin(), peers->end(),
-                          [](const nlohmann::json& p) { return p.value("up", false); }));
-        entry["peers_up"] = up;
-        peers_up = fmt::format("{}/{}", up, peers->size());
-      }
-      if (auto list = ask(*testnet, node, "circuits.list"); list && list->is_object()) {
-        // A client counts the circuits it built, a relay those passing through it.
-        const std::size_t count = list->contains("circuits") && (*list)["circuits"].is_array()
-                                      ? (*list)["circuits"].size()
-                                      : 0;
-        const std::size_t relayed =
-            list->contains("relayed") && (*list)["relayed"].is_number_unsigned()
-                ? (*list)["relayed"].get<std::size_t>()
-                : 0;
-        entry["circuits"] = count;
-        entry["relayed"] = relayed;
-        circuits = fmt::format("{}/{}", count, relayed);
-      }
-    }
+    NodeStatus status = node_status(*testnet, node, alive);
     table.add_row({node.name, fmt::format("{}", fmt::join(node.roles, ",")),
                    node.pid != 0 ? fmt::format("{}", node.pid) : "-", alive ? "yes" : "no",
-                   entry["control"].get<bool>() ? "ok" : "-", uptime, peers_up, circuits});
-    report.push_back(std::move(entry));
+                   status.entry["control"].get<bool>() ? "ok" : "-", status.uptime, status.peers_up,
+                   status.circuits});
+    report.push_back(std::move(status.entry));
   }
   nlohmann::json emulator;
   if (testnet->hosts) {

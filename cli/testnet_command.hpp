@@ -3,16 +3,18 @@
 // does the work; `up --hosts` puts the nodes on test hosts with emulated
 // links), and the WAN testnet's pieces: `testnet switch` (the link
 // emulator, cli/linkemu, run inside a hub namespace by cli/testnet_hosts) and
-// `testnet gc` (removes test-host namespaces left behind). Not thread-safe; main() owns the
-// TestnetCommand.
+// `testnet gc` (removes test-host namespaces left behind). Not thread-safe;
+// the command table owns the TestnetCommand.
 
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-
 #include "cli/testnet.hpp"
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace nyx::cli {
 

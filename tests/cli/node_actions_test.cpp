@@ -1,8 +1,9 @@
-#include "cli/node_actions.hpp"
-
 #include <string>
 
 #include <gtest/gtest.h>
+
+#include "cli/call_command.hpp"
+#include "cli/reload_command.hpp"
 
 namespace nyx::cli {
 namespace {

@@ -1,8 +1,9 @@
 // The circuits and streams tables, from the shapes circuits.list and
 // streams.list return (docs/control.md); no node needed.
-#include "cli/node_commands.hpp"
-
 #include <gtest/gtest.h>
+
+#include "cli/circuits_command.hpp"
+#include "cli/streams_command.hpp"
 
 namespace nyx::cli {
 namespace {

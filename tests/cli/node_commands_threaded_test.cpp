@@ -11,7 +11,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "cli/node_commands.hpp"
+#include "cli/peers_command.hpp"
+#include "cli/stats_command.hpp"
+#include "cli/status_command.hpp"
+#include "cli/streams_command.hpp"
 #include "daemon/control/control_cookie.hpp"
 #include "daemon/control/json_rpc.hpp"
 #include "daemon/support/temp_dir.hpp"
@@ -169,12 +172,12 @@ TEST_F(NodeCommandsTest, ListsAreTablesAndUnknownMethodsFail) {
   auto client = open_control(paths());
   ASSERT_TRUE(client);
   Capture peers;
-  ASSERT_TRUE(show_list(*client, ListKind::kPeers, {false, peers.file()}));
+  ASSERT_TRUE(show_peers(*client, {false, peers.file()}));
   EXPECT_EQ(peers.text(),
             "IDENTITY KEY      BYTES SENT\n"
             "bbbbbbbbbbbbbbbb    3.00 MiB\n");
   Capture streams;
-  auto failed = show_list(*client, ListKind::kStreams, {false, streams.file()});
+  auto failed = show_streams(*client, {false, streams.file()});
   ASSERT_FALSE(failed);
   EXPECT_EQ(failed.error().code, ExitCode::kFailed);
   EXPECT_NE(failed.error().message.find("method not found"), std::string::npos);
