@@ -9,6 +9,7 @@
 #include "core/crypto/blake2b.hpp"
 #include "core/crypto/compare.hpp"
 #include "core/crypto/encoding.hpp"
+#include "document/detail/append.hpp"
 
 namespace nyx::document {
 namespace {
@@ -86,12 +87,6 @@ std::optional<Fault> check_fields(const SignedDescriptor& d,
   return check_rules(d, rules);
 }
 
-void put_be(std::vector<std::uint8_t>& out, std::uint64_t v, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) {
-    out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
-  }
-}
-
 void put_str8(std::vector<std::uint8_t>& out, std::string_view s) {
   out.push_back(static_cast<std::uint8_t>(s.size()));  // bounded by check_fields
   out.insert(out.end(), s.begin(), s.end());
@@ -108,10 +103,7 @@ bool read_str8(ByteReader& reader, std::string& out) {
 }
 
 std::vector<std::uint8_t> signed_message(Bytes body) {
-  std::vector<std::uint8_t> message(kDescriptorSignatureContext.begin(),
-                                    kDescriptorSignatureContext.end());
-  message.insert(message.end(), body.begin(), body.end());
-  return message;
+  return detail::signing_message(kDescriptorSignatureContext, body);
 }
 
 Status decode_keys(ByteReader& reader, SignedDescriptor& d) {
@@ -211,15 +203,15 @@ Result<std::vector<std::uint8_t>> SignedDescriptor::encode_unsigned() const {
   out.reserve(kMinSignedDescriptor);
   out.push_back(kDescriptorVersion2);
   out.insert(out.end(), identity_key.begin(), identity_key.end());
-  put_be(out, published, 8);
-  put_be(out, epoch, 8);
+  detail::append_be(out, published, 8);
+  detail::append_be(out, epoch, 8);
   out.insert(out.end(), onion_key.begin(), onion_key.end());
   out.insert(out.end(), next_onion_key.begin(), next_onion_key.end());
   out.insert(out.end(), link_key.begin(), link_key.end());
   udp_address.encode(out);
   tcp_address.encode(out);
   out.push_back(roles);
-  put_be(out, bandwidth_weight, 4);
+  detail::append_be(out, bandwidth_weight, 4);
   put_str8(out, family);
   out.push_back(static_cast<std::uint8_t>(rules.size()));
   for (const std::string& rule : rules) {
@@ -265,6 +257,16 @@ Status SignedDescriptor::sign(const crypto::Ed25519KeyPair& identity) {
 }
 
 Result<SignedDescriptor> SignedDescriptor::parse_and_verify(Bytes encoded) {
+  auto parsed = parse_unverified(encoded);
+  if (parsed) {
+    if (auto status = parsed->verify_signature(encoded); !status) {
+      return std::unexpected(std::move(status.error()));
+    }
+  }
+  return parsed;
+}
+
+Result<SignedDescriptor> SignedDescriptor::parse_unverified(Bytes encoded) {
   if (encoded.size() < kMinSignedDescriptor || encoded.size() > kMaxSignedDescriptor) {
     return malformed("length", fmt::format("{} bytes, expected {} to {}", encoded.size(),
                                            kMinSignedDescriptor, kMaxSignedDescriptor));
@@ -290,16 +292,24 @@ Result<SignedDescriptor> SignedDescriptor::parse_and_verify(Bytes encoded) {
   if (auto fault = check_fields(d, rules)) {
     return malformed(fault->field, fault->reason);
   }
+  return d;
+}
+
+Status SignedDescriptor::verify_signature(Bytes encoded) const {
   // The received bytes, not a re-encoding: verify exactly what was signed.
-  const Bytes body = encoded.first(encoded.size() - crypto::kEd25519SignatureSize);
-  if (!crypto::ed25519_verify(d.identity_key, signed_message(body), d.signature)) {
+  const bool signed_by_identity =
+      encoded.size() >= crypto::kEd25519SignatureSize &&
+      crypto::ed25519_verify(
+          identity_key,
+          signed_message(encoded.first(encoded.size() - crypto::kEd25519SignatureSize)), signature);
+  if (!signed_by_identity) {
     return make_error(ErrorCategory::kCrypto,
                       fmt::format("bad descriptor signature: not signed by the identity key it "
                                   "names ({})",
-                                  crypto::to_hex(d.identity_key)),
+                                  crypto::to_hex(identity_key)),
                       static_cast<int>(DescriptorErrc::kBadSignature));
   }
-  return d;
+  return {};
 }
 
 NodeDescriptor SignedDescriptor::listing() const {

@@ -6,9 +6,10 @@
 // when it was signed. Tor's self-signed router descriptors (dir-spec
 // section 2.1) are the model; the encoding is binary and canonical.
 //
-// There is no way to read one without checking its signature:
-// parse_and_verify() is the only parser, and it refuses a descriptor that is
-// not signed by the identity key it names. sign() takes the identity key pair
+// parse_and_verify() refuses a descriptor that is not signed by the identity
+// key it names. Only a vote or a consensus, which check the signatures of
+// all their entries after cheaper checks, read one with parse_unverified()
+// and verify_signature() apart. sign() takes the identity key pair
 // (its secret stays in SecretBytes) and refuses any other key.
 //
 // A value type with no secrets; immutable once signed (changing a field
@@ -78,6 +79,14 @@ struct SignedDescriptor {
   // Parses exactly one descriptor (no trailing bytes) and verifies its
   // signature against the identity key it names. Codes: DescriptorErrc.
   static Result<SignedDescriptor> parse_and_verify(Bytes encoded);
+  // The same parse without the signature check, for a vote or a consensus,
+  // which run their cheap checks before any Ed25519 work (proposal 0002
+  // section 6.3, checks 2 and 8). Its fields are not to be trusted until
+  // verify_signature(encoded) holds.
+  static Result<SignedDescriptor> parse_unverified(Bytes encoded);
+  // kBadSignature unless `encoded`, the bytes this descriptor was parsed
+  // from, carries identity_key's signature over everything before it.
+  Status verify_signature(Bytes encoded) const;
 
   // This relay's entry in the hand-signed directory (docs/protocol.md,
   // "Directory"), which carries only the current onion key.
