@@ -1,5 +1,6 @@
 #pragma once
-// with_deadline(op, timeout): runs an awaitable with a time limit. It gives
+// with_deadline(op, timeout, timers): runs an awaitable with a time limit
+// measured by `timers` (real time unless a test injects simulated time). It gives
 // the operation's value when it finishes first; when the timeout passes
 // first the operation is cancelled (through its cancellation slot, so socket
 // operations, timers and AsyncEvent waits stop at once) and the result is
@@ -17,23 +18,24 @@
 #include <asio/awaitable.hpp>
 #include <asio/error.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
-#include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 
-#include "async/use_result.hpp"
+#include "async/timer.hpp"
+#include "async/timer_service.hpp"
 #include "core/clock.hpp"
 
 namespace nyx::async {
 
 template <class T>
-asio::awaitable<std::expected<T, asio::error_code>> with_deadline(asio::awaitable<T> op,
-                                                                  Nanos timeout) {
+asio::awaitable<std::expected<T, asio::error_code>> with_deadline(
+    asio::awaitable<T> op, Nanos timeout, TimerService& timers = SteadyTimers::instance()) {
   using asio::experimental::awaitable_operators::operator||;
-  asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
-  auto outcome = co_await (std::move(op) || timer.async_wait(use_result));
+  Timer timer(co_await asio::this_coro::executor, timers);
+  timer.expires_after(timeout);
+  auto outcome = co_await (std::move(op) || timer.wait());
   if (outcome.index() == 1) {
     // The timer's own error is set only when the whole race was cancelled.
-    const auto [ec] = std::get<1>(outcome);
+    const asio::error_code ec = std::get<1>(outcome);
     co_return std::unexpected(ec ? ec : asio::error::timed_out);
   }
   if constexpr (std::is_void_v<T>) {

@@ -238,6 +238,7 @@ struct LinkedNode {
     transport::LinkConfig config;
     config.udp_listen = {asio::ip::make_address("127.0.0.1"), 0};
     links = std::move(*transport::LinkManager::create(io, SteadyClock::instance(),
+                                                      async::SteadyTimers::instance(),
                                                       crypto::X25519KeyPair::generate(), config));
     cell_link = std::make_unique<LinkManagerCellLink>(*links, io);
     relay =

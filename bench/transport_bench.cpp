@@ -177,8 +177,8 @@ void BM_TcpPool_AcquireHit(benchmark::State& state) {
   asio::io_context io;
   const auto server_key = crypto::X25519KeyPair::generate();
   const auto client_key = crypto::X25519KeyPair::generate();
-  TcpPool server(io, SteadyClock::instance(), server_key, {});
-  TcpPool client(io, SteadyClock::instance(), client_key, {});
+  TcpPool server(io, SteadyClock::instance(), async::SteadyTimers::instance(), server_key, {});
+  TcpPool client(io, SteadyClock::instance(), async::SteadyTimers::instance(), client_key, {});
   if (!server.listen({asio::ip::make_address("127.0.0.1"), 0})) {
     state.SkipWithError("cannot listen");
     return;

@@ -21,16 +21,17 @@ constexpr std::size_t kReceiveBatch = 64;
 
 }  // namespace
 
-LinkManager::Impl::Impl(asio::io_context& io, const Clock& clock, crypto::X25519KeyPair identity,
-                        LinkConfig config)
+LinkManager::Impl::Impl(asio::io_context& io, const Clock& clock, async::TimerService& timers,
+                        crypto::X25519KeyPair identity, LinkConfig config)
     : io_(io),
       clock_(clock),
+      timers_(timers),
       identity_(std::move(identity)),
       config_(config),
       handshake_limiter_(clock, config.handshakes_per_second_per_address,
                          static_cast<std::uint64_t>(config.handshake_burst_per_address),
                          config.max_half_open * 4, config.handshake_timeout * 4),
-      tick_timer_(io),
+      tick_timer_(io.get_executor(), timers),
       rx_cells_(kReceiveBatch) {
   rx_batch_.reserve(kReceiveBatch);
 }
@@ -53,7 +54,7 @@ Status LinkManager::Impl::open() {
   TcpPoolConfig pool;
   pool.connect_timeout = config_.tcp_connect_timeout;
   pool.max_buffered_bytes = config_.tcp_max_buffered_bytes;
-  pool_ = std::make_unique<TcpPool>(io_, clock_, identity_, pool);
+  pool_ = std::make_unique<TcpPool>(io_, clock_, timers_, identity_, pool);
   pool_->set_cell_handler([this](TcpLink& link, Bytes cell) { on_tcp_cell(link, cell); });
   pool_->set_closed_handler([this](TcpLink& link) { on_tcp_closed(link); });
   if (config_.tcp_listen) {
@@ -127,6 +128,21 @@ std::optional<LinkStats> LinkManager::Impl::stats(const PeerKey& key) const {
     return std::nullopt;
   }
   return it->second->stats;
+}
+
+std::optional<asio::ip::address> LinkManager::Impl::remote_address(const PeerKey& key) const {
+  auto it = peers_.find(key);
+  if (it == peers_.end()) {
+    return std::nullopt;
+  }
+  const Peer& peer = *it->second;
+  if (peer.current) {
+    return peer.current->remote.address();
+  }
+  if (peer.tcp != nullptr) {
+    return peer.tcp->remote_address();
+  }
+  return std::nullopt;
 }
 
 void LinkManager::Impl::publish_metrics(metrics::Registry& registry) {
@@ -423,9 +439,10 @@ void LinkManager::Impl::on_tcp_closed(TcpLink& link) {
 // ---- LinkManager -------------------------------------------------------------
 
 Result<std::unique_ptr<LinkManager>> LinkManager::create(asio::io_context& io, const Clock& clock,
+                                                         async::TimerService& timers,
                                                          crypto::X25519KeyPair identity,
                                                          LinkConfig config) {
-  auto impl = std::make_unique<Impl>(io, clock, std::move(identity), std::move(config));
+  auto impl = std::make_unique<Impl>(io, clock, timers, std::move(identity), std::move(config));
   if (auto status = impl->open(); !status) {
     return std::unexpected(status.error());
   }
@@ -452,6 +469,9 @@ SendResult LinkManager::send(const PeerKey& peer, Bytes cell) { return impl_->se
 void LinkManager::flush() { impl_->flush(); }
 std::optional<LinkStats> LinkManager::stats(const PeerKey& peer) const {
   return impl_->stats(peer);
+}
+std::optional<asio::ip::address> LinkManager::remote_address(const PeerKey& peer) const {
+  return impl_->remote_address(peer);
 }
 const TransportCounters& LinkManager::counters() const { return impl_->counters(); }
 const PeerKey& LinkManager::local_key() const { return impl_->local_key(); }

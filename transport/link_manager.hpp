@@ -14,6 +14,10 @@
 // up and down events go to the event handler. The wire formats are in
 // docs/protocol.md, "Links (transport)".
 //
+// Time: decisions read the injected Clock and the tick timer runs on the
+// injected TimerService on that clock's axis (the daemon passes SteadyClock
+// and SteadyTimers; tests ManualClock and ManualTimers, and move time).
+//
 // Ownership and threading: a LinkManager belongs to one shard. It is created
 // on, and every method is called on, the thread that runs its io_context;
 // handlers are called on that thread too. It is not thread-safe. stop()
@@ -31,6 +35,7 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/ip/udp.hpp>
 
+#include "async/timer_service.hpp"
 #include "core/bytes.hpp"
 #include "core/clock.hpp"
 #include "core/crypto/x25519.hpp"
@@ -141,6 +146,7 @@ class LinkManager {
 
   // Binds the sockets. Fails with kIo when a socket cannot be opened or bound.
   static Result<std::unique_ptr<LinkManager>> create(asio::io_context& io, const Clock& clock,
+                                                     async::TimerService& timers,
                                                      crypto::X25519KeyPair identity,
                                                      LinkConfig config);
   ~LinkManager();
@@ -160,6 +166,9 @@ class LinkManager {
   void flush();
 
   std::optional<LinkStats> stats(const PeerKey& peer) const;
+  // The remote address of the peer's link (its UDP session, else its TCP
+  // connection); none while no link is up.
+  std::optional<asio::ip::address> remote_address(const PeerKey& peer) const;
   const TransportCounters& counters() const;
   // Publishes the TransportCounters as nyx_transport_* metrics in `registry`
   // (which must outlive this manager), with the gauge nyx_transport_links_up

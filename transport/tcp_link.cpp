@@ -29,9 +29,10 @@ Status within(const std::expected<Status, asio::error_code>& outcome) {
 }  // namespace
 
 TcpLink::TcpLink(asio::ip::tcp::socket socket, const crypto::X25519KeyPair& identity,
-                 std::size_t max_buffered_bytes)
+                 async::TimerService& timers, std::size_t max_buffered_bytes)
     : socket_(std::move(socket)),
       identity_(identity),
+      timers_(timers),
       max_buffered_(max_buffered_bytes),
       in_(kReadBuffer),
       write_soon_(socket_.get_executor(), [this] { write_buffered(); }) {
@@ -70,11 +71,11 @@ asio::awaitable<Result<std::size_t>> TcpLink::read_frame(MutableBytes out) {
 }
 
 asio::awaitable<Status> TcpLink::handshake_as_initiator(PeerKey responder, Nanos timeout) {
-  co_return within(co_await async::with_deadline(initiator_steps(responder), timeout));
+  co_return within(co_await async::with_deadline(initiator_steps(responder), timeout, timers_));
 }
 
 asio::awaitable<Status> TcpLink::handshake_as_responder(Nanos timeout) {
-  co_return within(co_await async::with_deadline(responder_steps(), timeout));
+  co_return within(co_await async::with_deadline(responder_steps(), timeout, timers_));
 }
 
 asio::awaitable<Status> TcpLink::initiator_steps(PeerKey responder) {

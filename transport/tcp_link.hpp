@@ -14,14 +14,15 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
-#include <asio/steady_timer.hpp>
 
 #include "async/deferred_callback.hpp"
+#include "async/timer_service.hpp"
 #include "core/bytes.hpp"
 #include "core/cell_size.hpp"
 #include "core/clock.hpp"
@@ -40,8 +41,9 @@ class TcpLink : public std::enable_shared_from_this<TcpLink> {
   using CellHandler = std::function<void(TcpLink&, Bytes cell)>;
   using ClosedHandler = std::function<void(TcpLink&)>;
 
+  // The handshake's deadline runs on `timers`.
   TcpLink(asio::ip::tcp::socket socket, const crypto::X25519KeyPair& identity,
-          std::size_t max_buffered_bytes);
+          async::TimerService& timers, std::size_t max_buffered_bytes);
   TcpLink(const TcpLink&) = delete;
   TcpLink& operator=(const TcpLink&) = delete;
 
@@ -62,6 +64,12 @@ class TcpLink : public std::enable_shared_from_this<TcpLink> {
   // A link whose read loop saw EOF, a reset or an error is never healthy.
   bool healthy() const noexcept { return established(); }
   const PeerKey& peer() const noexcept { return peer_; }
+  // The connection's remote address (asks the socket); none once it closed.
+  std::optional<asio::ip::address> remote_address() const {
+    asio::error_code ec;
+    const auto endpoint = socket_.remote_endpoint(ec);
+    return ec ? std::nullopt : std::optional(endpoint.address());
+  }
   std::size_t buffered_bytes() const noexcept { return out_[0].size() + out_[1].size(); }
   void close();
   asio::ip::tcp::socket::native_handle_type native_handle() { return socket_.native_handle(); }
@@ -80,6 +88,7 @@ class TcpLink : public std::enable_shared_from_this<TcpLink> {
 
   asio::ip::tcp::socket socket_;
   const crypto::X25519KeyPair& identity_;
+  async::TimerService& timers_;
   std::size_t max_buffered_;
   PeerKey peer_{};
   NoiseCipherState send_;

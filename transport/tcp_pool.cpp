@@ -23,13 +23,14 @@ bool peer_closed(asio::ip::tcp::socket::native_handle_type fd) {
 
 }  // namespace
 
-TcpPool::TcpPool(asio::io_context& io, const Clock& clock, const crypto::X25519KeyPair& identity,
-                 TcpPoolConfig config)
+TcpPool::TcpPool(asio::io_context& io, const Clock& clock, async::TimerService& timers,
+                 const crypto::X25519KeyPair& identity, TcpPoolConfig config)
     : io_(io),
       clock_(clock),
+      timers_(timers),
       identity_(identity),
       config_(config),
-      upkeep_timer_(io),
+      upkeep_timer_(io.get_executor(), timers),
       gate_(io.get_executor()) {
   async::spawn(io_.get_executor(), upkeep_loop(*gate_.enter()), "tcp pool upkeep");
 }
@@ -86,7 +87,8 @@ asio::awaitable<void> TcpPool::accept_loop(async::Gate::Holder pass) {
     if (links_.size() >= config_.max_total) {
       continue;  // the socket closes as it goes out of scope
     }
-    auto link = std::make_shared<TcpLink>(std::move(socket), identity_, config_.max_buffered_bytes);
+    auto link = std::make_shared<TcpLink>(std::move(socket), identity_, timers_,
+                                          config_.max_buffered_bytes);
     // Each inbound handshake runs on its own so a slow peer holds up nobody.
     if (auto handshake_pass = gate_.enter()) {
       async::spawn(io_.get_executor(),
@@ -156,7 +158,7 @@ asio::awaitable<Result<TcpLink*>> TcpPool::acquire(PeerKey peer, asio::ip::tcp::
   // touched: stop() may have aborted the operation and the pool may be gone.
   connecting_.insert(&socket);
   auto connected = co_await async::with_deadline(socket.async_connect(at, async::use_result),
-                                                 config_.connect_timeout);
+                                                 config_.connect_timeout, timers_);
   if (pass->gate_closed()) {
     co_return make_error(ErrorCategory::kClosed, "tcp pool stopped");
   }
@@ -166,7 +168,8 @@ asio::awaitable<Result<TcpLink*>> TcpPool::acquire(PeerKey peer, asio::ip::tcp::
     status = make_error(ErrorCategory::kIo, "tcp connect: " + ec.message(), ec.value());
   }
   if (status) {
-    link = std::make_shared<TcpLink>(std::move(socket), identity_, config_.max_buffered_bytes);
+    link = std::make_shared<TcpLink>(std::move(socket), identity_, timers_,
+                                     config_.max_buffered_bytes);
     const Nanos elapsed = clock_.now() - start;
     handshaking_.insert(link);
     status = co_await link->handshake_as_initiator(
@@ -242,7 +245,7 @@ void TcpPool::on_link_closed(TcpLink& link) {
 asio::awaitable<void> TcpPool::upkeep_loop(async::Gate::Holder pass) {
   for (;;) {
     upkeep_timer_.expires_after(config_.upkeep_interval);
-    auto [ec] = co_await upkeep_timer_.async_wait(async::use_result);
+    const asio::error_code ec = co_await upkeep_timer_.wait();
     if (ec || pass.gate_closed()) {
       co_return;
     }

@@ -12,6 +12,9 @@
 // links with a non-blocking peek as well; a dead link is never handed out.
 // It also accepts inbound links when told to listen.
 //
+// Time: back-off reads the injected Clock; the upkeep tick and the connect
+// and handshake deadlines run on the injected TimerService (same axis).
+//
 // One shard; not thread-safe. stop() closes everything and cancels upkeep,
 // and aborts the connects and handshakes still in flight by closing their
 // sockets: their coroutines then resume with an error, see the closed gate
@@ -31,9 +34,9 @@
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
-#include <asio/steady_timer.hpp>
 
 #include "async/gate.hpp"
+#include "async/timer.hpp"
 #include "core/clock.hpp"
 #include "core/crypto/x25519.hpp"
 #include "core/error.hpp"
@@ -70,8 +73,8 @@ class TcpPool {
   using CellHandler = std::function<void(TcpLink&, Bytes)>;
   using LinkHandler = std::function<void(TcpLink&)>;
 
-  TcpPool(asio::io_context& io, const Clock& clock, const crypto::X25519KeyPair& identity,
-          TcpPoolConfig config);
+  TcpPool(asio::io_context& io, const Clock& clock, async::TimerService& timers,
+          const crypto::X25519KeyPair& identity, TcpPoolConfig config);
   ~TcpPool();
   TcpPool(const TcpPool&) = delete;
   TcpPool& operator=(const TcpPool&) = delete;
@@ -154,6 +157,7 @@ class TcpPool {
 
   asio::io_context& io_;
   const Clock& clock_;
+  async::TimerService& timers_;
   const crypto::X25519KeyPair& identity_;
   TcpPoolConfig config_;
   std::unordered_map<PeerKey, PeerEntry, PeerKeyHash> peers_;
@@ -163,7 +167,7 @@ class TcpPool {
   std::unordered_set<asio::ip::tcp::socket*> connecting_;
   std::unordered_set<std::shared_ptr<TcpLink>> handshaking_;
   std::optional<asio::ip::tcp::acceptor> acceptor_;
-  asio::steady_timer upkeep_timer_;
+  async::Timer upkeep_timer_;
   CellHandler on_cell_;
   LinkHandler on_closed_;
   LinkHandler on_accepted_;

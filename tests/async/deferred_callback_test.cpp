@@ -6,12 +6,12 @@
 #include <asio/post.hpp>
 #include <gtest/gtest.h>
 
-#include "async/support/poll_ready.hpp"
+#include "support/run_until.hpp"
 
 namespace nyx::async {
 namespace {
 
-using testing::poll_ready;
+using nyx::test::poll_ready;
 
 TEST(DeferredCallbackTest, ManySchedulesRunOncePerTurn) {
   asio::io_context io;

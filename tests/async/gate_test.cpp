@@ -7,12 +7,12 @@
 #include <asio/io_context.hpp>
 #include <gtest/gtest.h>
 
-#include "async/support/poll_ready.hpp"
+#include "support/run_until.hpp"
 
 namespace nyx::async {
 namespace {
 
-using testing::poll_ready;
+using nyx::test::poll_ready;
 
 // Starts wait_closed() and reports through `done` when it completes.
 void watch_closed(asio::io_context& io, Gate& gate, bool& done) {

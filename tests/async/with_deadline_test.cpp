@@ -9,25 +9,20 @@
 #include <gtest/gtest.h>
 
 #include "async/async_event.hpp"
-#include "async/support/poll_ready.hpp"
+#include "async/manual_timers.hpp"
+#include "support/run_until.hpp"
 
 namespace nyx::async {
 namespace {
 
-using testing::poll_ready;
+using nyx::test::poll_ready;
+using nyx::test::run_until;
 
 using namespace std::chrono_literals;
 
 asio::awaitable<int> answer_when(AsyncEvent& event) {
   const auto ec = co_await event.wait();
   co_return ec ? -1 : 42;
-}
-
-// Runs the io_context until `done`, with a bound instead of a hang.
-void run_until(asio::io_context& io, const bool& done) {
-  for (int i = 0; i < 1000 && !done; ++i) {
-    io.run_one_for(std::chrono::milliseconds(100));
-  }
 }
 
 TEST(WithDeadlineTest, OperationInTimeGivesItsValue) {
@@ -61,7 +56,7 @@ TEST(WithDeadlineTest, LateOperationTimesOutAndIsCancelled) {
         finished = true;
       },
       [](const std::exception_ptr& failure) { ASSERT_FALSE(failure); });
-  run_until(io, finished);
+  ASSERT_TRUE(run_until(io, [&] { return finished; }));
   ASSERT_TRUE(result);
   ASSERT_FALSE(*result);
   EXPECT_EQ(result->error(), asio::error::timed_out);
@@ -69,6 +64,51 @@ TEST(WithDeadlineTest, LateOperationTimesOutAndIsCancelled) {
   // event (with_deadline returns only once the operation has finished).
   EXPECT_EQ(poll_ready(io), 0u);
   EXPECT_TRUE(io.stopped());
+}
+
+// On simulated time the deadline passes when the test moves the clock, not
+// before (and a ten-second deadline costs no real time).
+TEST(WithDeadlineTest, SimulatedDeadlinePassesWhenTheClockIsMoved) {
+  asio::io_context io;
+  ManualClock clock;
+  ManualTimers timers(io, clock);
+  AsyncEvent never(io.get_executor());
+  std::optional<std::expected<int, asio::error_code>> result;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        result = co_await with_deadline(answer_when(never), 10s, timers);
+      },
+      [](const std::exception_ptr& failure) { ASSERT_FALSE(failure); });
+  poll_ready(io);
+  timers.advance(10s - 1ns);
+  EXPECT_FALSE(result);
+  timers.advance(1ns);
+  ASSERT_TRUE(result);
+  ASSERT_FALSE(*result);
+  EXPECT_EQ(result->error(), asio::error::timed_out);
+}
+
+// An operation that finishes first leaves no timer armed behind it.
+TEST(WithDeadlineTest, SimulatedDeadlineIsDisarmedWhenTheOperationWins) {
+  asio::io_context io;
+  ManualClock clock;
+  ManualTimers timers(io, clock);
+  AsyncEvent ready(io.get_executor());
+  std::optional<std::expected<int, asio::error_code>> result;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        result = co_await with_deadline(answer_when(ready), 10s, timers);
+      },
+      [](const std::exception_ptr& failure) { ASSERT_FALSE(failure); });
+  poll_ready(io);
+  EXPECT_EQ(timers.armed(), 1u);
+  ready.set();
+  ASSERT_TRUE(run_until(io, [&] { return result.has_value(); }));
+  ASSERT_TRUE(*result);
+  EXPECT_EQ(**result, 42);
+  EXPECT_EQ(timers.armed(), 0u);
 }
 
 TEST(WithDeadlineTest, VoidOperationInTime) {

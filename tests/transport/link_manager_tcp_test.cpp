@@ -5,6 +5,7 @@
 #include <asio/steady_timer.hpp>
 #include <gtest/gtest.h>
 
+#include "support/run_until.hpp"
 #include "transport/link_manager.hpp"
 #include "transport/support/loopback.hpp"
 
@@ -12,9 +13,10 @@ namespace nyx::transport {
 namespace {
 
 using namespace std::chrono_literals;
+using nyx::test::run_until;
 using test::cell_matches;
 using test::fill_cell;
-using test::run_until;
+using test::SimulatedTime;
 
 LinkConfig tcp_config(bool listen) {
   LinkConfig c;
@@ -35,8 +37,10 @@ struct Side {
   std::uint64_t bad = 0;
   bool up = false;
 
-  Side(asio::io_context& io, LinkConfig config, std::uint64_t expect_stream) {
-    auto created = LinkManager::create(io, SteadyClock::instance(), std::move(key), config);
+  Side(asio::io_context& io, LinkConfig config, std::uint64_t expect_stream,
+       const Clock& clock = SteadyClock::instance(),
+       async::TimerService& timers = async::SteadyTimers::instance()) {
+    auto created = LinkManager::create(io, clock, timers, std::move(key), config);
     EXPECT_TRUE(created) << created.error().to_string();
     links = std::move(*created);
     links->set_event_handler([this](const PeerKey&, LinkKind kind, LinkEvent e) {
@@ -107,25 +111,30 @@ TEST(LinkManagerTcpTest, HandshakeAndBulkCellsEachWayByteExact) {
 }
 
 TEST(LinkManagerTcpTest, FallsBackToTcpWhenTheUdpHandshakeFails) {
-  asio::io_context io;
+  SimulatedTime sim;
   auto a_config = tcp_config(false);
   a_config.udp_enabled = true;
   a_config.udp_listen = {asio::ip::make_address("127.0.0.1"), 0};
   a_config.handshake_timeout = 200ms;
   a_config.handshake_retry = 50ms;
-  Side a(io, a_config, 2);
-  Side b(io, tcp_config(true), 1);
+  Side a(sim.io, a_config, 2, sim.clock, sim.timers);
+  Side b(sim.io, tcp_config(true), 1, sim.clock, sim.timers);
   // b has no UDP socket: the UDP endpoint a was given never answers.
-  asio::ip::udp::socket silent(io, {asio::ip::make_address("127.0.0.1"), 0});
+  asio::ip::udp::socket silent(sim.io, {asio::ip::make_address("127.0.0.1"), 0});
   a.links->add_peer(b.public_key,
                     PeerEndpoints{silent.local_endpoint(), b.links->tcp_local_endpoint()});
   std::array<std::uint8_t, kCellSize> cell{};
   fill_cell(cell.data(), 1, 0);
+  const Nanos start = sim.clock.now();
   EXPECT_EQ(a.links->send(b.public_key, cell), SendResult::kQueued);
   ASSERT_TRUE(run_until(
-      io, [&] { return b.received == 1; }, 10s));
+      sim.io, sim.timers, [&] { return b.received == 1; }, 10s));
   EXPECT_EQ(b.bad, 0u);
   EXPECT_EQ(a.links->stats(b.public_key)->kind, LinkKind::kTcp);
+  // TCP was tried once the UDP handshake timed out, not at the retransmission
+  // after (350 ms); a tick or a few of slack for the TCP connect.
+  EXPECT_GE(sim.clock.now() - start, a_config.handshake_timeout);
+  EXPECT_LT(sim.clock.now() - start, a_config.handshake_timeout + 100ms);
 }
 
 }  // namespace

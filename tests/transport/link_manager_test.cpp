@@ -1,4 +1,6 @@
-// LinkManager end to end over real loopback sockets (port 0).
+// LinkManager end to end over real loopback sockets (port 0); the tests that
+// wait on a timer (handshake timeout, keepalive, dead link) move simulated
+// time instead.
 
 #include "transport/link_manager.hpp"
 
@@ -6,10 +8,10 @@
 #include <vector>
 
 #include <asio/ip/udp.hpp>
-#include <asio/steady_timer.hpp>
 #include <gtest/gtest.h>
 
 #include "core/metrics/registry.hpp"
+#include "support/run_until.hpp"
 #include "transport/support/loopback.hpp"
 #include "transport/udp_wire.hpp"
 
@@ -17,9 +19,11 @@ namespace nyx::transport {
 namespace {
 
 using namespace std::chrono_literals;
+using nyx::test::run_for;
+using nyx::test::run_until;
 using test::cell_matches;
 using test::fill_cell;
-using test::run_until;
+using test::SimulatedTime;
 
 LinkConfig udp_config(const char* address = "127.0.0.1") {
   LinkConfig c;
@@ -38,8 +42,9 @@ struct Node {
   std::uint64_t bad = 0;
   std::uint64_t stream = 0;  // which stream this node expects to receive
 
-  Node(asio::io_context& io, LinkConfig config) {
-    auto created = LinkManager::create(io, SteadyClock::instance(), std::move(key), config);
+  Node(asio::io_context& io, LinkConfig config, const Clock& clock = SteadyClock::instance(),
+       async::TimerService& timers = async::SteadyTimers::instance()) {
+    auto created = LinkManager::create(io, clock, timers, std::move(key), config);
     EXPECT_TRUE(created) << created.error().to_string();
     links = std::move(*created);
     links->set_event_handler(
@@ -197,17 +202,23 @@ TEST(LinkManagerUdpTest, ReplayedDatagramIsDroppedAndCorruptedOneIsCounted) {
 }
 
 TEST(LinkManagerUdpTest, WrongStaticKeyFailsTheHandshake) {
-  asio::io_context io;
+  SimulatedTime sim;
   auto config = udp_config();
   config.handshake_timeout = 400ms;
-  Node a(io, config);
-  Node b(io, udp_config());
+  Node a(sim.io, config, sim.clock, sim.timers);
+  Node b(sim.io, udp_config(), sim.clock, sim.timers);
   const auto wrong = crypto::X25519KeyPair::generate();
   a.links->add_peer(wrong.public_key, udp_of(b));
   std::array<std::uint8_t, kCellSize> cell{};
+  const Nanos start = sim.clock.now();
   EXPECT_EQ(a.links->send(wrong.public_key, cell), SendResult::kQueued);
   ASSERT_TRUE(run_until(
-      io, [&] { return a.saw(LinkEvent::kHandshakeFailed); }, 10s));
+      sim.io, sim.timers, [&] { return a.saw(LinkEvent::kHandshakeFailed); }, 10s));
+  // Given up on the first tick past the timeout (not at the next retransmission,
+  // 750 ms), after message 1 went out at 0, 50, 150 and 350 ms.
+  EXPECT_GE(sim.clock.now() - start, config.handshake_timeout);
+  EXPECT_LE(sim.clock.now() - start, config.handshake_timeout + 2 * config.tick);
+  EXPECT_EQ(b.links->counters().dropped_malformed, 4u);
   EXPECT_FALSE(a.saw(LinkEvent::kUp));
   EXPECT_TRUE(b.events.empty());
   EXPECT_GT(b.links->counters().dropped_malformed, 0u);
@@ -215,28 +226,30 @@ TEST(LinkManagerUdpTest, WrongStaticKeyFailsTheHandshake) {
 }
 
 TEST(LinkManagerUdpTest, SilentPeerIsDetected) {
-  asio::io_context io;
+  SimulatedTime sim;
   auto config = udp_config();
   config.keepalive_interval = 50ms;
   config.dead_after = 300ms;
-  Node a(io, config);
-  Node b(io, config);
+  Node a(sim.io, config, sim.clock, sim.timers);
+  Node b(sim.io, config, sim.clock, sim.timers);
   a.links->add_peer(b.public_key, udp_of(b));
   std::array<std::uint8_t, kCellSize> cell{};
   a.links->send(b.public_key, cell);
   ASSERT_TRUE(run_until(
-      io, [&] { return b.received == 1; }, 10s));
+      sim.io, sim.timers, [&] { return b.received == 1; }, 10s));
   // Keepalives hold an idle link up well past dead_after.
-  asio::steady_timer idle(io, 600ms);
-  bool idle_done = false;
-  idle.async_wait([&](asio::error_code) { idle_done = true; });
-  ASSERT_TRUE(run_until(
-      io, [&] { return idle_done; }, 10s));
+  run_for(sim.io, sim.timers, 2 * config.dead_after);
   EXPECT_FALSE(a.saw(LinkEvent::kDown));
+  EXPECT_FALSE(b.saw(LinkEvent::kDown));
   b.links->stop();  // b goes silent
+  const Nanos silent_from = sim.clock.now();
   ASSERT_TRUE(run_until(
-      io, [&] { return a.saw(LinkEvent::kDown); }, 10s));
+      sim.io, sim.timers, [&] { return a.saw(LinkEvent::kDown); }, 10s));
   EXPECT_FALSE(a.links->stats(b.public_key)->up);
+  // Down once dead_after passed without a keepalive, within a tick or two.
+  EXPECT_GE(sim.clock.now() - silent_from,
+            config.dead_after - config.keepalive_interval - config.tick);
+  EXPECT_LE(sim.clock.now() - silent_from, config.dead_after + 2 * config.tick);
 }
 
 TEST(LinkManagerUdpTest, HandshakeFloodFromOneAddressIsLimitedWhileAnotherConnects) {

@@ -10,12 +10,12 @@
 #include <gtest/gtest.h>
 
 #include "core/crypto/x25519.hpp"
-#include "transport/support/hex.hpp"
+#include "support/hex.hpp"
 
 namespace nyx::transport {
 namespace {
 
-using test::from_hex;
+using nyx::test::unhex;
 
 struct Message {
   const char* payload;
@@ -52,18 +52,18 @@ constexpr Message kMessages[] = {
 };
 
 crypto::X25519KeyPair key_from_hex(const char* hex) {
-  const auto bytes = from_hex(hex);
+  const auto bytes = unhex(hex);
   return crypto::X25519KeyPair::from_secret(std::span<const std::uint8_t, 32>(bytes.data(), 32));
 }
 
 TEST(NoiseHandshakeTest, MatchesCacophonyVectors) {
-  const auto prologue = from_hex(kPrologue);
-  const auto init_e = from_hex(kInitEphemeral);
-  const auto resp_e = from_hex(kRespEphemeral);
+  const auto prologue = unhex(kPrologue);
+  const auto init_e = unhex(kInitEphemeral);
+  const auto resp_e = unhex(kRespEphemeral);
   const auto init_s = key_from_hex(kInitStatic);
   const auto resp_s = key_from_hex(kRespStatic);
   PeerKey rs{};
-  const auto rs_bytes = from_hex(kRespStaticPublic);
+  const auto rs_bytes = unhex(kRespStaticPublic);
   std::copy(rs_bytes.begin(), rs_bytes.end(), rs.begin());
   ASSERT_EQ(resp_s.public_key, rs);
 
@@ -75,10 +75,10 @@ TEST(NoiseHandshakeTest, MatchesCacophonyVectors) {
   for (int i = 0; i < 3; ++i) {
     NoiseHandshake& writer = (i % 2 == 0) ? initiator : responder;
     NoiseHandshake& reader = (i % 2 == 0) ? responder : initiator;
-    const auto expected_payload = from_hex(kMessages[i].payload);
+    const auto expected_payload = unhex(kMessages[i].payload);
     auto written = writer.write_message(expected_payload, wire);
     ASSERT_TRUE(written) << written.error().to_string();
-    EXPECT_EQ(test::to_hex(Bytes(wire).first(*written)), kMessages[i].ciphertext)
+    EXPECT_EQ(crypto::to_hex(Bytes(wire).first(*written)), kMessages[i].ciphertext)
         << "message " << i;
     auto read = reader.read_message(Bytes(wire).first(*written), payload);
     ASSERT_TRUE(read) << read.error().to_string();
@@ -98,10 +98,10 @@ TEST(NoiseHandshakeTest, MatchesCacophonyVectors) {
     const bool from_responder = (i % 2 == 1);
     NoiseCipherState& sender = from_responder ? resp_keys.send : init_keys.send;
     NoiseCipherState& receiver = from_responder ? init_keys.receive : resp_keys.receive;
-    const auto plain = from_hex(kMessages[i].payload);
+    const auto plain = unhex(kMessages[i].payload);
     std::vector<std::uint8_t> sealed(plain.size() + 16);
     ASSERT_TRUE(sender.encrypt_with_ad({}, plain, sealed));
-    EXPECT_EQ(test::to_hex(sealed), kMessages[i].ciphertext) << "message " << i;
+    EXPECT_EQ(crypto::to_hex(sealed), kMessages[i].ciphertext) << "message " << i;
     std::vector<std::uint8_t> opened(plain.size());
     ASSERT_TRUE(receiver.decrypt_with_ad({}, sealed, opened));
     EXPECT_EQ(opened, plain);

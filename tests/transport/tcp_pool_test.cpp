@@ -1,4 +1,5 @@
-// TcpPool over real loopback connections.
+// TcpPool over real loopback connections, on simulated time: the upkeep
+// tick, the back-off and the connect deadline move with the test's clock.
 
 #include "transport/tcp_pool.hpp"
 
@@ -6,16 +7,17 @@
 
 #include <gtest/gtest.h>
 
+#include "support/run_until.hpp"
 #include "transport/support/loopback.hpp"
 
 namespace nyx::transport {
 namespace {
 
 using namespace std::chrono_literals;
-using test::run_until;
+using nyx::test::run_for;
+using nyx::test::run_until;
 
-struct PoolPair {
-  asio::io_context io;
+struct PoolPair : test::SimulatedTime {
   crypto::X25519KeyPair server_key = crypto::X25519KeyPair::generate();
   crypto::X25519KeyPair client_key = crypto::X25519KeyPair::generate();
   TcpPool server;
@@ -24,8 +26,8 @@ struct PoolPair {
   asio::ip::tcp::endpoint server_end;
 
   explicit PoolPair(TcpPoolConfig client_config = {})
-      : server(io, SteadyClock::instance(), server_key, {}),
-        client(io, SteadyClock::instance(), client_key, client_config) {
+      : server(io, clock, timers, server_key, {}),
+        client(io, clock, timers, client_key, client_config) {
     EXPECT_TRUE(server.listen({asio::ip::make_address("127.0.0.1"), 0}));
     server_end = *server.local_endpoint();
     server.set_accepted_handler([this](TcpLink& link) { accepted.push_back(&link); });
@@ -35,7 +37,7 @@ struct PoolPair {
     std::optional<Result<TcpLink*>> result;
     client.acquire_async(peer, server_end, [&](Result<TcpLink*> r) { result = std::move(r); });
     EXPECT_TRUE(run_until(
-        io, [&] { return result.has_value(); }, 10s));
+        io, timers, [&] { return result.has_value(); }, 10s));
     return result.value_or(make_error(ErrorCategory::kTimeout, "no answer"));
   }
 };
@@ -49,7 +51,7 @@ TEST(TcpPoolTest, MissConnectsThenReleaseMakesAHit) {
   EXPECT_EQ(p.client.counters().misses, 1u);
   EXPECT_EQ(p.client.counters().connects, 1u);
   ASSERT_TRUE(run_until(
-      p.io, [&] { return p.accepted.size() == 1; }, 10s));
+      p.io, p.timers, [&] { return p.accepted.size() == 1; }, 10s));
   EXPECT_EQ(p.accepted[0]->peer(), p.client_key.public_key);  // learnt from message 3
 
   p.client.release(*link);
@@ -64,12 +66,15 @@ TEST(TcpPoolTest, NeverHandsOutADeadConnection) {
   auto link = p.acquire(p.server_key.public_key);
   ASSERT_TRUE(link);
   ASSERT_TRUE(run_until(
-      p.io, [&] { return p.accepted.size() == 1; }, 10s));
+      p.io, p.timers, [&] { return p.accepted.size() == 1; }, 10s));
   p.client.release(*link);
   p.accepted[0]->close();  // the server end resets
-  // The client's pending read sees the EOF and takes the link out of the pool.
+  // The client's pending read sees the EOF and takes the link out of the pool
+  // (before any upkeep tick probes it: simulated time stands still meanwhile).
+  const Nanos before = p.clock.now();
   ASSERT_TRUE(run_until(
-      p.io, [&] { return p.client.size() == 0; }, 10s));
+      p.io, p.timers, [&] { return p.client.size() == 0; }, 10s));
+  EXPECT_LT(p.clock.now() - before, TcpPoolConfig{}.upkeep_interval);
   EXPECT_EQ(p.client.try_acquire(p.server_key.public_key), nullptr);
   EXPECT_EQ(p.client.idle_count(p.server_key.public_key), 0u);
   // The next acquire connects afresh and gets a live link.
@@ -91,19 +96,33 @@ TEST(TcpPoolTest, WrongResponderKeyFailsAndBacksOff) {
   auto again = p.acquire(wrong.public_key);
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().category, ErrorCategory::kResourceExhausted);  // backing off
+  // The back-off is 10 s with jitter in [0.5, 1.5): still on at 4.9 s, over
+  // by 15 s, when the next acquire connects (and fails) again.
+  run_for(p.io, p.timers, 4900ms);
+  auto early = p.acquire(wrong.public_key);
+  ASSERT_FALSE(early);
+  EXPECT_EQ(early.error().category, ErrorCategory::kResourceExhausted);
+  run_for(p.io, p.timers, 10100ms);
+  auto retried = p.acquire(wrong.public_key);
+  ASSERT_FALSE(retried);
+  EXPECT_NE(retried.error().category, ErrorCategory::kResourceExhausted);
+  EXPECT_EQ(p.client.counters().connect_failures, 2u);
   EXPECT_TRUE(p.accepted.empty());
 }
 
 TEST(TcpPoolTest, IdleLinksAreEvicted) {
   TcpPoolConfig config;
-  config.idle_timeout = 40ms;
-  config.upkeep_interval = 10ms;
+  config.idle_timeout = 40s;
+  config.upkeep_interval = 1s;
   PoolPair p(config);
   auto link = p.acquire(p.server_key.public_key);
   ASSERT_TRUE(link);
   p.client.release(*link);
-  ASSERT_TRUE(run_until(
-      p.io, [&] { return p.client.counters().evictions == 1; }, 10s));
+  run_for(p.io, p.timers, 39s);
+  EXPECT_EQ(p.client.counters().evictions, 0u);
+  EXPECT_EQ(p.client.idle_count(p.server_key.public_key), 1u);
+  run_for(p.io, p.timers, 2s);
+  EXPECT_EQ(p.client.counters().evictions, 1u);
   EXPECT_EQ(p.client.try_acquire(p.server_key.public_key), nullptr);
 }
 
@@ -124,7 +143,8 @@ TEST(TcpPoolTest, PerPeerLimitHolds) {
 // kClosed and nothing reads the freed pool (ASan would report the handshake
 // reading the pool's identity key, or the coroutine its tables).
 TEST(TcpPoolTest, DestroyedWithAHandshakeInFlightTouchesNothing) {
-  asio::io_context io;
+  test::SimulatedTime sim;
+  auto& io = sim.io;
   asio::ip::tcp::acceptor silent(io, {asio::ip::make_address("127.0.0.1"), 0});
   std::optional<asio::ip::tcp::socket> held;  // accepted, never answered
   silent.async_accept([&](const asio::error_code& ec, asio::ip::tcp::socket s) {
@@ -136,15 +156,15 @@ TEST(TcpPoolTest, DestroyedWithAHandshakeInFlightTouchesNothing) {
   const auto responder = crypto::X25519KeyPair::generate().public_key;
   TcpPoolConfig config;
   config.connect_timeout = 10s;
-  auto pool = std::make_unique<TcpPool>(io, SteadyClock::instance(), client_key, config);
+  auto pool = std::make_unique<TcpPool>(io, sim.clock, sim.timers, client_key, config);
   std::optional<Result<TcpLink*>> result;
   pool->acquire_async(responder, silent.local_endpoint(),
                       [&](Result<TcpLink*> r) { result = std::move(r); });
   ASSERT_TRUE(run_until(
-      io, [&] { return held.has_value(); }, 10s));  // connected: the handshake waits
+      io, sim.timers, [&] { return held.has_value(); }, 5s));  // connected: the handshake waits
   pool.reset();
   ASSERT_TRUE(run_until(
-      io, [&] { return result.has_value(); }, 5s));  // not the 10 s handshake timeout
+      io, sim.timers, [&] { return result.has_value(); }, 5s));  // not the 10 s timeout
   ASSERT_FALSE(*result);
   EXPECT_EQ(result->error().category, ErrorCategory::kClosed);
 }

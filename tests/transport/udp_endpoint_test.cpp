@@ -5,31 +5,19 @@
 #include <chrono>
 #include <vector>
 
-#include <asio/steady_timer.hpp>
 #include <gtest/gtest.h>
+
+#include "support/run_until.hpp"
 
 namespace nyx::transport {
 namespace {
+
+using nyx::test::run_until;
 
 UdpEndpointConfig loopback_config() {
   UdpEndpointConfig config;
   config.bind = {asio::ip::make_address("127.0.0.1"), 0};
   return config;
-}
-
-// Runs the io_context until done() or a deadline (a failure, not a sleep).
-template <class Done>
-bool run_until(asio::io_context& io, Done done,
-               std::chrono::seconds limit = std::chrono::seconds(10)) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      return false;
-    }
-    io.run_for(std::chrono::milliseconds(10));
-    io.restart();
-  }
-  return true;
 }
 
 TEST(UdpEndpointTest, BatchesArriveIntactAndInOrder) {

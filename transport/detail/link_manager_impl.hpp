@@ -18,10 +18,10 @@
 #include <vector>
 
 #include <asio/io_context.hpp>
-#include <asio/steady_timer.hpp>
 
 #include "async/deferred_callback.hpp"
 #include "async/gate.hpp"
+#include "async/timer.hpp"
 #include "core/keyed_rate_limiter.hpp"
 #include "transport/detail/half_open_table.hpp"
 #include "transport/detail/index_table.hpp"
@@ -36,7 +36,8 @@ namespace nyx::transport {
 
 class LinkManager::Impl {
  public:
-  Impl(asio::io_context& io, const Clock& clock, crypto::X25519KeyPair identity, LinkConfig config);
+  Impl(asio::io_context& io, const Clock& clock, async::TimerService& timers,
+       crypto::X25519KeyPair identity, LinkConfig config);
 
   Status open();
   void stop();
@@ -46,6 +47,7 @@ class LinkManager::Impl {
   SendResult send(const PeerKey& key, Bytes cell);
   void flush();
   std::optional<LinkStats> stats(const PeerKey& key) const;
+  std::optional<asio::ip::address> remote_address(const PeerKey& key) const;
   void publish_metrics(metrics::Registry& registry);
   void set_cell_handler(CellHandler handler) { on_cells_ = std::move(handler); }
   void set_event_handler(EventHandler handler) { on_event_ = std::move(handler); }
@@ -115,6 +117,7 @@ class LinkManager::Impl {
 
   asio::io_context& io_;
   const Clock& clock_;
+  async::TimerService& timers_;
   crypto::X25519KeyPair identity_;
   LinkConfig config_;
   std::unique_ptr<UdpEndpoint> udp_;
@@ -130,7 +133,7 @@ class LinkManager::Impl {
   detail::HalfOpenTable half_open_;  // responder handshakes awaiting message 3
   KeyedRateLimiter<asio::ip::address, AddressHash> handshake_limiter_;
 
-  asio::steady_timer tick_timer_;
+  async::Timer tick_timer_;
   std::vector<Cell> rx_cells_;
   std::vector<ReceivedCell> rx_batch_;
   Cell zero_cell_{};

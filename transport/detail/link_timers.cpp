@@ -33,12 +33,13 @@ void LinkManager::Impl::on_tick() {
 }
 
 void LinkManager::Impl::tick_peer(Peer& peer, Nanos now) {
-  if (peer.handshake.retransmit_due(now)) {
-    if (peer.handshake.timed_out(now, config_.handshake_timeout)) {
-      expired_handshake(peer);
-    } else {
-      expired_retransmit_handshake(peer, now);
-    }
+  // The timeout is checked on every tick, not only when a retransmission is
+  // due: the doubling interval would otherwise let a handshake run on for up
+  // to one more interval past its timeout.
+  if (!peer.handshake.idle() && peer.handshake.timed_out(now, config_.handshake_timeout)) {
+    expired_handshake(peer);
+  } else if (peer.handshake.retransmit_due(now)) {
+    expired_retransmit_handshake(peer, now);
   } else if (rekey_due(peer, now)) {
     expired_rekey(peer);
   }

@@ -1,7 +1,7 @@
 #pragma once
-// Helpers for transport tests on real loopback sockets: run an io_context
-// until a condition holds or a deadline passes (a failed deadline is a test
-// failure, never a sleep for correctness), and make recognisable cells.
+// Helpers for transport tests on real loopback sockets: recognisable cells,
+// and simulated time for the links (running the io_context until a condition
+// holds is tests/support/run_until.hpp).
 
 #include <chrono>
 #include <cstdint>
@@ -9,8 +9,10 @@
 
 #include <asio/io_context.hpp>
 
+#include "async/manual_timers.hpp"
 #include "core/bytes.hpp"
 #include "core/cell_size.hpp"
+#include "core/clock.hpp"
 
 namespace nyx::transport::test {
 
@@ -22,21 +24,14 @@ inline constexpr std::uint64_t kBulkCells = 100'000;
 inline constexpr std::uint64_t kBulkCells = 1'000'000;
 #endif
 
-template <class Done>
-bool run_until(asio::io_context& io, Done done,
-               std::chrono::milliseconds limit = std::chrono::seconds(60)) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      return false;
-    }
-    io.run_for(std::chrono::milliseconds(5));
-    if (io.stopped()) {
-      io.restart();
-    }
-  }
-  return true;
-}
+// An io_context whose timers run on simulated time: hand `clock` and
+// `timers` to the components, drive them with test::run_until / run_for.
+// Declare it before the components (they disarm their timers on it).
+struct SimulatedTime {
+  asio::io_context io;
+  ManualClock clock{std::chrono::seconds(1)};
+  async::ManualTimers timers{io, clock};
+};
 
 // Cell `seq` of stream `stream`: the sequence number, then bytes derived from
 // both, so a cell out of place or altered is caught.

@@ -1,5 +1,6 @@
 #pragma once
-// Test helpers: turn the hex strings of published test vectors into bytes.
+// Test helpers: turn the hex strings of published test vectors into bytes
+// (crypto::to_hex goes the other way).
 
 #include <array>
 #include <cstddef>
