@@ -14,11 +14,42 @@
 // or the channel is destroyed.
 
 #include <cstddef>
+#include <cstdint>
+#include <string_view>
 
 #include "core/bytes.hpp"
-#include "core/error.hpp"
 
 namespace nyx {
+
+// What became of one send. A value, not an Error: pushback is the normal
+// pacing signal of a busy channel and costs nothing to report.
+enum class SendOutcome : std::uint8_t {
+  // Queued. That does not mean delivered.
+  kSent,
+  // Refused for now (a bounded queue is full, a circuit still building):
+  // stop sending and offer it again later; the channel gives no writable
+  // signal, so the caller retries on a timer of its own.
+  kBlocked,
+  // The channel is gone; no send will succeed again.
+  kClosed,
+  // Larger than max_datagram_size(): a bug in the caller, never a state of
+  // the channel.
+  kTooLarge,
+};
+
+constexpr std::string_view to_string(SendOutcome outcome) noexcept {
+  switch (outcome) {
+    case SendOutcome::kSent:
+      return "sent";
+    case SendOutcome::kBlocked:
+      return "blocked";
+    case SendOutcome::kClosed:
+      return "closed";
+    case SendOutcome::kTooLarge:
+      return "too large";
+  }
+  return "unknown";
+}
 
 // Called by a channel once per arriving datagram; the bytes are valid only
 // during the call.
@@ -36,12 +67,9 @@ class DatagramChannel {
   // bytes). The stream layer works with any value of 512 or more.
   virtual std::size_t max_datagram_size() const noexcept = 0;
 
-  // Queues one datagram. Success does not mean delivery. Errors:
-  // kResourceExhausted when the channel's bounded queue is full (the caller
-  // should stop and try again later: this is the pacing backpressure),
-  // kClosed once the channel is closed, kInvalidArgument when the datagram is
-  // larger than max_datagram_size().
-  virtual Status send(Bytes datagram) = 0;
+  // Queues one datagram; the outcome says whether it was taken and, if not,
+  // what the caller should do (see SendOutcome).
+  virtual SendOutcome send(Bytes datagram) = 0;
 
   // Registers the one receiver of arriving datagrams (nullptr to stop).
   virtual void set_receiver(DatagramReceiver* receiver) noexcept = 0;

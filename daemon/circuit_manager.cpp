@@ -27,7 +27,7 @@ class BorrowedCircuit final : public DatagramChannel {
  public:
   explicit BorrowedCircuit(mix::Circuit& circuit) : circuit_(circuit) {}
   std::size_t max_datagram_size() const noexcept override { return circuit_.max_datagram_size(); }
-  Status send(Bytes datagram) override { return circuit_.send(datagram); }
+  SendOutcome send(Bytes datagram) override { return circuit_.send(datagram); }
   void set_receiver(DatagramReceiver* receiver) noexcept override {
     circuit_.set_receiver(receiver);
   }

@@ -1,15 +1,16 @@
 #include "daemon/circuit_session.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <vector>
 
 namespace nyx::daemon {
 namespace {
 
-// How soon a session the channel pushed back tries again: about the relay's
-// flush cadence, so the link queue has drained some cells by then.
-constexpr Nanos kPushbackRetry = std::chrono::milliseconds(1);
+// The channel cannot carry this session any more: closed, or it refused a
+// datagram the driver sized to fit (a bug, treated alike).
+bool channel_unusable(SendOutcome outcome) {
+  return outcome == SendOutcome::kClosed || outcome == SendOutcome::kTooLarge;
+}
 
 }  // namespace
 
@@ -27,10 +28,12 @@ CircuitSession::CircuitSession(asio::any_io_executor executor, const Clock& cloc
             return c;
           }(),
           clock.now()),
-      driver_(session_, *this, clock),
+      driver_(session_, *channel_, clock),
       gate_(executor_),
       timer_(executor_),
       run_soon_(executor_, [this] { run(); }) {
+  // In place of the driver, which registered itself: an arrival must also
+  // schedule a run.
   channel_->set_receiver(this);
 }
 
@@ -47,22 +50,8 @@ CircuitSession::~CircuitSession() {
   }
 }
 
-std::size_t CircuitSession::max_datagram_size() const noexcept {
-  return channel_->max_datagram_size();
-}
-
-Status CircuitSession::send(Bytes datagram) {
-  auto sent = channel_->send(datagram);
-  if (!sent && sent.error().category == ErrorCategory::kResourceExhausted) {
-    pushed_back_ = true;
-  }
-  return sent;
-}
-
 void CircuitSession::on_datagram(Bytes datagram) {
-  if (driver_rx_ != nullptr) {
-    driver_rx_->on_datagram(datagram);
-  }
+  driver_.on_datagram(datagram);
   wake();
 }
 
@@ -93,8 +82,7 @@ void CircuitSession::close() {
 }
 
 void CircuitSession::run() {
-  pushed_back_ = false;
-  if (!driver_.run_timers()) {
+  if (channel_unusable(driver_.run_timers())) {
     session_.close(0, "circuit closed");
   }
   // Handlers write and read in reaction to events; a second flush sends what
@@ -102,7 +90,7 @@ void CircuitSession::run() {
   if (!dispatch()) {
     return;
   }
-  if (!session_.is_closed() && !driver_.flush()) {
+  if (!session_.is_closed() && channel_unusable(driver_.flush())) {
     session_.close(0, "circuit closed");
   }
   if (dispatch()) {
@@ -170,12 +158,9 @@ void CircuitSession::arm_timer() {
     timer_.cancel();
     return;
   }
-  const Nanos now = clock_.now();
-  Nanos wait = std::max(*deadline - now, Nanos{0});
-  if (pushed_back_) {
-    wait = std::min(wait, kPushbackRetry);
-  }
-  timer_.expires_after(wait);
+  // A pushed-back session's deadline is its retry of the refused datagram
+  // (Session::on_transmit_blocked).
+  timer_.expires_after(std::max(*deadline - clock_.now(), Nanos{0}));
   timer_.async_wait([this, in_flight = gate_.enter()](std::error_code ec) {
     if (!ec && in_flight && !in_flight->gate_closed()) {
       run();

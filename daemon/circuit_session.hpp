@@ -2,9 +2,10 @@
 // CircuitSession: a stream::Session running over one datagram channel (a
 // mix::Circuit in the node, an in-memory pipe in tests), driven on an asio
 // executor. Arriving datagrams go to the session; transmits are polled until
-// the session has nothing or the channel pushes back (kResourceExhausted),
-// and a pushed-back session is retried shortly after; one steady_timer is
-// armed at the session's next deadline. Session events go to the handler
+// the session has nothing or the channel pushes back (SendOutcome::kBlocked),
+// and one steady_timer is armed at the session's next deadline, which a
+// pushed-back session keeps within its pushback_retry, so the refused
+// datagram is offered again shortly after. Session events go to the handler
 // attached to their stream; new streams from the peer to the incoming
 // handler.
 //
@@ -55,7 +56,7 @@ class StreamHandler {
   virtual StreamTraffic traffic() const { return {}; }
 };
 
-class CircuitSession final : public DatagramChannel, public DatagramReceiver {
+class CircuitSession final : public DatagramReceiver {
  public:
   using IncomingHandler = std::function<void(stream::StreamId)>;
   using ClosedHandler = std::function<void()>;
@@ -68,7 +69,6 @@ class CircuitSession final : public DatagramChannel, public DatagramReceiver {
   CircuitSession& operator=(const CircuitSession&) = delete;
 
   stream::Session& session() noexcept { return session_; }
-  DatagramChannel& channel() noexcept { return *channel_; }
   const Clock& clock() const noexcept { return clock_; }
   const asio::any_io_executor& executor() const noexcept { return executor_; }
 
@@ -96,11 +96,8 @@ class CircuitSession final : public DatagramChannel, public DatagramReceiver {
   bool is_closed() const noexcept { return session_.is_closed(); }
 
  private:
-  // The driver's side: a pass-through to the owned channel that remembers
-  // pushback, so the owner knows to retry.
-  std::size_t max_datagram_size() const noexcept override;
-  Status send(Bytes datagram) override;
-  void set_receiver(DatagramReceiver* receiver) noexcept override { driver_rx_ = receiver; }
+  // The channel's receiver: the datagram goes to the driver, and a run is
+  // scheduled for what it makes the session do.
   void on_datagram(Bytes datagram) override;
 
   void run();
@@ -112,7 +109,6 @@ class CircuitSession final : public DatagramChannel, public DatagramReceiver {
   const Clock& clock_;
   std::unique_ptr<DatagramChannel> channel_;
   stream::Session session_;
-  DatagramReceiver* driver_rx_ = nullptr;
   stream::SessionDriver driver_;
   // The timer's handler holds the gate, so one already queued when the
   // session is destroyed does nothing.
@@ -122,7 +118,6 @@ class CircuitSession final : public DatagramChannel, public DatagramReceiver {
   std::unordered_map<stream::StreamId, StreamHandler*> handlers_;
   IncomingHandler incoming_;
   ClosedHandler closed_;
-  bool pushed_back_ = false;
   bool closed_reported_ = false;
 };
 

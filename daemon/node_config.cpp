@@ -146,6 +146,22 @@ void read_transport(Schema& s, NodeConfig::Transport& t) {
   }
 }
 
+// CREATE admission (proposal 0002, section 9): CREATEs per second and bursts.
+void read_create_limits(Schema& s, mix::CreateLimits& l) {
+  const auto rate = [&](const char* key, double& value) {
+    value = s.at(key).get_double(key, value, 0.01, 1e6);
+  };
+  const auto burst = [&](const char* key, std::uint64_t& value) {
+    value = s.at(key).get_int<std::uint64_t>(key, value, 1, 1'000'000);
+  };
+  rate("mix.create_rate_per_address", l.rate_per_address);
+  burst("mix.create_burst_per_address", l.burst_per_address);
+  rate("mix.create_rate_per_relay", l.rate_per_relay);
+  burst("mix.create_burst_per_relay", l.burst_per_relay);
+  rate("mix.create_rate_max", l.rate_max);
+  burst("mix.create_burst_max", l.burst_max);
+}
+
 void read_mix(Schema& s, NodeConfig::Mix& m) {
   m.hops = s.at("mix.hops").get_int<std::size_t>("mix.hops", 3, 2, 7);
   m.prebuilt_circuits =
@@ -160,10 +176,11 @@ void read_mix(Schema& s, NodeConfig::Mix& m) {
   m.mix_delay_mean = s.at("mix.mix_delay_mean")
                          .get_duration("mix.mix_delay_mean", m.mix_delay_mean,
                                        std::chrono::nanoseconds::zero(), std::chrono::seconds(10));
+  read_create_limits(s, m.create_limits);
 }
 
 void read_stream(Schema& s, NodeConfig::Stream& st) {
-  const std::string name = s.at("stream.congestion").get_string("stream.congestion", "newreno");
+  const std::string name = s.at("stream.congestion").get_string("stream.congestion", "bbr");
   if (!stream::parse_congestion_algorithm(name, st.congestion)) {
     s.at("stream.congestion")
         .add_error("stream.congestion", fmt::format("\"{}\" is not \"newreno\" or \"bbr\"", name));

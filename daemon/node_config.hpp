@@ -20,6 +20,7 @@
 #include "core/crypto/ed25519.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "mix/create_limits.hpp"
 #include "stream/congestion_controller.hpp"
 
 namespace nyx::daemon {
@@ -81,15 +82,16 @@ struct NodeConfig {
     std::size_t max_streams_per_circuit = 256;
     double cover_rate = 0;  // cells/s per circuit; 0: off
     std::chrono::nanoseconds mix_delay_mean{0};
+    mix::CreateLimits create_limits;  // mix.create_rate_* and mix.create_burst_*
 
     bool operator==(const Mix&) const = default;
   } mix;
 
   struct Stream {
     // The congestion controller of the stream sessions this node runs
-    // (client and exit ends): "newreno" (default) or "bbr" (BBR-N,
-    // docs/protocol.md "Congestion control").
-    stream::CongestionAlgorithm congestion = stream::CongestionAlgorithm::kNewReno;
+    // (client and exit ends): "bbr" (BBR-N, the default; docs/protocol.md
+    // "Congestion control") or "newreno".
+    stream::CongestionAlgorithm congestion = stream::CongestionAlgorithm::kBbr;
 
     bool operator==(const Stream&) const = default;
   } stream;

@@ -6,6 +6,10 @@
 //
 // Implementations are called from the relay's thread only.
 
+#include <optional>
+
+#include <asio/ip/address.hpp>
+
 #include "core/bytes.hpp"
 #include "transport/peer_key.hpp"
 
@@ -21,6 +25,13 @@ class CellLink {
   // Hands one kCellSize cell to the link towards `peer`. False when the link
   // dropped it (the link counts its own drops).
   virtual bool send_cell(const PeerKey& peer, Bytes cell) = 0;
+  // The remote address of the link to `peer`, which CREATE admission groups
+  // unlisted neighbours by. Links that know none (in-process ones) say so,
+  // and the peer's link key stands in for it.
+  virtual std::optional<asio::ip::address> peer_address(const PeerKey& peer) const {
+    (void)peer;
+    return std::nullopt;
+  }
 };
 
 }  // namespace nyx::mix

@@ -17,20 +17,20 @@ void Circuit::close() {
   }
 }
 
-Status Circuit::send(Bytes datagram) {
+SendOutcome Circuit::send(Bytes datagram) {
   if (state_ == State::kClosed || carrier_ == nullptr) {
-    return make_error(ErrorCategory::kClosed, "circuit closed");
+    return SendOutcome::kClosed;
   }
   if (datagram.size() > kMaxRelayData) {
-    return make_error(ErrorCategory::kInvalidArgument, "datagram larger than a cell");
+    return SendOutcome::kTooLarge;
   }
   if (state_ != State::kOpen) {
-    return make_error(ErrorCategory::kResourceExhausted, "circuit: still building");
+    return SendOutcome::kBlocked;  // it opens shortly; the caller retries
   }
   return send_cell(RelayType::kData, datagram);
 }
 
-Status Circuit::send_cell(RelayType type, Bytes data) {
+SendOutcome Circuit::send_cell(RelayType type, Bytes data) {
   Cell cell;
   write_cell_header(cell, 0,
                     CellCommand::kRelay);  // the carrier writes the link's id

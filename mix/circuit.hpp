@@ -47,9 +47,9 @@ class Circuit final : public DatagramChannel, public CircuitEndpoint {
   Circuit& operator=(const Circuit&) = delete;
 
   std::size_t max_datagram_size() const noexcept override { return kMaxRelayData; }
-  // kClosed once closed; kInvalidArgument when too long; kResourceExhausted
-  // while building or when the link queue of this circuit is full.
-  Status send(Bytes datagram) override;
+  // kClosed once closed; kTooLarge beyond kMaxRelayData; kBlocked while
+  // building or when the link queue of this circuit is full.
+  SendOutcome send(Bytes datagram) override;
   void set_receiver(DatagramReceiver* receiver) noexcept override { receiver_ = receiver; }
 
   State state() const noexcept { return state_; }
@@ -73,7 +73,7 @@ class Circuit final : public DatagramChannel, public CircuitEndpoint {
   void on_tick(Nanos now, RandomSource& random) override;
 
   // Seals one cell of `type` for the other end and hands it to the carrier.
-  Status send_cell(RelayType type, Bytes data);
+  SendOutcome send_cell(RelayType type, Bytes data);
   Result<RelayMessage> open_cell(CellPayload payload) const;
   void set_state(State state, DestroyReason reason = DestroyReason::kRequested);
 

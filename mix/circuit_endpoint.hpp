@@ -15,7 +15,7 @@
 #include <cstdint>
 
 #include "core/clock.hpp"
-#include "core/error.hpp"
+#include "core/datagram_channel.hpp"
 #include "mix/cell.hpp"
 #include "mix/circuit_crypto.hpp"
 #include "mix/link_circuit.hpp"
@@ -27,8 +27,9 @@ class CircuitCarrier {
  public:
   virtual ~CircuitCarrier() = default;
   // Queues a sealed RELAY cell on the circuit's link `out` (its header's id
-  // is written there). kResourceExhausted when a queue bound dropped it.
-  virtual Status send_cell(const LinkCircuit& out, Cell& cell) = 0;
+  // is written there). kBlocked when a queue bound refused it, kClosed when
+  // the circuit is gone.
+  virtual SendOutcome send_cell(const LinkCircuit& out, Cell& cell) = 0;
   // Destroys the circuit (DESTROY to its neighbours); the end hears
   // on_closed.
   virtual void destroy_circuit(const LinkCircuit& out, DestroyReason reason) = 0;

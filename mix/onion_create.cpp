@@ -132,12 +132,11 @@ Result<CreateOutcome> process_create(OnionKeyRing& ring,
   auto gamma = payload.subspan<kAlphaSize, kGammaSize>();
   auto beta = payload.subspan<kAlphaSize + kGammaSize, kBetaSize>();
 
-  // The current key first; the previous one only during the overlap, so the
-  // common case costs one DH.
+  // In the order of section 7.3, so the common case costs one DH.
   OnionKeyRing::Entry* opened = nullptr;
   Secret32 s;
   std::optional<HeaderKeys> keys;
-  for (OnionKeyRing::Entry* entry : {ring.current(), ring.previous()}) {
+  for (OnionKeyRing::Entry* entry : ring.trial_order()) {
     if (entry == nullptr) {
       continue;
     }
@@ -157,8 +156,17 @@ Result<CreateOutcome> process_create(OnionKeyRing& ring,
   }
   ReplayTag tag;
   crypto::kdf(tag, s.span(), "mix-create-replay");
-  if (auto fresh = opened->replay.insert(tag); !fresh) {
-    return std::unexpected(std::move(fresh.error()));
+  if (tag == ReplayTag{}) {
+    return create_error(ErrorCategory::kCrypto, CreateErrc::kZeroTag, "zero replay tag");
+  }
+  if (opened->replay->contains(tag)) {
+    return create_error(ErrorCategory::kPermission, CreateErrc::kReplay, "CREATE replayed");
+  }
+  if (opened->closed) {
+    return create_error(ErrorCategory::kPermission, CreateErrc::kKeyClosed, "onion key closed");
+  }
+  if (auto stored = ring.record_tag(*opened, tag); !stored) {
+    return std::unexpected(std::move(stored.error()));
   }
 
   std::array<std::uint8_t, kStreamSize> shifted;

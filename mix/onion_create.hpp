@@ -1,8 +1,9 @@
 #pragma once
 // One-round-trip circuit setup, Sphinx style over X25519 (docs/protocol.md,
 // "CREATE"): the client builds one CREATE payload for the whole path; each
-// hop does one DH with its onion key, checks the header MAC in constant time
-// and its replay cache, learns the next hop and its circuit keys, blinds the
+// hop does one DH with its onion key (trying its held keys in the order of
+// proposal 0002, section 7.3), checks the header MAC in constant time and
+// that key's replay store, learns the next hop and its circuit keys, blinds the
 // group element, shifts and decrypts the routing information and
 // re-randomises the rest, so that the payload keeps its size and cannot be
 // linked across a hop.
@@ -33,6 +34,16 @@ inline constexpr std::size_t kCreateTailSize =
 
 using CreatePayload = std::array<std::uint8_t, kCellPayloadSize>;
 
+// Error codes of CREATE processing.
+enum class CreateErrc : int {
+  kReplay = 1,      // kPermission: the tag is in the opening key's store
+  kKeyClosed = 2,   // kPermission: the opening key takes no fresh CREATE
+  kBadMac = 3,      // kCrypto: no held onion key opens the header
+  kBadRouting = 4,  // kProtocol: the routing information is malformed
+  kLowOrder = 5,    // kCrypto: alpha is a low-order point
+  kZeroTag = 6,     // kCrypto: the replay tag is the stores' empty-slot marker
+};
+
 enum class RoutingFlag : std::uint8_t {
   kForward = 1,   // relay the CREATE to the next hop
   kTerminal = 2,  // this hop ends the circuit
@@ -60,11 +71,13 @@ struct CreateOutcome {
   HopKeys keys;
 };
 
-// Processes a CREATE payload at a hop. On success, when the outcome is not
-// terminal, `payload` holds the CREATE payload for the next hop. Errors (codes
-// CreateErrc): kCrypto (kBadMac: no onion key of the ring opens it, e.g. a
-// wrong or retired key; kLowOrder), kPermission (kReplay), kResourceExhausted
-// (kCacheFull), kProtocol (kBadRouting). `payload` is unspecified on error.
+// Processes a CREATE payload at a hop (steps 1 to 5 of proposal 0002,
+// section 7.3): its tag is stored under the opening key before it returns.
+// On success, when the outcome is not terminal, `payload` holds the CREATE
+// payload for the next hop. Errors (codes CreateErrc): kCrypto (kBadMac: no
+// held key opens it, e.g. a wrong or erased key; kLowOrder; kZeroTag),
+// kPermission (kReplay; kKeyClosed: answer REFUSED, nothing stored),
+// kProtocol (kBadRouting). `payload` is unspecified on error.
 Result<CreateOutcome> process_create(OnionKeyRing& ring,
                                      std::span<std::uint8_t, kCellPayloadSize> payload);
 

@@ -1,10 +1,48 @@
 #include "mix/onion_key_ring.hpp"
 
+#include "mix/memory_replay_store.hpp"
+
 namespace nyx::mix {
 
+OnionKeyRing::OnionKeyRing(std::size_t replay_capacity)
+    : make_store_([replay_capacity](std::uint64_t) {
+        return std::make_unique<MemoryReplayStore>(replay_capacity);
+      }) {}
+
+void OnionKeyRing::hold(std::uint64_t epoch, crypto::X25519KeyPair key) {
+  held_.insert_or_assign(epoch, Entry{epoch, std::move(key), make_store_(epoch), std::nullopt});
+}
+
 void OnionKeyRing::rotate(std::uint64_t epoch, crypto::X25519KeyPair key) {
-  previous_ = std::move(current_);
-  current_.emplace(Entry{epoch, std::move(key), ReplayCache(replay_capacity_)});
+  std::erase_if(held_, [&](const auto& entry) { return entry.first != epoch_; });
+  hold(epoch, std::move(key));
+  epoch_ = epoch;
+}
+
+void OnionKeyRing::close(std::uint64_t epoch, CloseReason reason) {
+  if (Entry* entry = find(epoch); entry != nullptr && !entry->closed) {
+    entry->closed = reason;
+  }
+}
+
+OnionKeyRing::Entry* OnionKeyRing::find(std::uint64_t epoch) {
+  auto it = held_.find(epoch);
+  return it == held_.end() ? nullptr : &it->second;
+}
+
+std::array<OnionKeyRing::Entry*, 3> OnionKeyRing::trial_order() {
+  // Epoch 0 has no predecessor; unsigned wrap would name the last epoch.
+  return {find(epoch_), find(epoch_ + 1), epoch_ > 0 ? find(epoch_ - 1) : nullptr};
+}
+
+Status OnionKeyRing::record_tag(Entry& entry, const ReplayTag& tag) {
+  if (auto stored = entry.replay->insert(tag); !stored) {
+    return stored;
+  }
+  if (entry.replay->full()) {
+    entry.closed = CloseReason::kFull;
+  }
+  return {};
 }
 
 }  // namespace nyx::mix

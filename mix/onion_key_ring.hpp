@@ -1,44 +1,77 @@
 #pragma once
-// A hop's onion keys: the key of the current epoch and, during the overlap,
-// the one before it, each with its own replay cache. Rotating in a new epoch's
-// key retires the oldest key and forgets its replay tags (a CREATE made for a
-// retired key can no longer be opened, so its tags are no longer needed).
+// A hop's onion keys, held per epoch (proposal 0002, section 7), each with
+// its own replay store. CREATE tries the held keys in the order epoch(now),
+// epoch(now) + 1, epoch(now) - 1 (trial_order()); the owner, who reads the
+// clock, says which epoch is now (set_epoch) and which keys are held when
+// (hold, erase), since the key schedule is its business. A held key is
+// *accepting* or *closed*: a closed key (its store is full or cannot be
+// trusted) still opens CREATEs so that replays are caught, but takes no
+// fresh one (section 8.4). Dropping a key zeroes its secret (SecretBytes).
 //
 // One owner (the relay's shard); not thread-safe.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
 #include <optional>
 
 #include "core/crypto/x25519.hpp"
-#include "mix/replay_cache.hpp"
+#include "mix/replay_store.hpp"
 
 namespace nyx::mix {
 
 class OnionKeyRing {
  public:
+  // Why a key takes no fresh CREATE (the replay store file's closed_reason).
+  enum class CloseReason : std::uint8_t { kFull = 1, kUntrusted = 2, kStoreMissing = 3 };
+
   struct Entry {
     std::uint64_t epoch;
     crypto::X25519KeyPair key;
-    ReplayCache replay;
+    std::unique_ptr<ReplayStore> replay;
+    std::optional<CloseReason> closed;  // none: accepting
   };
+  // Makes the replay store of a key that becomes held.
+  using StoreFactory = std::function<std::unique_ptr<ReplayStore>(std::uint64_t epoch)>;
 
-  explicit OnionKeyRing(std::size_t replay_capacity = 1 << 20)
-      : replay_capacity_(replay_capacity) {}
+  // Each held key gets an in-memory store of `replay_capacity` tags.
+  explicit OnionKeyRing(std::size_t replay_capacity = 1 << 20);
+  explicit OnionKeyRing(StoreFactory make_store) : make_store_(std::move(make_store)) {}
 
-  // Makes `key` current for `epoch`; the previous current key stays usable
-  // (overlap) and the one before it retires.
+  // epoch(now) on the owner's clock.
+  void set_epoch(std::uint64_t epoch) noexcept { epoch_ = epoch; }
+  std::uint64_t epoch() const noexcept { return epoch_; }
+
+  // Holds `key` for `epoch` with a fresh store; replaces a key held for it.
+  void hold(std::uint64_t epoch, crypto::X25519KeyPair key);
+  // For a node whose directory names one epoch: holds `key` for `epoch`,
+  // makes it now, and keeps only the key that was current before (tried as
+  // epoch(now) - 1 during the overlap when the epochs follow each other).
   void rotate(std::uint64_t epoch, crypto::X25519KeyPair key);
-  // Retires the previous key once the overlap is over.
-  void end_overlap() noexcept { previous_.reset(); }
+  // The key takes no fresh CREATE from now on (a full store closes itself:
+  // record_tag()).
+  void close(std::uint64_t epoch, CloseReason reason);
+  // Forgets the key and its store.
+  void erase(std::uint64_t epoch) { held_.erase(epoch); }
 
-  Entry* current() noexcept { return current_ ? &*current_ : nullptr; }
-  Entry* previous() noexcept { return previous_ ? &*previous_ : nullptr; }
+  Entry* find(std::uint64_t epoch);
+  Entry* current() { return find(epoch_); }
+  std::size_t size() const noexcept { return held_.size(); }
+
+  // The held keys a CREATE tries, in order; absent ones are null.
+  std::array<Entry*, 3> trial_order();
+  // Stores the tag of a CREATE `entry` opened (the caller checked that it is
+  // fresh and the key accepting); the store that reaches its capacity
+  // closes the key (kFull).
+  Status record_tag(Entry& entry, const ReplayTag& tag);
 
  private:
-  std::size_t replay_capacity_;
-  std::optional<Entry> current_;
-  std::optional<Entry> previous_;
+  StoreFactory make_store_;
+  std::uint64_t epoch_ = 0;
+  std::map<std::uint64_t, Entry> held_;
 };
 
 }  // namespace nyx::mix

@@ -25,9 +25,11 @@ Cell copy_cell(const CellView& view) noexcept {
 Relay::Relay(const Clock& clock, CellLink& link, const PeerKey& local_key, RandomSource& random,
              RelayConfig config)
     : clock_(clock),
+      link_(link),
       local_key_(local_key),
       random_(random),
       config_(config),
+      admission_(clock, config.create_limits),
       scheduler_(link, CellScheduler::Limits{config.link_queue_cells, config.circuit_queue_cells,
                                              config.flush_cells_per_link}),
       now_(clock.now()) {}
@@ -215,22 +217,44 @@ CircuitId Relay::allocate_id(const PeerKey& peer) {
   }
 }
 
-void Relay::on_create(const PeerKey& from, const CellView& view) {
-  const LinkCircuit up{from, view.circuit_id};
+// The checks of proposal 0002, section 9, in its order, before any
+// Diffie-Hellman: false when the CREATE was dropped or answered.
+bool Relay::admit_create(const LinkCircuit& up) {
   if (table_.contains(up)) {
     ++counters_.dropped_malformed;  // a second CREATE on a live circuit id
-    return;
+    return false;
   }
+  const auto refuse = [&](std::uint64_t& counted_as) {
+    ++counted_as;
+    scheduler_.send_now(up.peer, make_destroy_cell(up.id, DestroyReason::kResources));
+    return false;
+  };
   if (table_.size() >= config_.max_circuits) {
-    ++counters_.creates_rejected;
-    scheduler_.send_now(from, make_destroy_cell(up.id, DestroyReason::kResources));
+    return refuse(counters_.creates_rejected);
+  }
+  switch (admission_.admit(up.peer, link_.peer_address(up.peer))) {
+    case CreateAdmission::Verdict::kAdmitted:
+      return true;
+    case CreateAdmission::Verdict::kRateLimited:
+      return refuse(counters_.creates_rate_limited);
+    case CreateAdmission::Verdict::kOverloaded:
+      return refuse(counters_.creates_overloaded);
+  }
+  return false;
+}
+
+void Relay::on_create(const PeerKey& from, const CellView& view) {
+  const LinkCircuit up{from, view.circuit_id};
+  if (!admit_create(up)) {
     return;
   }
   CreatePayload payload;
   std::copy(view.payload.begin(), view.payload.end(), payload.begin());
   auto outcome = process_create(onion_keys_, payload);
   if (!outcome || (outcome->terminal && !terminal_handler_)) {
-    ++counters_.creates_rejected;
+    count_refused_create(outcome ? std::nullopt : std::optional(outcome.error().code));
+    // A closed key's fresh CREATE is answered DESTROY 4 until REFUSED
+    // (proposal 0002, section 8.5) is on the wire.
     scheduler_.send_now(from, make_destroy_cell(up.id, DestroyReason::kCreateFailed));
     return;
   }
@@ -251,6 +275,18 @@ void Relay::on_create(const PeerKey& from, const CellView& view) {
   const PeerKey& next = outcome->next_link_key;
   table_.set_downstream(circuit, LinkCircuit{next, allocate_id(next)});
   send_control(*circuit.downstream, CellCommand::kCreate, payload);
+}
+
+// `code`: the CreateErrc of a CREATE the onion keys refused; none for one
+// that ends here without a terminal handler.
+void Relay::count_refused_create(std::optional<int> code) {
+  if (code == static_cast<int>(CreateErrc::kReplay)) {
+    ++counters_.creates_replay;
+  } else if (code == static_cast<int>(CreateErrc::kKeyClosed)) {
+    ++counters_.creates_refused_closed;
+  } else {
+    ++counters_.creates_rejected;
+  }
 }
 
 // The last hop answers CREATED under its keys, then hands the keys to the
@@ -340,16 +376,18 @@ void Relay::link_down(const PeerKey& peer) {
 
 // --- CircuitCarrier: what the ends handed out ask of the relay -------------
 
-Status Relay::send_cell(const LinkCircuit& out, Cell& cell) {
+SendOutcome Relay::send_cell(const LinkCircuit& out, Cell& cell) {
   const CircuitTable::Slot* slot = table_.find(out);
   if (slot == nullptr) {
-    return make_error(ErrorCategory::kClosed, "relay: circuit gone");
+    return SendOutcome::kClosed;
   }
   slot->circuit->last_active = now_;
+  // A full link or circuit queue (the scheduler counts it as dropped) is
+  // pushback for the end's sender.
   if (!scheduler_.enqueue(out, slot->circuit->queue(slot->side), cell)) {
-    return make_error(ErrorCategory::kResourceExhausted, "relay: link queue full");
+    return SendOutcome::kBlocked;
   }
-  return {};
+  return SendOutcome::kSent;
 }
 
 void Relay::destroy_circuit(const LinkCircuit& out, DestroyReason reason) {

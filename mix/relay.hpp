@@ -23,8 +23,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <queue>
 #include <span>
+#include <unordered_set>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -34,6 +36,7 @@
 #include "mix/circuit.hpp"
 #include "mix/circuit_endpoint.hpp"
 #include "mix/circuit_table.hpp"
+#include "mix/create_admission.hpp"
 #include "mix/onion_create.hpp"
 #include "mix/onion_key_ring.hpp"
 #include "mix/path_selector.hpp"
@@ -55,7 +58,8 @@ struct RelayConfig {
   std::size_t max_circuits = 65536;
   Nanos setup_timeout{std::chrono::seconds(10)};
   Nanos idle_timeout{std::chrono::minutes(10)};
-  Nanos mean_hop_delay{0};  // exponential mixing delay at middle hops; 0: none
+  Nanos mean_hop_delay{0};     // exponential mixing delay at middle hops; 0: none
+  CreateLimits create_limits;  // CREATE admission before any Diffie-Hellman
 };
 
 struct RelayCounters {
@@ -67,9 +71,14 @@ struct RelayCounters {
   std::uint64_t dropped_link = 0;  // the CellLink refused the cell
   std::uint64_t padding_received = 0;
   std::uint64_t cover_dropped = 0;  // cover cells opened and dropped here
+  // CREATEs by result (proposal 0002, section 9).
   std::uint64_t creates_accepted = 0;
-  std::uint64_t creates_rejected = 0;
-  std::uint64_t tampered = 0;  // end-to-end MAC failures (circuit destroyed)
+  std::uint64_t creates_rejected = 0;        // table full, bad MAC, unknown key, bad routing
+  std::uint64_t creates_rate_limited = 0;    // the neighbour group's bucket was empty
+  std::uint64_t creates_overloaded = 0;      // the node-wide bucket was
+  std::uint64_t creates_replay = 0;          // the tag was in the key's replay store
+  std::uint64_t creates_refused_closed = 0;  // a fresh CREATE for a closed onion key
+  std::uint64_t tampered = 0;                // end-to-end MAC failures (circuit destroyed)
   std::uint64_t destroys_received = 0;
   std::uint64_t timeouts = 0;
 };
@@ -85,6 +94,11 @@ class Relay final : private CircuitCarrier {
   Relay& operator=(const Relay&) = delete;
 
   OnionKeyRing& onion_keys() noexcept { return onion_keys_; }
+  // The link keys of the relays of the installed directory: CREATE admission
+  // limits each of them by name, everyone else by address. Replaces the set.
+  void set_relay_links(std::unordered_set<PeerKey, PeerKeyHash> links) {
+    admission_.set_relay_links(std::move(links));
+  }
   // Receives circuits that end here; without a handler they are refused.
   void set_terminal_handler(TerminalHandler handler) { terminal_handler_ = std::move(handler); }
 
@@ -134,7 +148,9 @@ class Relay final : private CircuitCarrier {
   void forward(CircuitState& circuit, Side towards, Cell& cell);
   // Circuit setup.
   CircuitId allocate_id(const PeerKey& peer);
+  bool admit_create(const LinkCircuit& up);
   void on_create(const PeerKey& from, const CellView& view);
+  void count_refused_create(std::optional<int> code);
   void accept_terminal(CircuitState& circuit);
   void on_created(CircuitState& circuit, Side from, Cell& cell);
   void send_control(const LinkCircuit& to, CellCommand command, Bytes payload);
@@ -145,15 +161,17 @@ class Relay final : private CircuitCarrier {
   void release_delayed();
 
   // CircuitCarrier: the calls of the Circuits this relay hands out.
-  Status send_cell(const LinkCircuit& out, Cell& cell) override;
+  SendOutcome send_cell(const LinkCircuit& out, Cell& cell) override;
   void destroy_circuit(const LinkCircuit& out, DestroyReason reason) override;
   void release_circuit(const LinkCircuit& out) override;
 
   const Clock& clock_;
+  CellLink& link_;
   PeerKey local_key_;
   RandomSource& random_;
   RelayConfig config_;
   OnionKeyRing onion_keys_;
+  CreateAdmission admission_;
   CircuitTable table_;
   CellScheduler scheduler_;
   std::priority_queue<Delayed, std::vector<Delayed>, std::greater<>> delayed_;

@@ -3,13 +3,15 @@
 //
 // The driver is the channel's receiver: each arriving datagram goes to the
 // session with the time of arrival. flush() sends whatever the session has
-// ready until it has nothing or the channel pushes back; run_timers() runs
-// the session's timers when they are due. The owner's event loop calls
-// flush() after it fed the session (datagrams, writes) and schedules a timer
-// for next_deadline(). A datagram the channel refused is kept and offered
-// again by the next flush(), so backpressure never loses data; the session
-// is told (Session::on_transmit_blocked), so that while the channel pushes
-// back its deadline is a bounded retry, never a "now" that stays due.
+// ready until it has nothing or a send is refused, and returns the outcome
+// of the last send; run_timers() runs the session's timers when they are
+// due. The owner's event loop calls flush() after it fed the session
+// (datagrams, writes) and schedules a timer for next_deadline(). A datagram
+// the channel refused with kBlocked is kept and offered again, before any
+// new one is polled, by the next flush(), so backpressure never loses data;
+// the session is told (Session::on_transmit_blocked), so that while the
+// channel pushes back its deadline is a bounded retry, never a "now" that
+// stays due: the owner's timer is the wake-up.
 //
 // Ownership: the owner keeps session, channel and clock alive longer than
 // the driver. Not thread-safe: one thread drives everything.
@@ -18,7 +20,6 @@
 
 #include "core/clock.hpp"
 #include "core/datagram_channel.hpp"
-#include "core/error.hpp"
 #include "stream/buffer_pool.hpp"
 #include "stream/session.hpp"
 
@@ -32,11 +33,12 @@ class SessionDriver final : public DatagramReceiver {
   SessionDriver& operator=(const SessionDriver&) = delete;
 
   void on_datagram(Bytes datagram) override;
-  // Sends until the session has nothing more or the channel is full
-  // (returns ok then); an error only when the channel is closed.
-  Status flush();
+  // Sends until the session has nothing more (kSent) or the channel refuses:
+  // kBlocked (the datagram is kept; call again later), kClosed or kTooLarge
+  // (the datagram is dropped: the channel is unusable for this session).
+  SendOutcome flush();
   // Runs the session's timers if due, then flushes.
-  Status run_timers();
+  SendOutcome run_timers();
   std::optional<Nanos> next_deadline() const noexcept { return session_.next_deadline(); }
 
  private:

@@ -205,13 +205,13 @@ TEST(NodeConfig, MissingFileIsAnError) {
   EXPECT_NE(config.error().message.find("/nonexistent/nyxd.toml"), std::string::npos);
 }
 
-TEST(NodeConfig, StreamCongestionPicksTheControllerAndNewRenoStaysDefault) {
+TEST(NodeConfig, StreamCongestionPicksTheControllerAndBbrIsTheDefault) {
   auto config = parse(minimal());
   ASSERT_TRUE(config.has_value()) << config.error().message;
-  EXPECT_EQ(config->stream.congestion, stream::CongestionAlgorithm::kNewReno);
-  auto bbr = parse(minimal("[stream]\ncongestion = \"bbr\"\n"));
-  ASSERT_TRUE(bbr.has_value()) << bbr.error().message;
-  EXPECT_EQ(bbr->stream.congestion, stream::CongestionAlgorithm::kBbr);
+  EXPECT_EQ(config->stream.congestion, stream::CongestionAlgorithm::kBbr);
+  auto new_reno = parse(minimal("[stream]\ncongestion = \"newreno\"\n"));
+  ASSERT_TRUE(new_reno.has_value()) << new_reno.error().message;
+  EXPECT_EQ(new_reno->stream.congestion, stream::CongestionAlgorithm::kNewReno);
   const auto message = errors_of(minimal("[stream]\ncongestion = \"cubic\"\n"));
   EXPECT_NE(message.find("stream.congestion"), std::string::npos) << message;
 }

@@ -16,13 +16,10 @@ namespace {
 
 class FakeCarrier final : public CircuitCarrier {
  public:
-  Status send_cell(const LinkCircuit& out, Cell& cell) override {
+  SendOutcome send_cell(const LinkCircuit& out, Cell& cell) override {
     EXPECT_EQ(out, expected_out);
     sent.push_back(cell);
-    if (full) {
-      return make_error(ErrorCategory::kResourceExhausted, "full");
-    }
-    return {};
+    return full ? SendOutcome::kBlocked : SendOutcome::kSent;
   }
   void destroy_circuit(const LinkCircuit&, DestroyReason reason) override {
     destroyed.push_back(reason);
@@ -63,7 +60,7 @@ struct OneHop {
 TEST(CircuitEnd, SealsDataForTheOtherEndAndOpensWhatComesBack) {
   OneHop hop;
   const std::uint8_t hello[] = {'h', 'i'};
-  ASSERT_TRUE(hop.end->send(hello).has_value());
+  ASSERT_EQ(hop.end->send(hello), SendOutcome::kSent);
   ASSERT_EQ(hop.carrier.sent.size(), 1u);
   auto opened = hop.client->open(payload_of(hop.carrier.sent[0]));
   ASSERT_TRUE(opened.has_value());
@@ -107,9 +104,16 @@ TEST(CircuitEnd, AFullQueueIsBackpressureToTheSender) {
   OneHop hop;
   hop.carrier.full = true;
   const std::uint8_t x[] = {'x'};
-  EXPECT_EQ(hop.end->send(x).error().category, ErrorCategory::kResourceExhausted);
+  EXPECT_EQ(hop.end->send(x), SendOutcome::kBlocked);
   hop.carrier.full = false;
-  EXPECT_TRUE(hop.end->send(x).has_value());
+  EXPECT_EQ(hop.end->send(x), SendOutcome::kSent);
+}
+
+TEST(CircuitEnd, AnOversizeDatagramIsTooLargeAndNeverReachesTheCarrier) {
+  OneHop hop;
+  const std::vector<std::uint8_t> too_big(hop.end->max_datagram_size() + 1);
+  EXPECT_EQ(hop.end->send(too_big), SendOutcome::kTooLarge);
+  EXPECT_TRUE(hop.carrier.sent.empty());
 }
 
 TEST(CircuitEnd, CloseAsksTheCarrierAndClosedStopsSending) {
@@ -123,7 +127,7 @@ TEST(CircuitEnd, CloseAsksTheCarrierAndClosedStopsSending) {
   endpoint.on_closed(DestroyReason::kRequested);  // as the carrier answers
   EXPECT_EQ(states, (std::vector<Circuit::State>{Circuit::State::kClosed}));
   const std::uint8_t x[] = {'x'};
-  EXPECT_EQ(hop.end->send(x).error().category, ErrorCategory::kClosed);
+  EXPECT_EQ(hop.end->send(x), SendOutcome::kClosed);
   hop.end.reset();
   EXPECT_EQ(hop.carrier.released, 0);  // already gone from the carrier
 }
@@ -145,13 +149,13 @@ TEST(CircuitEnd, ABuildingEndRefusesDataUntilItOpens) {
   Circuit end(carrier, carrier.expected_out, ClientOnion(std::move(hops)),
               Circuit::State::kBuilding);
   const std::uint8_t x[] = {'x'};
-  EXPECT_EQ(end.send(x).error().category, ErrorCategory::kResourceExhausted);
+  EXPECT_EQ(end.send(x), SendOutcome::kBlocked);
   CircuitEndpoint& endpoint = end;
   endpoint.on_open();
   EXPECT_EQ(end.state(), Circuit::State::kOpen);
-  EXPECT_TRUE(end.send(x).has_value());
+  EXPECT_EQ(end.send(x), SendOutcome::kSent);
   endpoint.on_detached();  // the relay went away
-  EXPECT_EQ(end.send(x).error().category, ErrorCategory::kClosed);
+  EXPECT_EQ(end.send(x), SendOutcome::kClosed);
 }
 
 }  // namespace

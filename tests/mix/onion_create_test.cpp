@@ -146,23 +146,30 @@ TEST(OnionCreate, PreviousKeyWorksDuringOverlapOnly) {
 
   auto later = build_create(path.hops);
   ASSERT_TRUE(later.has_value());
-  path.rings[0].end_overlap();
+  path.rings[0].erase(7);  // the overlap is over
   payload = later->payload;
   EXPECT_EQ(process_create(path.rings[0], payload).error().code,
             static_cast<int>(CreateErrc::kBadMac));
 }
 
-TEST(OnionCreate, ReplayCacheIsBounded) {
+TEST(OnionCreate, AFullStoreClosesItsKeyWhichStillCatchesReplays) {
   Path path(1);
   OnionKeyRing small(2);
   small.rotate(7, crypto::X25519KeyPair::from_secret(path.nodes[0].onion.secret.span()));
-  for (int i = 0; i < 2; ++i) {
-    auto create = build_create(path.hops);
-    EXPECT_TRUE(process_create(small, create->payload).has_value());
-  }
-  auto create = build_create(path.hops);
-  EXPECT_EQ(process_create(small, create->payload).error().code,
-            static_cast<int>(CreateErrc::kCacheFull));
+  auto first = build_create(path.hops);
+  CreatePayload payload = first->payload;
+  EXPECT_TRUE(process_create(small, payload).has_value());
+  auto second = build_create(path.hops);
+  // The CREATE that fills the store still goes on (section 7.3, step 5).
+  EXPECT_TRUE(process_create(small, second->payload).has_value());
+  EXPECT_EQ(small.current()->closed, OnionKeyRing::CloseReason::kFull);
+
+  auto fresh = build_create(path.hops);
+  auto refused = process_create(small, fresh->payload);
+  EXPECT_EQ(refused.error().code, static_cast<int>(CreateErrc::kKeyClosed));
+  EXPECT_EQ(small.current()->replay->size(), 2u);  // a refused CREATE stores nothing
+  payload = first->payload;
+  EXPECT_EQ(process_create(small, payload).error().code, static_cast<int>(CreateErrc::kReplay));
 }
 
 TEST(OnionCreate, HopCountIsBounded) {

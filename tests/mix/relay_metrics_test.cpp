@@ -39,6 +39,10 @@ TEST(RelayMetrics, RegistersEveryFamilyAndTheGaugesAtZero) {
            "nyx_relay_cover_cells_total{kind=\"circuit_cover\"}",
            "nyx_relay_creates_total{result=\"accepted\"}",
            "nyx_relay_creates_total{result=\"rejected\"}",
+           "nyx_relay_creates_total{result=\"replay\"}",
+           "nyx_relay_creates_total{result=\"refused_closed\"}",
+           "nyx_relay_creates_total{result=\"rate_limited\"}",
+           "nyx_relay_creates_total{result=\"overloaded\"}",
            "nyx_relay_circuits_destroyed_total{reason=\"destroy_cell\"}",
            "nyx_relay_circuits_destroyed_total{reason=\"tampered\"}",
            "nyx_relay_circuits_destroyed_total{reason=\"timeout\"}",
@@ -83,7 +87,7 @@ TEST(RelayMetrics, ATamperedCellIsCountedAtTheNextTick) {
   EXPECT_TRUE(has_line(registry.prometheus_text(), "nyx_relay_circuits 1"));
 
   const std::uint8_t payload[] = {'t', 'a', 'g'};
-  ASSERT_TRUE(client->send(payload).has_value());
+  ASSERT_EQ(client->send(payload), SendOutcome::kSent);
   net.run();
   // The cell path only bumps the relay's own integer; the registry follows at tick().
   EXPECT_EQ(net.relay(3).counters().tampered, 1u);
@@ -105,8 +109,8 @@ TEST(RelayMetrics, QueuedCellsGaugeFollowsTheLinkQueues) {
   net.relay(0).publish_metrics(registry);
   auto client = build(net);
   const std::uint8_t payload[] = {'q'};
-  ASSERT_TRUE(client->send(payload).has_value());
-  ASSERT_TRUE(client->send(payload).has_value());
+  ASSERT_EQ(client->send(payload), SendOutcome::kSent);
+  ASSERT_EQ(client->send(payload), SendOutcome::kSent);
   ASSERT_EQ(net.relay(0).queued_cells(), 2u);
   net.relay(0).tick();
   EXPECT_TRUE(has_line(registry.prometheus_text(), "nyx_relay_queued_cells 2"));

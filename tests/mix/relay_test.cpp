@@ -47,7 +47,7 @@ TEST_P(RelayPaths, DataIsByteExactBothWays) {
   ASSERT_TRUE(created.has_value());
   std::unique_ptr<Circuit> client = std::move(*created);
   EXPECT_EQ(client->state(), Circuit::State::kBuilding);
-  EXPECT_EQ(client->send(bytes_of("early")).error().category, ErrorCategory::kResourceExhausted);
+  EXPECT_EQ(client->send(bytes_of("early")), SendOutcome::kBlocked);
   net.run();
   ASSERT_EQ(client->state(), Circuit::State::kOpen);
   ASSERT_EQ(net.terminals(hops).size(), 1u);
@@ -64,24 +64,24 @@ TEST_P(RelayPaths, DataIsByteExactBothWays) {
   for (std::size_t i = 0; i < big.size(); ++i) {
     big[i] = static_cast<std::uint8_t>(i * 7);
   }
-  ASSERT_TRUE(client->send(bytes_of("hello exit")).has_value());
-  ASSERT_TRUE(client->send(big).has_value());
-  ASSERT_TRUE(client->send({}).has_value());
+  ASSERT_EQ(client->send(bytes_of("hello exit")), SendOutcome::kSent);
+  ASSERT_EQ(client->send(big), SendOutcome::kSent);
+  ASSERT_EQ(client->send({}), SendOutcome::kSent);
   net.run();
   ASSERT_EQ(at_exit.got.size(), 3u);
   EXPECT_EQ(at_exit.got[0], bytes_of("hello exit"));
   EXPECT_EQ(at_exit.got[1], big);
   EXPECT_TRUE(at_exit.got[2].empty());
 
-  ASSERT_TRUE(exit.send(bytes_of("hello client")).has_value());
-  ASSERT_TRUE(exit.send(big).has_value());
+  ASSERT_EQ(exit.send(bytes_of("hello client")), SendOutcome::kSent);
+  ASSERT_EQ(exit.send(big), SendOutcome::kSent);
   net.run();
   ASSERT_EQ(at_client.got.size(), 2u);
   EXPECT_EQ(at_client.got[0], bytes_of("hello client"));
   EXPECT_EQ(at_client.got[1], big);
 
   std::vector<std::uint8_t> too_big(client->max_datagram_size() + 1);
-  EXPECT_EQ(client->send(too_big).error().category, ErrorCategory::kInvalidArgument);
+  EXPECT_EQ(client->send(too_big), SendOutcome::kTooLarge);
 }
 
 INSTANTIATE_TEST_SUITE_P(Hops, RelayPaths, ::testing::Values(3, 5));
@@ -100,7 +100,8 @@ TEST(Relay, ReplayedCreateIsRejected) {
   // The same CREATE again, on a fresh circuit id so only the replay cache can catch it.
   store_be32(captured.data(), 0x1234);
   net.relay(1).handle_cell(net.hop(0).link_key, captured);
-  EXPECT_EQ(net.relay(1).counters().creates_rejected, 1u);
+  EXPECT_EQ(net.relay(1).counters().creates_replay, 1u);
+  EXPECT_EQ(net.relay(1).counters().creates_rejected, 0u);
   EXPECT_EQ(net.relay(1).circuit_count(), 1u);
   net.run();
   EXPECT_EQ(net.relay(2).counters().creates_accepted, 1u);
@@ -118,7 +119,7 @@ TEST(Relay, TamperedDataCellDestroysTheCircuitAtBothEnds) {
     }
     return true;
   });
-  ASSERT_TRUE(client->send(bytes_of("tag me")).has_value());
+  ASSERT_EQ(client->send(bytes_of("tag me")), SendOutcome::kSent);
   net.run();
   EXPECT_TRUE(at_exit.got.empty());
   EXPECT_EQ(net.relay(3).counters().tampered, 1u);
@@ -128,7 +129,7 @@ TEST(Relay, TamperedDataCellDestroysTheCircuitAtBothEnds) {
   for (int i = 0; i < 4; ++i) {
     EXPECT_EQ(net.relay(i).circuit_count(), 0u) << i;
   }
-  EXPECT_EQ(client->send(bytes_of("x")).error().category, ErrorCategory::kClosed);
+  EXPECT_EQ(client->send(bytes_of("x")), SendOutcome::kClosed);
 }
 
 TEST(Relay, TamperedBackwardCellDestroysTheCircuitAtBothEnds) {
@@ -141,7 +142,7 @@ TEST(Relay, TamperedBackwardCellDestroysTheCircuitAtBothEnds) {
     }
     return true;
   });
-  ASSERT_TRUE(exit.send(bytes_of("tag me")).has_value());
+  ASSERT_EQ(exit.send(bytes_of("tag me")), SendOutcome::kSent);
   net.run();
   EXPECT_EQ(net.relay(0).counters().tampered, 1u);
   EXPECT_EQ(client->state(), Circuit::State::kClosed);
@@ -203,10 +204,10 @@ TEST(Relay, OverloadedRelayDropsOnlyTheExcessFairly) {
   // the light one's; the rest is refused at the source with backpressure.
   int refused = 0;
   for (int i = 0; i < 20; ++i) {
-    refused += heavy->send(bytes_of(fmt::format("h{}", i))).has_value() ? 0 : 1;
+    refused += heavy->send(bytes_of(fmt::format("h{}", i))) == SendOutcome::kSent ? 0 : 1;
   }
   for (int i = 0; i < 4; ++i) {
-    ASSERT_TRUE(light->send(bytes_of(fmt::format("l{}", i))).has_value());
+    ASSERT_EQ(light->send(bytes_of(fmt::format("l{}", i))), SendOutcome::kSent);
   }
   EXPECT_EQ(refused, 8);
   net.run();
@@ -224,8 +225,8 @@ TEST(Relay, OverloadedRelayDropsOnlyTheExcessFairly) {
   net2.terminals(3)[1]->set_receiver(&b_rx);
   for (int round = 0; round < 2; ++round) {
     for (int i = 0; i < 8; ++i) {
-      ASSERT_TRUE(a->send(bytes_of("a")).has_value());
-      ASSERT_TRUE(b->send(bytes_of("b")).has_value());
+      ASSERT_EQ(a->send(bytes_of("a")), SendOutcome::kSent);
+      ASSERT_EQ(b->send(bytes_of("b")), SendOutcome::kSent);
     }
     net2.relay(0).flush();  // 16 cells leave the client per round
   }
@@ -258,7 +259,7 @@ TEST(Relay, CoverCellsAreDroppedAtTheirEndAndNeverReachTheStream) {
   // On the wire they were RELAY cells like any other.
   EXPECT_EQ(net.relay(2).counters().cells_relayed,
             exit.cover_cells_received() + client->cover_cells_received());
-  ASSERT_TRUE(client->send(bytes_of("real")).has_value());
+  ASSERT_EQ(client->send(bytes_of("real")), SendOutcome::kSent);
   net.run();
   ASSERT_EQ(at_exit.got.size(), 1u);
 }
@@ -287,7 +288,7 @@ TEST(Relay, IdleCircuitsTimeOut) {
   auto client = build(net, {1, 2, 3});
   net.clock().advance(std::chrono::seconds(20));
   net.tick_all();
-  ASSERT_TRUE(client->send(bytes_of("keepalive")).has_value());
+  ASSERT_EQ(client->send(bytes_of("keepalive")), SendOutcome::kSent);
   net.run();
   net.clock().advance(std::chrono::seconds(20));
   net.tick_all();
@@ -308,7 +309,7 @@ TEST(Relay, HopDelayHoldsCellsUntilTheirTime) {
   Collect at_exit;
   net.terminals(3)[0]->set_receiver(&at_exit);
   for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(client->send(bytes_of("slow")).has_value());
+    ASSERT_EQ(client->send(bytes_of("slow")), SendOutcome::kSent);
   }
   net.run();
   EXPECT_TRUE(at_exit.got.empty());
@@ -370,7 +371,7 @@ TEST(Relay, AsksForAFlushWhenCellsStartWaiting) {
   int requests = 0;
   net.relay(0).set_flush_request([&] { ++requests; });
   for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(client->send(bytes_of("x")).has_value());
+    ASSERT_EQ(client->send(bytes_of("x")), SendOutcome::kSent);
   }
   EXPECT_EQ(requests, 1);
   EXPECT_EQ(net.relay(0).queued_cells(), 5u);
@@ -379,7 +380,7 @@ TEST(Relay, AsksForAFlushWhenCellsStartWaiting) {
   net.relay(0).flush();
   net.relay(0).flush();
   EXPECT_EQ(net.relay(0).queued_cells(), 0u);
-  ASSERT_TRUE(client->send(bytes_of("y")).has_value());
+  ASSERT_EQ(client->send(bytes_of("y")), SendOutcome::kSent);
   EXPECT_EQ(requests, 2);
 }
 

@@ -18,23 +18,25 @@ namespace {
 using namespace std::chrono_literals;
 
 // A channel whose queue is full until told otherwise; counts what it was
-// offered and what it took.
+// offered, keeps the last datagram offered and every one it took.
 class FullChannel final : public DatagramChannel {
  public:
   std::size_t max_datagram_size() const noexcept override { return 990; }
-  Status send(Bytes) override {
+  SendOutcome send(Bytes datagram) override {
     ++offered;
+    last_offered.assign(datagram.begin(), datagram.end());
     if (full) {
-      return make_error(ErrorCategory::kResourceExhausted, "queue full");
+      return SendOutcome::kBlocked;
     }
-    ++accepted;
-    return {};
+    taken.push_back(last_offered);
+    return SendOutcome::kSent;
   }
   void set_receiver(DatagramReceiver*) noexcept override {}
 
   bool full = true;
   std::uint64_t offered = 0;
-  std::uint64_t accepted = 0;
+  std::vector<std::uint8_t> last_offered;
+  std::vector<std::vector<std::uint8_t>> taken;
 };
 
 // The owner's event loop in miniature (as daemon/circuit_session.cpp runs
@@ -85,7 +87,7 @@ TEST_P(PushbackTest, TheLoopSleepsWhileTheChannelRefuses) {
   };
 
   deliver_from_peer(2);
-  ASSERT_TRUE(driver.flush().has_value());  // an ACK and data, refused and kept
+  ASSERT_EQ(driver.flush(), SendOutcome::kBlocked);  // an ACK and data, refused and kept
   ASSERT_EQ(channel.offered, 1u);
   deliver_from_peer(2);  // a second ACK is owed at once (every second packet)
 
@@ -93,14 +95,41 @@ TEST_P(PushbackTest, TheLoopSleepsWhileTheChannelRefuses) {
   // One retry per pushback_retry (1 ms), not a wake per instant.
   EXPECT_LE(wakes, 22u);
   EXPECT_LE(channel.offered, 23u);
-  EXPECT_EQ(channel.accepted, 0u);
+  EXPECT_TRUE(channel.taken.empty());
   EXPECT_FALSE(session.is_closed());
 
   // Once the channel takes datagrams again, the kept one and the owed ACK
   // leave within one retry interval.
   channel.full = false;
   run_loop(clock, driver, 1500us, 1000);
-  EXPECT_GE(channel.accepted, 2u);
+  EXPECT_GE(channel.taken.size(), 2u);
+}
+
+// kBlocked stops the flush at the refused datagram: the session is not
+// polled for more, and each later flush (the owner's wake-up) offers that
+// same datagram first; once it is taken, polling resumes where it stopped.
+TEST(SessionDriverPushback, StopsPollingOnBlockedAndResumesWithTheKeptDatagram) {
+  ManualClock clock(1s);
+  Session session(Role::kInitiator, SessionConfig{}, clock.now());
+  FullChannel channel;
+  SessionDriver driver(session, channel, clock);
+  std::vector<std::uint8_t> data(8 * 1024, 0x5a);
+  const StreamId id = *session.open_stream();
+  ASSERT_GT(*session.write(id, Bytes{data.data(), data.size()}), 0u);
+
+  ASSERT_EQ(driver.flush(), SendOutcome::kBlocked);
+  EXPECT_EQ(channel.offered, 1u);  // one refusal, then no more polling
+  const std::vector<std::uint8_t> refused = channel.last_offered;
+  clock.advance(1ms);
+  ASSERT_EQ(driver.flush(), SendOutcome::kBlocked);
+  EXPECT_EQ(channel.offered, 2u);
+  EXPECT_EQ(channel.last_offered, refused);  // the kept one, not a new poll
+
+  channel.full = false;
+  clock.advance(1ms);
+  EXPECT_EQ(driver.flush(), SendOutcome::kSent);  // the session has nothing more now
+  ASSERT_GT(channel.taken.size(), 1u);            // the kept one, then more polled
+  EXPECT_EQ(channel.taken[0], refused);
 }
 
 INSTANTIATE_TEST_SUITE_P(Controllers, PushbackTest,

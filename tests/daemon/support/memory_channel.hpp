@@ -3,7 +3,8 @@
 // datagram reaches the other end on a later turn of the io_context, as a
 // circuit delivers it, or `delay` after it was sent (a path's one-way time);
 // closing the link (link()->closed) ends both and drops what is still on its
-// way, as a DESTROY does.
+// way, as a DESTROY does; blocking it (link()->blocked) refuses every send
+// with kBlocked, as a full relay queue does, until it is cleared.
 
 #include <chrono>
 #include <cstdint>
@@ -24,6 +25,7 @@ class MemoryChannel final : public DatagramChannel {
   struct Link {
     MemoryChannel* ends[2] = {nullptr, nullptr};
     bool closed = false;
+    bool blocked = false;
   };
 
   static std::pair<std::unique_ptr<MemoryChannel>, std::unique_ptr<MemoryChannel>> pair(
@@ -36,9 +38,15 @@ class MemoryChannel final : public DatagramChannel {
   ~MemoryChannel() override { link_->ends[side_] = nullptr; }
 
   std::size_t max_datagram_size() const noexcept override { return 990; }
-  Status send(Bytes datagram) override {
+  SendOutcome send(Bytes datagram) override {
     if (link_->closed) {
-      return make_error(ErrorCategory::kClosed, "closed");
+      return SendOutcome::kClosed;
+    }
+    if (datagram.size() > max_datagram_size()) {
+      return SendOutcome::kTooLarge;
+    }
+    if (link_->blocked) {
+      return SendOutcome::kBlocked;
     }
     auto deliver = [link = link_, to = 1 - side_,
                     bytes = std::vector<std::uint8_t>(datagram.begin(), datagram.end())] {
@@ -48,12 +56,12 @@ class MemoryChannel final : public DatagramChannel {
     };
     if (delay_.count() == 0) {
       asio::post(io_, std::move(deliver));
-      return {};
+      return SendOutcome::kSent;
     }
     auto timer = std::make_shared<asio::steady_timer>(io_, delay_);
     timer->async_wait(
         [timer, deliver = std::move(deliver)](const std::error_code&) mutable { deliver(); });
-    return {};
+    return SendOutcome::kSent;
   }
   void set_receiver(DatagramReceiver* receiver) noexcept override { receiver_ = receiver; }
 

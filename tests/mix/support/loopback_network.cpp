@@ -5,6 +5,8 @@
 
 #include <asio/ip/address.hpp>
 
+#include "support/run_until.hpp"
+
 namespace nyx::mix::testing {
 
 using namespace std::chrono_literals;
@@ -28,12 +30,13 @@ bool TapCellLink::send_cell(const PeerKey& peer, Bytes cell) {
 LoopbackNode::LoopbackNode(asio::io_context& io, int index, const LoopbackOptions& options)
     : keys(make_test_node(index, true)) {
   transport::LinkConfig config;
-  config.udp_listen = {asio::ip::make_address("127.0.0.1"), 0};
+  const std::string address = options.address(index);
+  config.udp_listen = {asio::ip::make_address(address), 0};
   config.tick = 10ms;
   config.handshake_retry = 50ms;
   auto created = transport::LinkManager::create(
-      io, SteadyClock::instance(), crypto::X25519KeyPair::from_secret(keys.link.secret.span()),
-      config);
+      io, SteadyClock::instance(), async::SteadyTimers::instance(),
+      crypto::X25519KeyPair::from_secret(keys.link.secret.span()), config);
   EXPECT_TRUE(created.has_value()) << created.error().message;
   links = std::move(created).value();
   cell_link = std::make_unique<LinkManagerCellLink>(*links, io);
@@ -44,7 +47,7 @@ LoopbackNode::LoopbackNode(asio::io_context& io, int index, const LoopbackOption
   relay->onion_keys().rotate(keys.descriptor.onion_key_epoch,
                              crypto::X25519KeyPair::from_secret(keys.onion.secret.span()));
   relay->set_terminal_handler([this](std::unique_ptr<Circuit> c) { ends.push_back(std::move(c)); });
-  keys.descriptor.udp_address = "127.0.0.1:" + std::to_string(links->udp_local_endpoint()->port());
+  keys.descriptor.udp_address = address + ":" + std::to_string(links->udp_local_endpoint()->port());
   keys.descriptor.tcp_address.clear();
 }
 
@@ -91,17 +94,7 @@ void LoopbackTest::TearDown() {
 }
 
 bool LoopbackTest::run_until(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      return false;
-    }
-    io.run_for(5ms);
-    if (io.stopped()) {
-      io.restart();
-    }
-  }
-  return true;
+  return nyx::test::run_until(io, done, limit);
 }
 
 std::unique_ptr<Circuit> LoopbackTest::build(const std::vector<int>& path) {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <asio/io_context.hpp>
@@ -57,6 +58,9 @@ struct LoopbackOptions {
   // The relays' clock (timeouts, cover traffic); the links keep real time.
   const Clock* relay_clock = &SteadyClock::instance();
   std::function<RelayConfig(int index)> relay_config = [](int) { return RelayConfig{}; };
+  // Where each node's links bind: another loopback address (127.0.0.2) makes
+  // a node another neighbour group for CREATE admission.
+  std::function<std::string(int index)> address = [](int) { return "127.0.0.1"; };
 };
 
 struct LoopbackNode {

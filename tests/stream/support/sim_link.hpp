@@ -55,7 +55,7 @@ class SimLink {
     std::size_t max_datagram_size() const noexcept override {
       return link_->config_.max_datagram_size;
     }
-    Status send(Bytes datagram) override { return link_->send(side_, datagram); }
+    SendOutcome send(Bytes datagram) override { return link_->send(side_, datagram); }
     void set_receiver(DatagramReceiver* receiver) noexcept override { receiver_ = receiver; }
     bool closed = false;  // a closed end refuses to send
 
@@ -139,16 +139,16 @@ class SimLink {
     return x;
   }
 
-  Status send(int from, Bytes datagram) {
+  SendOutcome send(int from, Bytes datagram) {
     if (ends_[from].closed) {
-      return make_error(ErrorCategory::kClosed, "channel closed");
+      return SendOutcome::kClosed;
     }
     if (datagram.size() > config_.max_datagram_size) {
-      return make_error(ErrorCategory::kInvalidArgument, "datagram too large");
+      return SendOutcome::kTooLarge;
     }
     const int to = 1 - from;
     if (in_flight_[to] >= config_.queue_limit) {
-      return make_error(ErrorCategory::kResourceExhausted, "link queue full");
+      return SendOutcome::kBlocked;
     }
     ++sent_;
     const Nanos now = clock_.now();
@@ -162,7 +162,7 @@ class SimLink {
     }
     if (cut_ || std::exchange(drop_next_[from], false) ||
         (config_.loss_permille != 0 && rng_.below(1000) < config_.loss_permille)) {
-      return {};
+      return SendOutcome::kSent;  // taken, and lost on the way
     }
     const int copies =
         config_.duplicate_permille != 0 && rng_.below(1000) < config_.duplicate_permille ? 2 : 1;
@@ -184,7 +184,7 @@ class SimLink {
       queue_.push(Item{at, seq_++, slot, to});
       ++in_flight_[to];
     }
-    return {};
+    return SendOutcome::kSent;
   }
 
   LinkConfig config_;
