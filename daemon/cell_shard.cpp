@@ -1,10 +1,12 @@
 #include "daemon/cell_shard.hpp"
 
 #include <algorithm>
+#include <unordered_set>
 
 #include <asio/ip/address.hpp>
 #include <fmt/format.h>
 
+#include "async/spawn.hpp"
 #include "core/clock.hpp"
 #include "core/crypto/encoding.hpp"
 #include "core/host_port.hpp"
@@ -50,10 +52,28 @@ std::string address_text(const std::optional<Endpoint>& endpoint) {
 
 std::string hex(Bytes bytes) { return crypto::to_hex(bytes); }
 
+// The relays of the directory, by link key: CREATE admission limits each by
+// name rather than by address.
+std::unordered_set<transport::PeerKey, transport::PeerKeyHash> relay_links(
+    const document::Directory& directory) {
+  std::unordered_set<transport::PeerKey, transport::PeerKeyHash> links;
+  for (const auto& node : directory.nodes) {
+    if (node.is_relay()) {
+      links.insert(node.link_key);
+    }
+  }
+  return links;
+}
+
+// What is left until `until`; zero once it passed.
+Nanos time_left(std::chrono::steady_clock::time_point until) {
+  return std::max<Nanos>(until - std::chrono::steady_clock::now(), Nanos::zero());
+}
+
 }  // namespace
 
 CellShard::CellShard(const NodeConfig& config, const DataDir& data_dir)
-    : config_(config), data_dir_(data_dir), tick_timer_(io_), drain_check_(io_) {}
+    : config_(config), data_dir_(data_dir), tick_timer_(io_) {}
 
 CellShard::~CellShard() {
   if (thread_.joinable()) {
@@ -100,8 +120,8 @@ Status CellShard::open(metrics::Registry& registry,
   if (!links) {
     return std::unexpected(std::move(links.error()));
   }
-  auto created =
-      transport::LinkManager::create(io_, SteadyClock::instance(), std::move(*link_pair), *links);
+  auto created = transport::LinkManager::create(
+      io_, SteadyClock::instance(), async::SteadyTimers::instance(), std::move(*link_pair), *links);
   if (!created) {
     return std::unexpected(std::move(created.error()));
   }
@@ -113,6 +133,7 @@ Status CellShard::open(metrics::Registry& registry,
 
   mix::RelayConfig relay_config;
   relay_config.mean_hop_delay = config_.mix.mix_delay_mean;
+  relay_config.create_limits = config_.mix.create_limits;
   relay_ = std::make_unique<mix::Relay>(SteadyClock::instance(), *cell_link_, link_key_, random_,
                                         relay_config);
   relay_->publish_metrics(registry);
@@ -193,6 +214,7 @@ void CellShard::install(const document::Directory& directory) {
   if (auto status = use_onion_epoch(&directory); !status) {
     log::error("onion key: {}", status.error().message);
   }
+  relay_->set_relay_links(relay_links(directory));
   data_path_->use_directory(directory, identity_);
 }
 
@@ -210,29 +232,36 @@ void CellShard::schedule_tick() {
   });
 }
 
-void CellShard::shut_down(std::chrono::steady_clock::time_point drain_until,
+void CellShard::shut_down(std::chrono::steady_clock::time_point deadline,
                           std::function<void()> done) {
-  post([this, drain_until, done = std::move(done)]() mutable {
-    data_path_->stop_accepting();
-    drain(drain_until, std::move(done));
+  post([this, deadline, done = std::move(done)]() mutable {
+    async::spawn(io_.get_executor(), drain(deadline, std::move(done)), "shutdown drain");
   });
 }
 
-// Waits for the streams to end, then closes everything.
-void CellShard::drain(std::chrono::steady_clock::time_point until, std::function<void()> done) {
-  if (data_path_->active_streams() > 0 && std::chrono::steady_clock::now() < until) {
-    drain_check_.expires_after(kTickInterval);
-    drain_check_.async_wait([this, until, done = std::move(done)](std::error_code ec) mutable {
-      if (!ec) {
-        drain(until, std::move(done));
-      }
-    });
-    return;
-  }
-  if (data_path_->active_streams() > 0) {
+// Waits for the streams to end, then closes everything and waits for what
+// was still running to return. Each wait is on the components' gates, so the
+// drain ends as soon as the last stream does; the deadline only bounds it.
+asio::awaitable<void> CellShard::drain(std::chrono::steady_clock::time_point deadline,
+                                       std::function<void()> done) {
+  data_path_->stop_accepting();
+  const auto ended = co_await async::with_deadline(data_path_->streams_ended(),
+                                                   time_left(deadline - kCloseMargin));
+  if (!ended && data_path_->active_streams() > 0) {
     log::warn("shutdown: {} streams still open at the drain deadline; closing them",
               data_path_->active_streams());
   }
+  close_all();
+  const auto closed =
+      co_await async::with_deadline(data_path_->streams_ended(), time_left(deadline));
+  if (!closed) {
+    log::warn("shutdown: streams still ending at the drain deadline");
+  }
+  work_.reset();  // the loop runs dry from here
+  done();
+}
+
+void CellShard::close_all() {
   stopping_ = true;
   tick_timer_.cancel();
   data_path_->close_all();
@@ -241,8 +270,6 @@ void CellShard::drain(std::chrono::steady_clock::time_point until, std::function
   links_->flush();
   links_->stop();
   refuse_calls();  // nothing left to answer them from
-  work_.reset();   // the loop runs dry from here
-  done();
 }
 
 void CellShard::stop_now() {
@@ -278,13 +305,14 @@ void CellShard::refuse_calls() {
   }
 }
 
-void CellShard::join(std::chrono::milliseconds run_dry) {
+void CellShard::join(std::chrono::steady_clock::time_point deadline) {
   if (!thread_.joinable()) {
     return;
   }
   // The loop ends on its own once its last completions ran; the stop is
-  // only for one that does not.
-  if (ran_dry_.get_future().wait_for(run_dry) != std::future_status::ready) {
+  // only for one that does not by the deadline.
+  if (ran_dry_.get_future().wait_until(deadline) != std::future_status::ready) {
+    log::warn("shutdown: the cell shard still had work at the drain deadline; stopping it");
     io_.stop();
   }
   thread_.join();

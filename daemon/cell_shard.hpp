@@ -97,18 +97,24 @@ class CellShard {
   // key it names for us, hands it to the data path. Posted; any thread.
   void use_directory(std::shared_ptr<const document::Directory> directory);
 
-  // The graceful end: no new SOCKS clients, running streams until
-  // `drain_until`, then every circuit destroyed (DESTROY to each neighbour),
-  // the links flushed and closed. `done` runs on the shard's thread at the
-  // end. Any thread.
-  void shut_down(std::chrono::steady_clock::time_point drain_until, std::function<void()> done);
+  // The graceful end: no new SOCKS clients or exit streams; running streams
+  // until they end (awaited on the data path's gates, not polled), at the
+  // latest kCloseMargin before `deadline`; then every circuit destroyed
+  // (DESTROY to each neighbour), the links flushed and closed, and the
+  // streams' last coroutines awaited until `deadline`. `done` runs on the
+  // shard's thread at the end. Any thread.
+  void shut_down(std::chrono::steady_clock::time_point deadline, std::function<void()> done);
   // The drain deadline passed: the thread's loop stops where it is. Calls
   // from here on, and those still queued, get kClosed.
   void stop_now();
   // Waits for the thread. After shut_down() the loop runs dry by itself
-  // (aborted socket operations, ending stream coroutines); a loop that does
-  // not within `run_dry` is stopped.
-  void join(std::chrono::milliseconds run_dry);
+  // (aborted socket operations, ending stream coroutines); a loop that still
+  // has work at `deadline` is stopped there.
+  void join(std::chrono::steady_clock::time_point deadline);
+
+  // How long before the deadline the drain stops waiting for streams, so
+  // that closing circuits still fits inside it.
+  static constexpr std::chrono::milliseconds kCloseMargin{500};
 
   // Fixed at creation; any thread.
   const crypto::Ed25519PublicKey& identity() const noexcept { return identity_; }
@@ -133,7 +139,10 @@ class CellShard {
   // from it: what a new directory changes.
   void install(const document::Directory& directory);
   void schedule_tick();
-  void drain(std::chrono::steady_clock::time_point until, std::function<void()> done);
+  asio::awaitable<void> drain(std::chrono::steady_clock::time_point deadline,
+                              std::function<void()> done);
+  // Closes the circuits, the sessions and the links: the drain's end.
+  void close_all();
 
   // The calls posted and not yet run, each with the way to tell its caller
   // that the shard stopped. A call is answered once: by the shard if it
@@ -149,7 +158,6 @@ class CellShard {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{
       asio::make_work_guard(io_)};
   asio::steady_timer tick_timer_;
-  asio::steady_timer drain_check_;
   std::thread thread_;
   std::promise<void> ran_dry_;  // set when the thread's loop returns
 

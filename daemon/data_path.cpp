@@ -165,6 +165,18 @@ void DataPath::stop_accepting() {
   if (socks_) {
     socks_->stop();
   }
+  if (exit_) {
+    exit_->stop_accepting();
+  }
+}
+
+asio::awaitable<void> DataPath::streams_ended() {
+  if (socks_) {
+    co_await socks_->relays_ended();
+  }
+  if (exit_) {
+    co_await exit_->streams_ended();
+  }
 }
 
 std::size_t DataPath::active_streams() const {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 
+#include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <nlohmann/json.hpp>
@@ -56,10 +57,13 @@ class DataPath {
   // nyx_streams_open{side} in `registry`, which must outlive the data path.
   void publish_metrics(metrics::Registry& registry);
 
-  // Shutdown, in this order: no new SOCKS clients; streams still running
-  // (until they end or the drain deadline); every session closed and every
-  // client circuit destroyed.
+  // Shutdown, in this order: no new SOCKS clients and no new exit streams
+  // (stop_accepting); streams still running until they end (streams_ended,
+  // awaited under the drain deadline); every session closed and every client
+  // circuit destroyed (close_all), after which streams_ended() completes as
+  // the last stream coroutines return.
   void stop_accepting();
+  asio::awaitable<void> streams_ended();
   std::size_t active_streams() const;
   void close_all();
 

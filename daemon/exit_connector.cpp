@@ -215,6 +215,13 @@ std::size_t ExitConnector::stream_count() const {
   return count;
 }
 
+void ExitConnector::stop_accepting() { gate_.close(); }
+
+asio::awaitable<void> ExitConnector::streams_ended() {
+  // The gate's wait holds its own state: it survives the connector.
+  co_await gate_.wait_closed();
+}
+
 void ExitConnector::stop() {
   gate_.close();
   auto sessions = std::move(sessions_);

@@ -18,7 +18,9 @@
 // the io_context's one thread (the cell shard). The policy must outlive the
 // connector; stop() closes every session. Stream coroutines hold the
 // connector's gate and look at it after each wait, so one that outlives the
-// connector touches nothing of it.
+// connector touches nothing of it. The drain closes the gate
+// (stop_accepting()): a stream not yet connected ends there, one already
+// piping goes on, and streams_ended() completes when the last has ended.
 
 #include <array>
 #include <chrono>
@@ -64,6 +66,11 @@ class ExitConnector {
   void accept(std::unique_ptr<mix::Circuit> circuit);
   // Any other channel to a client (tests use an in-memory one).
   CircuitSession& accept(std::unique_ptr<DatagramChannel> channel);
+  // The drain: streams still opening and new ones are refused (reset); those
+  // piping bytes go on. Then streams_ended() completes once each has ended
+  // (cancellable, with_deadline), and stop() closes what is left.
+  void stop_accepting();
+  asio::awaitable<void> streams_ended();
   // Closes every session (the node's shutdown).
   void stop();
 

@@ -1,6 +1,5 @@
 #include "daemon/node.hpp"
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -45,11 +44,6 @@ constexpr int kRpcShardBusy = -32012;
 constexpr int kRpcCircuitRefused = -32013;
 
 constexpr auto kShardCallTimeout = std::chrono::seconds(2);
-// The cell shard stops draining streams this long before the drain deadline,
-// so that closing circuits still fits inside it.
-constexpr auto kDrainMargin = std::chrono::milliseconds(500);
-// How long the cell shard may take to run dry after its shutdown.
-constexpr auto kCellRunDry = std::chrono::milliseconds(400);
 
 std::string hex(Bytes bytes) { return crypto::to_hex(bytes); }
 
@@ -412,13 +406,12 @@ struct Node::Impl {
     // The cell shard takes no new SOCKS clients, lets running streams end
     // (until shortly before the deadline), then destroys its circuits
     // (DESTROY to every neighbour), flushes, closes its sockets and reports
-    // back; the deadline bounds it.
-    const auto drain_until =
-        std::chrono::steady_clock::now() +
-        std::max<std::chrono::nanoseconds>(config.shutdown.drain_deadline - kDrainMargin, {});
-    cells->shut_down(drain_until,
-                     [this] { asio::post(control_io, [this] { finish_shutdown(); }); });
-    drain_timer.expires_after(config.shutdown.drain_deadline);
+    // back as soon as its last stream has returned; the deadline bounds it.
+    stop_by = std::chrono::steady_clock::now() +
+              std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                  config.shutdown.drain_deadline);
+    cells->shut_down(stop_by, [this] { asio::post(control_io, [this] { finish_shutdown(); }); });
+    drain_timer.expires_at(stop_by);
     drain_timer.async_wait([this](std::error_code ec) {
       if (!ec) {
         log::warn("shutdown: the drain deadline passed; stopping the cell shard");
@@ -460,6 +453,8 @@ struct Node::Impl {
   std::unique_ptr<MetricsHttpServer> metrics_server;
   std::atomic<bool> shutting_down{false};
   bool finished = false;
+  // The drain deadline, set when the shutdown begins; nothing waits past it.
+  std::chrono::steady_clock::time_point stop_by{};
 
   std::mutex directory_mu;  // guards `directory` (read per control call, written per reload)
   std::shared_ptr<const document::Directory> directory;
@@ -503,10 +498,10 @@ void Node::run() {
   impl.wait_signal();
   impl.control_io.run();
   // The cell shard let go of its work guard when it finished shutting down:
-  // its loop runs the streams' last completions (aborted socket reads, the
-  // SOCKS clients' coroutines) and ends, so that no stream is torn down from
-  // inside the io_context's destructor; it is stopped only if it does not.
-  impl.cells->join(kCellRunDry);
+  // its loop runs the last completions (aborted socket reads, timers) and
+  // ends, so that nothing is torn down from inside the io_context's
+  // destructor; it is stopped only if it has not by the drain deadline.
+  impl.cells->join(impl.stop_by);
   log::info("node stopped");
   log::flush();
 }

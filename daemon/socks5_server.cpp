@@ -11,6 +11,7 @@
 #include <asio/write.hpp>
 #include <fmt/format.h>
 
+#include "async/gate.hpp"
 #include "async/use_result.hpp"
 #include "async/with_deadline.hpp"
 #include "core/log.hpp"
@@ -79,7 +80,11 @@ asio::awaitable<bool> close_on_failure(tcp::socket& client, Socks5Reply answer) 
 
 struct Socks5Server::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::io_context& io_context, Socks5ServerOptions opts, Socks5Connector& c)
-      : io(io_context), options(opts), connector(c), acceptor(io_context) {}
+      : io(io_context),
+        options(opts),
+        connector(c),
+        acceptor(io_context),
+        relays(io_context.get_executor()) {}
 
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> serve(tcp::socket socket, std::uint64_t id);
@@ -115,6 +120,8 @@ struct Socks5Server::Impl : std::enable_shared_from_this<Impl> {
   std::array<metrics::Counter*, kReplyNames.size()> replies{};  // set by publish_metrics()
   // Clients not yet relaying, so stop() can close them.
   std::map<std::uint64_t, tcp::socket*> pending;
+  // Held by each client while its stream relays: what the drain waits for.
+  async::Gate relays;
   std::size_t clients = 0;
   std::uint64_t next_client = 0;
   bool stopped = false;
@@ -252,7 +259,8 @@ asio::awaitable<void> Socks5Server::Impl::serve(tcp::socket socket, std::uint64_
     stream = co_await open_stream(socket, **request);
   }
   pending.erase(id);
-  if (stream && socket.is_open()) {
+  const auto relaying = relays.enter();  // none after stop(): the client is closed
+  if (stream && socket.is_open() && relaying) {
     if (stream->answered()) {
       co_await stream->relay(std::move(socket), std::move(buffer));
     } else {
@@ -272,6 +280,7 @@ void Socks5Server::Impl::stop() {
   for (auto& [id, socket] : pending) {
     socket->close(ignored);
   }
+  relays.close();
 }
 
 asio::awaitable<void> Socks5Stream::relay_unanswered(tcp::socket client,
@@ -301,6 +310,11 @@ Status Socks5Server::start() {
 }
 
 void Socks5Server::stop() { impl_->stop(); }
+
+asio::awaitable<void> Socks5Server::relays_ended() {
+  // The gate's wait holds its own state: it survives the server.
+  co_await impl_->relays.wait_closed();
+}
 
 tcp::endpoint Socks5Server::local_endpoint() const {
   std::error_code ec;

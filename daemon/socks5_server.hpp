@@ -19,8 +19,9 @@
 //
 // Owned by the node; runs on the io_context it is given, which must be run by
 // a single thread. stop() closes the listener and every client still in its
-// handshake or waiting for its connect; streams already relaying belong to
-// the connector's streams, which the node drains on its own deadline.
+// handshake or waiting for its connect; streams already relaying go on until
+// they end, and relays_ended() completes then (the node's drain awaits it,
+// bounded by its deadline, and closes the circuits under what is left).
 
 #include <chrono>
 #include <cstddef>
@@ -104,6 +105,9 @@ class Socks5Server {
   // Binds and starts accepting; kIo with the errno when the bind fails.
   Status start();
   void stop();
+  // Completes once stop() was called and every stream that was relaying has
+  // ended. Cancellable (with_deadline).
+  asio::awaitable<void> relays_ended();
 
   // The bound address (the port chosen by the system for port 0).
   asio::ip::tcp::endpoint local_endpoint() const;

@@ -52,9 +52,10 @@ class CellShardCallTest : public ::testing::Test {
   // The graceful end, as the node's shutdown drives it.
   void shut_down() {
     std::promise<void> done;
-    shard_->shut_down(std::chrono::steady_clock::now(), [&done] { done.set_value(); });
-    EXPECT_EQ(done.get_future().wait_for(std::chrono::seconds(20)), std::future_status::ready);
-    shard_->join(std::chrono::seconds(5));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    shard_->shut_down(deadline, [&done] { done.set_value(); });
+    EXPECT_EQ(done.get_future().wait_until(deadline), std::future_status::ready);
+    shard_->join(deadline);
   }
 
   test::TempDir dir_;
@@ -143,7 +144,7 @@ TEST_F(CellShardCallTest, ACallDuringStopIsRefusedInsteadOfLeftWaiting) {
   io.run_for(std::chrono::seconds(20));  // far less than kLongTimeout
   // Only now is the shard's thread let go: the refusal did not wait for it.
   release.set_value();
-  shard_->join(std::chrono::seconds(5));
+  shard_->join(std::chrono::steady_clock::now() + std::chrono::seconds(5));
   ASSERT_TRUE(queued.has_value()) << "the queued call was left waiting";
   ASSERT_FALSE(*queued);
   EXPECT_EQ(queued->error().category, ErrorCategory::kClosed);
