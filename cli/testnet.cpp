@@ -41,6 +41,14 @@ void say(std::FILE* out, const std::string& text) {
 
 void complain(const std::string& text) { std::fprintf(stderr, "nyxctl: %s\n", text.c_str()); }
 
+// True on success; otherwise prints the error and returns false.
+bool succeeded(const Status& status) {
+  if (!status) {
+    complain(status.error().message);
+  }
+  return status.has_value();
+}
+
 // The last lines of a node's log, to show why it did not come up.
 std::string log_tail(const std::filesystem::path& log, std::size_t lines) {
   std::ifstream in(log);
@@ -320,15 +328,7 @@ bool write_files(const Testnet& testnet, std::FILE* out) {
   say(out, fmt::format("generating an authority key, {} node keys, configs and a signed "
                        "directory in {}\n",
                        testnet.nodes.size(), testnet.dir.string()));
-  if (auto status = generate_testnet_files(testnet); !status) {
-    complain(status.error().message);
-    return false;
-  }
-  if (auto status = save_state(testnet); !status) {
-    complain(status.error().message);
-    return false;
-  }
-  return true;
+  return succeeded(generate_testnet_files(testnet)) && succeeded(save_state(testnet));
 }
 
 // The test hosts, the switch and the routes of a --hosts testnet, into
@@ -350,24 +350,13 @@ bool make_test_hosts(Testnet& testnet, const TestnetOptions& options,
   }
   hosts = std::move(*made);
   testnet.hosts->run = hosts->run();
-  if (auto status = save_state(testnet); !status) {
-    complain(status.error().message);
-    return false;
-  }
-  if (auto status = hosts->start_switch(emulator_config(*hosts, testnet.hosts->links)); !status) {
-    complain(status.error().message);
+  if (!succeeded(save_state(testnet)) ||
+      !succeeded(hosts->start_switch(emulator_config(*hosts, testnet.hosts->links)))) {
     return false;
   }
   testnet.hosts->switch_pid = hosts->switch_pid();
-  if (auto status = hosts->route_through(testnet.hosts->links.tcp_path); !status) {
-    complain(status.error().message);
-    return false;
-  }
-  if (auto status = save_state(testnet); !status) {
-    complain(status.error().message);
-    return false;
-  }
-  return true;
+  return succeeded(hosts->route_through(testnet.hosts->links.tcp_path)) &&
+         succeeded(save_state(testnet));
 }
 
 // Starts every node's nyxd (inside its test host with --hosts), recording

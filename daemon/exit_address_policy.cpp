@@ -56,6 +56,142 @@ struct RuleText {
   }
 };
 
+using Rule = ExitAddressPolicy::Rule;
+using Family = ExitAddressPolicy::Family;
+
+// The pieces of a rule's `ADDRESS[/bits]:PORTS`, with where each starts.
+struct RuleTarget {
+  std::size_t at = 0;  // column of the target in the rule
+  std::string_view text;
+  std::string_view address;
+  std::string_view bits;  // empty when there is no '/'
+  bool has_slash = false;
+  std::size_t after_address = 0;  // offset in text of '/' or ':'
+  std::string_view ports;
+  std::size_t ports_at = 0;  // column of the ports in the rule
+  bool bracketed() const noexcept { return text.starts_with('['); }
+};
+
+// Splits ADDRESS[/bits] from PORTS; an IPv6 address is bracketed.
+Result<RuleTarget> split_target(const RuleText& where, std::size_t target_at) {
+  RuleTarget target;
+  target.at = target_at;
+  target.text = where.text.substr(target_at);
+  if (target.bracketed()) {
+    const auto close = target.text.find(']');
+    if (close == std::string_view::npos) {
+      return where.fail(target_at, "'[' without ']'");
+    }
+    target.address = target.text.substr(1, close - 1);
+    target.after_address = close + 1;
+  } else {
+    target.after_address = target.text.find_first_of("/:");
+    if (target.after_address == std::string_view::npos) {
+      return where.fail(target_at + target.text.size(), "expected ':' and ports");
+    }
+    target.address = target.text.substr(0, target.after_address);
+  }
+  const auto colon = target.text.find(':', target.after_address);
+  if (colon == std::string_view::npos) {
+    return where.fail(target_at + target.text.size(), "expected ':' and ports");
+  }
+  target.has_slash = target.text[target.after_address] == '/';
+  if (target.has_slash) {
+    target.bits = target.text.substr(target.after_address + 1, colon - target.after_address - 1);
+  } else if (colon != target.after_address) {
+    return where.fail(target_at + target.after_address, "expected '/bits' or ':'");
+  }
+  target.ports = target.text.substr(colon + 1);
+  target.ports_at = target_at + colon + 1;
+  return target;
+}
+
+// An address with its prefix: sets the rule's family, network and prefix.
+Status parse_network(const RuleText& where, const RuleTarget& target, Rule& rule) {
+  auto address = IpAddress::parse(target.address);
+  if (!address || address->is_v4() == target.bracketed()) {
+    return where.fail(target.at, target.bracketed() ? "expected an IPv6 address"
+                                                    : "expected an IPv4 address, "
+                                                      "'*', or '[' IPv6 ']'");
+  }
+  const unsigned total = address->is_v4() ? 32u : 128u;
+  rule.family = address->is_v4() ? Family::kV4 : Family::kV6;
+  rule.network = *address;
+  rule.prefix_bits = total;
+  if (target.has_slash) {
+    unsigned bits = 0;
+    if (!parse_decimal(target.bits, bits) || bits > total) {
+      return where.fail(target.at + target.after_address + 1, address->is_v4()
+                                                                  ? "prefix length must be 0-32"
+                                                                  : "prefix length must be 0-128");
+    }
+    rule.prefix_bits = bits;
+  }
+  // Bits past the prefix make the intent unclear (10.1.2.3/8): refuse.
+  for (unsigned bit = rule.prefix_bits; bit < total; ++bit) {
+    if ((static_cast<unsigned>(address->bytes()[bit / 8]) >> (7 - bit % 8)) & 1u) {
+      return where.fail(target.at, "address has bits set past its prefix length");
+    }
+  }
+  return {};
+}
+
+// `*`, `*4`, `*6` or a network.
+Status parse_address(const RuleText& where, const RuleTarget& target, Rule& rule) {
+  const std::string_view address = target.address;
+  if (address != "*" && address != "*4" && address != "*6") {
+    return parse_network(where, target, rule);
+  }
+  if (target.has_slash || target.bracketed()) {
+    return where.fail(target.at, "a wildcard takes no brackets or '/bits'");
+  }
+  rule.family = address == "*" ? Family::kAny : address == "*4" ? Family::kV4 : Family::kV6;
+  return {};
+}
+
+// `*`, a port, or `low-high`.
+Status parse_ports(const RuleText& where, const RuleTarget& target, Rule& rule) {
+  if (target.ports == "*") {
+    return {};
+  }
+  const auto dash = target.ports.find('-');
+  const std::string_view low = target.ports.substr(0, dash);
+  const std::string_view high =
+      dash == std::string_view::npos ? low : target.ports.substr(dash + 1);
+  if (!parse_decimal(low, rule.port_low) || !parse_decimal(high, rule.port_high) ||
+      rule.port_low == 0 || rule.port_low > rule.port_high) {
+    return where.fail(target.ports_at, "expected '*', a port 1-65535 or 'low-high'");
+  }
+  return {};
+}
+
+// `accept|reject ADDRESS:PORTS`.
+Result<Rule> parse_rule(const RuleText& where) {
+  const std::string_view piece = where.text;
+  Rule rule;
+  const auto space = piece.find_first_of(kSpace);
+  const std::string_view keyword = piece.substr(0, space);
+  if (keyword == "accept") {
+    rule.accept = true;
+  } else if (keyword != "reject") {
+    return where.fail(0, "expected 'accept' or 'reject'");
+  }
+  if (space == std::string_view::npos) {
+    return where.fail(piece.size(), "expected ADDRESS:PORTS");
+  }
+  auto target = split_target(where, piece.find_first_not_of(kSpace, space));
+  if (!target) {
+    return std::unexpected(std::move(target.error()));
+  }
+  if (auto address = parse_address(where, *target, rule); !address) {
+    return std::unexpected(std::move(address.error()));
+  }
+  if (auto ports = parse_ports(where, *target, rule); !ports) {
+    return std::unexpected(std::move(ports.error()));
+  }
+  return rule;
+}
+
 }  // namespace
 
 Result<IpAddress> IpAddress::parse(std::string_view text) {
@@ -150,98 +286,11 @@ Result<ExitAddressPolicy> ExitAddressPolicy::parse(std::string_view text,
       if (piece.empty()) {
         continue;
       }
-      const RuleText where{++number, piece};
-      Rule rule;
-
-      const auto space = piece.find_first_of(kSpace);
-      const std::string_view keyword = piece.substr(0, space);
-      if (keyword == "accept") {
-        rule.accept = true;
-      } else if (keyword != "reject") {
-        return where.fail(0, "expected 'accept' or 'reject'");
+      auto rule = parse_rule(RuleText{++number, piece});
+      if (!rule) {
+        return std::unexpected(std::move(rule.error()));
       }
-      if (space == std::string_view::npos) {
-        return where.fail(piece.size(), "expected ADDRESS:PORTS");
-      }
-      const std::size_t target_at = piece.find_first_not_of(kSpace, space);
-      const std::string_view target = piece.substr(target_at);
-
-      // Split ADDRESS[/bits] from PORTS; an IPv6 address is bracketed.
-      std::string_view address_text;
-      std::size_t after_address = 0;
-      if (target.starts_with('[')) {
-        const auto close = target.find(']');
-        if (close == std::string_view::npos) {
-          return where.fail(target_at, "'[' without ']'");
-        }
-        address_text = target.substr(1, close - 1);
-        after_address = close + 1;
-      } else {
-        after_address = target.find_first_of("/:");
-        if (after_address == std::string_view::npos) {
-          return where.fail(target_at + target.size(), "expected ':' and ports");
-        }
-        address_text = target.substr(0, after_address);
-      }
-      std::string_view bits_text;
-      const auto colon = target.find(':', after_address);
-      if (colon == std::string_view::npos) {
-        return where.fail(target_at + target.size(), "expected ':' and ports");
-      }
-      if (target[after_address] == '/') {
-        bits_text = target.substr(after_address + 1, colon - after_address - 1);
-      } else if (colon != after_address) {
-        return where.fail(target_at + after_address, "expected '/bits' or ':'");
-      }
-      const std::string_view ports_text = target.substr(colon + 1);
-
-      if (address_text == "*" || address_text == "*4" || address_text == "*6") {
-        if (!bits_text.empty() || target.starts_with('[')) {
-          return where.fail(target_at, "a wildcard takes no brackets or '/bits'");
-        }
-        rule.family = address_text == "*"    ? Family::kAny
-                      : address_text == "*4" ? Family::kV4
-                                             : Family::kV6;
-      } else {
-        auto address = IpAddress::parse(address_text);
-        if (!address || address->is_v4() == target.starts_with('[')) {
-          return where.fail(target_at, target.starts_with('[') ? "expected an IPv6 address"
-                                                               : "expected an IPv4 address, "
-                                                                 "'*', or '[' IPv6 ']'");
-        }
-        rule.family = address->is_v4() ? Family::kV4 : Family::kV6;
-        rule.network = *address;
-        rule.prefix_bits = address->is_v4() ? 32 : 128;
-        if (!bits_text.empty() || target[after_address] == '/') {
-          unsigned bits = 0;
-          if (!parse_decimal(bits_text, bits) || bits > rule.prefix_bits) {
-            return where.fail(target_at + after_address + 1, address->is_v4()
-                                                                 ? "prefix length must be 0-32"
-                                                                 : "prefix length must be 0-128");
-          }
-          rule.prefix_bits = bits;
-        }
-        // Bits past the prefix make the intent unclear (10.1.2.3/8): refuse.
-        const unsigned total = address->is_v4() ? 32u : 128u;
-        for (unsigned bit = rule.prefix_bits; bit < total; ++bit) {
-          if ((static_cast<unsigned>(address->bytes()[bit / 8]) >> (7 - bit % 8)) & 1u) {
-            return where.fail(target_at, "address has bits set past its prefix length");
-          }
-        }
-      }
-
-      const std::size_t ports_at = target_at + colon + 1;
-      if (ports_text != "*") {
-        const auto dash = ports_text.find('-');
-        const std::string_view low = ports_text.substr(0, dash);
-        const std::string_view high =
-            dash == std::string_view::npos ? low : ports_text.substr(dash + 1);
-        if (!parse_decimal(low, rule.port_low) || !parse_decimal(high, rule.port_high) ||
-            rule.port_low == 0 || rule.port_low > rule.port_high) {
-          return where.fail(ports_at, "expected '*', a port 1-65535 or 'low-high'");
-        }
-      }
-      policy.rules_.push_back(rule);
+      policy.rules_.push_back(*rule);
     }
   }
   return policy;

@@ -63,6 +63,17 @@ enum class ExitVerdict : std::uint8_t {
 
 class ExitAddressPolicy {
  public:
+  // One parsed rule (public so that the parser's steps can be free functions).
+  enum class Family : std::uint8_t { kAny, kV4, kV6 };
+  struct Rule {
+    bool accept = false;
+    Family family = Family::kAny;
+    IpAddress network;
+    unsigned prefix_bits = 0;
+    std::uint16_t port_low = 1;
+    std::uint16_t port_high = 65535;
+  };
+
   // Rules separated by commas or newlines; '#' starts a comment to the end of
   // the line. Each rule is `accept|reject ADDRESS:PORTS` where ADDRESS is `*`
   // (any), `*4`, `*6`, an IPv4 address with an optional `/bits`, or a
@@ -85,15 +96,6 @@ class ExitAddressPolicy {
   std::size_t rule_count() const noexcept { return rules_.size(); }
 
  private:
-  enum class Family : std::uint8_t { kAny, kV4, kV6 };
-  struct Rule {
-    bool accept = false;
-    Family family = Family::kAny;
-    IpAddress network;
-    unsigned prefix_bits = 0;
-    std::uint16_t port_low = 1;
-    std::uint16_t port_high = 65535;
-  };
   static bool matches(const Rule& rule, const IpAddress& address, std::uint16_t port) noexcept;
 
   std::vector<Rule> rules_;

@@ -67,9 +67,18 @@ Result<PacketHeader> decode_packet_header(Bytes datagram) {
   return PacketHeader{pn, Bytes{p, static_cast<std::size_t>(end - p)}};
 }
 
-Status FrameDecoder::fail(const char* what) {
+std::unexpected<Error> FrameDecoder::fail(const char* what) {
   p_ = end_;
   return make_error(ErrorCategory::kParse, what);
+}
+
+bool FrameDecoder::read_varint(std::uint64_t& value) noexcept {
+  const std::uint8_t* n = get_varint(p_, end_, value);
+  if (n == nullptr) {
+    return false;
+  }
+  p_ = n;
+  return true;
 }
 
 Result<bool> FrameDecoder::next(Frame& out) {
@@ -78,38 +87,8 @@ Result<bool> FrameDecoder::next(Frame& out) {
   }
   out = Frame{};
   const std::uint8_t type = *p_++;
-  auto v = [this](std::uint64_t& x) {
-    const std::uint8_t* n = get_varint(p_, end_, x);
-    if (n == nullptr) {
-      return false;
-    }
-    p_ = n;
-    return true;
-  };
   if (is_stream_type(type)) {
-    out.type = FrameType::kStream;
-    out.fin = (type & kStreamFin) != 0;
-    if (!v(out.stream_id)) {
-      return std::unexpected(fail("STREAM frame truncated").error());
-    }
-    if ((type & kStreamOff) != 0 && !v(out.offset)) {
-      return std::unexpected(fail("STREAM frame truncated").error());
-    }
-    std::uint64_t len = static_cast<std::uint64_t>(end_ - p_);
-    if ((type & kStreamLen) != 0) {
-      if (!v(len)) {
-        return std::unexpected(fail("STREAM frame truncated").error());
-      }
-      if (len > static_cast<std::uint64_t>(end_ - p_)) {
-        return std::unexpected(fail("STREAM data runs past the packet").error());
-      }
-    }
-    if (out.offset + len > kVarintMax) {
-      return std::unexpected(fail("STREAM frame ends beyond 2^62").error());
-    }
-    out.data = Bytes{p_, static_cast<std::size_t>(len)};
-    p_ += len;
-    return true;
+    return decode_stream(type, out);
   }
   // A byte that names no type falls to `default`: the enum's underlying type
   // is uint8_t, so every byte is a valid value to switch on.
@@ -123,78 +102,90 @@ Result<bool> FrameDecoder::next(Frame& out) {
     case FrameType::kPing:
       out.type = FrameType::kPing;
       return true;
-    case FrameType::kAck: {
-      out.type = FrameType::kAck;
-      AckFrame& a = out.ack;
-      if (!v(a.largest) || !v(a.delay_us) || !v(a.range_count) || !v(a.first_range)) {
-        return std::unexpected(fail("ACK frame truncated").error());
-      }
-      if (a.first_range > a.largest) {
-        return std::unexpected(fail("ACK first range below packet 0").error());
-      }
-      const std::uint8_t* ranges_start = p_;
-      std::uint64_t smallest = a.largest - a.first_range;
-      for (std::uint64_t i = 0; i < a.range_count; ++i) {
-        std::uint64_t gap = 0;
-        std::uint64_t len = 0;
-        if (!v(gap) || !v(len)) {
-          return std::unexpected(fail("ACK range truncated").error());
-        }
-        if (smallest < gap + 2 || smallest - gap - 2 < len) {
-          return std::unexpected(fail("ACK range below packet 0").error());
-        }
-        smallest = smallest - gap - 2 - len;
-      }
-      a.extra_ranges = Bytes{ranges_start, static_cast<std::size_t>(p_ - ranges_start)};
-      return true;
-    }
+    case FrameType::kAck:
+      return decode_ack(out);
     case FrameType::kResetStream:
-      out.type = FrameType::kResetStream;
-      if (!v(out.stream_id) || !v(out.value) || !v(out.final_size)) {
-        return std::unexpected(fail("RESET_STREAM frame truncated").error());
-      }
-      return true;
+      return decode_fields(out, FrameType::kResetStream, "RESET_STREAM frame truncated",
+                           out.stream_id, out.value, out.final_size);
     case FrameType::kStopSending:
-      out.type = FrameType::kStopSending;
-      if (!v(out.stream_id) || !v(out.value)) {
-        return std::unexpected(fail("STOP_SENDING frame truncated").error());
-      }
-      return true;
+      return decode_fields(out, FrameType::kStopSending, "STOP_SENDING frame truncated",
+                           out.stream_id, out.value);
     case FrameType::kMaxData:
-      out.type = FrameType::kMaxData;
-      if (!v(out.value)) {
-        return std::unexpected(fail("MAX_DATA frame truncated").error());
-      }
-      return true;
+      return decode_fields(out, FrameType::kMaxData, "MAX_DATA frame truncated", out.value);
     case FrameType::kMaxStreamData:
-      out.type = FrameType::kMaxStreamData;
-      if (!v(out.stream_id) || !v(out.value)) {
-        return std::unexpected(fail("MAX_STREAM_DATA frame truncated").error());
-      }
-      return true;
+      return decode_fields(out, FrameType::kMaxStreamData, "MAX_STREAM_DATA frame truncated",
+                           out.stream_id, out.value);
     case FrameType::kMaxStreams:
-      out.type = FrameType::kMaxStreams;
-      if (!v(out.value)) {
-        return std::unexpected(fail("MAX_STREAMS frame truncated").error());
-      }
-      return true;
-    case FrameType::kClose: {
-      out.type = FrameType::kClose;
-      std::uint64_t len = 0;
-      if (!v(out.value) || !v(len)) {
-        return std::unexpected(fail("CLOSE frame truncated").error());
-      }
-      if (len > static_cast<std::uint64_t>(end_ - p_)) {
-        return std::unexpected(fail("CLOSE reason runs past the packet").error());
-      }
-      out.data = Bytes{p_, static_cast<std::size_t>(len)};
-      p_ += len;
-      return true;
-    }
+      return decode_fields(out, FrameType::kMaxStreams, "MAX_STREAMS frame truncated", out.value);
+    case FrameType::kClose:
+      return decode_close(out);
     case FrameType::kStream:  // handled above, with its flag bits
     default:
-      return std::unexpected(fail("unknown frame type").error());
+      return fail("unknown frame type");
   }
+}
+
+Result<bool> FrameDecoder::decode_stream(std::uint8_t type, Frame& out) {
+  out.type = FrameType::kStream;
+  out.fin = (type & kStreamFin) != 0;
+  if (!read_varint(out.stream_id) || ((type & kStreamOff) != 0 && !read_varint(out.offset))) {
+    return fail("STREAM frame truncated");
+  }
+  std::uint64_t len = static_cast<std::uint64_t>(end_ - p_);
+  if ((type & kStreamLen) != 0) {
+    if (!read_varint(len)) {
+      return fail("STREAM frame truncated");
+    }
+    if (len > static_cast<std::uint64_t>(end_ - p_)) {
+      return fail("STREAM data runs past the packet");
+    }
+  }
+  if (out.offset + len > kVarintMax) {
+    return fail("STREAM frame ends beyond 2^62");
+  }
+  out.data = Bytes{p_, static_cast<std::size_t>(len)};
+  p_ += len;
+  return true;
+}
+
+Result<bool> FrameDecoder::decode_ack(Frame& out) {
+  out.type = FrameType::kAck;
+  AckFrame& a = out.ack;
+  if (!read_varints(a.largest, a.delay_us, a.range_count, a.first_range)) {
+    return fail("ACK frame truncated");
+  }
+  if (a.first_range > a.largest) {
+    return fail("ACK first range below packet 0");
+  }
+  const std::uint8_t* ranges_start = p_;
+  std::uint64_t smallest = a.largest - a.first_range;
+  for (std::uint64_t i = 0; i < a.range_count; ++i) {
+    std::uint64_t gap = 0;
+    std::uint64_t len = 0;
+    if (!read_varints(gap, len)) {
+      return fail("ACK range truncated");
+    }
+    if (smallest < gap + 2 || smallest - gap - 2 < len) {
+      return fail("ACK range below packet 0");
+    }
+    smallest = smallest - gap - 2 - len;
+  }
+  a.extra_ranges = Bytes{ranges_start, static_cast<std::size_t>(p_ - ranges_start)};
+  return true;
+}
+
+Result<bool> FrameDecoder::decode_close(Frame& out) {
+  out.type = FrameType::kClose;
+  std::uint64_t len = 0;
+  if (!read_varints(out.value, len)) {
+    return fail("CLOSE frame truncated");
+  }
+  if (len > static_cast<std::uint64_t>(end_ - p_)) {
+    return fail("CLOSE reason runs past the packet");
+  }
+  out.data = Bytes{p_, static_cast<std::size_t>(len)};
+  p_ += len;
+  return true;
 }
 
 std::size_t packet_header_size(std::uint64_t packet_number) noexcept {

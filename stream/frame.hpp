@@ -89,7 +89,26 @@ class FrameDecoder {
   Result<bool> next(Frame& out);
 
  private:
-  Status fail(const char* what);
+  // Moves to the end (nothing more is decoded) and returns the kParse error.
+  std::unexpected<Error> fail(const char* what);
+  // Reads varints into each of `values` in turn; false when one is truncated.
+  bool read_varint(std::uint64_t& value) noexcept;
+  template <class... V>
+  bool read_varints(V&... values) noexcept {
+    return (read_varint(values) && ...);
+  }
+  // A frame that is its type and then the varints `fields`.
+  template <class... V>
+  Result<bool> decode_fields(Frame& out, FrameType type, const char* truncated, V&... fields) {
+    out.type = type;
+    if (!read_varints(fields...)) {
+      return fail(truncated);
+    }
+    return true;
+  }
+  Result<bool> decode_stream(std::uint8_t type, Frame& out);
+  Result<bool> decode_ack(Frame& out);
+  Result<bool> decode_close(Frame& out);
 
   const std::uint8_t* p_;
   const std::uint8_t* end_;
