@@ -217,6 +217,15 @@ Result<Testnet> plan_testnet(const TestnetOptions& options) {
   return testnet;
 }
 
+// Every node of a local testnet reaches the others from 127.0.0.1, so the
+// per-address CREATE bucket (3/s after a burst of 90: one client on the
+// Internet) would hold all its clients together; test hosts have an address
+// each and keep the defaults.
+constexpr const char* kSharedAddressAdmission =
+    "# Every node here shares 127.0.0.1: room for all of them in one CREATE bucket.\n"
+    "create_rate_per_address = 1000.0\n"
+    "create_burst_per_address = 2000\n";
+
 std::string node_config_text(const Testnet& testnet, const TestnetNode& node,
                              const std::string& authority_hex) {
   std::vector<std::string> roles;
@@ -239,11 +248,13 @@ std::string node_config_text(const Testnet& testnet, const TestnetNode& node,
       "[transport]\n"
       "udp_listen = \"{}:{}\"\n\n"
       "[mix]\n"
-      "cover_rate = 0.0\n\n"
+      "cover_rate = 0.0\n"
+      "{}\n"
       "[shutdown]\n"
       "drain_deadline = \"2s\"\n",
       node.name, testnet.hosts ? "WAN" : "local", testnet.dir.string(), node.name,
-      fmt::join(roles, ", "), authority_hex, node.address, node.udp_port);
+      fmt::join(roles, ", "), authority_hex, node.address, node.udp_port,
+      testnet.hosts ? "" : kSharedAddressAdmission);
   if (node.is_client()) {
     text += fmt::format("\n[socks]\nlisten = \"{}:{}\"\n", node.address, node.socks_port);
   }

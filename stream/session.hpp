@@ -94,13 +94,14 @@ struct SessionConfig {
   // (2^(n+1) - 1) PTOs after the last ack-eliciting send: 63 for 5, i.e. at
   // least 63 round trips. 0 leaves it to the idle timeout.
   std::uint32_t max_probe_timeouts = 5;
-  // When the channel refuses a datagram (kResourceExhausted: its queue is
+  // When the channel refuses a datagram (SendOutcome::kBlocked: its queue is
   // full) and offers no signal when it drains, the owner tries again after
   // this long; an owed ACK or a pacing release does not make the session
   // due sooner (it could not send), so an event loop does not spin.
   Nanos pushback_retry = std::chrono::milliseconds(1);
   std::uint32_t ack_eliciting_threshold = 2;  // ACK at once after this many packets
-  CongestionAlgorithm congestion = CongestionAlgorithm::kNewReno;
+  // BBR-N: random loss is not congestion (docs/decisions.md).
+  CongestionAlgorithm congestion = CongestionAlgorithm::kBbr;
 };
 
 enum class EventType : std::uint8_t {
@@ -152,8 +153,8 @@ class Session {
   // When handle_timeout() must run next (nullopt once closed).
   std::optional<Nanos> next_deadline() const noexcept;
   void handle_timeout(Nanos now);
-  // The channel refused the datagram poll_transmit() last gave (the owner
-  // keeps it and offers it again): nothing can leave until the next
+  // The channel refused the datagram poll_transmit() last gave with kBlocked
+  // (the owner keeps it and offers it again): nothing can leave until the next
   // poll_transmit(), so until then next_deadline() reports sending work (an
   // owed ACK, a pacing release) at now + pushback_retry, not as due now.
   void on_transmit_blocked(Nanos now) noexcept;
