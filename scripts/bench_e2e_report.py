@@ -16,6 +16,8 @@ import sys
 import threading
 import time
 
+from support.svg_plot import write_svg
+
 KIB = 1024
 MIB = 1024 * 1024
 
@@ -317,6 +319,7 @@ def write_report(result, out):
         f.write("\n".join(lines) + "\n")
 
     rr = [r for r in result["runs"] if r["scenario"] == "rr" and "requests" in r]
+    # Every chart lists the paths in this order: each keeps its colour.
     by_path = lambda rows, key: {
         p: [(r["concurrency"], key(r)) for r in rows if r["path"] == p]
         for p in ["direct", "plain_proxy", "nyx3"]}
@@ -331,75 +334,6 @@ def write_report(result, out):
     write_svg(os.path.join(out, "e2e_throughput.svg"), "Bulk download goodput",
               "download size (MiB)", "MB/s", by_path(bulk, lambda r: r["bytes_per_s"] / 1e6),
               log_x=True)
-
-
-COLORS = {"direct": "#1f77b4", "plain_proxy": "#ff7f0e", "nyx3": "#2ca02c"}
-
-
-def write_svg(file, title, x_label, y_label, series, log_x=False):
-    """A line chart: one line per path, axes with ticks, a legend. The y axis
-    is logarithmic (decade ticks) when the values span more than a decade
-    and a half: on a linear axis the fast paths would sit flat on zero under
-    the slow one."""
-    import math
-    width, height, left, right, top, bottom = 640, 400, 70, 130, 40, 50
-    points = [pt for pts in series.values() for pt in pts]
-    fx = (lambda x: math.log10(x)) if log_x else (lambda x: x)
-    xs = sorted({x for x, _ in points}) or [1]
-    x0, x1 = fx(min(xs)), fx(max(xs))
-    if x1 == x0:
-        x1 = x0 + 1
-    px = lambda x: left + (fx(x) - x0) / (x1 - x0) * (width - left - right)
-    positive = [y for _, y in points if y > 0]
-    log_y = bool(positive) and max(positive) / min(positive) > 30
-    if log_y:
-        d0 = math.floor(math.log10(min(positive)))
-        d1 = max(math.ceil(math.log10(max(positive))), d0 + 1)
-        # A value of 0 (nothing measured) sits on the axis.
-        fy = lambda y: (math.log10(y) - d0) / (d1 - d0) if y > 0 else 0
-        y_ticks = [10.0 ** d for d in range(d0, d1 + 1)]
-        y_label += " (log scale)"
-    else:
-        y1 = max([y for _, y in points] + [1e-9]) * 1.1
-        fy = lambda y: y / y1
-        y_ticks = [float(f"{y1 * i / 5:.3g}") for i in range(6)]
-    py = lambda y: height - bottom - fy(y) * (height - top - bottom)
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'font-family="sans-serif" font-size="12">',
-           f'<rect width="{width}" height="{height}" fill="white"/>',
-           f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="14">{title}</text>',
-           f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" '
-           'stroke="black"/>',
-           f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="black"/>',
-           f'<text x="{(left + width - right) / 2}" y="{height - 10}" text-anchor="middle">'
-           f'{x_label}</text>',
-           f'<text x="15" y="{(top + height - bottom) / 2}" text-anchor="middle" '
-           f'transform="rotate(-90 15 {(top + height - bottom) / 2})">{y_label}</text>']
-    for x in xs:
-        out.append(f'<line x1="{px(x):.1f}" y1="{height - bottom}" x2="{px(x):.1f}" '
-                   f'y2="{height - bottom + 5}" stroke="black"/>')
-        out.append(f'<text x="{px(x):.1f}" y="{height - bottom + 18}" text-anchor="middle">'
-                   f'{x:g}</text>')
-    for y in y_ticks:
-        out.append(f'<line x1="{left - 5}" y1="{py(y):.1f}" x2="{width - right}" y2="{py(y):.1f}" '
-                   'stroke="#ddd"/>')
-        out.append(f'<text x="{left - 8}" y="{py(y) + 4:.1f}" text-anchor="end">{y:g}</text>')
-    for i, (name, pts) in enumerate(series.items()):
-        color = COLORS.get(name, "black")
-        ly = top + 20 * i + 10
-        out.append(f'<line x1="{width - right + 10}" y1="{ly}" x2="{width - right + 30}" y2="{ly}" '
-                   f'stroke="{color}" stroke-width="2"/>')
-        out.append(f'<text x="{width - right + 35}" y="{ly + 4}">{name}'
-                   f'{"" if pts else " (no data)"}</text>')
-        pts = sorted(pts)
-        if pts:
-            path = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in pts)
-            out.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
-            for x, y in pts:
-                out.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{color}"/>')
-    out.append("</svg>")
-    with open(file, "w") as f:
-        f.write("\n".join(out) + "\n")
 
 
 if __name__ == "__main__":

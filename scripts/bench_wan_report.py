@@ -28,7 +28,11 @@ the old client that waits for each reply instead. For nyx3 the row also
 keeps the other client's TTFB (`ttfb_waiting_*` or `ttfb_optimistic_*`) and
 curl's (`ttfb_curl_*`, which waits for the reply), for comparison. After
 `testnet down` the switch's statistics give the cell's emulator verdict.
-Writes OUT/wan.json ({"meta": ..., "runs": [row, ...]}) and OUT/wan.md.
+Writes OUT/wan.json ({"meta": ..., "runs": [row, ...]}), OUT/wan.md and two
+plots: OUT/wan_goodput.svg (goodput against loss per link, a line per path
+and delay) and OUT/wan_latency.svg (request/response p95 per cell, unloaded
+and beside a bulk download, per path); an open marker is a cell where the
+emulator fell behind. `--plots-only DIR` redraws the plots from DIR/wan.json.
 Standard library only.
 """
 import argparse
@@ -42,12 +46,15 @@ import subprocess
 import sys
 import time
 
+from support.svg_plot import PALETTE, write_svg
+
 MIB = 1024 * 1024
 ORIGIN = "10.77.0.6"
 SOCKS = "10.77.0.1:9345"
 HTTP_PORT = 8000
 BENCH_PORT = 8001
 DEFAULT_DELAYS = [10, 40, 100]
+PATHS = ["nyx3", "tcp"]
 
 
 def log(text):
@@ -241,7 +248,7 @@ class Cell:
         rows = []
         self.up()
         try:
-            for path in ("nyx3", "tcp"):
+            for path in PATHS:
                 log(f"  {path}: bulk {self.args.size} MiB ...")
                 row = {"path": path, "delay_ms": self.delay_ms, "loss_pct": self.loss_pct,
                        "rate_mbit": self.args.rate}
@@ -367,6 +374,48 @@ def write_markdown(path, meta, rows):
         f.write("\n".join(lines))
 
 
+def write_plots(out, rows):
+    write_goodput_plot(os.path.join(out, "wan_goodput.svg"), rows)
+    write_latency_plot(os.path.join(out, "wan_latency.svg"), rows)
+
+
+def doubtful(row):
+    """Drawn as an open marker: the emulator fell behind in the row's cell, so
+    the figure is not attributable to the path."""
+    return not row.get("emulator_ok")
+
+
+def write_goodput_plot(file, rows):
+    """Goodput against loss, a line per path and delay: a colour per delay,
+    the TCP baseline dashed beside nyx3."""
+    series, styles = {}, {}
+    for i, delay in enumerate(sorted({r["delay_ms"] for r in rows})):
+        for path in PATHS:
+            name = f"{path} {delay} ms"
+            series[name] = [(r["loss_pct"], r["goodput_bytes_per_s"] / 1e6, doubtful(r))
+                            for r in rows if r["path"] == path and r["delay_ms"] == delay]
+            styles[name] = (PALETTE[i % len(PALETTE)], path == "tcp")
+    write_svg(file, "Bulk goodput (open marker: emulator behind)", "loss per link (%)",
+              "goodput (MB/s)", series, styles=styles)
+
+
+def write_latency_plot(file, rows):
+    """Request/response p95 per cell (x: the cells in order of delay, then loss),
+    a colour per path, dashed beside a bulk download."""
+    cells = sorted({(r["delay_ms"], r["loss_pct"]) for r in rows})
+    index = {cell: i for i, cell in enumerate(cells)}
+    series, styles = {}, {}
+    # nyx3 green and the baseline blue, as nyx3 and direct in the e2e charts.
+    for path, color in zip(PATHS, (PALETTE[2], PALETTE[0])):
+        for key, suffix in (("rr_p95_ms", ""), ("rr_p95_with_bulk_ms", " + bulk")):
+            series[path + suffix] = [(index[(r["delay_ms"], r["loss_pct"])], r[key], doubtful(r))
+                                     for r in rows if r["path"] == path and r[key] is not None]
+            styles[path + suffix] = (color, bool(suffix))
+    write_svg(file, "Request/response p95 (open marker: emulator behind)",
+              "one-way delay per link (ms) / loss per link (%)", "p95 latency (ms)", series,
+              styles=styles, x_ticks={i: f"{d:g}/{l:g}" for (d, l), i in index.items()})
+
+
 def git_commit():
     try:
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
@@ -390,9 +439,11 @@ def parse_cells(args):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--nyx", required=True)
-    parser.add_argument("--work", required=True)
-    parser.add_argument("--origin-script", required=True)
+    parser.add_argument("--nyx")
+    parser.add_argument("--work")
+    parser.add_argument("--origin-script")
+    parser.add_argument("--plots-only", metavar="DIR",
+                        help="redraw wan_goodput.svg and wan_latency.svg from DIR/wan.json")
     parser.add_argument("--out", default="bench/results")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--congestion", default="")
@@ -406,6 +457,15 @@ def main():
     parser.add_argument("--size", type=int, default=None, help="bulk transfer, MiB")
     parser.add_argument("--command", default="scripts/bench-wan", help="recorded in meta")
     args = parser.parse_args()
+    if args.plots_only:
+        with open(os.path.join(args.plots_only, "wan.json")) as f:
+            write_plots(args.plots_only, json.load(f)["runs"])
+        return 0
+    # What a measuring run needs; --plots-only reads only DIR/wan.json.
+    missing = [f"--{n.replace('_', '-')}" for n in ("nyx", "work", "origin_script")
+               if getattr(args, n) is None]
+    if missing:
+        parser.error(f"the arguments {', '.join(missing)} are required without --plots-only")
     if args.congestion and args.congestion not in ("newreno", "bbr"):
         parser.error("--congestion: newreno or bbr")
     args.size = args.size or (2 if args.quick else 20)
@@ -453,7 +513,9 @@ def main():
         json.dump({"meta": meta, "runs": rows}, f, indent=2)
         f.write("\n")
     write_markdown(os.path.join(args.out, "wan.md"), meta, rows)
-    log(f"wrote {args.out}/wan.json and {args.out}/wan.md ({len(rows)} rows)")
+    write_plots(args.out, rows)
+    log(f"wrote {args.out}/wan.json, wan.md, wan_goodput.svg and wan_latency.svg "
+        f"({len(rows)} rows)")
     return 0 if rows else 1
 
 
