@@ -576,7 +576,11 @@ TEST_F(LinkEmulatorTest, JitterSpreadsTheDelayAndReorderHoldsPacketsBack) {
     EXPECT_GE(sd, 1.0);
     EXPECT_LE(sd, 3.0);
     EXPECT_NEAR(late, kPackets * 0.02, 5 * sigma);
-    EXPECT_EQ(late, held);
+    // Every datagram seen late was one the switch held back; a held one is
+    // not seen late when the datagram after it was held too (2000 * 0.02^2,
+    // under one expected per run) or it was the last.
+    EXPECT_LE(late, held);
+    EXPECT_GE(late + 3, held);
   });
 }
 
