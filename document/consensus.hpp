@@ -43,8 +43,9 @@ struct Consensus {
   std::uint32_t period_seconds = 0;  // P
   std::uint64_t period = 0;          // q
   std::vector<RelayEntry> entries;   // strictly ascending by node_id
-  // Strictly ascending by authority_key: no key signs twice. Not checked by
-  // parse(); verify_consensus() counts the valid ones.
+  // Strictly ascending by authority_key, so no key signs twice (parse()
+  // refuses any other order). Whether each verifies is not parse()'s
+  // business: verify_consensus() counts the valid ones.
   std::vector<ConsensusSignature> signatures;
 
   // The body: every byte before sig_count. kInvalidArgument naming what

@@ -1,5 +1,6 @@
 #include "document/relay_entry.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include <fmt/format.h>
@@ -107,7 +108,9 @@ Result<std::vector<RelayEntry>> read_entry_list(ByteReader& reader, std::uint64_
     return bad(fmt::format("count {}, at most {}", count, kMaxEntries));
   }
   std::vector<RelayEntry> entries;
-  entries.reserve(count);
+  // At most as many entries as the bytes left can hold: a hostile count
+  // costs no allocation beyond the bytes that came with it.
+  entries.reserve(std::min<std::size_t>(count, reader.remaining() / (6 + kMinSignedDescriptor)));
   for (std::size_t i = 0; i < count; ++i) {
     std::uint32_t weight = 0;
     std::uint16_t length = 0;
