@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "core/crypto/x25519.hpp"
 #include "mix/replay_store.hpp"
@@ -45,17 +46,20 @@ class OnionKeyRing {
   void set_epoch(std::uint64_t epoch) noexcept { epoch_ = epoch; }
   std::uint64_t epoch() const noexcept { return epoch_; }
 
-  // Holds `key` for `epoch` with a fresh store; replaces a key held for it.
+  // Holds `key` for `epoch` with a fresh store; replaces a different key
+  // held for it. The same key held again keeps its store (a fresh one would
+  // let every CREATE it took be replayed), and a key of an epoch this ring
+  // already erased comes back closed (kStoreMissing): its tags are gone.
   void hold(std::uint64_t epoch, crypto::X25519KeyPair key);
   // For a node whose directory names one epoch: holds `key` for `epoch`,
-  // makes it now, and keeps only the key that was current before (tried as
-  // epoch(now) - 1 during the overlap when the epochs follow each other).
+  // makes it now, and erases every key the trial order can no longer reach
+  // (outside epoch - 1 ... epoch + 1).
   void rotate(std::uint64_t epoch, crypto::X25519KeyPair key);
   // The key takes no fresh CREATE from now on (a full store closes itself:
   // record_tag()).
   void close(std::uint64_t epoch, CloseReason reason);
-  // Forgets the key and its store.
-  void erase(std::uint64_t epoch) { held_.erase(epoch); }
+  // Forgets the key and its store; the epoch is remembered as erased.
+  void erase(std::uint64_t epoch);
 
   Entry* find(std::uint64_t epoch);
   Entry* current() { return find(epoch_); }
@@ -72,6 +76,7 @@ class OnionKeyRing {
   StoreFactory make_store_;
   std::uint64_t epoch_ = 0;
   std::map<std::uint64_t, Entry> held_;
+  std::set<std::uint64_t> erased_;  // epochs whose stores are gone
 };
 
 }  // namespace nyx::mix

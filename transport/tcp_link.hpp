@@ -64,11 +64,18 @@ class TcpLink : public std::enable_shared_from_this<TcpLink> {
   // A link whose read loop saw EOF, a reset or an error is never healthy.
   bool healthy() const noexcept { return established(); }
   const PeerKey& peer() const noexcept { return peer_; }
-  // The connection's remote address (asks the socket); none once it closed.
+  // The connection's remote address. Remembered once the socket first
+  // knows it: a reset peer's socket forgets it (ENOTCONN) while cells it
+  // sent are still being read, and CREATE admission groups by it.
   std::optional<asio::ip::address> remote_address() const {
-    asio::error_code ec;
-    const auto endpoint = socket_.remote_endpoint(ec);
-    return ec ? std::nullopt : std::optional(endpoint.address());
+    if (!remote_address_) {
+      asio::error_code ec;
+      const auto endpoint = socket_.remote_endpoint(ec);
+      if (!ec) {
+        remote_address_ = endpoint.address();
+      }
+    }
+    return remote_address_;
   }
   std::size_t buffered_bytes() const noexcept { return out_[0].size() + out_[1].size(); }
   void close();
@@ -87,6 +94,7 @@ class TcpLink : public std::enable_shared_from_this<TcpLink> {
   void write_buffered();
 
   asio::ip::tcp::socket socket_;
+  mutable std::optional<asio::ip::address> remote_address_;  // see remote_address()
   const crypto::X25519KeyPair& identity_;
   async::TimerService& timers_;
   std::size_t max_buffered_;

@@ -90,6 +90,33 @@ TEST(OnionKeyRing, RotateKeepsOnlyThePreviousKeyForTheOverlap) {
   EXPECT_EQ(ring.find(5), nullptr);
 }
 
+// A directory that names the same key again (a reload, the same epoch
+// installed twice) must not empty its store: every CREATE the key took could
+// then be replayed.
+TEST(OnionKeyRing, HoldingTheSameKeyAgainKeepsItsStore) {
+  OnionKeyRing ring(16);
+  const auto key = crypto::X25519KeyPair::generate();
+  ring.rotate(5, crypto::X25519KeyPair::from_secret(key.secret.span()));
+  const ReplayTag tag{1, 2, 3};
+  ASSERT_TRUE(ring.record_tag(*ring.find(5), tag).has_value());
+  ring.rotate(5, crypto::X25519KeyPair::from_secret(key.secret.span()));
+  EXPECT_TRUE(ring.find(5)->replay->contains(tag));
+}
+
+// Unlisted (epoch 0), then listed again at 5: the key of 5 was erased with
+// its tags, so it may open CREATEs only to refuse them until the next epoch.
+TEST(OnionKeyRing, AKeyWhoseStoreWasErasedComesBackClosed) {
+  OnionKeyRing ring(16);
+  const auto key = crypto::X25519KeyPair::generate();
+  ring.rotate(5, crypto::X25519KeyPair::from_secret(key.secret.span()));
+  ring.rotate(0, crypto::X25519KeyPair::generate());
+  EXPECT_EQ(ring.find(5), nullptr);
+  ring.rotate(5, crypto::X25519KeyPair::from_secret(key.secret.span()));
+  ASSERT_NE(ring.find(5), nullptr);
+  EXPECT_EQ(ring.find(5)->closed, OnionKeyRing::CloseReason::kStoreMissing);
+  EXPECT_EQ(ring.find(0), nullptr);  // out of the trial order's reach
+}
+
 TEST(OnionKeyRing, EveryKeyGetsAStoreFromTheFactory) {
   std::vector<std::uint64_t> made;
   OnionKeyRing ring([&](std::uint64_t epoch) {
