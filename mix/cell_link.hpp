@@ -26,8 +26,9 @@ class CellLink {
   // dropped it (the link counts its own drops).
   virtual bool send_cell(const PeerKey& peer, Bytes cell) = 0;
   // The remote address of the link to `peer`, which CREATE admission groups
-  // unlisted neighbours by. Links that know none (in-process ones) say so,
-  // and the peer's link key stands in for it.
+  // unlisted neighbours by. Links that know none say so, and all such
+  // neighbours share one group (a flooder's fresh link keys must not each
+  // bring a fresh bucket).
   virtual std::optional<asio::ip::address> peer_address(const PeerKey& peer) const {
     (void)peer;
     return std::nullopt;

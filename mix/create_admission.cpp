@@ -15,17 +15,17 @@ constexpr std::size_t kMaxGroups = 65536;
 // with a full bucket anyway).
 constexpr auto kIdleExpiry = std::chrono::minutes(1);
 
-enum class GroupKind : std::uint8_t { kIpv4 = 1, kIpv6 = 2, kLinkKey = 3 };
+enum class GroupKind : std::uint8_t { kIpv4 = 1, kIpv6 = 2, kUnknownAddress = 3 };
 
 }  // namespace
 
-NeighbourGroup address_group(const transport::PeerKey& link_key,
-                             const std::optional<asio::ip::address>& address) {
+NeighbourGroup address_group(const std::optional<asio::ip::address>& address) {
   NeighbourGroup group{};
   auto out = group.begin() + 1;
   if (!address) {
-    group[0] = static_cast<std::uint8_t>(GroupKind::kLinkKey);
-    std::copy(link_key.begin(), link_key.end(), out);
+    // Not the link key: a flooder makes a fresh one for every link, and each
+    // would come with a full bucket.
+    group[0] = static_cast<std::uint8_t>(GroupKind::kUnknownAddress);
     return group;
   }
   // A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; as a /64 they
@@ -65,7 +65,7 @@ CreateAdmission::Verdict CreateAdmission::admit(const transport::PeerKey& from,
                                                 const std::optional<asio::ip::address>& address) {
   const bool group_ok = relay_links_.contains(from)
                             ? per_relay_.try_acquire(from)
-                            : per_address_.try_acquire(address_group(from, address));
+                            : per_address_.try_acquire(address_group(address));
   if (!group_ok) {
     return Verdict::kRateLimited;
   }

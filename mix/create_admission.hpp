@@ -31,11 +31,9 @@ namespace nyx::mix {
 // address prefix or the link key, zero-padded.
 using NeighbourGroup = std::array<std::uint8_t, 33>;
 
-// Its address's /32 (IPv4, mapped or not) or /64 (IPv6). Without an address
-// (a link that does not know one, as in-process test links) the link key
-// names the group.
-NeighbourGroup address_group(const transport::PeerKey& link_key,
-                             const std::optional<asio::ip::address>& address);
+// Its address's /32 (IPv4, mapped or not) or /64 (IPv6). Every link that
+// does not know its remote address (in-process test links) shares one group.
+NeighbourGroup address_group(const std::optional<asio::ip::address>& address);
 
 class CreateAdmission {
  public:

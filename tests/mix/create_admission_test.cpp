@@ -25,7 +25,7 @@ transport::PeerKey key(std::uint8_t n) {
   return k;
 }
 
-NeighbourGroup group_of(const char* address) { return address_group(key(1), ip(address)); }
+NeighbourGroup group_of(const char* address) { return address_group(ip(address)); }
 
 TEST(NeighbourGroups, IPv4IsOneGroupPerAddressMappedOrNot) {
   EXPECT_NE(group_of("192.0.2.1"), group_of("192.0.2.2"));
@@ -33,8 +33,6 @@ TEST(NeighbourGroups, IPv4IsOneGroupPerAddressMappedOrNot) {
   // Mapped addresses share their first 64 bits: as IPv6 /64s they would all
   // be one group.
   EXPECT_NE(group_of("::ffff:192.0.2.1"), group_of("::ffff:198.51.100.1"));
-  // The link key plays no part once the address is known.
-  EXPECT_EQ(address_group(key(1), ip("192.0.2.1")), address_group(key(2), ip("192.0.2.1")));
 }
 
 TEST(NeighbourGroups, IPv6IsOneGroupPerSlash64) {
@@ -44,9 +42,22 @@ TEST(NeighbourGroups, IPv6IsOneGroupPerSlash64) {
   EXPECT_NE(group_of("c000:0201::"), group_of("192.0.2.1"));
 }
 
-TEST(NeighbourGroups, WithoutAnAddressEachLinkKeyIsItsOwnGroup) {
-  EXPECT_NE(address_group(key(1), std::nullopt), address_group(key(2), std::nullopt));
-  EXPECT_EQ(address_group(key(1), std::nullopt), address_group(key(1), std::nullopt));
+TEST(NeighbourGroups, LinksWithoutAnAddressShareOneGroup) {
+  EXPECT_NE(address_group(std::nullopt), group_of("0.0.0.0"));
+  EXPECT_NE(address_group(std::nullopt), group_of("::"));
+}
+
+TEST(CreateAdmission, FreshLinkKeysWithoutAnAddressShareOneBucket) {
+  ManualClock clock(1s);
+  CreateLimits limits;
+  limits.rate_per_address = 3;
+  limits.burst_per_address = 5;
+  CreateAdmission admission(clock, limits);
+  int admitted = 0;
+  for (std::uint8_t n = 1; n <= 20; ++n) {
+    admitted += admission.admit(key(n), std::nullopt) == Verdict::kAdmitted ? 1 : 0;
+  }
+  EXPECT_EQ(admitted, 5);
 }
 
 CreateLimits small_limits() {

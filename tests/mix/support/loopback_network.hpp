@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,9 @@ class TapCellLink final : public CellLink {
   explicit TapCellLink(CellLink& inner) : inner_(inner) {}
 
   bool send_cell(const PeerKey& peer, Bytes cell) override;
+  std::optional<asio::ip::address> peer_address(const PeerKey& peer) const override {
+    return inner_.peer_address(peer);
+  }
   void set_filter(Filter filter) { filter_ = std::move(filter); }
   // The real link, to inject cells the Relay never sent.
   CellLink& inner() noexcept { return inner_; }

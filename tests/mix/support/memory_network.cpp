@@ -24,6 +24,15 @@ struct MemoryNetwork::Node final : CellLink {
     network.in_flight_.push_back(f);
     return true;
   }
+  // Node i sits at 192.0.2.(i+1): each node is its own admission group.
+  std::optional<asio::ip::address> peer_address(const PeerKey& peer) const override {
+    const int from = network.index_of(peer);
+    if (from < 0) {
+      return std::nullopt;
+    }
+    return asio::ip::make_address_v4(
+        asio::ip::address_v4::bytes_type{192, 0, 2, static_cast<std::uint8_t>(from + 1)});
+  }
 
   MemoryNetwork& network;
   int self;
