@@ -248,11 +248,33 @@ void stream_finished(Run& run) {
   }
 }
 
+// Closes a stream and tells the run, when run_stream leaves by any way.
+class StreamEnd {
+ public:
+  StreamEnd(Stream& stream, Run& run) : stream_(stream), run_(run) {}
+  StreamEnd(const StreamEnd&) = delete;
+  StreamEnd& operator=(const StreamEnd&) = delete;
+  ~StreamEnd() {
+    stream_.done = true;
+    stream_.watchdog.cancel();
+    asio::error_code ignored;
+    stream_.socket.close(ignored);
+    stream_finished(run_);
+  }
+
+ private:
+  Stream& stream_;
+  Run& run_;
+};
+
 asio::awaitable<void> run_stream(Worker& worker) {
   Run& run = worker.run;
   const BenchOptions& options = run.options;
   auto stream = std::make_shared<Stream>(worker.io);
   async::spawn(worker.io.get_executor(), watch(stream, run), "bench stream watchdog");
+  // However the stream ends, a throw included (spawn logs it), the run must
+  // learn it ended or the progress timer would wait for it forever.
+  const StreamEnd end{*stream, run};
 
   const std::vector<std::uint8_t> request = make_request(options);
   std::vector<std::uint8_t> buffer(kReadBuffer);
@@ -317,11 +339,6 @@ asio::awaitable<void> run_stream(Worker& worker) {
     stream->pause.expires_at(to_time_point(run.end));
     co_await stream->pause.async_wait(use_result);
   }
-  stream->done = true;
-  stream->watchdog.cancel();
-  asio::error_code ignored;
-  stream->socket.close(ignored);
-  stream_finished(run);
 }
 
 asio::awaitable<void> report_progress(Worker& worker, std::FILE* out) {
