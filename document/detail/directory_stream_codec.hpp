@@ -1,0 +1,60 @@
+#pragma once
+// Helpers the directory request and reply decoders share (proposal 0002
+// sections 4.3 and 4.4): their kParse errors, which carry a
+// DirectoryStreamErrc code, the "not all here yet" test of an incremental
+// decoder, and the big-endian length fields.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "core/bytes.hpp"
+#include "core/error.hpp"
+#include "document/directory_stream.hpp"
+
+namespace nyx::document::detail {
+
+// kParse "<what>: <why>" with `code`; `what` names the message ("directory
+// request", "directory reply").
+inline std::unexpected<Error> stream_error(std::string_view what, DirectoryStreamErrc code,
+                                           std::string_view why) {
+  return make_error(ErrorCategory::kParse, fmt::format("{}: {}", what, why),
+                    static_cast<int>(code));
+}
+
+// The bytes missing before the first `size` are all in, or nothing.
+inline std::optional<NeedMore> missing(Bytes received, std::size_t size) {
+  if (received.size() < size) {
+    return NeedMore{size - received.size()};
+  }
+  return std::nullopt;
+}
+
+// The big-endian integer of `width` (1, 2 or 4) bytes at `at`; the caller
+// made sure they are there.
+inline std::size_t load_length(Bytes received, std::size_t at, std::size_t width) {
+  std::size_t value = 0;
+  for (std::size_t i = 0; i < width; ++i) {
+    value = (value << 8) | received[at + i];
+  }
+  return value;
+}
+
+// Checks a length field against [min, max] before anything it announces is
+// read or allocated.
+inline std::optional<std::unexpected<Error>> length_fault(std::string_view what,
+                                                          std::string_view field,
+                                                          std::size_t length, std::size_t min,
+                                                          std::size_t max) {
+  if (length < min || length > max) {
+    return stream_error(what, DirectoryStreamErrc::kLengthOutOfBounds,
+                        fmt::format("{}: {} bytes, expected {} to {}", field, length, min, max));
+  }
+  return std::nullopt;
+}
+
+}  // namespace nyx::document::detail
