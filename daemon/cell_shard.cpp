@@ -72,8 +72,13 @@ Nanos time_left(std::chrono::steady_clock::time_point until) {
 
 }  // namespace
 
-CellShard::CellShard(const NodeConfig& config, const DataDir& data_dir)
-    : config_(config), data_dir_(data_dir), tick_timer_(io_) {}
+CellShard::CellShard(const NodeConfig& config, const DataDir& data_dir, const Clock& clock,
+                     async::TimerService& timers)
+    : config_(config),
+      data_dir_(data_dir),
+      clock_(clock),
+      timers_(timers),
+      tick_timer_(io_.get_executor(), timers) {}
 
 CellShard::~CellShard() {
   if (thread_.joinable()) {
@@ -93,9 +98,10 @@ CellShard::~CellShard() {
 }
 
 Result<std::unique_ptr<CellShard>> CellShard::create(
-    const NodeConfig& config, const DataDir& data_dir, metrics::Registry& registry,
+    const NodeConfig& config, const DataDir& data_dir, const Clock& clock,
+    async::TimerService& timers, metrics::Registry& registry,
     const std::shared_ptr<const document::Directory>& directory) {
-  std::unique_ptr<CellShard> shard(new CellShard(config, data_dir));
+  std::unique_ptr<CellShard> shard(new CellShard(config, data_dir, clock, timers));
   if (auto status = shard->open(registry, directory); !status) {
     return std::unexpected(std::move(status.error()));
   }
@@ -120,8 +126,8 @@ Status CellShard::open(metrics::Registry& registry,
   if (!links) {
     return std::unexpected(std::move(links.error()));
   }
-  auto created = transport::LinkManager::create(
-      io_, SteadyClock::instance(), async::SteadyTimers::instance(), std::move(*link_pair), *links);
+  auto created =
+      transport::LinkManager::create(io_, clock_, timers_, std::move(*link_pair), *links);
   if (!created) {
     return std::unexpected(std::move(created.error()));
   }
@@ -134,15 +140,14 @@ Status CellShard::open(metrics::Registry& registry,
   mix::RelayConfig relay_config;
   relay_config.mean_hop_delay = config_.mix.mix_delay_mean;
   relay_config.create_limits = config_.mix.create_limits;
-  relay_ = std::make_unique<mix::Relay>(SteadyClock::instance(), *cell_link_, link_key_, random_,
-                                        relay_config);
+  relay_ = std::make_unique<mix::Relay>(clock_, *cell_link_, link_key_, random_, relay_config);
   relay_->publish_metrics(registry);
   if (auto status = use_onion_epoch(directory.get()); !status) {
     return status;
   }
   cell_link_->attach(*relay_);
 
-  auto path = DataPath::create(io_, config_, *relay_, random_);
+  auto path = DataPath::create(io_, clock_, timers_, config_, *relay_, random_);
   if (!path) {
     return std::unexpected(std::move(path.error()));
   }
@@ -220,7 +225,7 @@ void CellShard::install(const document::Directory& directory) {
 
 void CellShard::schedule_tick() {
   tick_timer_.expires_after(kTickInterval);
-  tick_timer_.async_wait([this](std::error_code ec) {
+  tick_timer_.async_wait([this](const asio::error_code& ec) {
     if (ec || stopping_) {
       return;
     }

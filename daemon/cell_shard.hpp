@@ -10,6 +10,11 @@
 // server keeps serving other clients). What other threads read directly is
 // fixed at creation (addresses, keys) or behind a mutex (the onion key).
 //
+// Time: the tick, the links, the relay and the data path read the injected
+// Clock and run their timers on the injected TimerService (the node passes
+// SteadyClock and SteadyTimers). The drain's deadline is the node's, in real
+// time.
+//
 // Lifecycle: create() binds everything (so a port in use fails the start),
 // start() runs the thread, shut_down() drains and closes, join() waits for
 // the thread. Made and destroyed by the Node on its own thread; the thread
@@ -32,12 +37,14 @@
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
-#include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <nlohmann/json.hpp>
 
 #include "async/async_event.hpp"
+#include "async/timer.hpp"
+#include "async/timer_service.hpp"
 #include "async/with_deadline.hpp"
+#include "core/clock.hpp"
 #include "core/crypto/ed25519.hpp"
 #include "core/crypto/x25519.hpp"
 #include "core/error.hpp"
@@ -69,8 +76,13 @@ class CellShard {
   // Keys from the data directory, the links bound, the relay and the data
   // path (SOCKS port bound for the client role) made, the onion key of the
   // epoch `directory` names for us installed; the thread is not running yet.
+  // `clock` and `timers` (the service whose clock() is `clock`) outlive the
+  // shard. Its timers run on its own thread and io_context, which a test's
+  // ManualTimers (bound to the test's io_context) cannot drive: the node and
+  // the threaded tests pass SteadyClock and SteadyTimers.
   static Result<std::unique_ptr<CellShard>> create(
-      const NodeConfig& config, const DataDir& data_dir, metrics::Registry& registry,
+      const NodeConfig& config, const DataDir& data_dir, const Clock& clock,
+      async::TimerService& timers, metrics::Registry& registry,
       const std::shared_ptr<const document::Directory>& directory);
   ~CellShard();
   CellShard(const CellShard&) = delete;
@@ -131,7 +143,8 @@ class CellShard {
   nlohmann::json peers_json(const document::Directory* directory) const;
 
  private:
-  CellShard(const NodeConfig& config, const DataDir& data_dir);
+  CellShard(const NodeConfig& config, const DataDir& data_dir, const Clock& clock,
+            async::TimerService& timers);
   Status open(metrics::Registry& registry,
               const std::shared_ptr<const document::Directory>& directory);
   Status use_onion_epoch(const document::Directory* directory);
@@ -154,10 +167,12 @@ class CellShard {
 
   const NodeConfig& config_;
   const DataDir& data_dir_;
+  const Clock& clock_;
+  async::TimerService& timers_;
   asio::io_context io_{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{
       asio::make_work_guard(io_)};
-  asio::steady_timer tick_timer_;
+  async::Timer tick_timer_;
   std::thread thread_;
   std::promise<void> ran_dry_;  // set when the thread's loop returns
 

@@ -3,11 +3,10 @@
 #include <algorithm>
 #include <utility>
 
-#include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <fmt/format.h>
 
-#include "async/use_result.hpp"
+#include "async/timer.hpp"
 #include "async/with_deadline.hpp"
 #include "core/host_port.hpp"
 #include "core/log.hpp"
@@ -70,10 +69,12 @@ struct CircuitManager::Pool {
   bool isolated;
 };
 
-CircuitManager::CircuitManager(asio::io_context& io, const Clock& clock, mix::Relay& relay,
+CircuitManager::CircuitManager(asio::io_context& io, const Clock& clock,
+                               async::TimerService& timers, mix::Relay& relay,
                                mix::RandomSource& random, CircuitManagerOptions options)
     : io_(io),
       clock_(clock),
+      timers_(timers),
       relay_(relay),
       paths_(random),
       options_(std::move(options)),
@@ -171,7 +172,7 @@ void CircuitManager::adopt(Pool& pool) {
 CircuitSession& CircuitManager::session_for(mix::Circuit& circuit) {
   Attached& attached = attached_[&circuit];
   if (!attached.session) {
-    attached.session = std::make_unique<CircuitSession>(io_.get_executor(), clock_,
+    attached.session = std::make_unique<CircuitSession>(io_.get_executor(), clock_, timers_,
                                                         std::make_unique<BorrowedCircuit>(circuit),
                                                         stream::Role::kInitiator, options_.session);
     CircuitSession* session = attached.session.get();
@@ -218,8 +219,8 @@ asio::awaitable<Result<CircuitSession*>> CircuitManager::acquire(
   if (!any_exit) {
     co_return make_error(ErrorCategory::kPermission, "no exit in the directory allows it");
   }
-  asio::steady_timer pause(io_);
-  const auto deadline = std::chrono::steady_clock::now() + options_.acquire_timeout;
+  async::Timer pause(io_.get_executor(), timers_);
+  const Nanos deadline = clock_.now() + options_.acquire_timeout;
   while (true) {
     if (closed_) {
       co_return make_error(ErrorCategory::kClosed, "the node is shutting down");
@@ -249,16 +250,15 @@ asio::awaitable<Result<CircuitSession*>> CircuitManager::acquire(
       (*circuit)->close();
       continue;
     }
-    if (std::chrono::steady_clock::now() >= deadline) {
+    if (clock_.now() >= deadline) {
       co_return make_error(ErrorCategory::kTimeout, "no circuit could be built in time");
     }
     // Until a circuit opens or closes, the next maintain(), or the deadline.
     const std::uint64_t failures = failed_builds_;
-    (void)co_await async::with_deadline(changed_.wait(),
-                                        deadline - std::chrono::steady_clock::now());
+    (void)co_await async::with_deadline(changed_.wait(), deadline - clock_.now(), timers_);
     if (failed_builds_ != failures && !closed_) {
-      pause.expires_at(std::min(deadline, std::chrono::steady_clock::now() + kRebuildPause));
-      (void)co_await pause.async_wait(async::use_result);
+      pause.expires_at(std::min(deadline, clock_.now() + kRebuildPause));
+      (void)co_await pause.wait();
     }
   }
 }

@@ -15,6 +15,9 @@
 // session that ends while its circuit is still open (idle timeout, CLOSE
 // from the exit) closes the circuit, so it is never handed out again.
 //
+// Time: the acquire deadline and the pause read the injected Clock and wait
+// on the injected TimerService on its axis, as do the sessions it makes.
+//
 // Owned by the node's cell shard beside the Relay (which must outlive it);
 // every call on the shard's thread. maintain() runs from the shard's tick.
 
@@ -32,6 +35,7 @@
 
 #include "async/async_event.hpp"
 #include "async/deferred_callback.hpp"
+#include "async/timer_service.hpp"
 #include "core/clock.hpp"
 #include "daemon/circuit_session.hpp"
 #include "daemon/socks_bridge.hpp"
@@ -76,8 +80,9 @@ struct ClientStreamInfo {
 
 class CircuitManager final : public CircuitSource {
  public:
-  CircuitManager(asio::io_context& io, const Clock& clock, mix::Relay& relay,
-                 mix::RandomSource& random, CircuitManagerOptions options = {});
+  // `timers` must be the service whose clock() is `clock`.
+  CircuitManager(asio::io_context& io, const Clock& clock, async::TimerService& timers,
+                 mix::Relay& relay, mix::RandomSource& random, CircuitManagerOptions options = {});
   ~CircuitManager() override;
   CircuitManager(const CircuitManager&) = delete;
   CircuitManager& operator=(const CircuitManager&) = delete;
@@ -137,6 +142,7 @@ class CircuitManager final : public CircuitSource {
 
   asio::io_context& io_;
   const Clock& clock_;
+  async::TimerService& timers_;
   mix::Relay& relay_;
   mix::PathSelector paths_;
   CircuitManagerOptions options_;

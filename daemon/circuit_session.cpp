@@ -15,6 +15,7 @@ bool channel_unusable(SendOutcome outcome) {
 }  // namespace
 
 CircuitSession::CircuitSession(asio::any_io_executor executor, const Clock& clock,
+                               async::TimerService& timers,
                                std::unique_ptr<DatagramChannel> channel, stream::Role role,
                                const stream::SessionConfig& config)
     : executor_(std::move(executor)),
@@ -30,7 +31,7 @@ CircuitSession::CircuitSession(asio::any_io_executor executor, const Clock& cloc
           clock.now()),
       driver_(session_, *channel_, clock),
       gate_(executor_),
-      timer_(executor_),
+      timer_(executor_, timers),
       run_soon_(executor_, [this] { run(); }) {
   // In place of the driver, which registered itself: an arrival must also
   // schedule a run.
@@ -160,8 +161,9 @@ void CircuitSession::arm_timer() {
   }
   // A pushed-back session's deadline is its retry of the refused datagram
   // (Session::on_transmit_blocked).
-  timer_.expires_after(std::max(*deadline - clock_.now(), Nanos{0}));
-  timer_.async_wait([this, in_flight = gate_.enter()](std::error_code ec) {
+  // A deadline already passed fires at once, as an expiry of zero would.
+  timer_.expires_at(*deadline);
+  timer_.async_wait([this, in_flight = gate_.enter()](const asio::error_code& ec) {
     if (!ec && in_flight && !in_flight->gate_closed()) {
       run();
     }

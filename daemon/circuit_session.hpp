@@ -3,13 +3,15 @@
 // mix::Circuit in the node, an in-memory pipe in tests), driven on an asio
 // executor. Arriving datagrams go to the session; transmits are polled until
 // the session has nothing or the channel pushes back (SendOutcome::kBlocked),
-// and one steady_timer is armed at the session's next deadline, which a
+// and one async::Timer is armed at the session's next deadline, which a
 // pushed-back session keeps within its pushback_retry, so the refused
 // datagram is offered again shortly after. Session events go to the handler
 // attached to their stream; new streams from the peer to the incoming
 // handler.
 //
-// Time is read from the injected Clock only. Whoever writes to or reads from
+// Time is read from the injected Clock only, and the timer runs on the
+// injected TimerService on that clock's axis (the node passes SteadyClock and
+// SteadyTimers; tests ManualClock and ManualTimers, and move time). Whoever writes to or reads from
 // the session outside an event (the application after its own I/O) calls
 // wake() so the new work is flushed this turn.
 //
@@ -28,10 +30,11 @@
 #include <unordered_map>
 
 #include <asio/any_io_executor.hpp>
-#include <asio/steady_timer.hpp>
 
 #include "async/deferred_callback.hpp"
 #include "async/gate.hpp"
+#include "async/timer.hpp"
+#include "async/timer_service.hpp"
 #include "core/clock.hpp"
 #include "core/datagram_channel.hpp"
 #include "stream/session.hpp"
@@ -61,7 +64,8 @@ class CircuitSession final : public DatagramReceiver {
   using IncomingHandler = std::function<void(stream::StreamId)>;
   using ClosedHandler = std::function<void()>;
 
-  CircuitSession(asio::any_io_executor executor, const Clock& clock,
+  // `timers` must be the service whose clock() is `clock`.
+  CircuitSession(asio::any_io_executor executor, const Clock& clock, async::TimerService& timers,
                  std::unique_ptr<DatagramChannel> channel, stream::Role role,
                  const stream::SessionConfig& config = {});
   ~CircuitSession() override;
@@ -113,7 +117,7 @@ class CircuitSession final : public DatagramReceiver {
   // The timer's handler holds the gate, so one already queued when the
   // session is destroyed does nothing.
   async::Gate gate_;
-  asio::steady_timer timer_;
+  async::Timer timer_;
   async::DeferredCallback run_soon_;  // wake(): one run per turn
   std::unordered_map<stream::StreamId, StreamHandler*> handlers_;
   IncomingHandler incoming_;

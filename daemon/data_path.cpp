@@ -8,7 +8,6 @@
 
 #include <fmt/format.h>
 
-#include "core/clock.hpp"
 #include "core/crypto/encoding.hpp"
 #include "core/metrics/registry.hpp"
 #include "daemon/circuit_manager.hpp"
@@ -50,7 +49,7 @@ std::int64_t milliseconds(Nanos duration) {
 
 }  // namespace
 
-DataPath::DataPath() = default;
+DataPath::DataPath(const Clock& clock) : clock_(clock) {}
 
 DataPath::~DataPath() {
   // The server hands clients to the bridge, the bridge takes circuits from
@@ -64,10 +63,11 @@ DataPath::~DataPath() {
   exit_.reset();
 }
 
-Result<std::unique_ptr<DataPath>> DataPath::create(asio::io_context& io, const NodeConfig& config,
-                                                   mix::Relay& relay, mix::RandomSource& random) {
-  std::unique_ptr<DataPath> path(new DataPath());
-  const Clock& clock = SteadyClock::instance();
+Result<std::unique_ptr<DataPath>> DataPath::create(asio::io_context& io, const Clock& clock,
+                                                   async::TimerService& timers,
+                                                   const NodeConfig& config, mix::Relay& relay,
+                                                   mix::RandomSource& random) {
+  std::unique_ptr<DataPath> path(new DataPath(clock));
   if (config.node.roles.exit) {
     std::string rules;
     for (const auto& rule : config.exit.policy) {
@@ -79,8 +79,9 @@ Result<std::unique_ptr<DataPath>> DataPath::create(asio::io_context& io, const N
       return std::unexpected(std::move(policy.error()));
     }
     path->exit_policy_ = std::make_unique<ExitAddressPolicy>(std::move(*policy));
-    path->exit_ = std::make_unique<ExitConnector>(
-        io, clock, *path->exit_policy_, ExitConnectorOptions{.session = session_config(config)});
+    path->exit_ =
+        std::make_unique<ExitConnector>(io, clock, timers, *path->exit_policy_,
+                                        ExitConnectorOptions{.session = session_config(config)});
     relay.set_terminal_handler([exit = path->exit_.get()](std::unique_ptr<mix::Circuit> circuit) {
       exit->accept(std::move(circuit));
     });
@@ -95,7 +96,7 @@ Result<std::unique_ptr<DataPath>> DataPath::create(asio::io_context& io, const N
         .acquire_timeout = std::chrono::seconds(20),
         .cover_rate = config.mix.cover_rate,
         .session = session_config(config)};
-    path->circuits_ = std::make_unique<CircuitManager>(io, clock, relay, random, options);
+    path->circuits_ = std::make_unique<CircuitManager>(io, clock, timers, relay, random, options);
     path->bridge_ = std::make_unique<SocksBridge>(*path->circuits_);
     std::error_code ec;
     const auto ip = asio::ip::make_address(config.socks.listen.host, ec);
@@ -232,7 +233,7 @@ json DataPath::circuits_json(std::size_t relayed) const {
 json DataPath::streams_json() const {
   json list = json::array();
   if (circuits_) {
-    const Nanos now = SteadyClock::instance().now();
+    const Nanos now = clock_.now();
     for (const ClientStreamInfo& info : circuits_->streams()) {
       list.push_back({{"id", info.id},
                       {"circuit", info.circuit},

@@ -7,7 +7,8 @@
 // It also answers the control API's circuit and stream methods.
 //
 // Owned by the node; made, used and destroyed on the cell shard's thread
-// (create() may run before that thread starts). The Relay must outlive it.
+// (create() may run before that thread starts). The Relay must outlive it,
+// and so must the injected Clock and TimerService its components run on.
 
 #include <cstddef>
 #include <cstdint>
@@ -19,6 +20,8 @@
 #include <asio/ip/tcp.hpp>
 #include <nlohmann/json.hpp>
 
+#include "async/timer_service.hpp"
+#include "core/clock.hpp"
 #include "core/error.hpp"
 #include "daemon/node_config.hpp"
 #include "document/directory.hpp"
@@ -42,8 +45,11 @@ class DataPath {
  public:
   // Binds the SOCKS5 port for the client role (kIo naming the address when
   // it is taken) and parses the exit policy for the exit role (kConfig).
-  static Result<std::unique_ptr<DataPath>> create(asio::io_context& io, const NodeConfig& config,
-                                                  mix::Relay& relay, mix::RandomSource& random);
+  // `timers` must be the service whose clock() is `clock`.
+  static Result<std::unique_ptr<DataPath>> create(asio::io_context& io, const Clock& clock,
+                                                  async::TimerService& timers,
+                                                  const NodeConfig& config, mix::Relay& relay,
+                                                  mix::RandomSource& random);
   ~DataPath();
   DataPath(const DataPath&) = delete;
   DataPath& operator=(const DataPath&) = delete;
@@ -77,8 +83,9 @@ class DataPath {
   Result<nlohmann::json> newnym();
 
  private:
-  DataPath();
+  explicit DataPath(const Clock& clock);
 
+  const Clock& clock_;
   std::unique_ptr<ExitAddressPolicy> exit_policy_;
   std::unique_ptr<ExitConnector> exit_;
   std::unique_ptr<CircuitManager> circuits_;

@@ -47,10 +47,11 @@ asio::awaitable<std::error_code> connect_any(asio::ip::tcp::socket& socket,
 
 }  // namespace
 
-ExitConnector::ExitConnector(asio::io_context& io, const Clock& clock,
+ExitConnector::ExitConnector(asio::io_context& io, const Clock& clock, async::TimerService& timers,
                              const ExitAddressPolicy& policy, ExitConnectorOptions options)
     : io_(io),
       clock_(clock),
+      timers_(timers),
       policy_(policy),
       options_(std::move(options)),
       gate_(io.get_executor()) {}
@@ -70,8 +71,9 @@ void ExitConnector::accept(std::unique_ptr<mix::Circuit> circuit) {
 }
 
 CircuitSession& ExitConnector::accept(std::unique_ptr<DatagramChannel> channel) {
-  auto session = std::make_unique<CircuitSession>(io_.get_executor(), clock_, std::move(channel),
-                                                  stream::Role::kResponder, options_.session);
+  auto session =
+      std::make_unique<CircuitSession>(io_.get_executor(), clock_, timers_, std::move(channel),
+                                       stream::Role::kResponder, options_.session);
   CircuitSession& ref = *session;
   ref.set_incoming_handler([this, &ref](stream::StreamId id) {
     // Attached now, so nothing about the stream is missed before the

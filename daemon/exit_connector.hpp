@@ -33,6 +33,7 @@
 #include <asio/ip/tcp.hpp>
 
 #include "async/gate.hpp"
+#include "async/timer_service.hpp"
 #include "core/clock.hpp"
 #include "core/datagram_channel.hpp"
 #include "daemon/circuit_session.hpp"
@@ -55,8 +56,9 @@ struct ExitConnectorOptions {
 
 class ExitConnector {
  public:
-  ExitConnector(asio::io_context& io, const Clock& clock, const ExitAddressPolicy& policy,
-                ExitConnectorOptions options = {});
+  // `timers` (for the sessions' timers) must be the service whose clock() is `clock`.
+  ExitConnector(asio::io_context& io, const Clock& clock, async::TimerService& timers,
+                const ExitAddressPolicy& policy, ExitConnectorOptions options = {});
   ~ExitConnector();
   ExitConnector(const ExitConnector&) = delete;
   ExitConnector& operator=(const ExitConnector&) = delete;
@@ -96,6 +98,7 @@ class ExitConnector {
 
   asio::io_context& io_;
   const Clock& clock_;
+  async::TimerService& timers_;
   const ExitAddressPolicy& policy_;
   ExitConnectorOptions options_;
   async::Gate gate_;  // held by every stream coroutine

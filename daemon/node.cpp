@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include "async/timer_service.hpp"
 #include "core/clock.hpp"
 #include "core/crypto/encoding.hpp"
 #include "core/log.hpp"
@@ -110,7 +111,9 @@ struct Node::Impl {
   // ---- start-up (one thread, before run) ----
 
   Status start_cell_shard() {
-    auto created = CellShard::create(config, data_dir, registry, current_directory());
+    auto created =
+        CellShard::create(config, data_dir, SteadyClock::instance(),
+                          async::SteadyTimers::instance(), registry, current_directory());
     if (!created) {
       return std::unexpected(std::move(created.error()));
     }

@@ -17,6 +17,8 @@
 #include <asio/io_context.hpp>
 #include <gtest/gtest.h>
 
+#include "async/timer_service.hpp"
+#include "core/clock.hpp"
 #include "core/metrics/registry.hpp"
 #include "daemon/cell_shard.hpp"
 #include "daemon/data_dir.hpp"
@@ -37,7 +39,8 @@ class CellShardCallTest : public ::testing::Test {
     data_dir_.emplace(std::move(*data_dir));
     config_.node.roles = NodeRoles{.relay = true};
     config_.transport.udp_listen = HostPort{"127.0.0.1", 0};
-    auto shard = CellShard::create(config_, *data_dir_, registry_, nullptr);
+    auto shard = CellShard::create(config_, *data_dir_, SteadyClock::instance(),
+                                   async::SteadyTimers::instance(), registry_, nullptr);
     ASSERT_TRUE(shard) << shard.error().to_string();
     shard_ = std::move(*shard);
   }

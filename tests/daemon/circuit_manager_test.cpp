@@ -1,7 +1,10 @@
 // CircuitManager over a real small network: node 0 is the client (its Relay
 // under the manager), nodes 1..4 are relays and exits, each a mix::Relay on
 // its own LinkManager (Noise over UDP on 127.0.0.1), all on one io_context
-// the test polls until a condition holds or a deadline passes.
+// the test polls until a condition holds or a deadline passes. The links run
+// in real time; the manager's clock and timers (the acquire deadline, the
+// pause after a failed build, the sessions) are simulated, and the tests
+// that wait on them move time exactly to their deadlines.
 #include "daemon/circuit_manager.hpp"
 
 #include <algorithm>
@@ -15,9 +18,11 @@
 
 #include <gtest/gtest.h>
 
+#include "async/manual_timers.hpp"
 #include "async/spawn.hpp"
 #include "core/metrics/registry.hpp"
 #include "mix/support/loopback_network.hpp"
+#include "support/run_until.hpp"
 
 namespace nyx::daemon {
 namespace {
@@ -54,6 +59,9 @@ class RecordingHandler final : public StreamHandler {
 
 using Acquired = std::optional<Result<CircuitSession*>>;
 
+// After a failed build a waiting acquire pauses this long (circuit_manager.cpp).
+constexpr Nanos kRebuildPause = 200ms;
+
 Socks5Destination web() {
   return {.type = Socks5AddressType::kDomain, .host = "example.org", .port = 80};
 }
@@ -77,15 +85,29 @@ class CircuitManagerTest : public mix::testing::LoopbackTest {
     if (edit) {
       edit(directory);
     }
-    manager = std::make_unique<CircuitManager>(io, manual_clock, *node(0).relay, random,
+    manager = std::make_unique<CircuitManager>(io, manual_clock, timers, *node(0).relay, random,
                                                std::move(options));
     manager->publish_metrics(registry);
     manager->set_nodes(directory);
   }
 
   void TearDown() override {
+    // Every acquire still running ends (kClosed) while the manager lives: a
+    // waiting one at once, a pausing one when its pause ends. Their frames
+    // hold timers on `timers`, which goes before the io_context does.
+    if (manager) {
+      manager->close_all();
+      timers.advance(kRebuildPause);
+    }
     manager.reset();
     LoopbackTest::TearDown();
+  }
+
+  // Waits (in real time) until `count` builds failed, then runs what that
+  // set off: the waiting acquire starts its pause at this simulated moment.
+  void until_failed_builds(std::uint64_t count) {
+    ASSERT_TRUE(run_until([&] { return builds("failed") == count; }));
+    test::poll_ready(io);
   }
 
   // The value of nyx_circuit_builds_total{result=`result`}.
@@ -115,17 +137,16 @@ class CircuitManagerTest : public mix::testing::LoopbackTest {
     out->emplace(co_await manager.acquire(isolation, destination));
   }
 
-  // Runs an acquire that must fail with kTimeout once `timeout` has passed
-  // (and not much later).
-  void expect_acquire_times_out(std::chrono::milliseconds timeout) {
-    const auto started = std::chrono::steady_clock::now();
-    auto out = acquire();
-    ASSERT_TRUE(run_until([&] { return out->has_value(); }, 10s));
-    const auto took = std::chrono::steady_clock::now() - started;
+  // `out` has not ended one nanosecond before `deadline` (simulated) and has
+  // ended with kTimeout at it.
+  void expect_times_out_at(const std::shared_ptr<Acquired>& out, Nanos deadline) {
+    ASSERT_LT(manual_clock.now(), deadline);
+    timers.advance(deadline - manual_clock.now() - 1ns);
+    EXPECT_FALSE(out->has_value()) << "ended before its deadline";
+    timers.advance(1ns);
+    ASSERT_TRUE(out->has_value()) << "still waiting at its deadline";
     ASSERT_FALSE(out->value().has_value());
     EXPECT_EQ(out->value().error().category, ErrorCategory::kTimeout);
-    EXPECT_GE(took, timeout);
-    EXPECT_LT(took, timeout + 2s);
   }
 
   // Runs until the acquire ended and returns its session (null on failure).
@@ -154,6 +175,8 @@ class CircuitManagerTest : public mix::testing::LoopbackTest {
     return total;
   }
 
+  // On manual_clock; made before the manager, whose timers it fires.
+  async::ManualTimers timers{io, manual_clock};
   ScriptedRandom random;
   std::vector<NodeDescriptor> directory;
   // Outlive the manager: its sessions tell them kClosed when destroyed.
@@ -224,11 +247,17 @@ TEST_F(CircuitManagerTest, CircuitThatFailsToBuildIsReplacedThroughAFreshPath) {
                 [](std::vector<NodeDescriptor>& dir) { dir[0].onion_key = dir[1].onion_key; });
   random.first_candidate = 3;  // the first path ends at node 1
 
-  const auto started = std::chrono::steady_clock::now();
+  const Nanos started = manual_clock.now();
   auto out = acquire();
+  ASSERT_NO_FATAL_FAILURE(until_failed_builds(1));
+  // The replacement waits out the pause after the failure, and no longer.
+  timers.advance(kRebuildPause - 1ns);
+  EXPECT_EQ(node(0).tap->sent(mix::CellCommand::kCreate), 1u);
+  timers.advance(1ns);
+  EXPECT_EQ(node(0).tap->sent(mix::CellCommand::kCreate), 2u);
   CircuitSession* session = acquired(out);
   ASSERT_NE(session, nullptr);
-  EXPECT_LT(std::chrono::steady_clock::now() - started, options.acquire_timeout);
+  EXPECT_EQ(manual_clock.now() - started, kRebuildPause);
   EXPECT_EQ(node(1).relay->counters().creates_rejected, 1u);
 
   auto listed = manager->circuits();
@@ -250,10 +279,10 @@ TEST_F(CircuitManagerTest, CircuitThatFailsToBuildIsReplacedThroughAFreshPath) {
   EXPECT_EQ(listed[0].state, Circuit::State::kOpen);
 }
 
-TEST_F(CircuitManagerTest, WithEveryPathDeadAcquireFailsWithTimeoutAtItsDeadline) {
+TEST_F(CircuitManagerTest, WithEveryPathDeadAcquireRebuildsAfterEachPauseAndFailsAtItsDeadline) {
   CircuitManagerOptions options;
   options.pool.prebuilt = 0;
-  // Room for a rebuild after the 200 ms pause that follows a failed build.
+  // Five pauses of 200 ms after as many failed builds.
   options.acquire_timeout = 1000ms;
   // Every node's onion key is its neighbour's: each CREATE fails at the entry.
   start_manager(options, [](std::vector<NodeDescriptor>& dir) {
@@ -264,11 +293,22 @@ TEST_F(CircuitManagerTest, WithEveryPathDeadAcquireFailsWithTimeoutAtItsDeadline
     dir.back().onion_key = first;
   });
 
-  expect_acquire_times_out(options.acquire_timeout);
-  // It kept building fresh circuits, paced by the pause, and none opened.
-  EXPECT_GT(node(0).tap->sent(mix::CellCommand::kCreate), 1u);
-  EXPECT_LE(node(0).tap->sent(mix::CellCommand::kCreate), 10u);
-  // (The last one may still be building when the deadline passes.)
+  const Nanos deadline = manual_clock.now() + options.acquire_timeout;
+  auto out = acquire();
+  // Each build fails at once (in real time, simulated time standing still);
+  // the next one goes out exactly one pause later, never sooner.
+  for (std::uint64_t failed = 1; failed < 5; ++failed) {
+    ASSERT_NO_FATAL_FAILURE(until_failed_builds(failed));
+    EXPECT_EQ(node(0).tap->sent(mix::CellCommand::kCreate), failed);
+    timers.advance(kRebuildPause - 1ns);
+    EXPECT_EQ(node(0).tap->sent(mix::CellCommand::kCreate), failed);
+    timers.advance(1ns);
+    EXPECT_EQ(node(0).tap->sent(mix::CellCommand::kCreate), failed + 1);
+  }
+  ASSERT_NO_FATAL_FAILURE(until_failed_builds(5));
+  // The fifth pause ends at the deadline: the acquire fails there.
+  expect_times_out_at(out, deadline);
+  EXPECT_EQ(builds("opened"), 0u);
   for (const ClientCircuitInfo& info : manager->circuits()) {
     EXPECT_NE(info.state, Circuit::State::kOpen);
   }
@@ -283,7 +323,11 @@ TEST_F(CircuitManagerTest, WithEveryRelayStoppedAcquireFailsWithTimeoutAtItsDead
     node(i).stop();
   }
 
-  expect_acquire_times_out(options.acquire_timeout);
+  const Nanos deadline = manual_clock.now() + options.acquire_timeout;
+  auto out = acquire();
+  // The CREATE goes unanswered: nothing happens until the deadline.
+  ASSERT_FALSE(run_until([&] { return out->has_value(); }, 50ms));
+  expect_times_out_at(out, deadline);
 }
 
 TEST_F(CircuitManagerTest, RetiredCircuitIsDestroyedAfterItsLastStreamAndItsStreamsSeeClosed) {

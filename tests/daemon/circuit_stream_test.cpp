@@ -18,6 +18,7 @@
 #include <asio/write.hpp>
 #include <gtest/gtest.h>
 
+#include "async/timer_service.hpp"
 #include "async/use_result.hpp"
 #include "core/clock.hpp"
 #include "daemon/circuit_session.hpp"
@@ -35,9 +36,11 @@ class CircuitStreamTest : public ::testing::Test {
     auto [a, b] = MemoryChannel::pair(io_);
     link_ = a->link();
     client_ = std::make_unique<CircuitSession>(io_.get_executor(), SteadyClock::instance(),
-                                               std::move(a), stream::Role::kInitiator, config);
+                                               async::SteadyTimers::instance(), std::move(a),
+                                               stream::Role::kInitiator, config);
     exit_ = std::make_unique<CircuitSession>(io_.get_executor(), SteadyClock::instance(),
-                                             std::move(b), stream::Role::kResponder, config);
+                                             async::SteadyTimers::instance(), std::move(b),
+                                             stream::Role::kResponder, config);
     exit_->set_incoming_handler(
         [this](stream::StreamId id) { accepted_ = std::make_unique<CircuitStream>(*exit_, id); });
   }

@@ -19,15 +19,7 @@
 #include <gtest/gtest.h>
 
 #include "async/use_result.hpp"
-#include "core/clock.hpp"
-#include "core/metrics/registry.hpp"
-#include "daemon/circuit_session.hpp"
-#include "daemon/exit_address_policy.hpp"
-#include "daemon/exit_connector.hpp"
-#include "daemon/socks5_server.hpp"
-#include "daemon/socks_bridge.hpp"
-#include "daemon/support/socks5_fixtures.hpp"
-#include "daemon/support/test_circuit_source.hpp"
+#include "daemon/support/socks_exit_fixture.hpp"
 
 namespace nyx::daemon {
 namespace {
@@ -101,24 +93,14 @@ asio::awaitable<SocksResult> socks_get(tcp::endpoint proxy, std::uint16_t port,
   co_return result;
 }
 
-class DataPathTest : public ::testing::Test {
+class DataPathTest : public SocksExitFixture {
  protected:
-  explicit DataPathTest(std::size_t body_size = 10u << 20) : body_(pattern(body_size)) {}
+  explicit DataPathTest(std::size_t body_size = 10u << 20) : SocksExitFixture(pattern(body_size)) {}
 
   void SetUp() override {
-    auto policy = ExitAddressPolicy::parse("reject *:9, accept *:*", {.allow_private = true});
-    ASSERT_TRUE(policy);
-    policy_ = std::move(*policy);
-    exit_ = std::make_unique<ExitConnector>(
-        io_, SteadyClock::instance(), policy_,
-        ExitConnectorOptions{.connect_timeout = std::chrono::seconds(5)});
-    exit_->publish_metrics(registry_);
-    source_ = std::make_unique<TestSource>(io_, *exit_);
-    bridge_ = std::make_unique<SocksBridge>(*source_);
-    Socks5ServerOptions options;
-    options.listen = tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0);
-    server_ = std::make_unique<Socks5Server>(io_, options, *bridge_);
-    ASSERT_TRUE(server_->start());
+    ASSERT_NO_FATAL_FAILURE(wire("reject *:9, accept *:*",
+                                 ExitConnectorOptions{.connect_timeout = std::chrono::seconds(5)},
+                                 true));
   }
 
   // Runs body on the io_context, lets the streams it opened end (the pipes
@@ -158,16 +140,6 @@ class DataPathTest : public ::testing::Test {
     const auto at = response.find("\r\n\r\n");
     return at == std::string::npos ? std::string() : response.substr(at + 4);
   }
-
-  asio::io_context io_;
-  std::string body_;
-  test::HttpOrigin origin_{io_, body_};
-  ExitAddressPolicy policy_;
-  metrics::Registry registry_;  // outlives the connector, which counts into it
-  std::unique_ptr<ExitConnector> exit_;
-  std::unique_ptr<TestSource> source_;
-  std::unique_ptr<SocksBridge> bridge_;
-  std::unique_ptr<Socks5Server> server_;
 };
 
 TEST_F(DataPathTest, DownloadsTenMebibytesByteExact) {

@@ -2,7 +2,7 @@
 // and the exit connector's streams, as CellShard's drain awaits them. A
 // stream in flight holds the drain exactly until it closes, however early
 // that is; one that never closes is bounded by the deadline, after which
-// closing the circuits ends it. The data path of data_path_test.cpp (SOCKS
+// closing the circuits ends it. The data path of SocksExitFixture (SOCKS
 // client -> SocksBridge -> in-memory circuit -> ExitConnector -> a loopback
 // origin); one io_context on the test's thread, real sockets, a 1 s deadline.
 
@@ -21,13 +21,7 @@
 
 #include "async/use_result.hpp"
 #include "async/with_deadline.hpp"
-#include "core/clock.hpp"
-#include "daemon/exit_address_policy.hpp"
-#include "daemon/exit_connector.hpp"
-#include "daemon/socks5_server.hpp"
-#include "daemon/socks_bridge.hpp"
-#include "daemon/support/socks5_fixtures.hpp"
-#include "daemon/support/test_circuit_source.hpp"
+#include "daemon/support/socks_exit_fixture.hpp"
 
 namespace nyx::daemon {
 namespace {
@@ -37,20 +31,10 @@ using async::use_result;
 
 constexpr auto kDeadline = std::chrono::seconds(1);
 
-class DrainTest : public ::testing::Test {
+class DrainTest : public SocksExitFixture {
  protected:
-  void SetUp() override {
-    auto policy = ExitAddressPolicy::parse("accept *:*", {.allow_private = true});
-    ASSERT_TRUE(policy);
-    policy_ = std::move(*policy);
-    exit_ = std::make_unique<ExitConnector>(io_, SteadyClock::instance(), policy_);
-    source_ = std::make_unique<TestSource>(io_, *exit_);
-    bridge_ = std::make_unique<SocksBridge>(*source_);
-    Socks5ServerOptions options;
-    options.listen = tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0);
-    server_ = std::make_unique<Socks5Server>(io_, options, *bridge_);
-    ASSERT_TRUE(server_->start());
-  }
+  DrainTest() : SocksExitFixture("unused") {}
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(wire("accept *:*")); }
 
   // A SOCKS client whose stream reaches the origin and then stays open, idle
   // (the origin waits for a request that does not come); nullopt if the
@@ -118,14 +102,6 @@ class DrainTest : public ::testing::Test {
     io_.run_for(std::chrono::seconds(30));
     EXPECT_TRUE(done) << "timed out";
   }
-
-  asio::io_context io_;
-  test::HttpOrigin origin_{io_, "unused"};
-  ExitAddressPolicy policy_;
-  std::unique_ptr<ExitConnector> exit_;
-  std::unique_ptr<TestSource> source_;
-  std::unique_ptr<SocksBridge> bridge_;
-  std::unique_ptr<Socks5Server> server_;
 };
 
 TEST_F(DrainTest, EndsWhenTheLastStreamClosesNotAtTheDeadline) {

@@ -24,6 +24,7 @@
 #include <asio/write.hpp>
 #include <gtest/gtest.h>
 
+#include "async/timer_service.hpp"
 #include "async/use_result.hpp"
 #include "core/clock.hpp"
 #include "core/metrics/registry.hpp"
@@ -213,7 +214,7 @@ class OptimisticDataTest : public ::testing::Test {
     ASSERT_TRUE(policy);
     policy_ = std::move(*policy);
     exit_ = std::make_unique<ExitConnector>(
-        io_, SteadyClock::instance(), policy_,
+        io_, SteadyClock::instance(), async::SteadyTimers::instance(), policy_,
         ExitConnectorOptions{.connect_timeout = std::chrono::seconds(5)});
     exit_->publish_metrics(registry_);
     source_ = std::make_unique<TestSource>(io_, *exit_, delay);

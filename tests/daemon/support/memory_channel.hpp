@@ -4,7 +4,9 @@
 // circuit delivers it, or `delay` after it was sent (a path's one-way time);
 // closing the link (link()->closed) ends both and drops what is still on its
 // way, as a DESTROY does; blocking it (link()->blocked) refuses every send
-// with kBlocked, as a full relay queue does, until it is cleared.
+// with kBlocked, as a full relay queue does, until it is cleared; dropping
+// it (link()->dropping) takes every datagram and delivers none, as a lossy
+// path does. The link counts what it took and what it refused.
 
 #include <chrono>
 #include <cstdint>
@@ -26,6 +28,9 @@ class MemoryChannel final : public DatagramChannel {
     MemoryChannel* ends[2] = {nullptr, nullptr};
     bool closed = false;
     bool blocked = false;
+    bool dropping = false;
+    std::uint64_t taken = 0;    // datagrams answered kSent, dropped ones included
+    std::uint64_t refused = 0;  // datagrams answered kBlocked
   };
 
   static std::pair<std::unique_ptr<MemoryChannel>, std::unique_ptr<MemoryChannel>> pair(
@@ -46,7 +51,12 @@ class MemoryChannel final : public DatagramChannel {
       return SendOutcome::kTooLarge;
     }
     if (link_->blocked) {
+      ++link_->refused;
       return SendOutcome::kBlocked;
+    }
+    ++link_->taken;
+    if (link_->dropping) {
+      return SendOutcome::kSent;
     }
     auto deliver = [link = link_, to = 1 - side_,
                     bytes = std::vector<std::uint8_t>(datagram.begin(), datagram.end())] {

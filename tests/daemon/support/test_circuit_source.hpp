@@ -2,7 +2,9 @@
 // TestSource: a CircuitSource for daemon tests. It hands out one client
 // session at a time, made on demand over a new MemoryChannel (optionally
 // delayed by a one-way time) whose other end the exit connector accepts; a
-// closed session is replaced on the next acquire, as a new circuit.
+// closed session is replaced on the next acquire, as a new circuit. The
+// sessions run in real time (the tests that use it move bytes over real
+// sockets).
 
 #include <chrono>
 #include <memory>
@@ -10,6 +12,7 @@
 
 #include <asio/io_context.hpp>
 
+#include "async/timer_service.hpp"
 #include "core/clock.hpp"
 #include "daemon/circuit_session.hpp"
 #include "daemon/exit_connector.hpp"
@@ -30,6 +33,7 @@ class TestSource final : public CircuitSource {
       auto [client, exit] = MemoryChannel::pair(io_, delay_);
       link_ = client->link();
       session_ = std::make_unique<CircuitSession>(io_.get_executor(), SteadyClock::instance(),
+                                                  async::SteadyTimers::instance(),
                                                   std::move(client), stream::Role::kInitiator);
       exit_.accept(std::move(exit));
       ++built_;
