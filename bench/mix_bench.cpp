@@ -3,12 +3,14 @@
 // multiplication, a hop's data-cell processing (parse, circuit lookup,
 // layer, nonce permutation, queue, hand-off to the link) against raw
 // ChaCha20 over the same body bytes, the cell scheduler's fair queueing
-// against a plain FIFO of cells, and cells per second through a relay on
+// against a plain FIFO of cells, the client's opening of a CREATED against
+// its opening of any backward cell, and cells per second through a relay on
 // real loopback links.
 
 #include <array>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,6 +26,7 @@
 #include "core/crypto/x25519.hpp"
 #include "document/directory.hpp"
 #include "mix/cell_scheduler.hpp"
+#include "mix/circuit_crypto.hpp"
 #include "mix/link_manager_cell_link.hpp"
 #include "mix/onion_create.hpp"
 #include "mix/relay.hpp"
@@ -72,7 +75,7 @@ void BM_Circuit_CreateHop(benchmark::State& state) {
     }
     CreatePayload payload = pool[next++];
     auto outcome = process_create(*ring, payload);
-    if (!outcome || outcome->terminal) {
+    if (!outcome || outcome->action != CreateAction::kForward) {
       state.SkipWithError("CREATE failed");
       break;
     }
@@ -94,6 +97,62 @@ void BM_Baseline_ChaCha20_Cell(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(kCellBodySize));
 }
 BENCHMARK(BM_Baseline_ChaCha20_Cell);
+
+// A three-hop client and the answer to its CREATE sealed by hop `sealer`
+// (2: the exit's CREATED; 0 or 1: a REFUSED), as the client receives it.
+struct CreatedAnswer {
+  explicit CreatedAnswer(std::size_t sealer) {
+    std::vector<HopKeys> relays;
+    std::vector<HopKeys> mine;
+    for (int i = 0; i < 3; ++i) {
+      std::array<std::uint8_t, 32> secret;
+      crypto::random_bytes(secret);
+      relays.push_back(HopKeys::derive(secret));
+      mine.push_back(HopKeys::derive(secret));
+    }
+    client.emplace(std::move(mine));
+    const std::array<std::uint8_t, 1> reason{static_cast<std::uint8_t>(RefusedReason::kKeyClosed)};
+    const bool refused = sealer + 1 < relays.size();
+    terminal_seal(relays[sealer], refused ? RelayType::kRefused : RelayType::kCreated,
+                  refused ? Bytes(reason) : Bytes{}, cell);
+    for (std::size_t i = sealer; i-- > 0;) {
+      relay_layer(relays[i], Direction::kBackward, cell);
+    }
+  }
+  std::optional<ClientOnion> client;
+  std::array<std::uint8_t, kCellPayloadSize> cell{};
+};
+
+// Baseline: the client opens the exit's CREATED as any backward cell.
+void BM_Baseline_ClientOpen(benchmark::State& state) {
+  CreatedAnswer answer(2);
+  std::array<std::uint8_t, kCellPayloadSize> work;
+  for (auto _ : state) {
+    work = answer.cell;
+    auto opened = answer.client->open(work);
+    benchmark::DoNotOptimize(opened);
+  }
+}
+BENCHMARK(BM_Baseline_ClientOpen);
+
+// open_created() of an answer sealed by hop `arg` of three: 2 is the
+// common case and must cost what the baseline does; 1 and 0 are REFUSEDs
+// found by the scan.
+void BM_Circuit_OpenCreated(benchmark::State& state) {
+  CreatedAnswer answer(static_cast<std::size_t>(state.range(0)));
+  std::array<std::uint8_t, kCellPayloadSize> work;
+  std::array<std::uint8_t, kRelayPlainSize> plain;
+  for (auto _ : state) {
+    work = answer.cell;
+    auto opened = answer.client->open_created(work, plain);
+    if (!opened) {
+      state.SkipWithError("CREATED did not open");
+      break;
+    }
+    benchmark::DoNotOptimize(opened);
+  }
+}
+BENCHMARK(BM_Circuit_OpenCreated)->Arg(2)->Arg(1)->Arg(0);
 
 // Records cells while a circuit is set up, then only counts them.
 class Wire final : public CellLink {

@@ -1,5 +1,7 @@
 #include "mix/circuit.hpp"
 
+#include <array>
+
 namespace nyx::mix {
 
 Circuit::Circuit(CircuitCarrier& carrier, LinkCircuit out, EndCrypto crypto, State state)
@@ -50,9 +52,30 @@ Result<RelayMessage> Circuit::open_cell(CellPayload payload) const {
   return terminal_open(std::get<HopKeys>(crypto_), payload);
 }
 
-bool Circuit::check_created(CellPayload payload) {
-  auto message = open_cell(payload);
-  return message && message->type == RelayType::kCreated;
+// The plaintexts of proposal 0002, section 8.5: CREATED from the last hop,
+// REFUSED (key closed) from any hop; anything else that opens is a protocol
+// violation.
+Circuit::Created Circuit::check_created(CellPayload payload) {
+  const auto* onion = std::get_if<ClientOnion>(&crypto_);
+  if (onion == nullptr) {
+    return {.kind = Created::Kind::kProtocol};  // a last hop's end never receives CREATED
+  }
+  std::array<std::uint8_t, kRelayPlainSize> plain;
+  auto created = onion->open_created(payload, plain);
+  if (!created) {
+    return {.kind = created.error().category == ErrorCategory::kCrypto ? Created::Kind::kTampered
+                                                                       : Created::Kind::kProtocol};
+  }
+  const RelayMessage& message = created->message;
+  const bool last = created->hop + 1 == onion->hops();
+  if (message.type == RelayType::kCreated && last) {
+    return {.kind = Created::Kind::kOpen};
+  }
+  if (message.type == RelayType::kRefused && message.data.size() == 1 &&
+      message.data[0] == static_cast<std::uint8_t>(RefusedReason::kKeyClosed)) {
+    return {.kind = Created::Kind::kRefused, .hop = created->hop};
+  }
+  return {.kind = Created::Kind::kProtocol};
 }
 
 Circuit::Received Circuit::on_relay_cell(CellPayload payload) {
@@ -68,6 +91,7 @@ Circuit::Received Circuit::on_relay_cell(CellPayload payload) {
       ++cover_received_;
       return Received::kCover;
     case RelayType::kCreated:
+    case RelayType::kRefused:  // valid only inside a CREATED
       return Received::kUnexpected;
   }
   if (receiver_ != nullptr) {
@@ -77,6 +101,11 @@ Circuit::Received Circuit::on_relay_cell(CellPayload payload) {
 }
 
 void Circuit::on_open() { set_state(State::kOpen); }
+
+void Circuit::on_rebuilt(LinkCircuit out, ClientOnion onion) {
+  out_ = out;
+  crypto_ = std::move(onion);
+}
 
 void Circuit::on_closed(DestroyReason reason) {
   carrier_ = nullptr;  // before the handler, which may destroy this end

@@ -65,9 +65,10 @@ class Circuit final : public DatagramChannel, public CircuitEndpoint {
 
  private:
   // CircuitEndpoint: the carrying relay's calls.
-  bool check_created(CellPayload payload) override;
+  Created check_created(CellPayload payload) override;
   Received on_relay_cell(CellPayload payload) override;
   void on_open() override;
+  void on_rebuilt(LinkCircuit out, ClientOnion onion) override;
   void on_closed(DestroyReason reason) override;
   void on_detached() override;
   void on_tick(Nanos now, RandomSource& random) override;

@@ -1,5 +1,6 @@
 #include "mix/circuit_crypto.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "core/crypto/aead.hpp"
@@ -32,16 +33,23 @@ void seal_body(std::span<const std::uint8_t, 32> key,
   crypto::aead_seal(key, cipher_nonce(nonce), {}, plain, body);
 }
 
+// Opens body under key and nonce into `plain`, which may be the body's own
+// first bytes (in place). On failure `plain` is zeroed and a body apart from
+// it is left as it was.
+Result<RelayMessage> open_body(std::span<const std::uint8_t, 32> key,
+                               std::span<const std::uint8_t, kCellNonceSize> nonce, Bytes body,
+                               std::span<std::uint8_t, kRelayPlainSize> plain) {
+  if (auto opened = crypto::aead_open(key, cipher_nonce(nonce), {}, body, plain); !opened) {
+    return std::unexpected(std::move(opened.error()));
+  }
+  return decode_relay_plain(plain);
+}
+
 Result<RelayMessage> open_body(std::span<const std::uint8_t, 32> key,
                                std::span<const std::uint8_t, kCellNonceSize> nonce,
                                MutableBytes body) {
   // In place: the plaintext lands in the first kRelayPlainSize bytes.
-  if (auto opened =
-          crypto::aead_open(key, cipher_nonce(nonce), {}, body, body.first(kRelayPlainSize));
-      !opened) {
-    return std::unexpected(std::move(opened.error()));
-  }
-  return decode_relay_plain(body.first<kRelayPlainSize>());
+  return open_body(key, nonce, body, body.first<kRelayPlainSize>());
 }
 
 }  // namespace
@@ -86,13 +94,42 @@ void ClientOnion::seal(RelayType type, Bytes data, CellPayload payload) const {
 }
 
 Result<RelayMessage> ClientOnion::open(CellPayload payload) const {
-  auto nonce = nonce_of(payload);
-  MutableBytes body = body_of(payload);
   for (std::size_t i = 0; i + 1 < hops_.size(); ++i) {
-    hops_[i].backward_nonce.inverse(nonce);
-    xor_layer(hops_[i].backward_key.span(), nonce, body);
+    remove_backward_layer(i, payload);
   }
-  return open_body(hops_.back().backward_key.span(), nonce, body);
+  return open_body(hops_.back().backward_key.span(), nonce_of(payload), body_of(payload));
+}
+
+void ClientOnion::remove_backward_layer(std::size_t hop, CellPayload payload) const {
+  auto nonce = nonce_of(payload);
+  hops_[hop].backward_nonce.inverse(nonce);
+  xor_layer(hops_[hop].backward_key.span(), nonce, body_of(payload));
+}
+
+Result<ClientOnion::Answer> ClientOnion::open_created(
+    CellPayload payload, std::span<std::uint8_t, kRelayPlainSize> plain) const {
+  // The common case first, with exactly the work of open(): every layer
+  // removed, one open under the last hop's key. It opens into `plain`, not
+  // in place, so a failure leaves the body for the scan without a copy.
+  for (std::size_t i = 0; i + 1 < hops_.size(); ++i) {
+    remove_backward_layer(i, payload);
+  }
+  const std::size_t last = hops_.size() - 1;
+  auto opened =
+      open_body(hops_[last].backward_key.span(), nonce_of(payload), body_of(payload), plain);
+  // Then hop j = n-2 ... 0: putting hop j's layer back (relay_layer() is
+  // the inverse of its removal) leaves the cell as hop j sealed it, if it
+  // did. The order does not matter: only hop j and the client hold Kb_j.
+  std::size_t hop = last;
+  while (!opened && opened.error().category == ErrorCategory::kCrypto && hop > 0) {
+    --hop;
+    relay_layer(hops_[hop], Direction::kBackward, payload);
+    opened = open_body(hops_[hop].backward_key.span(), nonce_of(payload), body_of(payload), plain);
+  }
+  if (!opened) {
+    return std::unexpected(std::move(opened.error()));  // kCrypto: nobody's; kProtocol: malformed
+  }
+  return Answer{hop, *opened};
 }
 
 }  // namespace nyx::mix

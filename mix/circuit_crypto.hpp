@@ -50,7 +50,27 @@ class ClientOnion {
   // (kCrypto when it fails). The message's data points into `payload`.
   Result<RelayMessage> open(CellPayload payload) const;
 
+  // The answer to CREATE as the client opens it: the message and the hop
+  // that sealed it.
+  struct Answer {
+    std::size_t hop = 0;  // entry = 0
+    RelayMessage message;
+  };
+  // Opens a CREATED (proposal 0002, section 8.5): first as open() does, which
+  // is the last hop's answer and the common case, at no extra cost; when that
+  // fails, under each earlier hop's backward key at that hop's position,
+  // since a hop that refused its onion key sealed its answer itself. The
+  // plaintext goes to `plain`, which the message's data points into;
+  // `payload` is unspecified afterwards. kCrypto when no hop's key opens it;
+  // kProtocol when one does but the plaintext is malformed.
+  Result<Answer> open_created(CellPayload payload,
+                              std::span<std::uint8_t, kRelayPlainSize> plain) const;
+
  private:
+  // Removes hop `hop`'s backward layer in place: undoes its nonce
+  // permutation, then its ChaCha20 under the nonce that hop saw.
+  void remove_backward_layer(std::size_t hop, CellPayload payload) const;
+
   std::vector<HopKeys> hops_;
 };
 

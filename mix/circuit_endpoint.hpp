@@ -12,6 +12,7 @@
 //
 // Both sides run on the relay's thread.
 
+#include <cstddef>
 #include <cstdint>
 
 #include "core/clock.hpp"
@@ -45,17 +46,34 @@ class CircuitEndpoint {
     kCover,       // a cover cell, dropped here
     kTampered,    // the end-to-end MAC failed
     kMalformed,   // it verified but its plaintext is not a message
-    kUnexpected,  // a CREATED on an open circuit
+    kUnexpected,  // a CREATED on an open circuit, or a REFUSED outside a CREATED
   };
 
-  // The origin: checks the last hop's CREATED in place (no side effects);
-  // true when it verifies.
-  virtual bool check_created(CellPayload payload) = 0;
+  // What a CREATED says, once the origin has found the hop that sealed it
+  // (proposal 0002, section 8.5).
+  struct Created {
+    enum class Kind : std::uint8_t {
+      kOpen,      // the last hop's CREATED: the circuit is open
+      kRefused,   // hop `hop` refused its onion key (REFUSED, key closed)
+      kTampered,  // no hop's key opens it
+      kProtocol,  // a hop's key opens it, but it says something else
+    };
+    Kind kind = Kind::kTampered;
+    std::size_t hop = 0;  // kRefused: the refusing hop, entry = 0
+  };
+
+  // The origin: opens a CREATED in place and says what it is. No side
+  // effects: the carrier acts on the answer.
+  virtual Created check_created(CellPayload payload) = 0;
   // Opens a RELAY cell end to end in place and delivers what it carries.
   // The receiver may close or destroy the end before this returns.
   virtual Received on_relay_cell(CellPayload payload) = 0;
   // The circuit opened (the origin's CREATED verified).
   virtual void on_open() = 0;
+  // The origin's setup starts again, still building: a hop refused its onion
+  // key, and the carrier rebuilt the same path on `out` with that hop's next
+  // key, whose keys are `onion` (proposal 0002, section 8.5).
+  virtual void on_rebuilt(LinkCircuit out, ClientOnion onion) = 0;
   // The circuit is gone from the carrier; the end's state handler hears it.
   virtual void on_closed(DestroyReason reason) = 0;
   // The carrier itself is going away: closed, without callbacks.

@@ -12,12 +12,14 @@
 #include <memory>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "core/clock.hpp"
 #include "mix/cell.hpp"
 #include "mix/cell_scheduler.hpp"
 #include "mix/hop_keys.hpp"
 #include "mix/link_circuit.hpp"
+#include "mix/onion_create.hpp"
 
 namespace nyx::mix {
 
@@ -32,6 +34,12 @@ struct CircuitState {
   std::optional<LinkCircuit> downstream;  // absent at the last hop
   HopKeys keys;                           // middle hop; the last hop hands them to its Circuit
   CircuitEndpoint* endpoint = nullptr;    // origin and last hop: the channel
+  // The origin while it builds: its path, to build it once more with the
+  // next key of a hop that refused (proposal 0002, section 8.5), and whether
+  // this is that second attempt. Cleared when the circuit opens: nothing of
+  // a refusal outlives the setup it happened in.
+  std::vector<OnionHop> path;
+  bool rebuilt = false;
   Nanos created_at{0};
   Nanos last_active{0};
   CellQueue queue_up;    // waiting for the upstream link

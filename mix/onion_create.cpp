@@ -43,6 +43,17 @@ void stream_xor(const Secret32& key, MutableBytes data) {
   crypto::chacha20_xor(key.span(), kZeroNonce, 0, data, data);
 }
 
+// A fresh CREATE under a closed key is answered, not forwarded, so that the
+// client learns it may use the next key: no tag is stored and the routing
+// information is not read; only the keys to seal REFUSED with are derived.
+CreateOutcome refused_outcome(std::uint64_t epoch, const Secret32& s) {
+  CreateOutcome refused;
+  refused.action = CreateAction::kRefuse;
+  refused.epoch = epoch;
+  refused.keys = HopKeys::derive(s.span());
+  return refused;
+}
+
 }  // namespace
 
 Result<ClientCreate> build_create(std::span<const OnionHop> hops) {
@@ -163,10 +174,12 @@ Result<CreateOutcome> process_create(OnionKeyRing& ring,
     return create_error(ErrorCategory::kPermission, CreateErrc::kReplay, "CREATE replayed");
   }
   if (opened->closed) {
-    return create_error(ErrorCategory::kPermission, CreateErrc::kKeyClosed, "onion key closed");
+    return refused_outcome(opened->epoch, s);
   }
   if (auto stored = ring.record_tag(*opened, tag); !stored) {
-    return std::unexpected(std::move(stored.error()));
+    // The store took no tag, so the key is closed now (record_tag) and this
+    // CREATE is a fresh one under a closed key: step 4, not an error.
+    return refused_outcome(opened->epoch, s);
   }
 
   std::array<std::uint8_t, kStreamSize> shifted;
@@ -181,7 +194,7 @@ Result<CreateOutcome> process_create(OnionKeyRing& ring,
   outcome.keys = HopKeys::derive(s.span());
   std::uint8_t flag = shifted[0];
   if (flag == static_cast<std::uint8_t>(RoutingFlag::kTerminal)) {
-    outcome.terminal = true;
+    outcome.action = CreateAction::kTerminal;
     return outcome;
   }
   if (flag != static_cast<std::uint8_t>(RoutingFlag::kForward)) {

@@ -34,10 +34,10 @@ inline constexpr std::size_t kCreateTailSize =
 
 using CreatePayload = std::array<std::uint8_t, kCellPayloadSize>;
 
-// Error codes of CREATE processing.
+// Error codes of CREATE processing. (2 was "key closed", which is now an
+// outcome: CreateAction::kRefuse.)
 enum class CreateErrc : int {
   kReplay = 1,      // kPermission: the tag is in the opening key's store
-  kKeyClosed = 2,   // kPermission: the opening key takes no fresh CREATE
   kBadMac = 3,      // kCrypto: no held onion key opens the header
   kBadRouting = 4,  // kProtocol: the routing information is malformed
   kLowOrder = 5,    // kCrypto: alpha is a low-order point
@@ -64,20 +64,29 @@ struct ClientCreate {
 // count, kCrypto when an onion key is a low-order point.
 Result<ClientCreate> build_create(std::span<const OnionHop> hops);
 
+// What a hop does with a CREATE it opened.
+enum class CreateAction : std::uint8_t {
+  kForward,   // send `payload` on to next_link_key
+  kTerminal,  // this hop ends the circuit: answer CREATED
+  kRefuse,    // the opening key is closed: answer REFUSED sealed under `keys`
+              // (proposal 0002, section 8.5) and keep nothing
+};
+
 struct CreateOutcome {
-  bool terminal = false;
-  crypto::X25519PublicKey next_link_key{};  // when !terminal
+  CreateAction action = CreateAction::kForward;
+  crypto::X25519PublicKey next_link_key{};  // kForward
   std::uint64_t epoch = 0;                  // of the onion key that opened it
   HopKeys keys;
 };
 
 // Processes a CREATE payload at a hop (steps 1 to 5 of proposal 0002,
-// section 7.3): its tag is stored under the opening key before it returns.
-// On success, when the outcome is not terminal, `payload` holds the CREATE
-// payload for the next hop. Errors (codes CreateErrc): kCrypto (kBadMac: no
-// held key opens it, e.g. a wrong or erased key; kLowOrder; kZeroTag),
-// kPermission (kReplay; kKeyClosed: answer REFUSED, nothing stored),
-// kProtocol (kBadRouting). `payload` is unspecified on error.
+// section 7.3). A fresh CREATE under an accepting key has its tag stored
+// before this returns; one under a closed key comes back as kRefuse with
+// nothing stored and `payload` untouched. For kForward, `payload` holds the
+// CREATE payload for the next hop. Errors (codes CreateErrc): kCrypto
+// (kBadMac: no held key opens it, e.g. a wrong or erased key; kLowOrder;
+// kZeroTag), kPermission (kReplay), kProtocol (kBadRouting). `payload` is
+// unspecified on error.
 Result<CreateOutcome> process_create(OnionKeyRing& ring,
                                      std::span<std::uint8_t, kCellPayloadSize> payload);
 

@@ -11,7 +11,15 @@ OnionKeyRing::OnionKeyRing(std::size_t replay_capacity)
         return std::make_unique<MemoryReplayStore>(replay_capacity);
       }) {}
 
+void OnionKeyRing::set_epoch(std::uint64_t epoch) {
+  epoch_ = epoch;
+  rotate_early_if_closed();
+}
+
 void OnionKeyRing::hold(std::uint64_t epoch, crypto::X25519KeyPair key) {
+  if (upcoming_ && upcoming_->epoch == epoch) {
+    upcoming_.reset();  // the owner's choice for that epoch wins
+  }
   if (const Entry* held = find(epoch); held != nullptr && held->key.public_key == key.public_key) {
     return;
   }
@@ -22,6 +30,30 @@ void OnionKeyRing::hold(std::uint64_t epoch, crypto::X25519KeyPair key) {
     entry.closed = CloseReason::kFull;
   }
   held_.insert_or_assign(epoch, std::move(entry));
+  rotate_early_if_closed();
+}
+
+void OnionKeyRing::set_upcoming(std::uint64_t epoch, crypto::X25519KeyPair key) {
+  if (const Entry* held = find(epoch); held != nullptr && held->key.public_key == key.public_key) {
+    return;  // already held, early or on time
+  }
+  upcoming_.emplace(Upcoming{epoch, std::move(key)});
+  rotate_early_if_closed();
+}
+
+void OnionKeyRing::rotate_early_if_closed() {
+  if (upcoming_ && upcoming_->epoch <= epoch_) {
+    upcoming_.reset();  // no longer ahead of anything: its secret is zeroed, unused
+  }
+  const Entry* now = current();
+  if (now == nullptr || !now->closed || find(epoch_ + 1) != nullptr || !upcoming_ ||
+      upcoming_->epoch != epoch_ + 1) {
+    return;
+  }
+  ++(now->closed == CloseReason::kFull ? early_rotations_.full : early_rotations_.untrusted);
+  Upcoming next = std::move(*upcoming_);
+  upcoming_.reset();
+  hold(next.epoch, std::move(next.key));
 }
 
 void OnionKeyRing::rotate(std::uint64_t epoch, crypto::X25519KeyPair key) {
@@ -36,6 +68,7 @@ void OnionKeyRing::rotate(std::uint64_t epoch, crypto::X25519KeyPair key) {
   for (const std::uint64_t held : unreachable) {
     erase(held);
   }
+  rotate_early_if_closed();
 }
 
 void OnionKeyRing::erase(std::uint64_t epoch) {
@@ -48,6 +81,7 @@ void OnionKeyRing::close(std::uint64_t epoch, CloseReason reason) {
   if (Entry* entry = find(epoch); entry != nullptr && !entry->closed) {
     entry->closed = reason;
   }
+  rotate_early_if_closed();
 }
 
 OnionKeyRing::Entry* OnionKeyRing::find(std::uint64_t epoch) {
@@ -62,11 +96,11 @@ std::array<OnionKeyRing::Entry*, 3> OnionKeyRing::trial_order() {
 
 Status OnionKeyRing::record_tag(Entry& entry, const ReplayTag& tag) {
   if (auto stored = entry.replay->insert(tag); !stored) {
-    entry.closed = CloseReason::kFull;  // a store that cannot take a tag is full
+    close(entry.epoch, CloseReason::kFull);  // a store that cannot take a tag is full
     return stored;
   }
   if (entry.replay->full()) {
-    entry.closed = CloseReason::kFull;
+    close(entry.epoch, CloseReason::kFull);
   }
   return {};
 }

@@ -6,7 +6,10 @@
 // (hold, erase), since the key schedule is its business. A held key is
 // *accepting* or *closed*: a closed key (its store is full or cannot be
 // trusted) still opens CREATEs so that replays are caught, but takes no
-// fresh one (section 8.4). Dropping a key zeroes its secret (SecretBytes).
+// fresh one (section 8.4). When the key of epoch(now) closes, the key of
+// epoch(now) + 1, generated ahead and handed over with set_upcoming(), is
+// held at once with a fresh store (an early rotation, section 8.4), so fresh
+// CREATEs move to it. Dropping a key zeroes its secret (SecretBytes).
 //
 // One owner (the relay's shard); not thread-safe.
 
@@ -42,8 +45,16 @@ class OnionKeyRing {
   explicit OnionKeyRing(std::size_t replay_capacity = 1 << 20);
   explicit OnionKeyRing(StoreFactory make_store) : make_store_(std::move(make_store)) {}
 
-  // epoch(now) on the owner's clock.
-  void set_epoch(std::uint64_t epoch) noexcept { epoch_ = epoch; }
+  // Early rotations so far, by why the key of epoch(now) closed (a missing
+  // store counts as untrusted: neither can prove which tags the key took).
+  struct EarlyRotations {
+    std::uint64_t full = 0;
+    std::uint64_t untrusted = 0;
+  };
+
+  // epoch(now) on the owner's clock. A new epoch(now) whose key is closed
+  // starts an early rotation at once, as a close would.
+  void set_epoch(std::uint64_t epoch);
   std::uint64_t epoch() const noexcept { return epoch_; }
 
   // Holds `key` for `epoch` with a fresh store; replaces a different key
@@ -60,6 +71,14 @@ class OnionKeyRing {
   void close(std::uint64_t epoch, CloseReason reason);
   // Forgets the key and its store; the epoch is remembered as erased.
   void erase(std::uint64_t epoch);
+  // The key generated ahead for `epoch` (section 7.1), not held yet: the
+  // ring holds it early, with a fresh store, when `epoch` is epoch(now) + 1
+  // and the key of epoch(now) is or becomes closed. Otherwise it waits for
+  // that, or for the owner's hold() at the key's own time (holding the same
+  // key keeps what an early hold made). Replaces an earlier upcoming key;
+  // dropped unused once `epoch` is no longer ahead of epoch(now).
+  void set_upcoming(std::uint64_t epoch, crypto::X25519KeyPair key);
+  const EarlyRotations& early_rotations() const noexcept { return early_rotations_; }
 
   Entry* find(std::uint64_t epoch);
   Entry* current() { return find(epoch_); }
@@ -73,10 +92,21 @@ class OnionKeyRing {
   Status record_tag(Entry& entry, const ReplayTag& tag);
 
  private:
+  struct Upcoming {
+    std::uint64_t epoch;
+    crypto::X25519KeyPair key;
+  };
+
+  // Section 8.4: when the key of epoch(now) is closed and its successor is
+  // not held yet, holds the upcoming key now if it is that successor.
+  void rotate_early_if_closed();
+
   StoreFactory make_store_;
   std::uint64_t epoch_ = 0;
   std::map<std::uint64_t, Entry> held_;
   std::set<std::uint64_t> erased_;  // epochs whose stores are gone
+  std::optional<Upcoming> upcoming_;
+  EarlyRotations early_rotations_;
 };
 
 }  // namespace nyx::mix

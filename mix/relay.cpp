@@ -1,6 +1,9 @@
 #include "mix/relay.hpp"
 
 #include <algorithm>
+#include <array>
+#include <optional>
+#include <vector>
 
 #include "mix/cover_traffic.hpp"
 #include "mix/detail/relay_metrics.hpp"
@@ -189,13 +192,7 @@ Result<std::unique_ptr<Circuit>> Relay::create_circuit(std::span<const OnionHop>
   if (!create) {
     return std::unexpected(std::move(create.error()));
   }
-  now_ = clock_.now();
-  auto state = std::make_unique<CircuitState>();
-  state->role = CircuitState::Role::kOrigin;
-  state->downstream = LinkCircuit{hops[0].link_key, allocate_id(hops[0].link_key)};
-  state->created_at = now_;
-  state->last_active = now_;
-  CircuitState& circuit = table_.insert(std::move(state));
+  CircuitState& circuit = insert_origin(std::vector<OnionHop>(hops.begin(), hops.end()));
   CircuitCarrier& carrier = *this;
   auto end =
       std::make_unique<Circuit>(carrier, *circuit.downstream, ClientOnion(std::move(create->keys)),
@@ -203,6 +200,18 @@ Result<std::unique_ptr<Circuit>> Relay::create_circuit(std::span<const OnionHop>
   circuit.endpoint = end.get();
   send_control(*circuit.downstream, CellCommand::kCreate, create->payload);
   return end;
+}
+
+// An origin circuit through `path`, on a fresh id towards its entry.
+CircuitState& Relay::insert_origin(std::vector<OnionHop> path) {
+  now_ = clock_.now();
+  auto state = std::make_unique<CircuitState>();
+  state->role = CircuitState::Role::kOrigin;
+  state->downstream = LinkCircuit{path[0].link_key, allocate_id(path[0].link_key)};
+  state->created_at = now_;
+  state->last_active = now_;
+  state->path = std::move(path);
+  return table_.insert(std::move(state));
 }
 
 CircuitId Relay::allocate_id(const PeerKey& peer) {
@@ -251,10 +260,18 @@ void Relay::on_create(const PeerKey& from, const CellView& view) {
   CreatePayload payload;
   std::copy(view.payload.begin(), view.payload.end(), payload.begin());
   auto outcome = process_create(onion_keys_, payload);
-  if (!outcome || (outcome->terminal && !terminal_handler_)) {
-    count_refused_create(outcome ? std::nullopt : std::optional(outcome.error().code));
-    // A closed key's fresh CREATE is answered DESTROY 4 until REFUSED
-    // (proposal 0002, section 8.5) is on the wire.
+  if (outcome && outcome->action == CreateAction::kRefuse) {
+    ++counters_.creates_refused_closed;
+    refuse_create(up, outcome->keys);
+    return;
+  }
+  const bool terminal = outcome && outcome->action == CreateAction::kTerminal;
+  if (!outcome || (terminal && !terminal_handler_)) {
+    if (outcome) {
+      ++counters_.creates_rejected;  // it ends here, and nothing here takes it
+    } else {
+      count_refused_create(outcome.error());
+    }
     scheduler_.send_now(from, make_destroy_cell(up.id, DestroyReason::kCreateFailed));
     return;
   }
@@ -265,10 +282,10 @@ void Relay::on_create(const PeerKey& from, const CellView& view) {
   state->keys = std::move(outcome->keys);
   state->created_at = now_;
   state->last_active = now_;
-  state->role = outcome->terminal ? CircuitState::Role::kTerminal : CircuitState::Role::kMiddle;
-  state->open = outcome->terminal;
+  state->role = terminal ? CircuitState::Role::kTerminal : CircuitState::Role::kMiddle;
+  state->open = terminal;
   CircuitState& circuit = table_.insert(std::move(state));
-  if (outcome->terminal) {
+  if (terminal) {
     accept_terminal(circuit);
     return;
   }
@@ -277,16 +294,27 @@ void Relay::on_create(const PeerKey& from, const CellView& view) {
   send_control(*circuit.downstream, CellCommand::kCreate, payload);
 }
 
-// `code`: the CreateErrc of a CREATE the onion keys refused; none for one
-// that ends here without a terminal handler.
-void Relay::count_refused_create(std::optional<int> code) {
-  if (code == static_cast<int>(CreateErrc::kReplay)) {
+// `error`: why process_create() failed a CREATE.
+void Relay::count_refused_create(const Error& error) {
+  if (error.category == ErrorCategory::kPermission &&
+      error.code == static_cast<int>(CreateErrc::kReplay)) {
     ++counters_.creates_replay;
-  } else if (code == static_cast<int>(CreateErrc::kKeyClosed)) {
-    ++counters_.creates_refused_closed;
   } else {
     ++counters_.creates_rejected;
   }
+}
+
+// A fresh CREATE under a closed onion key is answered, not forwarded: a
+// CREATED carrying REFUSED, sealed under this hop's keys exactly as a last
+// hop seals CREATED, so the client can tell which hop refused and that no
+// other hop forged it (proposal 0002, section 8.5). Nothing is kept: the
+// client's DESTROY meets an unknown circuit here.
+void Relay::refuse_create(const LinkCircuit& up, const HopKeys& keys) {
+  Cell refused;
+  write_cell_header(refused, up.id, CellCommand::kCreated);
+  const std::array<std::uint8_t, 1> reason{static_cast<std::uint8_t>(RefusedReason::kKeyClosed)};
+  terminal_seal(keys, RelayType::kRefused, reason, payload_of(refused));
+  scheduler_.send_now(up.peer, refused);
 }
 
 // The last hop answers CREATED under its keys, then hands the keys to the
@@ -314,13 +342,75 @@ void Relay::on_created(CircuitState& circuit, Side from, Cell& cell) {
     send_control(*circuit.upstream, CellCommand::kCreated, cell_payload(cell));
     return;
   }
-  if (!circuit.endpoint->check_created(payload_of(cell))) {
-    ++counters_.tampered;
-    destroy(circuit, DestroyReason::kTampered);
+  on_origin_created(circuit, cell);
+}
+
+// The origin: the answer to its CREATE, from the last hop or from a hop that
+// refused its onion key.
+void Relay::on_origin_created(CircuitState& circuit, Cell& cell) {
+  const CircuitEndpoint::Created created = circuit.endpoint->check_created(payload_of(cell));
+  switch (created.kind) {
+    case CircuitEndpoint::Created::Kind::kOpen:
+      circuit.path = {};    // the setup is over: nothing of it is kept
+      circuit.open = true;  // first: the end's state handler may send at once
+      circuit.endpoint->on_open();
+      return;
+    case CircuitEndpoint::Created::Kind::kRefused:
+      on_refused(circuit, created.hop);
+      return;
+    case CircuitEndpoint::Created::Kind::kTampered:
+      ++counters_.tampered;
+      destroy(circuit, DestroyReason::kTampered);
+      return;
+    case CircuitEndpoint::Created::Kind::kProtocol:
+      destroy(circuit, DestroyReason::kProtocol);
+      return;
+  }
+}
+
+// Hop `hop` refused its onion key: the same path is built once more with
+// that hop's next key, looked up now and remembered nowhere, so a hop cannot
+// mark a client by refusing it once (proposal 0002, section 8.5). No next
+// key, or a refusal of the second attempt, fails the circuit.
+void Relay::on_refused(CircuitState& circuit, std::size_t hop) {
+  std::optional<crypto::X25519PublicKey> next;
+  if (!circuit.rebuilt && next_onion_key_ && hop < circuit.path.size()) {
+    next = next_onion_key_(circuit.path[hop]);
+  }
+  if (!next) {
+    fail_setup(circuit);
     return;
   }
-  circuit.open = true;  // first: the end's state handler may send at once
-  circuit.endpoint->on_open();
+  std::vector<OnionHop> path = circuit.path;
+  path[hop].onion_key = *next;
+  auto create = build_create(path);
+  if (!create) {
+    fail_setup(circuit);  // e.g. a low-order key in the directory
+    return;
+  }
+  // A fresh id, taken before the old one is freed: on UDP the new CREATE
+  // could overtake the DESTROY of a reused id.
+  CircuitState& retry = insert_origin(std::move(path));
+  retry.rebuilt = true;
+  retry.endpoint = circuit.endpoint;
+  circuit.endpoint = nullptr;  // the end moves to the retry, it does not close
+  fail_setup(circuit);
+  retry.endpoint->on_rebuilt(*retry.downstream, ClientOnion(std::move(create->keys)));
+  send_control(*retry.downstream, CellCommand::kCreate, create->payload);
+}
+
+// The origin's attempt ends: DESTROY 0 downstream frees the hops that hold
+// it (a refusing hop holds nothing), and the end, if still attached, closes
+// as on a failed CREATE.
+void Relay::fail_setup(CircuitState& circuit) {
+  const LinkCircuit down = *circuit.downstream;
+  scheduler_.send_now(down.peer, make_destroy_cell(down.id, DestroyReason::kRequested));
+  scheduler_.discard(down.peer, circuit.queue(Side::kDownstream));
+  CircuitEndpoint* end = circuit.endpoint;
+  table_.erase(circuit);
+  if (end != nullptr) {
+    end->on_closed(DestroyReason::kCreateFailed);
+  }
 }
 
 void Relay::send_control(const LinkCircuit& to, CellCommand command, Bytes payload) {
@@ -411,6 +501,8 @@ RelayCounters Relay::counters() const noexcept {
   all.cells_relayed = out.sent;
   all.dropped_queue_full = out.dropped_queue_full;
   all.dropped_link = out.dropped_link;
+  all.early_rotations_full = onion_keys_.early_rotations().full;
+  all.early_rotations_untrusted = onion_keys_.early_rotations().untrusted;
   return all;
 }
 

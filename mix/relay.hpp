@@ -10,6 +10,9 @@
 // data cells wait in the CellScheduler's bounded per-link queues, served
 // round-robin between circuits by flush(). A full queue drops (counted),
 // never grows. Control cells (CREATE, CREATED, DESTROY) go out at once.
+// A CREATE under a closed onion key is answered REFUSED (docs/protocol.md,
+// "REFUSED"); a circuit of its own that meets one is rebuilt once with the
+// refusing hop's next key.
 // Optionally, a middle hop holds each data cell for an exponentially
 // distributed delay. tick() runs setup and idle timeouts, delayed cells and
 // the ends' cover traffic. publish_metrics() exports its counters and gauges
@@ -78,7 +81,11 @@ struct RelayCounters {
   std::uint64_t creates_overloaded = 0;      // the node-wide bucket was
   std::uint64_t creates_replay = 0;          // the tag was in the key's replay store
   std::uint64_t creates_refused_closed = 0;  // a fresh CREATE for a closed onion key
-  std::uint64_t tampered = 0;                // end-to-end MAC failures (circuit destroyed)
+  // Early rotations of the onion key ring (proposal 0002, section 8.4), by
+  // why the key of epoch(now) closed.
+  std::uint64_t early_rotations_full = 0;
+  std::uint64_t early_rotations_untrusted = 0;
+  std::uint64_t tampered = 0;  // end-to-end MAC failures (circuit destroyed)
   std::uint64_t destroys_received = 0;
   std::uint64_t timeouts = 0;
 };
@@ -101,9 +108,19 @@ class Relay final : private CircuitCarrier {
   }
   // Receives circuits that end here; without a handler they are refused.
   void set_terminal_handler(TerminalHandler handler) { terminal_handler_ = std::move(handler); }
+  // Where this node's circuits find a hop's next onion key when that hop
+  // answers REFUSED (proposal 0002, section 8.5): the key after
+  // `hop.onion_key`, if the installed directory lists it and it is at most
+  // epoch(now) + 1. Asked afresh each time, so the client keeps nothing about
+  // a refusal. Without a lookup (or with no key) a refused circuit fails.
+  using NextOnionKeyLookup =
+      std::function<std::optional<crypto::X25519PublicKey>(const OnionHop& hop)>;
+  void set_next_onion_key_lookup(NextOnionKeyLookup lookup) { next_onion_key_ = std::move(lookup); }
 
   // Starts a circuit through `hops` (entry first); it opens when CREATED
-  // returns (Circuit::state(), set_state_handler).
+  // returns (Circuit::state(), set_state_handler). A hop that refuses its
+  // onion key costs one rebuild of the same path, with that hop's next key,
+  // in the same Circuit (set_next_onion_key_lookup).
   Result<std::unique_ptr<Circuit>> create_circuit(std::span<const OnionHop> hops);
 
   // One cell from a neighbour.
@@ -148,11 +165,16 @@ class Relay final : private CircuitCarrier {
   void forward(CircuitState& circuit, Side towards, Cell& cell);
   // Circuit setup.
   CircuitId allocate_id(const PeerKey& peer);
+  CircuitState& insert_origin(std::vector<OnionHop> path);
   bool admit_create(const LinkCircuit& up);
   void on_create(const PeerKey& from, const CellView& view);
-  void count_refused_create(std::optional<int> code);
+  void count_refused_create(const Error& error);
+  void refuse_create(const LinkCircuit& up, const HopKeys& keys);
   void accept_terminal(CircuitState& circuit);
   void on_created(CircuitState& circuit, Side from, Cell& cell);
+  void on_origin_created(CircuitState& circuit, Cell& cell);
+  void on_refused(CircuitState& circuit, std::size_t hop);
+  void fail_setup(CircuitState& circuit);
   void send_control(const LinkCircuit& to, CellCommand command, Bytes payload);
   // Teardown: DESTROY to each neighbour except the link it came from,
   // queued cells dropped, the end told.
@@ -176,6 +198,7 @@ class Relay final : private CircuitCarrier {
   CellScheduler scheduler_;
   std::priority_queue<Delayed, std::vector<Delayed>, std::greater<>> delayed_;
   TerminalHandler terminal_handler_;
+  NextOnionKeyLookup next_onion_key_;
   RelayCounters counters_;                         // what the scheduler does not count itself
   std::unique_ptr<detail::RelayMetrics> metrics_;  // set by publish_metrics()
   Nanos now_{0};  // refreshed by tick() and on setup; data cells never read the clock

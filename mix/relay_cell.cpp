@@ -20,7 +20,7 @@ void encode_relay_plain(RelayType type, Bytes data,
 Result<RelayMessage> decode_relay_plain(std::span<const std::uint8_t, kRelayPlainSize> plain) {
   std::uint8_t type = plain[0];
   if (type < static_cast<std::uint8_t>(RelayType::kData) ||
-      type > static_cast<std::uint8_t>(RelayType::kCreated)) {
+      type > static_cast<std::uint8_t>(RelayType::kRefused)) {
     return make_error(ErrorCategory::kProtocol, "relay: unknown type", type);
   }
   std::uint16_t length = load_be16(plain.data() + 1);

@@ -25,6 +25,12 @@ enum class RelayType : std::uint8_t {
   kData = 1,     // a datagram for the stream layer
   kDrop = 2,     // cover traffic: dropped by the end that opens it
   kCreated = 3,  // the last hop's answer to CREATE
+  kRefused = 4,  // a hop's answer to CREATE under a closed onion key; only inside a CREATED
+};
+
+// The data of a REFUSED: one byte, the reason (proposal 0002, section 8.5).
+enum class RefusedReason : std::uint8_t {
+  kKeyClosed = 1,  // the onion key that opened the CREATE takes no fresh one
 };
 
 struct RelayMessage {

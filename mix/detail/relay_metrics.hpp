@@ -33,7 +33,7 @@ class RelayMetrics {
   void update(const RelayCounters& counters, std::size_t circuits, std::size_t queued_cells);
 
  private:
-  std::array<std::pair<std::uint64_t RelayCounters::*, metrics::Counter*>, 17> counters_;
+  std::array<std::pair<std::uint64_t RelayCounters::*, metrics::Counter*>, 19> counters_;
   metrics::Gauge& circuits_;
   metrics::Gauge& queued_cells_;
   RelayCounters published_;

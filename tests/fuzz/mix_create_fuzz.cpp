@@ -19,7 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   nyx::mix::CreatePayload payload{};
   std::copy_n(data, std::min(size, payload.size()), payload.begin());
   auto first = process_create(ring, payload);
-  if (first && !first->terminal) {
+  if (first && first->action == nyx::mix::CreateAction::kForward) {
     // The same header again must be a replay.
     std::copy_n(data, std::min(size, payload.size()), payload.begin());
     if (process_create(ring, payload)) {

@@ -108,6 +108,68 @@ TEST(CircuitCrypto, TamperedCellFailsTheEndToEndMac) {
   EXPECT_EQ(client.open(payload_of(cell)).error().category, ErrorCategory::kCrypto);
 }
 
+// An answer to CREATE sealed by `sealer` as hop `from` seals one (its own
+// keys, or a forger's), as the client receives it: hops from-1 .. 0 each add
+// their backward layer.
+void answer_from(const std::vector<HopKeys>& relays, std::size_t from, const HopKeys& sealer,
+                 RelayType type, Bytes data, Cell& cell) {
+  terminal_seal(sealer, type, data, payload_of(cell));
+  for (std::size_t i = from; i-- > 0;) {
+    relay_layer(relays[i], Direction::kBackward, payload_of(cell));
+  }
+}
+
+constexpr std::array<std::uint8_t, 1> kKeyClosed{
+    static_cast<std::uint8_t>(RefusedReason::kKeyClosed)};
+
+TEST(CircuitCrypto, ACreatedOpensUnderTheKeyOfTheHopThatSealedIt) {
+  auto [relays, mine] = shared_keys(4);
+  ClientOnion client(std::move(mine));
+  std::array<std::uint8_t, kRelayPlainSize> plain;
+  for (std::size_t hop = 0; hop < relays.size(); ++hop) {
+    Cell cell{};
+    answer_from(relays, hop, relays[hop], RelayType::kRefused, kKeyClosed, cell);
+    auto opened = client.open_created(payload_of(cell), plain);
+    ASSERT_TRUE(opened.has_value()) << hop;
+    EXPECT_EQ(opened->hop, hop);
+    EXPECT_EQ(opened->message.type, RelayType::kRefused);
+    ASSERT_EQ(opened->message.data.size(), 1u);
+    EXPECT_EQ(opened->message.data[0], kKeyClosed[0]);
+  }
+  Cell created{};
+  answer_from(relays, 3, relays[3], RelayType::kCreated, {}, created);
+  auto opened = client.open_created(payload_of(created), plain);
+  ASSERT_TRUE(opened.has_value());
+  EXPECT_EQ(opened->hop, 3u);
+  EXPECT_EQ(opened->message.type, RelayType::kCreated);
+}
+
+TEST(CircuitCrypto, ARefusalOpensOnlyUnderItsOwnHopsKeyAtItsOwnPosition) {
+  SharedKeys keys = shared_keys(3);
+  const std::vector<HopKeys>& relays = keys.relays;
+  ClientOnion client(std::move(keys.client));
+  std::array<std::uint8_t, kRelayPlainSize> plain;
+  auto expect_forged = [&](std::size_t from, const HopKeys& sealer, const char* what) {
+    Cell cell{};
+    answer_from(relays, from, sealer, RelayType::kRefused, kKeyClosed, cell);
+    auto opened = client.open_created(payload_of(cell), plain);
+    ASSERT_FALSE(opened.has_value()) << what;
+    EXPECT_EQ(opened.error().category, ErrorCategory::kCrypto) << what;
+  };
+  const auto stranger = shared_keys(1).relays;
+  expect_forged(1, stranger[0], "a key no hop shares with the client");
+  // Hop 1 claiming that hop 2 refused: its seal under one layer too many.
+  expect_forged(2, relays[1], "hop 1's seal from hop 2's position");
+  // Hop 1's seal arriving without hop 0's layer, as if hop 0 had sealed it.
+  expect_forged(0, relays[1], "hop 1's seal from hop 0's position");
+
+  Cell flipped{};
+  answer_from(relays, 1, relays[1], RelayType::kRefused, kKeyClosed, flipped);
+  flipped[kCellHeaderSize + kCellNonceSize + 7] ^= 0x01;
+  EXPECT_EQ(client.open_created(payload_of(flipped), plain).error().category,
+            ErrorCategory::kCrypto);
+}
+
 TEST(RelayCell, PlaintextRoundTripsAndRejectsBadFields) {
   std::array<std::uint8_t, kRelayPlainSize> plain;
   std::vector<std::uint8_t> data(kMaxRelayData, 0x5a);

@@ -57,6 +57,100 @@ struct OneHop {
   std::unique_ptr<Circuit> end;
 };
 
+// The client's end of a two-hop circuit, still building, and the hops' keys.
+struct TwoHopOrigin {
+  TwoHopOrigin() { end = make_end(carrier.expected_out, relays); }
+
+  std::unique_ptr<Circuit> make_end(LinkCircuit out, std::vector<HopKeys>& hop_keys) {
+    return std::make_unique<Circuit>(carrier, out, ClientOnion(fresh_keys(hop_keys)),
+                                     Circuit::State::kBuilding);
+  }
+  // Two hops' keys into `hop_keys`; the client's copies returned.
+  static std::vector<HopKeys> fresh_keys(std::vector<HopKeys>& hop_keys) {
+    hop_keys.clear();
+    std::vector<HopKeys> mine;
+    for (int i = 0; i < 2; ++i) {
+      std::array<std::uint8_t, 32> secret;
+      crypto::random_bytes(secret);
+      hop_keys.push_back(HopKeys::derive(secret));
+      mine.push_back(HopKeys::derive(secret));
+    }
+    return mine;
+  }
+  // What hop `from` answers, as the client receives it.
+  Cell answer(std::size_t from, RelayType type, Bytes data) {
+    Cell cell{};
+    terminal_seal(relays[from], type, data, payload_of(cell));
+    for (std::size_t i = from; i-- > 0;) {
+      relay_layer(relays[i], Direction::kBackward, payload_of(cell));
+    }
+    return cell;
+  }
+
+  FakeCarrier carrier;
+  std::vector<HopKeys> relays;
+  std::unique_ptr<Circuit> end;
+};
+
+TEST(CircuitEnd, TheOriginTellsWhatACreatedSays) {
+  using Kind = CircuitEndpoint::Created::Kind;
+  TwoHopOrigin origin;
+  CircuitEndpoint& endpoint = *origin.end;
+  const std::uint8_t closed[] = {static_cast<std::uint8_t>(RefusedReason::kKeyClosed)};
+  const std::uint8_t unknown_reason[] = {2};
+  Cell cell = origin.answer(1, RelayType::kCreated, {});
+  EXPECT_EQ(endpoint.check_created(payload_of(cell)).kind, Kind::kOpen);
+  cell = origin.answer(0, RelayType::kRefused, closed);
+  const CircuitEndpoint::Created refused = endpoint.check_created(payload_of(cell));
+  EXPECT_EQ(refused.kind, Kind::kRefused);
+  EXPECT_EQ(refused.hop, 0u);
+  cell = origin.answer(1, RelayType::kRefused, closed);
+  EXPECT_EQ(endpoint.check_created(payload_of(cell)).hop, 1u);
+  // Only the last hop opens the circuit; REFUSED says one thing only.
+  cell = origin.answer(0, RelayType::kCreated, {});
+  EXPECT_EQ(endpoint.check_created(payload_of(cell)).kind, Kind::kProtocol);
+  cell = origin.answer(1, RelayType::kRefused, unknown_reason);
+  EXPECT_EQ(endpoint.check_created(payload_of(cell)).kind, Kind::kProtocol);
+  cell = origin.answer(1, RelayType::kData, closed);
+  EXPECT_EQ(endpoint.check_created(payload_of(cell)).kind, Kind::kProtocol);
+  cell = origin.answer(1, RelayType::kCreated, {});
+  cell[kCellHeaderSize + kCellNonceSize + 20] ^= 0x01;
+  EXPECT_EQ(endpoint.check_created(payload_of(cell)).kind, Kind::kTampered);
+  EXPECT_EQ(origin.end->state(), Circuit::State::kBuilding);  // it only says
+}
+
+TEST(CircuitEnd, ARefusedOutsideACreatedIsAProtocolViolation) {
+  const std::uint8_t closed[] = {static_cast<std::uint8_t>(RefusedReason::kKeyClosed)};
+  TwoHopOrigin origin;
+  CircuitEndpoint& client = *origin.end;
+  client.on_open();
+  Cell cell = origin.answer(1, RelayType::kRefused, closed);
+  EXPECT_EQ(client.on_relay_cell(payload_of(cell)), CircuitEndpoint::Received::kUnexpected);
+
+  OneHop hop;  // and at the last hop's end
+  CircuitEndpoint& exit = *hop.end;
+  hop.client->seal(RelayType::kRefused, closed, payload_of(cell));
+  EXPECT_EQ(exit.on_relay_cell(payload_of(cell)), CircuitEndpoint::Received::kUnexpected);
+}
+
+TEST(CircuitEnd, ARebuiltOriginUsesItsNewLinkCircuitAndKeys) {
+  TwoHopOrigin origin;
+  std::vector<HopKeys> second;
+  const LinkCircuit retry_out{PeerKey{}, 43};
+  CircuitEndpoint& endpoint = *origin.end;
+  endpoint.on_rebuilt(retry_out, ClientOnion(TwoHopOrigin::fresh_keys(second)));
+  origin.carrier.expected_out = retry_out;
+  endpoint.on_open();
+  const std::uint8_t x[] = {'x'};
+  ASSERT_EQ(origin.end->send(x), SendOutcome::kSent);
+  ASSERT_EQ(origin.carrier.sent.size(), 1u);
+  CellPayload payload = payload_of(origin.carrier.sent[0]);
+  relay_layer(second[0], Direction::kForward, payload);
+  auto opened = terminal_open(second[1], payload);
+  ASSERT_TRUE(opened.has_value());
+  EXPECT_EQ(opened->data.size(), 1u);
+}
+
 TEST(CircuitEnd, SealsDataForTheOtherEndAndOpensWhatComesBack) {
   OneHop hop;
   const std::uint8_t hello[] = {'h', 'i'};

@@ -39,7 +39,7 @@ std::vector<HopKeys> run_create(Path& path, CreatePayload payload) {
       return {};
     }
     bool last = i + 1 == path.hops.size();
-    EXPECT_EQ(outcome->terminal, last);
+    EXPECT_EQ(outcome->action, last ? CreateAction::kTerminal : CreateAction::kForward);
     EXPECT_EQ(outcome->epoch, 7u);
     if (!last) {
       EXPECT_EQ(outcome->next_link_key, path.hops[i + 1].link_key);
@@ -166,7 +166,8 @@ TEST(OnionCreate, AFullStoreClosesItsKeyWhichStillCatchesReplays) {
 
   auto fresh = build_create(path.hops);
   auto refused = process_create(small, fresh->payload);
-  EXPECT_EQ(refused.error().code, static_cast<int>(CreateErrc::kKeyClosed));
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->action, CreateAction::kRefuse);
   EXPECT_EQ(small.current()->replay->size(), 2u);  // a refused CREATE stores nothing
   payload = first->payload;
   EXPECT_EQ(process_create(small, payload).error().code, static_cast<int>(CreateErrc::kReplay));

@@ -71,7 +71,9 @@ TEST(OnionKeyRing, EachHeldKeyOpensItsOwnCreatesAndOnlyThose) {
 TEST(OnionKeyRing, AClosedKeyRefusesFreshCreatesWhileOthersGoOn) {
   Ring r(10, {10, 11});
   r.ring.close(10, OnionKeyRing::CloseReason::kUntrusted);
-  EXPECT_EQ(r.create_for(10).error().code, static_cast<int>(CreateErrc::kKeyClosed));
+  auto closed = r.create_for(10);
+  ASSERT_TRUE(closed.has_value());
+  EXPECT_EQ(closed->action, CreateAction::kRefuse);
   EXPECT_EQ(r.ring.find(10)->replay->size(), 0u);
   EXPECT_TRUE(r.create_for(11).has_value());
   // A later reason does not overwrite the first.

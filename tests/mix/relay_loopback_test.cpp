@@ -1,6 +1,7 @@
 // Circuits over real links: in-process nodes, each a Relay on its own
 // transport LinkManager (Noise over UDP on 127.0.0.1), one io_context.
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -67,6 +68,41 @@ TEST_F(Loopback, WrongOnionKeyFailsSetup) {
   ASSERT_TRUE(run_until([&] { return c->state() == Circuit::State::kClosed; }));
   EXPECT_EQ(c->close_reason(), DestroyReason::kCreateFailed);
   EXPECT_EQ(nodes[3]->relay->counters().creates_rejected, 1u);
+}
+
+// Proposal 0002, section 8.5, over real links: a middle hop whose key is
+// closed answers REFUSED, and the client follows it to its next key.
+TEST_F(Loopback, ARefusingHopIsFollowedToItsNextKey) {
+  start(4);
+  auto next = crypto::X25519KeyPair::generate();
+  const crypto::X25519PublicKey next_public = next.public_key;
+  OnionKeyRing& ring = nodes[2]->relay->onion_keys();
+  const std::uint64_t epoch = ring.epoch();
+  ring.close(epoch, OnionKeyRing::CloseReason::kUntrusted);
+  ring.hold(epoch + 1, std::move(next));
+  nodes[0]->relay->set_next_onion_key_lookup(
+      [next_public, refuser = nodes[2]->hop().link_key](
+          const OnionHop& hop) -> std::optional<crypto::X25519PublicKey> {
+        if (hop.link_key == refuser) {
+          return next_public;
+        }
+        return std::nullopt;
+      });
+  auto client = build({1, 2, 3});
+  ASSERT_EQ(client->state(), Circuit::State::kOpen);
+  EXPECT_EQ(nodes[2]->relay->counters().creates_refused_closed, 1u);
+  EXPECT_EQ(nodes[2]->relay->counters().creates_accepted, 1u);
+  EXPECT_EQ(nodes[1]->tap->sent(CellCommand::kCreate), 2u);  // the entry forwarded both attempts
+  ASSERT_EQ(nodes[3]->ends.size(), 1u);
+  Collect at_exit;
+  nodes[3]->ends[0]->set_receiver(&at_exit);
+  const std::vector<std::uint8_t> hello = {'h', 'i'};
+  ASSERT_EQ(client->send(hello), SendOutcome::kSent);
+  ASSERT_TRUE(run_until([&] { return at_exit.got.size() == 1; }));
+  EXPECT_EQ(at_exit.got[0], hello);
+  // The refused attempt is gone from the entry; only the open circuit stays.
+  EXPECT_TRUE(run_until([&] { return nodes[1]->relay->circuit_count() == 1; }));
+  nodes[3]->ends[0]->set_receiver(nullptr);
 }
 
 }  // namespace

@@ -43,6 +43,8 @@ TEST(RelayMetrics, RegistersEveryFamilyAndTheGaugesAtZero) {
            "nyx_relay_creates_total{result=\"refused_closed\"}",
            "nyx_relay_creates_total{result=\"rate_limited\"}",
            "nyx_relay_creates_total{result=\"overloaded\"}",
+           "nyx_onion_early_rotations_total{cause=\"full\"}",
+           "nyx_onion_early_rotations_total{cause=\"untrusted\"}",
            "nyx_relay_circuits_destroyed_total{reason=\"destroy_cell\"}",
            "nyx_relay_circuits_destroyed_total{reason=\"tampered\"}",
            "nyx_relay_circuits_destroyed_total{reason=\"timeout\"}",
