@@ -219,7 +219,6 @@ asio::awaitable<Result<CircuitSession*>> CircuitManager::acquire(
   if (!any_exit) {
     co_return make_error(ErrorCategory::kPermission, "no exit in the directory allows it");
   }
-  async::Timer pause(io_.get_executor(), timers_);
   const Nanos deadline = clock_.now() + options_.acquire_timeout;
   while (true) {
     if (closed_) {
@@ -256,9 +255,11 @@ asio::awaitable<Result<CircuitSession*>> CircuitManager::acquire(
     // Until a circuit opens or closes, the next maintain(), or the deadline.
     const std::uint64_t failures = failed_builds_;
     (void)co_await async::with_deadline(changed_.wait(), deadline - clock_.now(), timers_);
-    if (failed_builds_ != failures && !closed_) {
-      pause.expires_at(std::min(deadline, clock_.now() + kRebuildPause));
-      (void)co_await pause.wait();
+    // After a failed build, a pause before the next try; close_all() (which
+    // leaves changed_ set) ends it at once, other changes do not.
+    const Nanos pause_end = std::min(deadline, clock_.now() + kRebuildPause);
+    while (failed_builds_ != failures && !closed_ && clock_.now() < pause_end) {
+      (void)co_await async::with_deadline(changed_.wait(), pause_end - clock_.now(), timers_);
     }
   }
 }

@@ -70,6 +70,16 @@ Socks5Destination smtp() {
   return {.type = Socks5AddressType::kDomain, .host = "example.org", .port = 25};
 }
 
+// Every node's onion key becomes its neighbour's: each CREATE fails at the
+// entry.
+void give_every_node_its_neighbours_onion_key(std::vector<NodeDescriptor>& dir) {
+  const auto first = dir[0].onion_key;
+  for (std::size_t i = 0; i + 1 < dir.size(); ++i) {
+    dir[i].onion_key = dir[i + 1].onion_key;
+  }
+  dir.back().onion_key = first;
+}
+
 class CircuitManagerTest : public mix::testing::LoopbackTest {
  protected:
   static constexpr int kRelays = 4;
@@ -92,12 +102,12 @@ class CircuitManagerTest : public mix::testing::LoopbackTest {
   }
 
   void TearDown() override {
-    // Every acquire still running ends (kClosed) while the manager lives: a
-    // waiting one at once, a pausing one when its pause ends. Their frames
-    // hold timers on `timers`, which goes before the io_context does.
+    // Every acquire still running ends (kClosed) while the manager lives,
+    // waiting or pausing: their frames hold timers on `timers`, which goes
+    // before the io_context does.
     if (manager) {
       manager->close_all();
-      timers.advance(kRebuildPause);
+      test::poll_ready(io);
     }
     manager.reset();
     LoopbackTest::TearDown();
@@ -284,14 +294,7 @@ TEST_F(CircuitManagerTest, WithEveryPathDeadAcquireRebuildsAfterEachPauseAndFail
   options.pool.prebuilt = 0;
   // Five pauses of 200 ms after as many failed builds.
   options.acquire_timeout = 1000ms;
-  // Every node's onion key is its neighbour's: each CREATE fails at the entry.
-  start_manager(options, [](std::vector<NodeDescriptor>& dir) {
-    const auto first = dir[0].onion_key;
-    for (std::size_t i = 0; i + 1 < dir.size(); ++i) {
-      dir[i].onion_key = dir[i + 1].onion_key;
-    }
-    dir.back().onion_key = first;
-  });
+  start_manager(options, give_every_node_its_neighbours_onion_key);
 
   const Nanos deadline = manual_clock.now() + options.acquire_timeout;
   auto out = acquire();
@@ -312,6 +315,19 @@ TEST_F(CircuitManagerTest, WithEveryPathDeadAcquireRebuildsAfterEachPauseAndFail
   for (const ClientCircuitInfo& info : manager->circuits()) {
     EXPECT_NE(info.state, Circuit::State::kOpen);
   }
+}
+
+TEST_F(CircuitManagerTest, CloseAllEndsAnAcquireInItsRebuildPauseAtOnce) {
+  CircuitManagerOptions options;
+  options.pool.prebuilt = 0;
+  start_manager(options, give_every_node_its_neighbours_onion_key);
+  auto out = acquire();
+  ASSERT_NO_FATAL_FAILURE(until_failed_builds(1));
+  manager->close_all();
+  test::poll_ready(io);  // simulated time stands still: the pause has not ended
+  ASSERT_TRUE(out->has_value());
+  ASSERT_FALSE(out->value().has_value());
+  EXPECT_EQ(out->value().error().category, ErrorCategory::kClosed);
 }
 
 TEST_F(CircuitManagerTest, WithEveryRelayStoppedAcquireFailsWithTimeoutAtItsDeadline) {
