@@ -11,28 +11,12 @@
 #include <unistd.h>
 
 #include "core/crypto/random.hpp"
+#include "core/file_io.hpp"
+#include "core/unique_fd.hpp"
 
 namespace nyx::crypto {
 
 namespace {
-
-// Closes a descriptor on every return path.
-class Fd {
- public:
-  explicit Fd(int fd) noexcept : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const noexcept { return fd_; }
-  int release() noexcept { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
 
 std::unexpected<Error> io_error(const std::filesystem::path& path, std::string_view what, int err) {
   return make_error(
@@ -41,39 +25,13 @@ std::unexpected<Error> io_error(const std::filesystem::path& path, std::string_v
       err);
 }
 
-Status write_all(int fd, Bytes data, const std::filesystem::path& path) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return io_error(path, "write", errno);
-    }
-    data = data.subspan(static_cast<std::size_t>(n));
-  }
-  return {};
-}
-
-Status fsync_directory(const std::filesystem::path& path) {
-  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0) {
-    return io_error(dir, "open directory", errno);
-  }
-  if (::fsync(fd.get()) != 0) {
-    return io_error(dir, "fsync directory", errno);
-  }
-  return {};
-}
-
 }  // namespace
 
 Status write_key_file(const std::filesystem::path& path, Bytes secret, KeyFileAccess access) {
   // A random suffix keeps two writers from colliding on the temporary name.
   std::filesystem::path tmp = path;
   tmp += fmt::format(".tmp-{:016x}", random_u64());
-  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (fd.get() < 0) {
     return io_error(tmp, "create", errno);
   }
@@ -84,7 +42,7 @@ Status write_key_file(const std::filesystem::path& path, Bytes secret, KeyFileAc
     if (::fchmod(fd.get(), mode) != 0) {
       return io_error(tmp, fmt::format("chmod {:04o}", mode), errno);
     }
-    if (auto written = write_all(fd.get(), secret, tmp); !written) {
+    if (auto written = write_all_at(fd.get(), secret, 0, tmp); !written) {
       return written;
     }
     if (::fsync(fd.get()) != 0) {
@@ -96,7 +54,7 @@ Status write_key_file(const std::filesystem::path& path, Bytes secret, KeyFileAc
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
       return io_error(path, "rename into place", errno);
     }
-    return fsync_directory(path);
+    return fsync_parent_directory(path);
   }();
   if (!status) {
     ::unlink(tmp.c_str());
@@ -106,7 +64,7 @@ Status write_key_file(const std::filesystem::path& path, Bytes secret, KeyFileAc
 
 Status read_key_file(const std::filesystem::path& path, MutableBytes out, KeyFileAccess access) {
   sodium_memzero(out.data(), out.size());
-  Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) {
     if (errno == ELOOP) {
       return make_error(ErrorCategory::kPermission,

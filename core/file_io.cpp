@@ -1,0 +1,53 @@
+#include "core/file_io.hpp"
+
+#include <cerrno>
+#include <string_view>
+#include <system_error>
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "core/unique_fd.hpp"
+
+namespace nyx {
+
+namespace {
+
+std::unexpected<Error> io_error(const std::filesystem::path& path, std::string_view what, int err) {
+  return make_error(
+      ErrorCategory::kIo,
+      fmt::format("{}: {}: {}", path.string(), what, std::generic_category().message(err)), err);
+}
+
+}  // namespace
+
+Status write_all_at(int fd, Bytes data, off_t offset, const std::filesystem::path& path) {
+  while (!data.empty()) {
+    const ssize_t n = ::pwrite(fd, data.data(), data.size(), offset);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    // A write of no bytes would repeat forever: the device is at fault.
+    if (n <= 0) {
+      return io_error(path, "write", n < 0 ? errno : EIO);
+    }
+    data = data.subspan(static_cast<std::size_t>(n));
+    offset += static_cast<off_t>(n);
+  }
+  return {};
+}
+
+Status fsync_parent_directory(const std::filesystem::path& file) {
+  const std::filesystem::path dir = file.has_parent_path() ? file.parent_path() : ".";
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    return io_error(file, fmt::format("open its directory {}", dir.string()), errno);
+  }
+  if (::fsync(fd.get()) != 0) {
+    return io_error(file, fmt::format("fsync of its directory {}", dir.string()), errno);
+  }
+  return {};
+}
+
+}  // namespace nyx

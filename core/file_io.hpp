@@ -1,0 +1,25 @@
+#pragma once
+// POSIX helpers for the files the node keeps on disk (key files, replay
+// stores): writing every byte of a buffer, and making a change to a
+// directory entry survive a crash. Errors are kIo, name the path and carry
+// errno as their code. Thread-safe (no shared state).
+
+#include <filesystem>
+
+#include <sys/types.h>
+
+#include "core/bytes.hpp"
+#include "core/error.hpp"
+
+namespace nyx {
+
+// Writes all of `data` at `offset` in `fd`, going on after short writes and
+// EINTR. `path` names the file in the error.
+Status write_all_at(int fd, Bytes data, off_t offset, const std::filesystem::path& path);
+
+// Fsyncs the directory that holds `file` (its parent; the working directory
+// for a bare name). fsync on a file makes its contents durable, not its
+// name: creating, renaming or unlinking `file` is durable only after this.
+Status fsync_parent_directory(const std::filesystem::path& file);
+
+}  // namespace nyx
