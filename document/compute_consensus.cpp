@@ -28,6 +28,11 @@ std::unexpected<Error> bad_input(std::string message) {
                     static_cast<int>(ComputeErrc::kBadInput));
 }
 
+std::unexpected<Error> too_large(std::string message) {
+  return make_error(ErrorCategory::kResourceExhausted, "compute consensus: too large: " + message,
+                    static_cast<int>(ComputeErrc::kTooLarge));
+}
+
 Status check_votes(const Period& period, std::uint64_t q, std::size_t n,
                    std::span<const Vote> votes) {
   if (n == 0 || n > kMaxAuthorities) {
@@ -45,6 +50,15 @@ Status check_votes(const Period& period, std::uint64_t q, std::size_t n,
     }
     if (!voters.insert(vote.authority_key).second) {
       return bad_input("two votes by one authority");
+    }
+    // Entries may be held in any order, but a hand-built vote that lists
+    // one identity twice would count as two voters for its descriptor.
+    std::set<NodeId> listed;
+    for (const RelayEntry& entry : vote.entries) {
+      if (!listed.insert(entry.node_id()).second) {
+        return bad_input(
+            fmt::format("a vote's entries list node {} twice", short_node_id(entry.node_id())));
+      }
     }
   }
   return {};
@@ -97,15 +111,23 @@ Result<Consensus> compute_consensus(const Period& period, std::uint64_t q,
   consensus.period = q;
   consensus.entries = tally_votes(majority, votes);
   // Many relays each listed by a different majority can add up to more than
-  // one vote holds: the result must still fit, with every signature.
+  // one vote holds. Section 2.1 bounds a consensus, signatures included, so
+  // the result must fit with room for a signature by every configured
+  // authority; if it does not, no consensus is made for q.
+  if (consensus.entries.size() > kMaxEntries) {
+    return too_large(fmt::format("{} relays reach a majority, at most {} in one consensus",
+                                 consensus.entries.size(), kMaxEntries));
+  }
   auto body = consensus.encode_body();
-  constexpr std::size_t kSignaturesMax =
-      1 + kMaxConsensusSignatures * (crypto::kEd25519PublicKeySize + crypto::kEd25519SignatureSize);
-  if (!body || body->size() + kSignaturesMax > kMaxDocument) {
-    return make_error(ErrorCategory::kResourceExhausted,
-                      fmt::format("compute consensus: {} relays do not fit in one consensus",
-                                  consensus.entries.size()),
-                      static_cast<int>(ComputeErrc::kTooLarge));
+  if (!body) {
+    return std::unexpected(std::move(body.error()));
+  }
+  const std::size_t signatures =
+      1 + configured_authorities * (crypto::kEd25519PublicKeySize + crypto::kEd25519SignatureSize);
+  if (body->size() + signatures > kMaxDocument) {
+    return too_large(fmt::format("a body of {} bytes and room for {} signature{} exceed {} bytes",
+                                 body->size(), configured_authorities,
+                                 configured_authorities == 1 ? "" : "s", kMaxDocument));
   }
   return consensus;
 }

@@ -27,13 +27,17 @@ namespace nyx::document {
 enum class ComputeErrc : int {
   kTooFewVotes = 1,  // kNotFound: fewer votes than a majority of the configured authorities
   kBadInput = 2,     // kInvalidArgument: votes for another P or q, two by one authority, ...
-  kTooLarge = 3,     // kResourceExhausted: the result would break a bound of section 2.1
+  // kResourceExhausted: the result would list more than 16384 relays, or not
+  // fit in 16 MiB with a signature by each configured authority (section 3).
+  kTooLarge = 3,
 };
 
 // The consensus for period q of a network with `configured_authorities`
 // authorities (N, 1 to 32), from `votes`: the valid votes for q held at the
 // vote deadline, at most one per authority. Signature checks are the
-// caller's (section 5.4); the result carries no signature yet. Fewer than
+// caller's (section 5.4); entries may be in any order, but a vote that
+// lists one identity twice is kBadInput, so no voter counts twice.
+// The result carries no signature yet. Fewer than
 // floor(N/2) + 1 votes: kTooFewVotes, "too few votes: |V| of N, M needed".
 Result<Consensus> compute_consensus(const Period& period, std::uint64_t q,
                                     std::size_t configured_authorities,

@@ -59,7 +59,9 @@ std::optional<Refused> check_times(const Consensus& consensus, const ConsensusTr
   const Period& period = trust.period();
   const std::uint64_t q = consensus.period;
   if (consensus.period_seconds != period.seconds()) {
-    // Equal periods are also the lifetime bound: valid_until − valid_after is then 2P.
+    // Equal periods are also the lifetime bound: valid_until − valid_after is
+    // then 2P. The text is the table's "lifetime would be Zs, at most 2·Ys":
+    // Z = 2·X for the document's X, and the bound is 2·Y for this node's Y.
     return refuse(Reason::kWrongPeriod,
                   fmt::format("wrong period: {}s (this node uses {}s); lifetime would be {}s, "
                               "at most {}s",

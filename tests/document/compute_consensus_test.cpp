@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "document/limits.hpp"
 #include "document/support/voting_fixtures.hpp"
 
 namespace nyx::document {
@@ -199,6 +200,133 @@ TEST(ComputeConsensus, RefusesInputsThatAreNotASetOfVotesForQ) {
   EXPECT_FALSE(compute(2, votes));  // more votes than authorities
   EXPECT_FALSE(compute(0, {}));
   EXPECT_FALSE(compute(33, votes));
+}
+
+// A hand-built vote that lists one descriptor twice is one voter, not two:
+// with one honest vote of three, relay 5 must not reach the majority.
+TEST(ComputeConsensus, ARepeatedEntryInOneVoteDoesNotCountTwice) {
+  Vote stuffed = signed_vote(1, {relay_entry(1, 10)});
+  stuffed.entries.push_back(relay_entry(5, 10));
+  stuffed.entries.push_back(relay_entry(5, 10));
+  const Vote honest = signed_vote(2, {relay_entry(1, 10)});
+  auto result = compute(3, {stuffed, honest});
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, static_cast<int>(ComputeErrc::kBadInput));
+  EXPECT_NE(result.error().message.find("twice"), std::string::npos) << result.error().message;
+}
+
+// Two votes by one authority, even with different contents, are one voter.
+TEST(ComputeConsensus, TwoDifferentVotesByOneAuthorityAreRefused) {
+  auto twice = compute(3, {signed_vote(1, {relay_entry(4, 10)}),
+                           signed_vote(1, {relay_entry(4, 10), relay_entry(5, 10)})});
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.error().code, static_cast<int>(ComputeErrc::kBadInput));
+}
+
+// Unsigned descriptors of an exact encoded length (compute_consensus checks
+// no signature), so a test can fill a consensus to a chosen size cheaply.
+RelayEntry entry_of_length(int n, std::size_t length) {
+  SignedDescriptor d;
+  d.identity_key[0] = 0x7A;
+  d.identity_key[1] = static_cast<std::uint8_t>(n);
+  d.identity_key[2] = static_cast<std::uint8_t>(n >> 8);
+  d.published = test::kValidAfter - 4000;
+  d.epoch = test::kQ;
+  d.onion_key[0] = 1;
+  d.next_onion_key[0] = 2;
+  d.link_key[0] = 3;
+  d.udp_address.kind = NodeAddress::Kind::kIpv4;
+  d.udp_address.ip = {8, 8, static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)};
+  d.udp_address.port = 9340;
+  std::vector<std::string> rules;
+  if (length > kMinSignedDescriptor) {
+    d.roles = kRolesRelayExit;
+    // Each rule is a str8: "accept <host>:443" of 12 to 64 bytes.
+    std::size_t need = length - kMinSignedDescriptor;
+    const std::size_t full = (need - 13) / 65;
+    std::size_t last = need - 65 * full;  // 13 to 77
+    if (last > 65) {
+      d.family.assign(last - 65, 'f');
+      last = 65;
+    }
+    for (std::size_t i = 0; i <= full; ++i) {
+      const std::size_t text = i < full ? 64 : last - 1;
+      rules.push_back("accept " + std::string(text - 11, 'a' + static_cast<char>(i % 26)) + ":443");
+    }
+    d.exit_rules = *AdvertisedExitRules::parse(rules);
+  }
+  auto entry = RelayEntry::from_descriptor(1, d);
+  EXPECT_TRUE(entry) << entry.error().to_string();
+  EXPECT_EQ(entry->descriptor_bytes().size(), length);
+  return *entry;
+}
+
+// The consensus of one authority (N = 1) needs room for one signature, not
+// 32: a body that leaves exactly 1 + 96 bytes under 16 MiB must be made.
+TEST(ComputeConsensus, ReservesRoomForTheConfiguredAuthoritiesSignaturesOnly) {
+  constexpr std::size_t kHeader = 21;
+  constexpr std::size_t kEntry = 4000;
+  constexpr std::size_t kBodyWanted = kMaxDocument - 1 - 96;
+  const std::size_t full = (kBodyWanted - kHeader) / (6 + kEntry);
+  const std::size_t last = kBodyWanted - kHeader - full * (6 + kEntry) - 6;
+  ASSERT_LE(last, kMaxSignedDescriptor);
+  Vote vote;
+  vote.authority_key = test::authority_key(1).public_key;
+  vote.period_seconds = test::kPeriodSeconds;
+  vote.period = test::kQ;
+  for (std::size_t i = 0; i < full; ++i) {
+    vote.entries.push_back(entry_of_length(static_cast<int>(i), kEntry));
+  }
+  vote.entries.push_back(entry_of_length(static_cast<int>(full), last));
+  std::sort(vote.entries.begin(), vote.entries.end(),
+            [](const RelayEntry& a, const RelayEntry& b) { return a.node_id() < b.node_id(); });
+  auto consensus = compute(1, {vote});
+  ASSERT_TRUE(consensus) << consensus.error().to_string();
+  ASSERT_EQ(consensus->encode_body()->size(), kBodyWanted);
+  ASSERT_TRUE(consensus->sign(test::authority_key(1)));
+  EXPECT_EQ(consensus->encode()->size(), kMaxDocument);
+
+  // One byte more does not fit: refused, naming the bound.
+  const RelayEntry longer = entry_of_length(static_cast<int>(full), last + 1);
+  std::replace_if(
+      vote.entries.begin(), vote.entries.end(),
+      [&](const RelayEntry& e) { return e.node_id() == longer.node_id(); }, longer);
+  auto over = compute(1, {vote});
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().code, static_cast<int>(ComputeErrc::kTooLarge));
+  EXPECT_EQ(over.error().message,
+            "compute consensus: too large: a body of 16777120 bytes and room for 1 signature "
+            "exceed 16777216 bytes");
+}
+
+// Three votes of at most 16384 entries each, every relay listed by two of
+// them: 16500 relays reach a majority, more than a consensus may list.
+TEST(ComputeConsensus, MoreThan16384ListedRelaysAreRefusedByName) {
+  constexpr int kPerPair = 5500;
+  std::vector<std::vector<RelayEntry>> lists(3);
+  for (int i = 0; i < 3 * kPerPair; ++i) {
+    const RelayEntry entry = entry_of_length(i, kMinSignedDescriptor);
+    const auto pair = static_cast<std::size_t>(i / kPerPair);  // 0: votes 0, 1; 1: 1, 2; 2: 0, 2
+    lists[pair == 2 ? 0 : pair].push_back(entry);
+    lists[pair == 2 ? 2 : pair + 1].push_back(entry);
+  }
+  std::vector<Vote> votes;
+  for (std::size_t a = 0; a < 3; ++a) {
+    Vote vote;
+    vote.authority_key = test::authority_key(static_cast<int>(a) + 1).public_key;
+    vote.period_seconds = test::kPeriodSeconds;
+    vote.period = test::kQ;
+    vote.entries = std::move(lists[a]);
+    std::sort(vote.entries.begin(), vote.entries.end(),
+              [](const RelayEntry& x, const RelayEntry& y) { return x.node_id() < y.node_id(); });
+    votes.push_back(std::move(vote));
+  }
+  auto result = compute(3, votes);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, static_cast<int>(ComputeErrc::kTooLarge));
+  EXPECT_EQ(result.error().message,
+            "compute consensus: too large: 16500 relays reach a majority, at most 16384 in one "
+            "consensus");
 }
 
 }  // namespace

@@ -90,10 +90,17 @@ TEST(VerifyConsensus, Check2Malformed) {
 
 TEST(VerifyConsensus, Check3WrongPeriodIsAlsoTheLifetimeBound) {
   // Signed validly for another P, and otherwise fresh: P is the only fault.
-  const std::uint64_t q = kNow / 7200;
-  const auto bytes = test::encoded(signed_consensus({}, {1, 2}, q, 7200));
-  expect_refused(verify(bytes), Reason::kWrongPeriod,
-                 "wrong period: 7200s (this node uses 3600s); lifetime would be 14400s, at most "
+  // The bound is 2·Y for this node's Y, whatever X the document has: with
+  // X = 1800 s, X, 2·X and 2·Y are three different numbers.
+  const std::uint64_t q = kNow / 1800;
+  const auto shorter = test::encoded(signed_consensus({}, {1, 2}, q, 1800));
+  expect_refused(verify(shorter), Reason::kWrongPeriod,
+                 "wrong period: 1800s (this node uses 3600s); lifetime would be 3600s, at most "
+                 "7200s");
+  const std::uint64_t day_q = kNow / 86400;
+  const auto longer = test::encoded(signed_consensus({}, {1, 2}, day_q, 86400));
+  expect_refused(verify(longer), Reason::kWrongPeriod,
+                 "wrong period: 86400s (this node uses 3600s); lifetime would be 172800s, at most "
                  "7200s");
 }
 
