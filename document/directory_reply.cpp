@@ -333,13 +333,8 @@ Result<std::vector<std::uint8_t>> encode_directory_reply(DirectoryRequestType ty
 
 Result<DecodeProgress<DirectoryReply>> decode_directory_reply(DirectoryRequestType type,
                                                               Bytes received) {
-  if (auto need = detail::missing(received, kDirectoryHeaderSize)) {
-    return *need;
-  }
-  if (received[0] != kDirectoryStreamVersion) {
-    return detail::stream_error(
-        kWhat, DirectoryStreamErrc::kBadVersion,
-        fmt::format("version: {}, expected {}", received[0], kDirectoryStreamVersion));
+  if (auto outcome = detail::header_outcome<DirectoryReply>(kWhat, received)) {
+    return std::move(*outcome);
   }
   if (received[1] > static_cast<std::uint8_t>(DirectoryStatus::kBusy)) {
     return detail::stream_error(kWhat, DirectoryStreamErrc::kUnknownStatus,
@@ -367,22 +362,8 @@ Result<DecodeProgress<DirectoryReply>> decode_directory_reply(DirectoryRequestTy
 }
 
 Result<DirectoryReply> decode_directory_reply_at_fin(DirectoryRequestType type, Bytes received) {
-  auto progress = decode_directory_reply(type, received);
-  if (!progress) {
-    return std::unexpected(std::move(progress.error()));
-  }
-  if (const auto* need = std::get_if<NeedMore>(&*progress)) {
-    return detail::stream_error(
-        kWhat, DirectoryStreamErrc::kTruncated,
-        fmt::format("truncated: the stream ended {} bytes short at least", need->bytes));
-  }
-  auto& decoded = std::get<Decoded<DirectoryReply>>(*progress);
-  if (decoded.consumed != received.size()) {
-    return detail::stream_error(
-        kWhat, DirectoryStreamErrc::kTrailingBytes,
-        fmt::format("{} bytes after the reply", received.size() - decoded.consumed));
-  }
-  return std::move(decoded.value);
+  return detail::complete_at_fin(kWhat, "reply", decode_directory_reply(type, received),
+                                 received.size());
 }
 
 }  // namespace nyx::document

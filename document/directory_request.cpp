@@ -132,13 +132,8 @@ Result<std::vector<std::uint8_t>> encode_directory_request(const DirectoryReques
 }
 
 Result<DecodeProgress<DirectoryRequest>> decode_directory_request(Bytes received) {
-  if (auto need = detail::missing(received, kDirectoryHeaderSize)) {
-    return *need;
-  }
-  if (received[0] != kDirectoryStreamVersion) {
-    return detail::stream_error(
-        kWhat, DirectoryStreamErrc::kBadVersion,
-        fmt::format("version: {}, expected {}", received[0], kDirectoryStreamVersion));
+  if (auto outcome = detail::header_outcome<DirectoryRequest>(kWhat, received)) {
+    return std::move(*outcome);
   }
   if (received[1] < static_cast<std::uint8_t>(DirectoryRequestType::kGetConsensus) ||
       received[1] > static_cast<std::uint8_t>(DirectoryRequestType::kGetSignatures)) {
@@ -167,22 +162,8 @@ Result<DecodeProgress<DirectoryRequest>> decode_directory_request(Bytes received
 }
 
 Result<DirectoryRequest> decode_directory_request_at_fin(Bytes received) {
-  auto progress = decode_directory_request(received);
-  if (!progress) {
-    return std::unexpected(std::move(progress.error()));
-  }
-  if (const auto* need = std::get_if<NeedMore>(&*progress)) {
-    return detail::stream_error(
-        kWhat, DirectoryStreamErrc::kTruncated,
-        fmt::format("truncated: the stream ended {} bytes short at least", need->bytes));
-  }
-  auto& decoded = std::get<Decoded<DirectoryRequest>>(*progress);
-  if (decoded.consumed != received.size()) {
-    return detail::stream_error(
-        kWhat, DirectoryStreamErrc::kTrailingBytes,
-        fmt::format("{} bytes after the request", received.size() - decoded.consumed));
-  }
-  return std::move(decoded.value);
+  return detail::complete_at_fin(kWhat, "request", decode_directory_request(received),
+                                 received.size());
 }
 
 }  // namespace nyx::document

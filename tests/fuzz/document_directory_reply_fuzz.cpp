@@ -9,37 +9,12 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <variant>
 
 #include "document/directory_reply.hpp"
+#include "support/split_invariance.hpp"
 
-namespace {
-
-using nyx::document::Decoded;
 using nyx::document::DirectoryReply;
 using nyx::document::DirectoryRequestType;
-using nyx::document::NeedMore;
-
-void check_prefixes(DirectoryRequestType type, nyx::Bytes reply) {
-  auto whole = nyx::document::decode_directory_reply(type, reply);
-  const auto* decoded = whole ? std::get_if<Decoded<DirectoryReply>>(&*whole) : nullptr;
-  const std::size_t end = decoded != nullptr ? decoded->consumed : reply.size();
-  for (std::size_t cut = 0; cut < end; ++cut) {
-    auto part = nyx::document::decode_directory_reply(type, reply.first(cut));
-    if (!part) {
-      if (whole || part.error().code != whole.error().code) {
-        std::abort();
-      }
-      continue;
-    }
-    const auto* need = std::get_if<NeedMore>(&*part);
-    if (need == nullptr || need->bytes == 0 || (decoded != nullptr && cut + need->bytes > end)) {
-      std::abort();
-    }
-  }
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0 || data[0] < static_cast<std::uint8_t>(DirectoryRequestType::kGetConsensus) ||
@@ -48,7 +23,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const auto type = static_cast<DirectoryRequestType>(data[0]);
   const nyx::Bytes reply(data + 1, size - 1);
-  check_prefixes(type, reply);
+  nyx::fuzz::check_split_invariance<DirectoryReply>(reply, [type](nyx::Bytes bytes) {
+    return nyx::document::decode_directory_reply(type, bytes);
+  });
   auto decoded = nyx::document::decode_directory_reply_at_fin(type, reply);
   if (!decoded) {
     return 0;
