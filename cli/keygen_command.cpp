@@ -1,35 +1,80 @@
 #include "cli/keygen_command.hpp"
 
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <string>
 
 #include <CLI/CLI.hpp>
+#include <arpa/inet.h>
+#include <fmt/format.h>
 
 #include "cli/descriptor_file.hpp"
 #include "cli/node_keys.hpp"
 #include "cli/node_options.hpp"
 #include "core/crypto/encoding.hpp"
+#include "core/host_port.hpp"
 
 namespace nyx::cli {
 namespace {
 
+// Printed when no --address was given: no node accepts it, so a pasted line
+// that was not completed is refused loudly.
+constexpr const char* kAddressPlaceholder = "IP:PORT";
+
 int failed(const std::string& message) { return report_failure({ExitCode::kFailed, message}); }
 
-int run_authority(const std::string& out) {
-  if (auto status = make_private_dir(out); !status) {
-    return failed(status.error().message);
+// An authority's entry of directory.authorities (proposal 0002, section 10.2),
+// one line as every node's nyxd.toml takes it.
+std::string authority_entry(const AuthorityPublicKeys& keys, const std::string& address) {
+  return fmt::format(R"({{ key = "{}", link = "{}", address = "{}", tcp_address = "" }},)",
+                     crypto::to_hex(keys.authority), crypto::to_hex(keys.link),
+                     address.empty() ? kAddressPlaceholder : address);
+}
+
+bool is_ip_literal(const std::string& host) {
+  std::array<unsigned char, 16> bytes{};
+  return ::inet_pton(AF_INET, host.c_str(), bytes.data()) == 1 ||
+         ::inet_pton(AF_INET6, host.c_str(), bytes.data()) == 1;
+}
+
+// Others dial the address in the entry, so it must be an IP literal with a port.
+Status check_authority_address(const std::string& address) {
+  auto endpoint = parse_host_port(address);
+  if (!endpoint || !is_ip_literal(endpoint->host) || endpoint->port == 0) {
+    return make_error(ErrorCategory::kInvalidArgument,
+                      fmt::format("--address {}: expected an IP literal with a port, like "
+                                  "203.0.113.10:9340 or [2001:db8::1]:9340",
+                                  address));
+  }
+  return {};
+}
+
+int run_authority(const std::string& out, const std::string& address) {
+  if (!address.empty()) {
+    if (auto status = check_authority_address(address); !status) {
+      return report_failure({ExitCode::kUsage, status.error().message});
+    }
+  }
+  auto keys = generate_authority_keys(out);
+  if (!keys) {
+    return failed(keys.error().message);
   }
   const auto file = std::filesystem::path(out) / kAuthorityKeyName;
-  auto key = generate_authority_key(file);
-  if (!key) {
-    return failed(key.error().message);
-  }
-  std::printf("authority key  %s (0600)\npublic key     %s\n", file.c_str(),
-              crypto::to_hex(*key).c_str());
   std::printf(
-      "\nPut the public key in each node's [directory] authorities; sign with\n"
+      "authority key  %s (0600)\npublic key     %s  (Ed25519)\nlink key       %s  (X25519)\n",
+      file.c_str(), crypto::to_hex(keys->authority).c_str(), crypto::to_hex(keys->link).c_str());
+  std::printf(
+      "\nPaste this line into every node's [directory] authorities, this one's too:\n  %s\n",
+      authority_entry(*keys, address).c_str());
+  if (address.empty()) {
+    std::printf("Replace %s with the address other nodes reach this one at (or pass --address).\n",
+                kAddressPlaceholder);
+  }
+  std::printf(
+      "\nSign the directory with\n"
       "  nyxctl directory sign --authority-key %s --descriptors FILE... "
       "--valid-for 24h --out directory.bin\n",
       file.c_str());
@@ -102,9 +147,14 @@ void add_keygen_command(CLI::App& app, KeygenCommand& command) {
   command.keygen = app.add_subcommand("keygen", "generate a node's keys (or an authority key)");
   command.keygen->add_option("--out", command.out, "directory to write the keys to (made 0700)")
       ->required();
-  auto* authority =
-      command.keygen->add_flag("--authority", command.authority,
-                               "write a directory authority's signing key (authority.key) instead");
+  auto* authority = command.keygen->add_flag(
+      "--authority", command.authority,
+      "also write a directory authority's signing key (authority.key) and print its "
+      "directory.authorities line");
+  command.keygen
+      ->add_option("--address", command.address,
+                   "with --authority: the IP:PORT other nodes reach this authority at")
+      ->needs(authority);
   command.keygen
       ->add_option("--sign-descriptor", command.sign_descriptor,
                    "sign this descriptor TOML with the identity key in DIR into DIR/descriptor.bin")
@@ -119,7 +169,7 @@ std::optional<int> run_keygen_command(const KeygenCommand& command) {
   if (!command.sign_descriptor.empty()) {
     return run_sign_descriptor(command.out, command.sign_descriptor);
   }
-  return command.authority ? run_authority(command.out) : run_node(command.out);
+  return command.authority ? run_authority(command.out, command.address) : run_node(command.out);
 }
 
 }  // namespace nyx::cli

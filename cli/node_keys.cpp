@@ -109,6 +109,37 @@ Result<crypto::Ed25519PublicKey> generate_authority_key(const std::filesystem::p
   return pair.public_key;
 }
 
+Result<AuthorityPublicKeys> generate_authority_keys(const std::filesystem::path& dir) {
+  if (auto status = make_private_dir(dir); !status) {
+    return std::unexpected(std::move(status.error()));
+  }
+  const std::filesystem::path authority_file = dir / kAuthorityKeyName;
+  if (auto status = refuse_existing(authority_file); !status) {
+    return std::unexpected(std::move(status.error()));
+  }
+  AuthorityPublicKeys keys;
+  std::error_code ec;
+  if (std::filesystem::exists(std::filesystem::symlink_status(dir / kIdentityKeyName, ec))) {
+    auto link = crypto::read_secret_key_file<crypto::kX25519KeySize>(dir / kLinkKeyName);
+    if (!link) {
+      return std::unexpected(std::move(link.error()));
+    }
+    keys.link = crypto::X25519KeyPair::from_secret(link->span()).public_key;
+  } else {
+    auto node = generate_node_keys(dir);
+    if (!node) {
+      return std::unexpected(std::move(node.error()));
+    }
+    keys.link = node->link;
+  }
+  auto authority = generate_authority_key(authority_file);
+  if (!authority) {
+    return std::unexpected(std::move(authority.error()));
+  }
+  keys.authority = *authority;
+  return keys;
+}
+
 Result<crypto::Ed25519KeyPair> load_authority_key(const std::filesystem::path& file) {
   auto seed = crypto::read_secret_key_file<kSecretSize>(file);
   if (!seed) {

@@ -47,6 +47,20 @@ Result<NodePublicKeys> generate_node_keys(const std::filesystem::path& dir,
 // whose directory must exist; refuses to replace one. Returns its public key.
 Result<crypto::Ed25519PublicKey> generate_authority_key(const std::filesystem::path& file);
 
+// What every node is told of an authority (directory.authorities, proposal
+// 0002 section 10.2): its signing key and its node's link key.
+struct AuthorityPublicKeys {
+  crypto::Ed25519PublicKey authority{};
+  crypto::X25519PublicKey link{};
+};
+
+// Makes `dir` an authority's data directory: a fresh authority key in
+// dir/authority.key, beside the node's keys: those in `dir` when it has an
+// identity key already (a relay becoming an authority), else fresh ones as
+// generate_node_keys() writes them. kInvalidArgument, with nothing written,
+// when authority.key exists.
+Result<AuthorityPublicKeys> generate_authority_keys(const std::filesystem::path& dir);
+
 // Reads an authority key written by generate_authority_key.
 Result<crypto::Ed25519KeyPair> load_authority_key(const std::filesystem::path& file);
 

@@ -261,6 +261,10 @@ std::string node_config_text(const Testnet& testnet, const TestnetNode& node,
   if (!testnet.congestion.empty()) {
     text += fmt::format("\n[stream]\ncongestion = \"{}\"\n", testnet.congestion);
   }
+  if (std::find(node.roles.begin(), node.roles.end(), "relay") != node.roles.end()) {
+    // A loopback or testbed address is not global: advertise it explicitly.
+    text += fmt::format("\n[relay]\nadvertise_udp = \"{}:{}\"\n", node.address, node.udp_port);
+  }
   if (node.is_exit()) {
     std::vector<std::string> rules;
     for (const auto& rule : testnet_exit_policy()) {
@@ -274,7 +278,9 @@ std::string node_config_text(const Testnet& testnet, const TestnetNode& node,
         policy_text +
         "]\n"
         "# The testnet's origins are on 127.0.0.1 or 10.77.0.0/24: private addresses.\n"
-        "allow_private = true\n";
+        "allow_private = true\n"
+        "advertise = [" +
+        policy_text + "]\n";
   }
   return text;
 }

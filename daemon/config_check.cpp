@@ -1,20 +1,26 @@
 #include "daemon/config_check.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <optional>
 #include <system_error>
 #include <type_traits>
+#include <utility>
 
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/ip/udp.hpp>
 #include <fmt/format.h>
 
+#include "core/crypto/ed25519.hpp"
+#include "core/crypto/encoding.hpp"
 #include "core/crypto/key_file.hpp"
 #include "core/crypto/secret.hpp"
+#include "core/crypto/x25519.hpp"
 #include "daemon/data_dir.hpp"
+#include "daemon/exit_address_policy.hpp"
 #include "document/directory.hpp"
 
 namespace nyx::daemon {
@@ -45,7 +51,7 @@ void check_directory(const NodeConfig::Directory& directory, std::uint64_t now, 
 
 bool is_key_file(const std::filesystem::path& file) {
   const std::string name = file.filename().string();
-  return name == "identity.key" || name == "link.key" ||
+  return name == "identity.key" || name == "link.key" || name == "authority.key" ||
          (name.starts_with("onion-") && name.ends_with(".key"));
 }
 
@@ -76,6 +82,62 @@ void check_data_dir(const NodeConfig& config, ConfigCheck& out) {
   if (ec) {
     out.problems.push_back(
         fmt::format("node.data_dir {}: cannot list it: {}", path.string(), ec.message()));
+  }
+}
+
+// Proposal 0002, section 10.2: an authority is one of the configured
+// entries, its signing key and its node's link key in the same one.
+void check_authority_entry(const NodeConfig& config, ConfigCheck& out) {
+  const auto& entries = config.directory.authority_entries;
+  if (entries.empty()) {
+    out.problems.push_back(
+        "directory.authorities: the authority role needs the entries "
+        "{ key, link, address }, not the v1 list of keys");
+    return;
+  }
+  auto seed = crypto::read_secret_key_file<crypto::kEd25519SeedSize>(config.authority.key_file);
+  if (!seed) {
+    out.problems.push_back(
+        fmt::format("authority.key_file: {} (make it with nyxctl keygen "
+                    "--authority)",
+                    seed.error().message));
+    return;
+  }
+  const auto authority_key = crypto::Ed25519KeyPair::from_seed(seed->span()).public_key;
+  auto link_secret =
+      crypto::read_secret_key_file<crypto::kX25519KeySize>(config.node.data_dir / "link.key");
+  if (!link_secret) {
+    out.problems.push_back(fmt::format("node.data_dir: {}", link_secret.error().message));
+    return;
+  }
+  const auto link = crypto::X25519KeyPair::from_secret(link_secret->span()).public_key;
+  const bool listed = std::any_of(entries.begin(), entries.end(), [&](const auto& entry) {
+    return entry.key == authority_key && entry.link == link;
+  });
+  if (!listed) {
+    out.problems.push_back(fmt::format(
+        "directory.authorities: no entry has this authority's key {} and this node's link key "
+        "{} (from {} and link.key): every node must list it as nyxctl keygen --authority printed",
+        crypto::to_hex(authority_key), crypto::to_hex(link), config.authority.key_file.string()));
+  }
+}
+
+// Only a testnet's authorities (authority.allow_private_addresses) list a
+// relay that advertises a private address.
+void check_advertised(const NodeConfig& config, ConfigCheck& out) {
+  for (const auto& [key, address] :
+       {std::pair{"relay.advertise_udp", config.relay.advertise_udp},
+        std::pair{"relay.advertise_tcp", config.relay.advertise_tcp}}) {
+    if (!address) {
+      continue;
+    }
+    auto ip = IpAddress::parse(address->host);
+    if (ip && ExitAddressPolicy::is_private(ip->unmapped())) {
+      out.notes.push_back(
+          fmt::format("warning: {} {} is not a global address: only authorities with "
+                      "authority.allow_private_addresses (a testnet) list this relay",
+                      key, address->to_string()));
+    }
   }
 }
 
@@ -111,6 +173,12 @@ ConfigCheck check_node_files(const NodeConfig& config, std::uint64_t now) {
   ConfigCheck out;
   check_directory(config.directory, now, out);
   check_data_dir(config, out);
+  if (config.node.roles.authority) {
+    check_authority_entry(config, out);
+  }
+  if (config.node.roles.relay) {
+    check_advertised(config, out);
+  }
   return out;
 }
 

@@ -3,7 +3,10 @@
 // node: the directory file verifies as the node would verify it at start
 // (its authorities, threshold and the current time), the data directory's
 // owner and mode (or that it will be created), and each key file already in
-// it (a regular file, mode 0600, the right size, readable). With --bind, also
+// it (a regular file, mode 0600, the right size, readable). With the
+// authority role, that authority.key and the node's link key are one entry of
+// directory.authorities; with the relay role, a note for each advertised
+// address that is not global. With --bind, also
 // that each configured address can be bound (then released).
 //
 // Each problem is one line naming the file or the key; notes say what the

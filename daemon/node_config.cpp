@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
+#include <limits>
 #include <set>
 #include <thread>
 #include <utility>
@@ -11,9 +13,20 @@
 #include "core/crypto/encoding.hpp"
 #include "daemon/exit_address_policy.hpp"
 #include "daemon/metrics_allow_list.hpp"
+#include "document/exit_rules.hpp"
 
 namespace nyx::daemon {
 namespace {
+
+// Proposal 0002, section 2.1.
+constexpr std::size_t kMaxAuthorities = 32;
+constexpr std::chrono::seconds kMinPeriod{24};
+constexpr std::chrono::seconds kDay{86400};
+constexpr std::chrono::seconds kCircuitSetupTimeout{10};  // T_setup, protocol.md "Lifetime"
+constexpr std::size_t kMaxFamily = 64;
+constexpr std::size_t kMaxAdvertisedRules = 64;
+constexpr std::size_t kMaxAdvertisedRuleSize = 64;
+constexpr std::size_t kMaxRelaysInAVote = 16384;
 
 // Forwards to the ConfigReader and remembers each key asked for, so that
 // node_config_keys() is the schema itself rather than a list kept beside it.
@@ -67,7 +80,7 @@ void read_node(Schema& s, NodeConfig::Node& node) {
   const auto roles = s.at("node.roles").get_string_list("node.roles", {"client"});
   node.roles = {};
   if (roles.empty()) {
-    s.at("node.roles").add_error("node.roles", "at least one of client, relay, exit");
+    s.at("node.roles").add_error("node.roles", "at least one of client, relay, exit, authority");
   }
   std::set<std::string, std::less<>> seen;
   for (const auto& role : roles) {
@@ -79,10 +92,13 @@ void read_node(Schema& s, NodeConfig::Node& node) {
       node.roles.relay = true;
     } else if (role == "exit") {
       node.roles.exit = true;
+    } else if (role == "authority") {
+      node.roles.authority = true;
     } else {
       s.at("node.roles")
-          .add_error("node.roles",
-                     fmt::format("unknown role '{}' (expected client, relay or exit)", role));
+          .add_error(
+              "node.roles",
+              fmt::format("unknown role '{}' (expected client, relay, exit or authority)", role));
     }
   }
   node.workers = s.at("node.workers").get_int<unsigned>("node.workers", 0, 0, 256);
@@ -103,29 +119,204 @@ void read_log(Schema& s, NodeConfig::Log& log) {
   log.json = s.at("log.json").get_bool("log.json", false);
 }
 
-void read_directory(Schema& s, NodeConfig::Directory& dir) {
-  s.at("directory.file").require("directory.file");
-  dir.file = s.at("directory.file").get_path("directory.file", {});
-  s.at("directory.authorities").require("directory.authorities");
-  for (const auto& hex :
-       s.at("directory.authorities").get_string_list("directory.authorities", {})) {
+// An endpoint another node dials: an IP literal with a non-zero port.
+std::optional<HostPort> ip_endpoint(Schema& s, const std::string& key) {
+  const HostPort endpoint = s.at(key).get_host_port(key, HostPort{});
+  if (endpoint.host.empty()) {
+    return std::nullopt;  // absent, or already reported by get_host_port
+  }
+  if (!IpAddress::parse(endpoint.host) || endpoint.port == 0) {
+    s.at(key).add_error(key, fmt::format("\"{}\" must be an IP literal with a port, like "
+                                         "\"203.0.113.10:9340\" or \"[2001:db8::1]:9340\"",
+                                         endpoint.to_string()));
+    return std::nullopt;
+  }
+  return endpoint;
+}
+
+// A field an entry of an array of tables must have. A missing one is reported
+// at the entry, so the error still names a line.
+bool require_field(Schema& s, const std::string& entry, std::string_view field) {
+  const std::string key = fmt::format("{}.{}", entry, field);
+  if (s.at(key).has(key)) {
+    return true;
+  }
+  s.at(key).add_error(entry, fmt::format("missing '{}' (required)", field));
+  return false;
+}
+
+// A public key given as 64 hex digits: field `field` of `entry`.
+template <std::size_t N>
+std::optional<std::array<std::uint8_t, N>> hex_key(Schema& s, const std::string& entry,
+                                                   std::string_view field, std::string_view what) {
+  if (!require_field(s, entry, field)) {
+    return std::nullopt;
+  }
+  const std::string key = fmt::format("{}.{}", entry, field);
+  const std::string hex = s.at(key).get_string(key, "");
+  auto bytes = crypto::from_hex(hex);
+  if (!bytes || bytes->size() != N) {
+    s.at(key).add_error(key, fmt::format("expected {} in {} hex digits", what, 2 * N));
+    return std::nullopt;
+  }
+  std::array<std::uint8_t, N> out{};
+  std::copy(bytes->begin(), bytes->end(), out.begin());
+  return out;
+}
+
+// 1 to 32 authorities (absent is reported as missing by read_directory).
+void check_authority_count(Schema& s, std::size_t count) {
+  constexpr std::string_view kKey = "directory.authorities";
+  if (!s.at(kKey).has(kKey)) {
+    return;
+  }
+  if (count == 0 || count > kMaxAuthorities) {
+    s.at(kKey).add_error(kKey,
+                         fmt::format("{} authorities; 1 to {} are needed", count, kMaxAuthorities));
+  }
+}
+
+// The v2 form: authorities = [{ key, link, address, tcp_address }, ...].
+void read_authority_entries(Schema& s, NodeConfig::Directory& dir) {
+  constexpr std::string_view kKey = "directory.authorities";
+  const std::size_t count = s.at(kKey).table_count(kKey);
+  check_authority_count(s, count);
+  std::set<crypto::Ed25519PublicKey> keys;
+  std::set<crypto::X25519PublicKey> links;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::string entry = fmt::format("{}[{}]", kKey, i);
+    auto key = hex_key<crypto::kEd25519PublicKeySize>(s, entry, "key", "an Ed25519 public key");
+    auto link = hex_key<crypto::kX25519KeySize>(s, entry, "link", "an X25519 public key");
+    auto address =
+        require_field(s, entry, "address") ? ip_endpoint(s, entry + ".address") : std::nullopt;
+    std::optional<HostPort> tcp_address;
+    if (!s.at(entry + ".tcp_address").get_string(entry + ".tcp_address", "").empty()) {
+      tcp_address = ip_endpoint(s, entry + ".tcp_address");
+    }
+    if (key && !keys.insert(*key).second) {
+      s.at(entry + ".key").add_error(entry + ".key", "this authority key is listed twice");
+    }
+    if (link && !links.insert(*link).second) {
+      s.at(entry + ".link").add_error(entry + ".link", "this link key is listed twice");
+    }
+    if (key && link && address) {
+      dir.authorities.push_back(*key);
+      dir.authority_entries.push_back(
+          {.key = *key, .link = *link, .address = *address, .tcp_address = tcp_address});
+    }
+  }
+}
+
+// The v1 form, a list of keys, read while the v1 directory file still is.
+void read_authority_keys(Schema& s, NodeConfig::Directory& dir) {
+  constexpr std::string_view kKey = "directory.authorities";
+  const auto list = s.at(kKey).get_string_list(kKey, {});
+  check_authority_count(s, list.size());
+  for (const auto& hex : list) {
     auto bytes = crypto::from_hex(hex);
     if (!bytes || bytes->size() != crypto::kEd25519PublicKeySize) {
-      s.at("directory.authorities")
-          .add_error("directory.authorities",
-                     "each authority is an Ed25519 public key in 64 hex digits");
+      s.at(kKey).add_error(kKey, "each authority is an Ed25519 public key in 64 hex digits");
       continue;
     }
     crypto::Ed25519PublicKey key{};
     std::copy(bytes->begin(), bytes->end(), key.begin());
     dir.authorities.push_back(key);
   }
-  dir.threshold = s.at("directory.threshold").get_int<std::size_t>("directory.threshold", 1, 1, 64);
-  if (!dir.authorities.empty() && dir.threshold > dir.authorities.size()) {
-    s.at("directory.threshold")
-        .add_error("directory.threshold", fmt::format("{} exceeds the {} authorities configured",
-                                                      dir.threshold, dir.authorities.size()));
+}
+
+// A string element has none of the fields of a v2 entry.
+bool authorities_are_v1_list(Schema& s) {
+  auto& reader = s.at("directory.authorities");
+  return reader.has("directory.authorities[0]") && !reader.has("directory.authorities[0].key") &&
+         !reader.has("directory.authorities[0].link") &&
+         !reader.has("directory.authorities[0].address");
+}
+
+// 0 is the majority; below it, two disjoint minorities could each sign a
+// consensus of their own.
+void read_threshold(Schema& s, NodeConfig::Directory& dir) {
+  constexpr std::string_view kKey = "directory.threshold";
+  const auto configured = s.at(kKey).get_int<std::size_t>(kKey, 0, 0, kMaxAuthorities);
+  const std::size_t n = dir.authorities.size();
+  const std::size_t majority = n / 2 + 1;
+  dir.threshold = configured == 0 ? majority : configured;
+  if (n == 0 || configured == 0) {
+    return;
   }
+  if (configured < majority) {
+    s.at(kKey).add_error(
+        kKey, fmt::format("{} is less than a majority of the {} authorities ({}): two disjoint "
+                          "minorities could each sign a consensus; use 0 for the majority",
+                          configured, n, majority));
+  } else if (configured > n) {
+    s.at(kKey).add_error(kKey,
+                         fmt::format("{} exceeds the {} authorities configured", configured, n));
+  }
+}
+
+void read_fallbacks(Schema& s, NodeConfig::Directory& dir) {
+  constexpr std::string_view kKey = "directory.fallbacks";
+  const std::size_t count = s.at(kKey).table_count(kKey);
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::string entry = fmt::format("{}[{}]", kKey, i);
+    auto link = hex_key<crypto::kX25519KeySize>(s, entry, "link", "an X25519 public key");
+    auto address =
+        require_field(s, entry, "address") ? ip_endpoint(s, entry + ".address") : std::nullopt;
+    if (link && address) {
+      dir.fallbacks.push_back({.link = *link, .address = *address});
+    }
+  }
+}
+
+// Proposal 0002, section 2.1: periods align with UTC days, and at most two
+// epochs' onion keys are in use at once.
+void read_period_and_skew(Schema& s, NodeConfig::Directory& dir) {
+  using std::chrono::seconds;
+  constexpr std::string_view kPeriod = "directory.period";
+  constexpr std::string_view kSkew = "directory.clock_skew";
+  const auto period = s.at(kPeriod).get_duration(kPeriod, dir.period);
+  bool period_valid = false;
+  if (period % seconds(1) != std::chrono::nanoseconds::zero()) {
+    s.at(kPeriod).add_error(kPeriod, "must be a whole number of seconds");
+  } else if (const auto whole = std::chrono::duration_cast<seconds>(period);
+             whole < kMinPeriod || whole.count() % 12 != 0 || kDay.count() % whole.count() != 0) {
+    s.at(kPeriod).add_error(kPeriod, fmt::format("{} s: must be a multiple of 12 s that divides "
+                                                 "24 h (86400 s), at least 24 s",
+                                                 whole.count()));
+  } else {
+    dir.period = whole;
+    period_valid = true;
+  }
+  dir.clock_skew = s.at(kSkew).get_duration(kSkew, dir.clock_skew);
+  if (!period_valid) {
+    return;
+  }
+  const auto unit = dir.period / 12;
+  if (dir.clock_skew > unit) {
+    s.at(kSkew).add_error(
+        kSkew,
+        fmt::format("{} ms exceeds period/12 ({} s)",
+                    std::chrono::duration_cast<std::chrono::milliseconds>(dir.clock_skew).count(),
+                    unit.count()));
+  } else if (2 * dir.clock_skew + kCircuitSetupTimeout > dir.period / 2) {
+    s.at(kSkew).add_error(
+        kSkew, fmt::format("2·skew + 10 s (circuit setup) must be at most period/2 ({} s)",
+                           (dir.period / 2).count()));
+  }
+}
+
+void read_directory(Schema& s, NodeConfig::Directory& dir) {
+  s.at("directory.file").require("directory.file");
+  dir.file = s.at("directory.file").get_path("directory.file", {});
+  s.at("directory.authorities").require("directory.authorities");
+  if (authorities_are_v1_list(s)) {
+    read_authority_keys(s, dir);
+  } else {
+    read_authority_entries(s, dir);
+  }
+  read_threshold(s, dir);
+  read_fallbacks(s, dir);
+  read_period_and_skew(s, dir);
 }
 
 void read_transport(Schema& s, NodeConfig::Transport& t) {
@@ -177,6 +368,7 @@ void read_mix(Schema& s, NodeConfig::Mix& m) {
                          .get_duration("mix.mix_delay_mean", m.mix_delay_mean,
                                        std::chrono::nanoseconds::zero(), std::chrono::seconds(10));
   read_create_limits(s, m.create_limits);
+  m.replay_rate = s.at("mix.replay_rate").get_double("mix.replay_rate", m.replay_rate, 0.01, 1e6);
 }
 
 void read_stream(Schema& s, NodeConfig::Stream& st) {
@@ -209,6 +401,97 @@ void read_exit(Schema& s, NodeConfig::Exit& e) {
   if (auto policy = ExitAddressPolicy::parse(joined, {.allow_private = e.allow_private}); !policy) {
     s.at("exit.policy").add_error("exit.policy", policy.error().message);
   }
+}
+
+// What an exit promises in its descriptor, so clients pick it for a destination.
+void read_exit_advertise(Schema& s, const NodeRoles& roles, NodeConfig::Exit& e) {
+  constexpr std::string_view kKey = "exit.advertise";
+  e.advertise = s.at(kKey).get_string_list(kKey, e.advertise);
+  if (e.advertise.size() > kMaxAdvertisedRules) {
+    s.at(kKey).add_error(
+        kKey, fmt::format("{} rules; at most {}", e.advertise.size(), kMaxAdvertisedRules));
+  }
+  for (const auto& rule : e.advertise) {
+    if (rule.size() > kMaxAdvertisedRuleSize) {
+      s.at(kKey).add_error(
+          kKey, fmt::format("rule \"{}\" is longer than {} bytes", rule, kMaxAdvertisedRuleSize));
+    }
+  }
+  auto rules = document::AdvertisedExitRules::parse(e.advertise);
+  if (!rules) {
+    s.at(kKey).add_error(kKey, rules.error().message);
+    return;
+  }
+  const bool accepts = std::any_of(rules->rules().begin(), rules->rules().end(),
+                                   [](const auto& rule) { return rule.accept; });
+  if (roles.exit && !accepts) {
+    s.at(kKey).add_error(kKey, "an exit must advertise at least one accept rule");
+  }
+}
+
+// A family is an operator's name for the relays they run: [a-z0-9.-], 0 to 64 bytes.
+bool valid_family(std::string_view family) {
+  return family.size() <= kMaxFamily && std::all_of(family.begin(), family.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
+         });
+}
+
+bool is_global(const HostPort& address) {
+  auto ip = IpAddress::parse(address.host);
+  return ip && !ExitAddressPolicy::is_private(ip->unmapped());
+}
+
+void read_relay(Schema& s, const NodeConfig& config, NodeConfig::Relay& r) {
+  constexpr std::string_view kUdp = "relay.advertise_udp";
+  constexpr std::string_view kTcp = "relay.advertise_tcp";
+  if (!s.at(kUdp).get_string(kUdp, "").empty()) {
+    r.advertise_udp = ip_endpoint(s, std::string(kUdp));
+  } else if (config.node.roles.relay) {
+    if (is_global(config.transport.udp_listen)) {
+      r.advertise_udp = config.transport.udp_listen;
+    } else {
+      s.at(kUdp).add_error(
+          kUdp, fmt::format("required with the relay role: transport.udp_listen ({}) is not a "
+                            "global address a client can reach",
+                            config.transport.udp_listen.to_string()));
+    }
+  }
+  if (!s.at(kTcp).get_string(kTcp, "").empty()) {
+    r.advertise_tcp = ip_endpoint(s, std::string(kTcp));
+  }
+  r.bandwidth_weight = s.at("relay.bandwidth_weight")
+                           .get_int<std::uint32_t>("relay.bandwidth_weight", r.bandwidth_weight, 1,
+                                                   std::numeric_limits<std::uint32_t>::max());
+  r.family = s.at("relay.family").get_string("relay.family", "");
+  if (!valid_family(r.family)) {
+    s.at("relay.family")
+        .add_error("relay.family", fmt::format("\"{}\": at most {} bytes of a-z, 0-9, '.' and '-'",
+                                               r.family, kMaxFamily));
+  }
+}
+
+// The authority's own settings; its key file lives in the data directory.
+void read_authority(Schema& s, const NodeConfig::Node& node, NodeConfig::Authority& a) {
+  constexpr std::string_view kKeyFile = "authority.key_file";
+  const std::string key_file = s.at(kKeyFile).get_string(kKeyFile, "authority.key");
+  if (key_file.empty()) {
+    s.at(kKeyFile).add_error(kKeyFile, "must name a file (relative to node.data_dir)");
+  } else {
+    a.key_file = node.data_dir / key_file;
+  }
+  a.max_bandwidth_weight =
+      s.at("authority.max_bandwidth_weight")
+          .get_int<std::uint32_t>("authority.max_bandwidth_weight", a.max_bandwidth_weight, 1,
+                                  std::numeric_limits<std::uint32_t>::max());
+  a.max_relays_per_address =
+      s.at("authority.max_relays_per_address")
+          .get_int<std::size_t>("authority.max_relays_per_address", a.max_relays_per_address, 1,
+                                kMaxRelaysInAVote);
+  a.max_relays =
+      s.at("authority.max_relays")
+          .get_int<std::size_t>("authority.max_relays", a.max_relays, 1, kMaxRelaysInAVote);
+  a.allow_private_addresses = s.at("authority.allow_private_addresses")
+                                  .get_bool("authority.allow_private_addresses", false);
 }
 
 void read_rest(Schema& s, NodeConfig& config) {
@@ -245,7 +528,10 @@ NodeConfig read_schema(ConfigReader& reader, std::vector<std::string>* keys) {
   read_mix(schema, config.mix);
   read_stream(schema, config.stream);
   read_socks(schema, config.socks);
+  read_relay(schema, config, config.relay);
   read_exit(schema, config.exit);
+  read_exit_advertise(schema, config.node.roles, config.exit);
+  read_authority(schema, config.node, config.authority);
   read_rest(schema, config);
   return config;
 }

@@ -18,6 +18,7 @@
 
 #include "core/config.hpp"
 #include "core/crypto/ed25519.hpp"
+#include "core/crypto/x25519.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "mix/create_limits.hpp"
@@ -31,9 +32,10 @@ inline constexpr const char* kDefaultConfigFile = "/etc/nyx/nyxd.toml";
 inline constexpr const char* kDefaultDataDir = "/var/lib/nyx";
 
 struct NodeRoles {
-  bool client = false;  // a SOCKS5 entry for local applications
-  bool relay = false;   // relays cells for others (middle hop)
-  bool exit = false;    // ends circuits and connects streams to destinations
+  bool client = false;     // a SOCKS5 entry for local applications
+  bool relay = false;      // relays cells for others (middle hop)
+  bool exit = false;       // ends circuits and connects streams to destinations
+  bool authority = false;  // votes on and signs the consensus (proposal 0002)
 
   bool operator==(const NodeRoles&) const = default;
 };
@@ -56,10 +58,38 @@ struct NodeConfig {
     bool operator==(const Log&) const = default;
   } log;
 
+  // One entry of directory.authorities: what every node knows of an authority.
+  struct DirectoryAuthority {
+    crypto::Ed25519PublicKey key{};  // signs votes and consensuses
+    crypto::X25519PublicKey link{};  // its node's link key
+    HostPort address;                // UDP, an IP literal with a port
+    std::optional<HostPort> tcp_address;
+
+    bool operator==(const DirectoryAuthority&) const = default;
+  };
+
+  // A relay to bootstrap from before any consensus is held.
+  struct Fallback {
+    crypto::X25519PublicKey link{};
+    HostPort address;
+
+    bool operator==(const Fallback&) const = default;
+  };
+
   struct Directory {
+    // The v1 signed directory the daemon still loads until the directory
+    // client of proposal 0002 replaces it.
     std::filesystem::path file;
+    // Every authority's key, from either form of directory.authorities: the
+    // v2 tables or the v1 list of keys.
     std::vector<crypto::Ed25519PublicKey> authorities;
+    // The v2 entries; empty when the file uses the v1 list of keys.
+    std::vector<DirectoryAuthority> authority_entries;
+    // Signatures a consensus needs, resolved: a configured 0 is the majority.
     std::size_t threshold = 1;
+    std::vector<Fallback> fallbacks;
+    std::chrono::seconds period = std::chrono::hours(1);
+    std::chrono::nanoseconds clock_skew = std::chrono::minutes(5);
 
     bool operator==(const Directory&) const = default;
   } directory;
@@ -83,6 +113,7 @@ struct NodeConfig {
     double cover_rate = 0;  // cells/s per circuit; 0: off
     std::chrono::nanoseconds mix_delay_mean{0};
     mix::CreateLimits create_limits;  // mix.create_rate_* and mix.create_burst_*
+    double replay_rate = 200.0;       // CREATEs/s the replay stores are sized for
 
     bool operator==(const Mix&) const = default;
   } mix;
@@ -106,12 +137,35 @@ struct NodeConfig {
     bool operator==(const Socks&) const = default;
   } socks;
 
+  // What a relay advertises in its descriptor (used with the relay role).
+  struct Relay {
+    std::optional<HostPort> advertise_udp;  // absent: no relay role
+    std::optional<HostPort> advertise_tcp;  // absent: none advertised
+    std::uint32_t bandwidth_weight = 100;
+    std::string family;
+
+    bool operator==(const Relay&) const = default;
+  } relay;
+
   struct Exit {
     std::vector<std::string> policy{"reject *:*"};
     bool allow_private = false;
+    // Host-pattern rules advertised in the descriptor (AdvertisedExitRules).
+    std::vector<std::string> advertise{"reject *:*"};
 
     bool operator==(const Exit&) const = default;
   } exit;
+
+  // Used with the authority role.
+  struct Authority {
+    std::filesystem::path key_file;  // resolved against node.data_dir
+    std::uint32_t max_bandwidth_weight = 1000;
+    std::size_t max_relays_per_address = 2;
+    std::size_t max_relays = 10000;
+    bool allow_private_addresses = false;
+
+    bool operator==(const Authority&) const = default;
+  } authority;
 
   struct Control {
     bool enabled = true;

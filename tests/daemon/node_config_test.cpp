@@ -50,6 +50,9 @@ TEST(NodeConfig, ExampleParses) {
   EXPECT_EQ(config->mix.hops, 3U);
   EXPECT_EQ(config->socks.listen, (HostPort{"127.0.0.1", 9345}));
   EXPECT_EQ(config->node.data_dir, std::filesystem::path("/var/lib/nyx"));
+  ASSERT_EQ(config->directory.authority_entries.size(), 1U);
+  EXPECT_EQ(config->directory.authority_entries[0].address, (HostPort{"203.0.113.10", 9340}));
+  EXPECT_EQ(config->directory.threshold, 1U);
 }
 
 TEST(NodeConfig, DataDirDefaultsToVarLibNyxAndARelativeOneResolvesAgainstTheFile) {
@@ -90,6 +93,20 @@ TEST(NodeConfig, SchemaKeysCoverEverySection) {
                           "log.file",
                           "directory.authorities",
                           "directory.threshold",
+                          "directory.fallbacks",
+                          "directory.period",
+                          "directory.clock_skew",
+                          "relay.advertise_udp",
+                          "relay.advertise_tcp",
+                          "relay.bandwidth_weight",
+                          "relay.family",
+                          "exit.advertise",
+                          "mix.replay_rate",
+                          "authority.key_file",
+                          "authority.max_bandwidth_weight",
+                          "authority.max_relays_per_address",
+                          "authority.max_relays",
+                          "authority.allow_private_addresses",
                           "transport.udp_listen",
                           "transport.peer_rate",
                           "mix.hops",
@@ -117,7 +134,17 @@ TEST(NodeConfig, DefaultsOfAMinimalConfig) {
   EXPECT_FALSE(config->transport.tcp_listen.has_value());
   EXPECT_FALSE(config->metrics.listen.has_value());
   EXPECT_EQ(config->shutdown.drain_deadline, std::chrono::seconds(5));
-  EXPECT_EQ(config->directory.threshold, 1U);
+  EXPECT_EQ(config->directory.threshold, 1U);  // the majority of one
+  EXPECT_EQ(config->directory.period, std::chrono::hours(1));
+  EXPECT_EQ(config->directory.clock_skew, std::chrono::minutes(5));
+  EXPECT_TRUE(config->directory.authority_entries.empty());  // the v1 list of keys
+  EXPECT_EQ(config->directory.authorities.size(), 1U);
+  EXPECT_FALSE(config->relay.advertise_udp.has_value());
+  EXPECT_EQ(config->relay.bandwidth_weight, 100U);
+  EXPECT_EQ(config->exit.advertise, (std::vector<std::string>{"reject *:*"}));
+  EXPECT_EQ(config->mix.replay_rate, 200.0);
+  EXPECT_EQ(config->authority.key_file, std::filesystem::path("/tmp/nyx-test-data/authority.key"));
+  EXPECT_EQ(config->authority.max_relays, 10000U);
   EXPECT_GE(config->resolved_workers(), 1U);
 }
 
@@ -141,9 +168,16 @@ TEST(NodeConfig, EveryErrorIsReportedAtOnce) {
 }
 
 TEST(NodeConfig, RolesCombineAndAreChecked) {
-  auto config = parse(with_roles(R"(["client", "relay", "exit"])"));
+  // A relay needs an address to advertise and an exit an accept rule to advertise.
+  auto config = parse(
+      with_roles(R"(["client", "relay", "exit", "authority"])") +
+      "[relay]\nadvertise_udp = \"203.0.113.5:9340\"\n[exit]\nadvertise = [\"accept *:443\"]\n");
   ASSERT_TRUE(config.has_value()) << config.error().message;
-  EXPECT_TRUE(config->node.roles.client && config->node.roles.relay && config->node.roles.exit);
+  EXPECT_TRUE(config->node.roles.client && config->node.roles.relay && config->node.roles.exit &&
+              config->node.roles.authority);
+  auto authority = parse(with_roles(R"(["authority"])"));
+  ASSERT_TRUE(authority.has_value()) << authority.error().message;
+  EXPECT_EQ(authority->node.roles, (NodeRoles{.authority = true}));
   const auto unknown = errors_of(with_roles(R"(["realy"])"));
   EXPECT_NE(unknown.find("unknown role 'realy'"), std::string::npos) << unknown;
   const auto twice = errors_of(with_roles(R"(["exit", "exit"])"));

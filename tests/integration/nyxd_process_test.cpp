@@ -81,6 +81,7 @@ class NyxdProcess : public ::testing::Test {
         << "[directory]\nfile = \"directory.bin\"\nauthorities = [\""
         << crypto::to_hex(authority_.public_key) << "\"]\n"
         << "[transport]\nudp_listen = \"127.0.0.1:0\"\n"
+        << "[relay]\nadvertise_udp = \"127.0.0.1:9340\"\n"
         << "[metrics]\nlisten = \"127.0.0.1:0\"\n"
         << metrics << "[shutdown]\ndrain_deadline = \"2s\"\n"
         << extra;
@@ -438,7 +439,8 @@ TEST_F(NyxdProcess, CheckConfigBindFindsATakenPort) {
       << "[node]\ndata_dir = \"data\"\nroles = [\"relay\"]\n"
       << "[directory]\nfile = \"directory.bin\"\nauthorities = [\""
       << crypto::to_hex(authority_.public_key) << "\"]\n"
-      << "[transport]\nudp_listen = \"127.0.0.1:" << taken.local_endpoint().port() << "\"\n";
+      << "[transport]\nudp_listen = \"127.0.0.1:" << taken.local_endpoint().port() << "\"\n"
+      << "[relay]\nadvertise_udp = \"127.0.0.1:9340\"\n";
   auto plain = run_to_end(NYXD_PATH, {"--check-config", config()}, tmp_.path() / "check.log");
   EXPECT_EQ(plain.code, 0) << plain.output;
   auto bound =
