@@ -1,6 +1,7 @@
 #include "daemon/cell_shard.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <unordered_set>
 
 #include <asio/ip/address.hpp>
@@ -14,7 +15,9 @@
 #include "daemon/data_path.hpp"
 #include "daemon/ip_literal.hpp"
 #include "daemon/key_store.hpp"
+#include "daemon/replay_store_file.hpp"
 #include "mix/link_manager_cell_link.hpp"
+#include "mix/memory_replay_store.hpp"
 #include "mix/relay.hpp"
 #include "transport/link_manager.hpp"
 
@@ -22,6 +25,22 @@ namespace nyx::daemon {
 namespace {
 
 constexpr auto kTickInterval = std::chrono::milliseconds(50);
+
+// How long a key takes tags: its held window P + S + O (proposal 0002,
+// section 8.3). The v1 directory has one onion key epoch and no period, so
+// the stores are sized for the proposal's default network: P = 1 h,
+// S = 5 min, O = S + T_setup = 310 s. With mix.replay_rate's default 200/s
+// that is C = 842 000 tags, a 32 MiB file per key.
+constexpr std::chrono::seconds kReplayHeldWindow{3600 + 300 + 310};
+// ReplayStoreFile's largest C.
+constexpr double kMaxReplayCapacity = 2147483648.0;
+
+// C = ceil(rho * (P + S + O)), within what a store file can hold (an
+// out-of-range rate is the config check's to refuse, not a cast's to wrap).
+std::uint64_t replay_capacity(double rate) {
+  const double tags = std::ceil(rate * static_cast<double>(kReplayHeldWindow.count()));
+  return static_cast<std::uint64_t>(std::clamp(tags, 1.0, kMaxReplayCapacity));
+}
 
 Result<transport::LinkConfig> link_config(const NodeConfig& config) {
   transport::LinkConfig links;
@@ -141,6 +160,10 @@ Status CellShard::open(metrics::Registry& registry,
   relay_config.mean_hop_delay = config_.mix.mix_delay_mean;
   relay_config.create_limits = config_.mix.create_limits;
   relay_ = std::make_unique<mix::Relay>(clock_, *cell_link_, link_key_, random_, relay_config);
+  relay_->onion_keys() = mix::OnionKeyRing(mix::OnionKeyRing::KeyedStoreFactory(
+      [this](std::uint64_t epoch, const crypto::X25519PublicKey& public_key) {
+        return open_replay_store(epoch, public_key);
+      }));
   relay_->publish_metrics(registry);
   if (auto status = use_onion_epoch(directory.get()); !status) {
     return status;
@@ -195,12 +218,71 @@ Status CellShard::use_onion_epoch(const document::Directory* directory) {
       onion_epoch_ = epoch;
     }
     relay_->onion_keys().rotate(epoch, std::move(*onion_pair));
+    settle_replay_stores();
   }
   if (self != nullptr && self->onion_key != relay_->onion_keys().current()->key.public_key) {
     log::warn("directory lists another onion key for this node (epoch {}): CREATEs for it fail",
               epoch);
   }
   return {};
+}
+
+// The file is created on the key's first hold (IfMissing::kCreate): with
+// one key per directory epoch and no period there is no held window to tell
+// a key that is new from one whose file was lost (docs/decisions.md).
+std::unique_ptr<mix::ReplayStore> CellShard::open_replay_store(
+    std::uint64_t epoch, const crypto::X25519PublicKey& public_key) {
+  const std::string name = ReplayStoreFile::file_name(epoch);
+  auto store = ReplayStoreFile::open({.path = data_dir_.path() / name,
+                                      .epoch = epoch,
+                                      .public_key = public_key,
+                                      .capacity = replay_capacity(config_.mix.replay_rate),
+                                      .if_missing = ReplayStoreFile::IfMissing::kCreate,
+                                      .boot_id = read_boot_id()});
+  if (!store) {
+    // Never an in-memory store instead: its restart would forget the tags.
+    // An empty store of no capacity is full, so the key opens CREATEs but
+    // takes no fresh one.
+    log::error("{}; its onion key takes no fresh CREATE", store.error().message);
+    closed_stores_[epoch] = mix::OnionKeyRing::CloseReason::kStoreMissing;
+    return std::make_unique<mix::MemoryReplayStore>(0);
+  }
+  replay_files_.insert(epoch);
+  if (const auto reason = (*store)->closed_reason()) {
+    if ((*store)->problem().empty()) {
+      log::warn("replay store {} is full ({} tags): its onion key takes no fresh CREATE", name,
+                (*store)->size());
+    } else {
+      log::warn("{}", (*store)->problem());  // names the file, never a key
+    }
+    closed_stores_[epoch] = *reason;
+  }
+  return std::move(*store);
+}
+
+void CellShard::settle_replay_stores() {
+  mix::OnionKeyRing& ring = relay_->onion_keys();
+  // The ring closes a key whose store is full; a store closed for another
+  // reason says which.
+  for (const auto& [epoch, reason] : closed_stores_) {
+    if (mix::OnionKeyRing::Entry* entry = ring.find(epoch); entry != nullptr) {
+      entry->closed = reason;
+    }
+  }
+  closed_stores_.clear();
+  // Tags are one-way images of shared secrets, not secrets: an erased key's
+  // file is unlinked, not overwritten (proposal 0002, section 7.2).
+  for (auto it = replay_files_.begin(); it != replay_files_.end();) {
+    if (ring.find(*it) != nullptr) {
+      ++it;
+      continue;
+    }
+    const std::string name = ReplayStoreFile::file_name(*it);
+    if (auto removed = ReplayStoreFile::remove(data_dir_.path() / name); !removed) {
+      log::warn("replay store {}: not removed: {}", name, removed.error().message);
+    }
+    it = replay_files_.erase(it);
+  }
 }
 
 std::pair<crypto::X25519PublicKey, std::uint64_t> CellShard::onion_key() const {

@@ -2,7 +2,9 @@
 // CellShard: the node's data plane on a thread of its own. It owns the links
 // (transport's LinkManager and the mix cell link over it), the Relay, the
 // data path (SOCKS entry, circuits, exit), the 50 ms tick, the onion key of
-// the current epoch, draining and stop. Nothing else touches those objects.
+// the current epoch with its replay tags file in the data directory
+// (replay-<k>.tags, so a restart lets no CREATE be replayed), draining and
+// stop. Nothing else touches those objects.
 //
 // Other threads reach it in two ways only: post() a task, or call() a
 // function and co_await its value on their own executor (the control
@@ -28,6 +30,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -51,6 +54,7 @@
 #include "daemon/data_dir.hpp"
 #include "daemon/node_config.hpp"
 #include "document/directory.hpp"
+#include "mix/onion_key_ring.hpp"
 #include "mix/path_selector.hpp"
 #include "transport/peer_key.hpp"
 
@@ -61,6 +65,7 @@ class Registry;
 namespace nyx::mix {
 class LinkManagerCellLink;
 class Relay;
+class ReplayStore;
 }  // namespace nyx::mix
 
 namespace nyx::transport {
@@ -148,6 +153,13 @@ class CellShard {
   Status open(metrics::Registry& registry,
               const std::shared_ptr<const document::Directory>& directory);
   Status use_onion_epoch(const document::Directory* directory);
+  // The relay ring's store factory: the key's tags file in the data
+  // directory (proposal 0002, section 8.2), so a restart keeps its tags.
+  std::unique_ptr<mix::ReplayStore> open_replay_store(std::uint64_t epoch,
+                                                      const crypto::X25519PublicKey& public_key);
+  // After the ring changed: a store that came back closed closes its key for
+  // its own reason, and the tags file of a key the ring erased is removed.
+  void settle_replay_stores();
   // Peers registered with the links, the onion key switched, paths drawn
   // from it: what a new directory changes.
   void install(const document::Directory& directory);
@@ -197,6 +209,11 @@ class CellShard {
   std::unique_ptr<mix::Relay> relay_;
   std::unique_ptr<DataPath> data_path_;
   bool stopping_ = false;
+  // Epochs whose tags file this shard opened and has not removed yet.
+  std::set<std::uint64_t> replay_files_;
+  // Why the stores open_replay_store() just made are closed, until
+  // settle_replay_stores() hands the reasons to the ring.
+  std::map<std::uint64_t, mix::OnionKeyRing::CloseReason> closed_stores_;
 };
 
 template <class F>

@@ -7,9 +7,14 @@
 namespace nyx::mix {
 
 OnionKeyRing::OnionKeyRing(std::size_t replay_capacity)
-    : make_store_([replay_capacity](std::uint64_t) {
+    : make_store_([replay_capacity](std::uint64_t, const crypto::X25519PublicKey&) {
         return std::make_unique<MemoryReplayStore>(replay_capacity);
       }) {}
+
+OnionKeyRing::OnionKeyRing(StoreFactory make_store)
+    : make_store_(
+          [make_store = std::move(make_store)](
+              std::uint64_t epoch, const crypto::X25519PublicKey&) { return make_store(epoch); }) {}
 
 void OnionKeyRing::set_epoch(std::uint64_t epoch) {
   epoch_ = epoch;
@@ -23,7 +28,8 @@ void OnionKeyRing::hold(std::uint64_t epoch, crypto::X25519KeyPair key) {
   if (const Entry* held = find(epoch); held != nullptr && held->key.public_key == key.public_key) {
     return;
   }
-  Entry entry{epoch, std::move(key), make_store_(epoch), std::nullopt};
+  std::unique_ptr<ReplayStore> store = make_store_(epoch, key.public_key);
+  Entry entry{epoch, std::move(key), std::move(store), std::nullopt};
   if (erased_.contains(epoch)) {
     entry.closed = CloseReason::kStoreMissing;
   } else if (entry.replay->full()) {

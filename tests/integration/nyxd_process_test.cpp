@@ -25,6 +25,7 @@
 #include "daemon/control/control_cookie.hpp"
 #include "daemon/support/temp_dir.hpp"
 #include "document/directory.hpp"
+#include "integration/support/http_get.hpp"
 
 namespace nyx::test {
 namespace {
@@ -133,36 +134,6 @@ unsigned mode_of(const std::filesystem::path& path) {
   struct stat st {};
   EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
   return st.st_mode & 07777;
-}
-
-// An HTTP GET over loopback; the whole reply (the server closes after it).
-std::string http_get(const std::string& endpoint, const std::string& path) {
-  const auto address = parse_host_port(endpoint);
-  if (!address) {
-    return "bad endpoint: " + address.error().message;
-  }
-  asio::io_context io;
-  asio::ip::tcp::socket socket(io);
-  std::error_code ec;
-  const auto ip = asio::ip::make_address(address->host, ec);
-  if (!ec) {
-    socket.connect({ip, address->port}, ec);
-  }
-  if (ec) {
-    return "connect failed: " + ec.message();
-  }
-  const std::string request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
-  asio::write(socket, asio::buffer(request), ec);
-  std::string reply;
-  char chunk[4096];
-  for (;;) {
-    const auto n = socket.read_some(asio::buffer(chunk), ec);
-    if (ec) {
-      break;
-    }
-    reply.append(chunk, n);
-  }
-  return reply;
 }
 
 TEST_F(NyxdProcess, StartsAnswersNodeInfoAndExitsZeroOnSigterm) {
