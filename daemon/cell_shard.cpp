@@ -160,10 +160,10 @@ Status CellShard::open(metrics::Registry& registry,
   relay_config.mean_hop_delay = config_.mix.mix_delay_mean;
   relay_config.create_limits = config_.mix.create_limits;
   relay_ = std::make_unique<mix::Relay>(clock_, *cell_link_, link_key_, random_, relay_config);
-  relay_->onion_keys() = mix::OnionKeyRing(mix::OnionKeyRing::KeyedStoreFactory(
-      [this](std::uint64_t epoch, const crypto::X25519PublicKey& public_key) {
+  relay_->onion_keys() =
+      mix::OnionKeyRing([this](std::uint64_t epoch, const crypto::X25519PublicKey& public_key) {
         return open_replay_store(epoch, public_key);
-      }));
+      });
   relay_->publish_metrics(registry);
   if (auto status = use_onion_epoch(directory.get()); !status) {
     return status;

@@ -11,11 +11,6 @@ OnionKeyRing::OnionKeyRing(std::size_t replay_capacity)
         return std::make_unique<MemoryReplayStore>(replay_capacity);
       }) {}
 
-OnionKeyRing::OnionKeyRing(StoreFactory make_store)
-    : make_store_(
-          [make_store = std::move(make_store)](
-              std::uint64_t epoch, const crypto::X25519PublicKey&) { return make_store(epoch); }) {}
-
 void OnionKeyRing::set_epoch(std::uint64_t epoch) {
   epoch_ = epoch;
   rotate_early_if_closed();

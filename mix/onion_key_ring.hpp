@@ -38,17 +38,15 @@ class OnionKeyRing {
     std::unique_ptr<ReplayStore> replay;
     std::optional<CloseReason> closed;  // none: accepting
   };
-  // Makes the replay store of a key that becomes held.
-  using StoreFactory = std::function<std::unique_ptr<ReplayStore>(std::uint64_t epoch)>;
-  // The same, told the key's public half too (a store file records which key
-  // its tags belong to, so that it is never trusted for another).
-  using KeyedStoreFactory = std::function<std::unique_ptr<ReplayStore>(
+  // Makes the replay store of a key that becomes held, told the key's public
+  // half (a store file records which key its tags belong to, so that it is
+  // never trusted for another).
+  using StoreFactory = std::function<std::unique_ptr<ReplayStore>(
       std::uint64_t epoch, const crypto::X25519PublicKey& public_key)>;
 
   // Each held key gets an in-memory store of `replay_capacity` tags.
   explicit OnionKeyRing(std::size_t replay_capacity = 1 << 20);
-  explicit OnionKeyRing(StoreFactory make_store);
-  explicit OnionKeyRing(KeyedStoreFactory make_store) : make_store_(std::move(make_store)) {}
+  explicit OnionKeyRing(StoreFactory make_store) : make_store_(std::move(make_store)) {}
 
   // Early rotations so far, by why the key of epoch(now) closed (a missing
   // store counts as untrusted: neither can prove which tags the key took).
@@ -106,7 +104,7 @@ class OnionKeyRing {
   // not held yet, holds the upcoming key now if it is that successor.
   void rotate_early_if_closed();
 
-  KeyedStoreFactory make_store_;
+  StoreFactory make_store_;
   std::uint64_t epoch_ = 0;
   std::map<std::uint64_t, Entry> held_;
   std::set<std::uint64_t> erased_;  // epochs whose stores are gone

@@ -314,10 +314,11 @@ TEST_F(ReplayStoreFileTest, ReportsFullAtCapacityAndStaysFull) {
 TEST_F(ReplayStoreFileTest, TheKeyRingClosesTheKeyOfAFullOrUntrustedStore) {
   auto small = options();
   small.capacity = 1;
-  mix::OnionKeyRing ring([&](std::uint64_t) -> std::unique_ptr<mix::ReplayStore> {
-    auto store = ReplayStoreFile::open(small);
-    return store ? std::move(*store) : nullptr;
-  });
+  mix::OnionKeyRing ring(
+      [&](std::uint64_t, const crypto::X25519PublicKey&) -> std::unique_ptr<mix::ReplayStore> {
+        auto store = ReplayStoreFile::open(small);
+        return store ? std::move(*store) : nullptr;
+      });
   ring.hold(kEpoch, crypto::X25519KeyPair::generate());
   auto* entry = ring.find(kEpoch);
   ASSERT_NE(entry, nullptr);
@@ -330,10 +331,11 @@ TEST_F(ReplayStoreFileTest, TheKeyRingClosesTheKeyOfAFullOrUntrustedStore) {
   ring.erase(kEpoch);
   std::filesystem::remove(path());
   leave_open_with_tags(3);
-  mix::OnionKeyRing restarted([&](std::uint64_t) -> std::unique_ptr<mix::ReplayStore> {
-    auto store = ReplayStoreFile::open(options(IfMissing::kClose, kOtherBoot));
-    return store ? std::move(*store) : nullptr;
-  });
+  mix::OnionKeyRing restarted(
+      [&](std::uint64_t, const crypto::X25519PublicKey&) -> std::unique_ptr<mix::ReplayStore> {
+        auto store = ReplayStoreFile::open(options(IfMissing::kClose, kOtherBoot));
+        return store ? std::move(*store) : nullptr;
+      });
   restarted.hold(kEpoch, crypto::X25519KeyPair::generate());
   ASSERT_NE(restarted.find(kEpoch), nullptr);
   EXPECT_TRUE(restarted.find(kEpoch)->closed);

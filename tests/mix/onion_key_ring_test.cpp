@@ -121,7 +121,7 @@ TEST(OnionKeyRing, AKeyWhoseStoreWasErasedComesBackClosed) {
 
 TEST(OnionKeyRing, EveryKeyGetsAStoreFromTheFactory) {
   std::vector<std::uint64_t> made;
-  OnionKeyRing ring([&](std::uint64_t epoch) {
+  OnionKeyRing ring([&](std::uint64_t epoch, const crypto::X25519PublicKey&) {
     made.push_back(epoch);
     return std::make_unique<MemoryReplayStore>(4);
   });
