@@ -1,17 +1,19 @@
 #include "daemon/socks5_server.hpp"
 
 #include <array>
+#include <chrono>
 #include <map>
 #include <optional>
 #include <system_error>
 #include <utility>
 
 #include <asio/co_spawn.hpp>
-#include <asio/steady_timer.hpp>
 #include <asio/write.hpp>
 #include <fmt/format.h>
 
+#include "async/accept_loop.hpp"
 #include "async/gate.hpp"
+#include "async/timer_service.hpp"
 #include "async/use_result.hpp"
 #include "async/with_deadline.hpp"
 #include "core/log.hpp"
@@ -23,6 +25,9 @@ namespace {
 
 using asio::ip::tcp;
 using async::use_result;
+
+// How long to pause after a failed accept (out of descriptors or similar).
+constexpr std::chrono::milliseconds kAcceptBackoff{50};
 
 // Reads until `parse` has a whole message (or fails) and removes the bytes
 // it used from `buffer`; what follows stays for the next message.
@@ -87,6 +92,8 @@ struct Socks5Server::Impl : std::enable_shared_from_this<Impl> {
         relays(io_context.get_executor()) {}
 
   asio::awaitable<void> accept_loop();
+  // Serves an accepted client, or closes it when max_clients are connected.
+  void admit(tcp::socket socket);
   asio::awaitable<void> serve(tcp::socket socket, std::uint64_t id);
   struct Handshake {
     IsolationKey isolation;
@@ -129,26 +136,19 @@ struct Socks5Server::Impl : std::enable_shared_from_this<Impl> {
 
 asio::awaitable<void> Socks5Server::Impl::accept_loop() {
   auto self = shared_from_this();
-  asio::steady_timer backoff(io);
-  while (!stopped) {
-    auto [ec, socket] = co_await acceptor.async_accept(use_result);
-    if (stopped) {
-      break;
-    }
-    if (ec) {
-      // Out of descriptors or similar: pause rather than spin on the error.
-      backoff.expires_after(std::chrono::milliseconds(50));
-      co_await backoff.async_wait(use_result);
-      continue;
-    }
-    if (clients >= options.max_clients) {
-      std::error_code ignored;
-      socket.close(ignored);
-      continue;
-    }
-    ++clients;
-    asio::co_spawn(io, serve(std::move(socket), next_client++), rethrow_escaped);
+  co_await async::accept_loop(
+      acceptor, async::SteadyTimers::instance(), kAcceptBackoff, [this] { return stopped; },
+      [this](tcp::socket socket) { admit(std::move(socket)); });
+}
+
+void Socks5Server::Impl::admit(tcp::socket socket) {
+  if (clients >= options.max_clients) {
+    std::error_code ignored;
+    socket.close(ignored);
+    return;
   }
+  ++clients;
+  asio::co_spawn(io, serve(std::move(socket), next_client++), rethrow_escaped);
 }
 
 asio::awaitable<std::optional<Socks5Server::Impl::Handshake>> Socks5Server::Impl::handshake(

@@ -1,5 +1,6 @@
 #include "daemon/control/control_server.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -13,7 +14,9 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include "async/accept_loop.hpp"
 #include "async/async_event.hpp"
+#include "async/timer_service.hpp"
 #include "async/use_result.hpp"
 #include "daemon/control/json_rpc.hpp"
 
@@ -23,6 +26,9 @@ namespace {
 using asio::local::stream_protocol;
 using async::use_result;
 using nlohmann::json;
+
+// How long to pause after a failed accept (out of descriptors or similar).
+constexpr std::chrono::milliseconds kAcceptBackoff{50};
 
 // An exception escaping a connection's coroutine (only bad_alloc can) is a
 // bug to surface in the thread running the io_context, not to swallow.
@@ -84,6 +90,8 @@ struct ControlServer::Impl : std::enable_shared_from_this<Impl> {
 
   Status bind();
   asio::awaitable<void> accept_loop();
+  // Serves an accepted client, or closes it when max_connections are open.
+  void admit(stream_protocol::socket socket);
   asio::awaitable<void> read_loop(std::shared_ptr<Connection> connection, std::uint64_t id);
   asio::awaitable<void> write_loop(std::shared_ptr<Connection> connection);
   asio::awaitable<void> event_loop(std::shared_ptr<Connection> connection,
@@ -156,29 +164,22 @@ Status ControlServer::Impl::bind() {
 
 asio::awaitable<void> ControlServer::Impl::accept_loop() {
   auto self = shared_from_this();
-  asio::steady_timer backoff(io);
-  while (!stopped) {
-    auto [ec, socket] = co_await acceptor.async_accept(use_result);
-    if (stopped) {
-      break;
-    }
-    if (ec) {
-      // Out of descriptors or similar: pause rather than spin on the error.
-      backoff.expires_after(std::chrono::milliseconds(50));
-      co_await backoff.async_wait(use_result);
-      continue;
-    }
-    if (connections.size() >= options.max_connections) {
-      std::error_code ignored;
-      socket.close(ignored);
-      continue;
-    }
-    auto connection = std::make_shared<Connection>(std::move(socket));
-    const std::uint64_t id = next_connection++;
-    connections.emplace(id, connection);
-    asio::co_spawn(io, write_loop(connection), rethrow);
-    asio::co_spawn(io, read_loop(connection, id), rethrow);
+  co_await async::accept_loop(
+      acceptor, async::SteadyTimers::instance(), kAcceptBackoff, [this] { return stopped; },
+      [this](stream_protocol::socket socket) { admit(std::move(socket)); });
+}
+
+void ControlServer::Impl::admit(stream_protocol::socket socket) {
+  if (connections.size() >= options.max_connections) {
+    std::error_code ignored;
+    socket.close(ignored);
+    return;
   }
+  auto connection = std::make_shared<Connection>(std::move(socket));
+  const std::uint64_t id = next_connection++;
+  connections.emplace(id, connection);
+  asio::co_spawn(io, write_loop(connection), rethrow);
+  asio::co_spawn(io, read_loop(connection, id), rethrow);
 }
 
 asio::awaitable<void> ControlServer::Impl::read_loop(std::shared_ptr<Connection> connection,

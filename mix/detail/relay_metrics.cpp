@@ -1,11 +1,13 @@
 #include "mix/detail/relay_metrics.hpp"
 
+#include <cstdint>
+
 #include "core/metrics/registry.hpp"
 
 namespace nyx::mix::detail {
 
 RelayMetrics::RelayMetrics(metrics::Registry& r)
-    : counters_{{
+    : counters_({{
           {&RelayCounters::cells_received,
            &r.counter("nyx_relay_cells_received_total", "Cells received from neighbours")},
           {&RelayCounters::cells_relayed,
@@ -63,18 +65,13 @@ RelayMetrics::RelayMetrics(metrics::Registry& r)
           {&RelayCounters::timeouts,
            &r.counter("nyx_relay_circuits_destroyed_total", "Circuits destroyed, by reason",
                       {{"reason", "timeout"}})},
-      }},
+      }}),
       circuits_(r.gauge("nyx_relay_circuits", "Circuits through this node")),
       queued_cells_(r.gauge("nyx_relay_queued_cells", "Data cells waiting in link queues")) {}
 
 void RelayMetrics::update(const RelayCounters& counters, std::size_t circuits,
                           std::size_t queued_cells) {
-  for (auto& [field, counter] : counters_) {
-    if (const std::uint64_t delta = counters.*field - published_.*field; delta > 0) {
-      counter->inc(delta);
-    }
-  }
-  published_ = counters;
+  counters_.publish(counters);
   circuits_.set(static_cast<std::int64_t>(circuits));
   queued_cells_.set(static_cast<std::int64_t>(queued_cells));
 }

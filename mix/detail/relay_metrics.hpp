@@ -11,15 +11,12 @@
 // Owned by its Relay; the Registry must outlive it. Every call on the relay's
 // thread (the registry's metrics are themselves thread-safe to read).
 
-#include <array>
 #include <cstddef>
-#include <cstdint>
-#include <utility>
 
+#include "core/metrics/counter_deltas.hpp"
 #include "mix/relay.hpp"
 
 namespace nyx::metrics {
-class Counter;
 class Gauge;
 class Registry;
 }  // namespace nyx::metrics
@@ -33,10 +30,9 @@ class RelayMetrics {
   void update(const RelayCounters& counters, std::size_t circuits, std::size_t queued_cells);
 
  private:
-  std::array<std::pair<std::uint64_t RelayCounters::*, metrics::Counter*>, 19> counters_;
+  metrics::CounterDeltas<RelayCounters, 19> counters_;
   metrics::Gauge& circuits_;
   metrics::Gauge& queued_cells_;
-  RelayCounters published_;
 };
 
 }  // namespace nyx::mix::detail

@@ -93,6 +93,21 @@ class RelayRefused : public ::testing::TestWithParam<int> {
   int refuser() const { return 1 + GetParam(); }
   std::vector<OnionHop> hops() const { return net.hops({1, 2, 3}); }
 
+  // Builds the circuit and checks that it failed after `refusals` REFUSEDs
+  // and one lookup of the next key, leaving no circuit on any node.
+  void expect_build_fails(std::uint64_t refusals) {
+    auto client = net.relay(0).create_circuit(hops());
+    ASSERT_TRUE(client.has_value());
+    net.run();
+    EXPECT_EQ((*client)->state(), Circuit::State::kClosed);
+    EXPECT_EQ((*client)->close_reason(), DestroyReason::kCreateFailed);
+    EXPECT_EQ(directory.lookups, 1);
+    EXPECT_EQ(net.relay(refuser()).counters().creates_refused_closed, refusals);
+    for (int n = 0; n < 4; ++n) {
+      EXPECT_EQ(net.relay(n).circuit_count(), 0u) << n;
+    }
+  }
+
   NextKeys directory;  // first: the client's relay calls it until the network goes
   MemoryNetwork net{4};
 };
@@ -145,32 +160,14 @@ TEST_P(RelayRefused, ASecondRefusalFailsTheCircuitWithoutLooping) {
   directory.keys[net.hop(refuser()).link_key] = rotate_early(net, refuser());
   net.relay(refuser()).onion_keys().close(kEpoch + 1, OnionKeyRing::CloseReason::kFull);
   net.relay(0).set_next_onion_key_lookup(directory.lookup());
-  auto client = net.relay(0).create_circuit(hops());
-  ASSERT_TRUE(client.has_value());
-  net.run();
-  EXPECT_EQ((*client)->state(), Circuit::State::kClosed);
-  EXPECT_EQ((*client)->close_reason(), DestroyReason::kCreateFailed);
-  EXPECT_EQ(directory.lookups, 1);
-  EXPECT_EQ(net.relay(refuser()).counters().creates_refused_closed, 2u);
-  for (int n = 0; n < 4; ++n) {
-    EXPECT_EQ(net.relay(n).circuit_count(), 0u) << n;
-  }
+  expect_build_fails(2);
   EXPECT_TRUE(net.terminals(kExit).empty());
 }
 
 TEST_P(RelayRefused, WithoutANextKeyARefusedCircuitFails) {
   rotate_early(net, refuser());
   net.relay(0).set_next_onion_key_lookup(directory.lookup());  // knows no key
-  auto client = net.relay(0).create_circuit(hops());
-  ASSERT_TRUE(client.has_value());
-  net.run();
-  EXPECT_EQ((*client)->state(), Circuit::State::kClosed);
-  EXPECT_EQ((*client)->close_reason(), DestroyReason::kCreateFailed);
-  EXPECT_EQ(directory.lookups, 1);
-  EXPECT_EQ(net.relay(refuser()).counters().creates_refused_closed, 1u);
-  for (int n = 0; n < 4; ++n) {
-    EXPECT_EQ(net.relay(n).circuit_count(), 0u) << n;
-  }
+  expect_build_fails(1);
 }
 
 TEST_P(RelayRefused, TheClientKeepsNothingOfARefusal) {

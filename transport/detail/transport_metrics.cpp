@@ -1,11 +1,13 @@
 #include "transport/detail/transport_metrics.hpp"
 
+#include <cstdint>
+
 #include "core/metrics/registry.hpp"
 
 namespace nyx::transport::detail {
 
 TransportMetrics::TransportMetrics(metrics::Registry& r)
-    : fields_{{
+    : fields_({{
           {&TransportCounters::udp_packets_received,
            &r.counter("nyx_transport_udp_packets_total", "UDP datagrams", {{"dir", "rx"}})},
           {&TransportCounters::udp_packets_sent,
@@ -40,17 +42,11 @@ TransportMetrics::TransportMetrics(metrics::Registry& r)
            &r.counter("nyx_transport_handshakes_total", "link handshakes", {{"result", "failed"}})},
           {&TransportCounters::rekeys,
            &r.counter("nyx_transport_rekeys_total", "link session rekeys")},
-      }},
+      }}),
       links_up_(r.gauge("nyx_transport_links_up", "Links established now")) {}
 
 void TransportMetrics::update(const TransportCounters& now, std::size_t links_up) {
-  for (auto& [field, counter] : fields_) {
-    const std::uint64_t delta = now.*field - published_.*field;
-    if (delta > 0) {
-      counter->inc(delta);
-    }
-  }
-  published_ = now;
+  fields_.publish(now);
   links_up_.set(static_cast<std::int64_t>(links_up));
 }
 

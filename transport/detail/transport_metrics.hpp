@@ -8,15 +8,12 @@
 // Owned by its LinkManager; the Registry must outlive it. Every call on the
 // manager's thread (the registry's metrics are themselves thread-safe to read).
 
-#include <array>
 #include <cstddef>
-#include <cstdint>
-#include <utility>
 
+#include "core/metrics/counter_deltas.hpp"
 #include "transport/link_manager.hpp"
 
 namespace nyx::metrics {
-class Counter;
 class Gauge;
 class Registry;
 }  // namespace nyx::metrics
@@ -30,9 +27,8 @@ class TransportMetrics {
   void update(const TransportCounters& now, std::size_t links_up);
 
  private:
-  std::array<std::pair<std::uint64_t TransportCounters::*, metrics::Counter*>, 14> fields_;
+  metrics::CounterDeltas<TransportCounters, 14> fields_;
   metrics::Gauge& links_up_;
-  TransportCounters published_;
 };
 
 }  // namespace nyx::transport::detail
