@@ -4,6 +4,8 @@
 #include <bit>
 #include <cerrno>
 #include <cstring>
+#include <expected>
+#include <string>
 #include <system_error>
 #include <utility>
 
@@ -191,6 +193,61 @@ Result<std::unique_ptr<ReplayStoreFile>> ReplayStoreFile::create(const Options& 
       options.path, fd.release(), static_cast<std::uint8_t*>(map), size, header));
 }
 
+namespace {
+
+// What a checked file holds: its header and its size.
+struct CheckedFile {
+  ReplayStoreHeader header;
+  std::uint64_t size = 0;
+};
+
+// Checks the file behind `fd` and its header against the key of `options`:
+// what it holds, or why it cannot be trusted.
+std::expected<CheckedFile, std::string> check_file(int fd,
+                                                   const ReplayStoreFile::Options& options) {
+  const auto fault = [](std::string why) { return std::unexpected(std::move(why)); };
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    return fault(fmt::format("stat: {}", errno_text(errno)));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return fault("not a regular file");
+  }
+  // Whoever else could write it could have removed tags.
+  if (st.st_uid != ::geteuid()) {
+    return fault(fmt::format("owned by uid {}, not this user", st.st_uid));
+  }
+  if ((st.st_mode & 077) != 0) {
+    return fault(fmt::format("mode {:04o}, not 0600", st.st_mode & 07777));
+  }
+  const auto file_size = static_cast<std::uint64_t>(st.st_size);
+  if (file_size < kReplayStoreHeaderSize) {
+    return fault(fmt::format("truncated: {} bytes, less than its {}-byte header", file_size,
+                             kReplayStoreHeaderSize));
+  }
+  std::array<std::uint8_t, kReplayStoreHeaderSize> page;
+  if (::pread(fd, page.data(), page.size(), 0) != static_cast<ssize_t>(page.size())) {
+    return fault("the header cannot be read");
+  }
+  auto header = parse_replay_store_header(page);
+  if (!header) {
+    return fault(fmt::format("corrupt header: {}", header.error().message));
+  }
+  if (header->epoch != options.epoch) {
+    return fault(fmt::format("belongs to epoch {}, not {}", header->epoch, options.epoch));
+  }
+  if (header->public_key != options.public_key) {
+    return fault(fmt::format("belongs to another onion key of epoch {}", options.epoch));
+  }
+  if (file_size != file_size_for(header->slots)) {
+    return fault(fmt::format("{} bytes where M = {} slots make {} (truncated or extended)",
+                             file_size, header->slots, file_size_for(header->slots)));
+  }
+  return CheckedFile{*header, file_size};
+}
+
+}  // namespace
+
 std::unique_ptr<ReplayStoreFile> ReplayStoreFile::open_existing(const Options& options,
                                                                 int raw_fd) {
   UniqueFd fd(raw_fd);
@@ -200,96 +257,64 @@ std::unique_ptr<ReplayStoreFile> ReplayStoreFile::open_existing(const Options& o
                                     "inspection until the key is erased)",
                                     options.path.string(), why));
   };
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) {
-    return untrusted(fmt::format("stat: {}", errno_text(errno)));
+  auto file = check_file(fd.get(), options);
+  if (!file) {
+    return untrusted(file.error());
   }
-  if (!S_ISREG(st.st_mode)) {
-    return untrusted("not a regular file");
-  }
-  // Whoever else could write it could have removed tags.
-  if (st.st_uid != ::geteuid()) {
-    return untrusted(fmt::format("owned by uid {}, not this user", st.st_uid));
-  }
-  if ((st.st_mode & 077) != 0) {
-    return untrusted(fmt::format("mode {:04o}, not 0600", st.st_mode & 07777));
-  }
-  const auto file_size = static_cast<std::uint64_t>(st.st_size);
-  if (file_size < kReplayStoreHeaderSize) {
-    return untrusted(fmt::format("truncated: {} bytes, less than its {}-byte header", file_size,
-                                 kReplayStoreHeaderSize));
-  }
-  std::array<std::uint8_t, kReplayStoreHeaderSize> page;
-  if (::pread(fd.get(), page.data(), page.size(), 0) != static_cast<ssize_t>(page.size())) {
-    return untrusted("the header cannot be read");
-  }
-  auto header = parse_replay_store_header(page);
-  if (!header) {
-    return untrusted(fmt::format("corrupt header: {}", header.error().message));
-  }
-  if (header->epoch != options.epoch) {
-    return untrusted(fmt::format("belongs to epoch {}, not {}", header->epoch, options.epoch));
-  }
-  if (header->public_key != options.public_key) {
-    return untrusted(fmt::format("belongs to another onion key of epoch {}", options.epoch));
-  }
-  if (file_size != file_size_for(header->slots)) {
-    return untrusted(fmt::format("{} bytes where M = {} slots make {} (truncated or extended)",
-                                 file_size, header->slots, file_size_for(header->slots)));
-  }
-  void* map = ::mmap(nullptr, file_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+  void* map = ::mmap(nullptr, file->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
   if (map == MAP_FAILED) {
     return untrusted(fmt::format("mmap: {}", errno_text(errno)));
   }
   auto store = std::unique_ptr<ReplayStoreFile>(new ReplayStoreFile(
-      options.path, fd.release(), static_cast<std::uint8_t*>(map), file_size, *header));
-  store->count_ = store->count_tags();
+      options.path, fd.release(), static_cast<std::uint8_t*>(map), file->size, file->header));
+  store->take_over(options);
+  return store;
+}
 
+void ReplayStoreFile::take_over(const Options& options) {
+  const ReplayStoreHeader found = header_;
+  count_ = count_tags();
   // Section 8.1: the page cache survives the process but not the machine.
-  const bool same_boot = options.boot_id && header->boot_id == *options.boot_id;
-  const bool trusted = header->clean || same_boot;
-  store->closed_ = header->closed;
+  const bool same_boot = options.boot_id && found.boot_id == *options.boot_id;
+  const bool trusted = found.clean || same_boot;
+  closed_ = found.closed;
   if (!trusted) {
     // Its surviving tags still catch the replays they can; a recorded
     // reason is kept, since the key was closed for it before.
-    store->closed_ = header->closed.value_or(CloseReason::kUntrusted);
-    store->problem_ = fmt::format(
-        "replay store {}: {}: tags may have been lost: the key is closed", options.path.string(),
+    closed_ = found.closed.value_or(CloseReason::kUntrusted);
+    problem_ = fmt::format(
+        "replay store {}: {}: tags may have been lost: the key is closed", path_.string(),
         options.boot_id ? "not shut down cleanly, and the machine has rebooted since"
                         : "not shut down cleanly, and this boot's id cannot be read");
-  } else if (!store->closed_ && store->count_ >= header->capacity) {
-    store->closed_ = CloseReason::kFull;
-  } else if (store->closed_ && store->closed_ != CloseReason::kFull) {
-    store->problem_ =
-        fmt::format("replay store {}: closed in an earlier run ({}): the key stays closed",
-                    options.path.string(), reason_name(*store->closed_));
+  } else if (!closed_ && count_ >= found.capacity) {
+    closed_ = CloseReason::kFull;
+  } else if (closed_ && closed_ != CloseReason::kFull) {
+    problem_ = fmt::format("replay store {}: closed in an earlier run ({}): the key stays closed",
+                           path_.string(), reason_name(*closed_));
   }
   // The closed flag reaches the disk before the boot id changes: otherwise
   // a second restart in this boot would find the file "open with this
   // boot's id" and trust it again.
-  if (store->closed_ != header->closed) {
-    store->record_closed(*store->closed_);
-    if (auto synced = store->sync_header(); !synced) {
-      store->problem_ = store->problem_.empty()
-                            ? synced.error().message
-                            : fmt::format("{}; {}", store->problem_, synced.error().message);
-      return store;
+  if (closed_ != found.closed) {
+    record_closed(*closed_);
+    if (auto synced = sync_header(); !synced) {
+      problem_ = problem_.empty() ? synced.error().message
+                                  : fmt::format("{}; {}", problem_, synced.error().message);
+      return;
     }
   }
-  store->map_[layout::kStateAt] = layout::kStateOpen;
-  store->header_.clean = false;
-  store->header_.boot_id = options.boot_id.value_or(BootId{});
-  std::copy(store->header_.boot_id.begin(), store->header_.boot_id.end(),
-            store->map_ + layout::kBootIdAt);
+  map_[layout::kStateAt] = layout::kStateOpen;
+  header_.clean = false;
+  header_.boot_id = options.boot_id.value_or(BootId{});
+  std::copy(header_.boot_id.begin(), header_.boot_id.end(), map_ + layout::kBootIdAt);
   // Section 8.2: synced before the key opens its first CREATE. A store that
   // cannot say on disk that it is in use takes no tag.
-  if (auto synced = store->sync_header(); !synced) {
-    if (!store->closed_) {
-      store->closed_ = CloseReason::kUntrusted;
+  if (auto synced = sync_header(); !synced) {
+    if (!closed_) {
+      closed_ = CloseReason::kUntrusted;
     }
-    store->problem_ = fmt::format("{}: the key is closed", synced.error().message);
+    problem_ = fmt::format("{}: the key is closed", synced.error().message);
   }
-  return store;
 }
 
 std::uint8_t* ReplayStoreFile::slot(std::uint64_t index) const noexcept {

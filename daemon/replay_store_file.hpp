@@ -98,6 +98,9 @@ class ReplayStoreFile final : public mix::ReplayStore {
                                                        CloseReason reason, std::string problem);
   static Result<std::unique_ptr<ReplayStoreFile>> create(const Options& options);
   static std::unique_ptr<ReplayStoreFile> open_existing(const Options& options, int fd);
+  // Decides, for a file whose header checked out, whether it is trusted,
+  // records that on disk and marks it in use by this boot (section 8.2).
+  void take_over(const Options& options);
 
   std::uint8_t* slot(std::uint64_t index) const noexcept;
   std::uint64_t home_slot(const mix::ReplayTag& tag) const noexcept;
