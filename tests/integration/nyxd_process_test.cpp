@@ -93,19 +93,8 @@ class NyxdProcess : public ::testing::Test {
     node_ = std::make_unique<Process>(NYXD_PATH, std::vector<std::string>{"--config", config()},
                                       tmp_.path() / "nyxd.log");
     ASSERT_TRUE(node_->started());
-    const auto deadline = std::chrono::steady_clock::now() + 15s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (node_->wait(0ms)) {
-        FAIL() << "nyxd exited early:\n" << node_->output();
-      }
-      if (std::filesystem::exists(data() / "control.sock")) {
-        if (auto client = control::ControlClient::connect(data() / "control.sock", 1s)) {
-          return;
-        }
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    FAIL() << "nyxd did not open its control socket:\n" << node_->output();
+    auto client = wait_for_control(*node_, data() / "control.sock");
+    ASSERT_TRUE(client) << client.error();
   }
 
   control::ControlClient authenticated() {

@@ -75,21 +75,8 @@ class NyxdReplay : public ::testing::Test {
     node_ = std::make_unique<Process>(NYXD_PATH, std::vector<std::string>{"--config", config()},
                                       tmp_.path() / "nyxd.log");
     ASSERT_TRUE(node_->started());
-    const auto deadline = std::chrono::steady_clock::now() + 15s;
-    std::optional<control::ControlClient> client;
-    while (!client && std::chrono::steady_clock::now() < deadline) {
-      if (node_->wait(0ms)) {
-        FAIL() << "nyxd exited early:\n" << node_->output();
-      }
-      if (std::filesystem::exists(data() / "control.sock")) {
-        if (auto connected = control::ControlClient::connect(data() / "control.sock", 1s)) {
-          client.emplace(std::move(*connected));
-          break;
-        }
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    ASSERT_TRUE(client) << "nyxd did not open its control socket:\n" << node_->output();
+    auto client = wait_for_control(*node_, data() / "control.sock");
+    ASSERT_TRUE(client) << client.error();
     auto cookie = control::ControlCookie::load(data() / "control.cookie");
     ASSERT_TRUE(cookie.has_value());
     ASSERT_TRUE(client->authenticate(*cookie).has_value());

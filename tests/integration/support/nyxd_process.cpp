@@ -79,4 +79,21 @@ Completed run_to_end(const std::string& program, const std::vector<std::string>&
   return result;
 }
 
+std::expected<control::ControlClient, std::string> wait_for_control(
+    Process& node, const std::filesystem::path& socket, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (node.wait(std::chrono::milliseconds(0))) {
+      return std::unexpected("nyxd exited early:\n" + node.output());
+    }
+    if (std::filesystem::exists(socket)) {
+      if (auto client = control::ControlClient::connect(socket, std::chrono::seconds(1))) {
+        return std::move(*client);
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return std::unexpected("nyxd did not open its control socket:\n" + node.output());
+}
+
 }  // namespace nyx::test

@@ -5,12 +5,15 @@
 // leaves no process behind.
 
 #include <chrono>
+#include <expected>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <sys/types.h>
+
+#include "daemon/control/control_client.hpp"
 
 namespace nyx::test {
 
@@ -47,5 +50,12 @@ struct Completed {
 Completed run_to_end(const std::string& program, const std::vector<std::string>& args,
                      const std::filesystem::path& output,
                      std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+// Waits until `node` (a nyxd) answers on its control socket `socket`: a
+// connected client, or why not (it exited, or did not answer within
+// `timeout`) with its output.
+std::expected<control::ControlClient, std::string> wait_for_control(
+    Process& node, const std::filesystem::path& socket,
+    std::chrono::milliseconds timeout = std::chrono::seconds(15));
 
 }  // namespace nyx::test
