@@ -11,18 +11,12 @@
 #include "core/log.hpp"
 #include "core/metrics/registry.hpp"
 #include "daemon/circuit_stream.hpp"
+#include "daemon/ip_address_of.hpp"
 #include "daemon/stream_open.hpp"
 #include "daemon/stream_pump.hpp"
 
 namespace nyx::daemon {
 namespace {
-
-IpAddress to_ip(const asio::ip::address& address) {
-  if (address.is_v4()) {
-    return IpAddress::v4(address.to_v4().to_bytes());
-  }
-  return IpAddress::v6(address.to_v6().to_bytes());
-}
 
 // The `result` label of each status (StreamOpenStatus's values are 0 to 6).
 constexpr std::array<const char*, 7> kResultNames = {
@@ -165,7 +159,7 @@ asio::awaitable<Result<asio::ip::tcp::socket>> ExitConnector::connect(
   // smuggle a private address in.
   std::vector<asio::ip::tcp::endpoint> allowed;
   for (const auto& entry : results) {
-    if (policy_.allows(to_ip(entry.endpoint().address()), destination.port)) {
+    if (policy_.allows(ip_address_of(entry.endpoint().address()), destination.port)) {
       allowed.push_back(entry.endpoint());
     }
   }

@@ -11,6 +11,7 @@
 #include "async/use_result.hpp"
 #include "core/log.hpp"
 #include "core/metrics/counter.hpp"
+#include "daemon/ip_address_of.hpp"
 #include "daemon/tcp_listener.hpp"
 
 namespace nyx::daemon {
@@ -27,13 +28,6 @@ std::string reply(std::string_view status, std::string_view content_type, std::s
 
 std::string plain(std::string_view status) {
   return reply(status, "text/plain; charset=utf-8", fmt::format("{}\n", status));
-}
-
-IpAddress to_ip(const asio::ip::address& address) {
-  if (address.is_v4()) {
-    return IpAddress::v4(address.to_v4().to_bytes());
-  }
-  return IpAddress::v6(address.to_v6().to_bytes());
 }
 
 }  // namespace
@@ -79,7 +73,7 @@ struct MetricsHttpServer::Impl : std::enable_shared_from_this<Impl> {
     // than a reset from closing on its unread bytes.
     std::error_code peer_ec;
     const auto peer = socket.remote_endpoint(peer_ec);
-    const bool allowed = !peer_ec && options.allow.allows(to_ip(peer.address()));
+    const bool allowed = !peer_ec && options.allow.allows(ip_address_of(peer.address()));
     if (!allowed && options.refused != nullptr) {
       options.refused->inc();
     }

@@ -15,7 +15,7 @@
 namespace nyx::document {
 namespace {
 
-constexpr std::string_view kWhat = "directory request";
+constexpr std::string_view kRequestWhat = "directory request";
 
 // How the fields after the header are laid out: either a fixed size, or a
 // length field of `length_width` bytes announcing a document of min..max.
@@ -86,7 +86,7 @@ Status append_document(std::vector<std::uint8_t>& out, DirectoryRequestType type
   const RequestShape shape = shape_of(type);
   if (document.size() < shape.min || document.size() > shape.max) {
     return make_error(ErrorCategory::kInvalidArgument,
-                      fmt::format("{}: {}: {} bytes, expected {} to {}", kWhat, shape.field,
+                      fmt::format("{}: {}: {} bytes, expected {} to {}", kRequestWhat, shape.field,
                                   document.size(), shape.min, shape.max),
                       static_cast<int>(DirectoryStreamErrc::kLengthOutOfBounds));
   }
@@ -132,12 +132,12 @@ Result<std::vector<std::uint8_t>> encode_directory_request(const DirectoryReques
 }
 
 Result<DecodeProgress<DirectoryRequest>> decode_directory_request(Bytes received) {
-  if (auto outcome = detail::header_outcome<DirectoryRequest>(kWhat, received)) {
+  if (auto outcome = detail::header_outcome<DirectoryRequest>(kRequestWhat, received)) {
     return std::move(*outcome);
   }
   if (received[1] < static_cast<std::uint8_t>(DirectoryRequestType::kGetConsensus) ||
       received[1] > static_cast<std::uint8_t>(DirectoryRequestType::kGetSignatures)) {
-    return detail::stream_error(kWhat, DirectoryStreamErrc::kUnknownType,
+    return detail::stream_error(kRequestWhat, DirectoryStreamErrc::kUnknownType,
                                 fmt::format("type: {} is not 1 to 6", received[1]));
   }
   const auto type = static_cast<DirectoryRequestType>(received[1]);
@@ -149,7 +149,8 @@ Result<DecodeProgress<DirectoryRequest>> decode_directory_request(Bytes received
       return *need;
     }
     body_size = detail::load_length(received, at, shape.length_width);
-    if (auto fault = detail::length_fault(kWhat, shape.field, body_size, shape.min, shape.max)) {
+    if (auto fault =
+            detail::length_fault(kRequestWhat, shape.field, body_size, shape.min, shape.max)) {
       return *fault;
     }
     at += shape.length_width;
@@ -162,7 +163,7 @@ Result<DecodeProgress<DirectoryRequest>> decode_directory_request(Bytes received
 }
 
 Result<DirectoryRequest> decode_directory_request_at_fin(Bytes received) {
-  return detail::complete_at_fin(kWhat, "request", decode_directory_request(received),
+  return detail::complete_at_fin(kRequestWhat, "request", decode_directory_request(received),
                                  received.size());
 }
 

@@ -12,7 +12,7 @@
 namespace nyx::document {
 namespace {
 
-std::unexpected<Error> bad(std::string message) {
+std::unexpected<Error> entry_error(std::string message) {
   return make_error(ErrorCategory::kParse, std::move(message));
 }
 
@@ -102,10 +102,10 @@ void write_entry_list(std::vector<std::uint8_t>& out, std::span<const RelayEntry
 Result<std::vector<RelayEntry>> read_entry_list(ByteReader& reader, std::uint64_t period) {
   std::uint16_t count = 0;
   if (!reader.read_be16(count)) {
-    return bad("count: truncated");
+    return entry_error("count: truncated");
   }
   if (count > kMaxEntries) {
-    return bad(fmt::format("count {}, at most {}", count, kMaxEntries));
+    return entry_error(fmt::format("count {}, at most {}", count, kMaxEntries));
   }
   std::vector<RelayEntry> entries;
   // At most as many entries as the bytes left can hold: a hostile count
@@ -116,24 +116,24 @@ Result<std::vector<RelayEntry>> read_entry_list(ByteReader& reader, std::uint64_
     std::uint16_t length = 0;
     Bytes descriptor;
     if (!reader.read_be32(weight) || !reader.read_be16(length)) {
-      return bad(fmt::format("entry {}: truncated", i));
+      return entry_error(fmt::format("entry {}: truncated", i));
     }
     if (length < kMinSignedDescriptor || length > kMaxSignedDescriptor) {
-      return bad(fmt::format("entry {}: length {}, expected {} to {}", i, length,
-                             kMinSignedDescriptor, kMaxSignedDescriptor));
+      return entry_error(fmt::format("entry {}: length {}, expected {} to {}", i, length,
+                                     kMinSignedDescriptor, kMaxSignedDescriptor));
     }
     if (!reader.read_bytes(length, descriptor)) {
-      return bad(fmt::format("entry {}: truncated", i));
+      return entry_error(fmt::format("entry {}: truncated", i));
     }
     // The descriptor must fill `length` exactly: its parser refuses trailing bytes.
     auto entry = RelayEntry::from_bytes(weight, descriptor);
     if (!entry) {
-      return bad(fmt::format("entry {}: {}", i, entry.error().message));
+      return entry_error(fmt::format("entry {}: {}", i, entry.error().message));
     }
     entries.push_back(std::move(*entry));
   }
   if (auto fault = entry_list_fault(entries, period)) {
-    return bad(std::move(*fault));
+    return entry_error(std::move(*fault));
   }
   return entries;
 }

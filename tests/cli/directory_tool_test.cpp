@@ -15,17 +15,14 @@
 #include "cli/text_file.hpp"
 #include "core/crypto/encoding.hpp"
 #include "daemon/support/temp_dir.hpp"
+#include "support/file_mode.hpp"
 
 namespace nyx::cli {
 namespace {
 
 constexpr std::uint64_t kNow = 1'800'000'000;
 
-mode_t mode_of(const std::filesystem::path& path) {
-  struct stat info {};
-  EXPECT_EQ(::stat(path.c_str(), &info), 0) << path;
-  return info.st_mode & 0777;
-}
+using nyx::test::mode_of;
 
 class DirectoryToolTest : public ::testing::Test {
  protected:

@@ -18,15 +18,12 @@
 #include "core/crypto/encoding.hpp"
 #include "core/crypto/key_file.hpp"
 #include "daemon/support/temp_dir.hpp"
+#include "support/file_mode.hpp"
 
 namespace nyx::cli {
 namespace {
 
-mode_t mode_of(const std::filesystem::path& path) {
-  struct stat info {};
-  EXPECT_EQ(::stat(path.c_str(), &info), 0) << path;
-  return info.st_mode & 0777;
-}
+using nyx::test::mode_of;
 
 struct KeygenRun {
   int code = -1;

@@ -7,6 +7,7 @@
 #include "core/crypto/aead.hpp"
 #include "core/crypto/encoding.hpp"
 #include "support/hex.hpp"
+#include "support/rfc8439.hpp"
 
 namespace nyx::crypto {
 namespace {
@@ -14,9 +15,7 @@ namespace {
 using test::unhex;
 using test::unhex_array;
 
-constexpr std::string_view kSunscreen =
-    "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, "
-    "sunscreen would be it.";
+using test::kSunscreen;
 constexpr std::string_view kExpectedCiphertext =
     "d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d6"
     "3dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b36"

@@ -7,6 +7,7 @@
 #include "core/crypto/chacha20.hpp"
 #include "core/crypto/encoding.hpp"
 #include "support/hex.hpp"
+#include "support/rfc8439.hpp"
 
 namespace nyx::crypto {
 namespace {
@@ -14,9 +15,7 @@ namespace {
 using test::unhex;
 using test::unhex_array;
 
-constexpr std::string_view kSunscreen =
-    "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, "
-    "sunscreen would be it.";
+using test::kSunscreen;
 
 std::array<std::uint8_t, 32> counting_key() {
   std::array<std::uint8_t, 32> key{};

@@ -8,15 +8,12 @@
 #include <sys/stat.h>
 
 #include "daemon/support/temp_dir.hpp"
+#include "support/file_mode.hpp"
 
 namespace nyx::daemon {
 namespace {
 
-unsigned mode_of(const std::filesystem::path& path) {
-  struct stat st {};
-  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
-  return st.st_mode & 07777;
-}
+using nyx::test::mode_of;
 
 TEST(DataDir, CreatesMissingDirectoryMode0700) {
   test::TempDir tmp;

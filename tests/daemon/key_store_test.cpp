@@ -8,15 +8,12 @@
 
 #include "core/crypto/ed25519.hpp"
 #include "daemon/support/temp_dir.hpp"
+#include "support/file_mode.hpp"
 
 namespace nyx::daemon {
 namespace {
 
-unsigned mode_of(const std::filesystem::path& path) {
-  struct stat st {};
-  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
-  return st.st_mode & 07777;
-}
+using nyx::test::mode_of;
 
 class KeyStoreTest : public ::testing::Test {
  protected:

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon/node_config.hpp"
+#include "daemon/support/parse_config.hpp"
 
 namespace nyx::daemon {
 namespace {
@@ -42,16 +43,10 @@ std::string config(const std::string& authorities_line, const std::string& extra
 // Three authorities, then `extra` from line 6.
 std::string three(const std::string& extra = "") { return config(authorities(3), extra); }
 
-Result<NodeConfig> parse(const std::string& text) {
-  auto reader = ConfigReader::from_string(text, "nyxd.toml");
-  EXPECT_TRUE(reader.has_value());
-  return parse_node_config(*reader);
-}
-
 // Parsing fails, and one error names the file and `line`, the key and `words`.
 ::testing::AssertionResult refused_at(const std::string& text, int line, std::string_view key,
                                       std::string_view words = "") {
-  auto parsed = parse(text);
+  auto parsed = test::parse_config_text(text);
   if (parsed) {
     return ::testing::AssertionFailure() << "accepted:\n" << text;
   }
@@ -75,7 +70,7 @@ Result<NodeConfig> parse(const std::string& text) {
 }
 
 NodeConfig accepted(const std::string& text) {
-  auto parsed = parse(text);
+  auto parsed = test::parse_config_text(text);
   EXPECT_TRUE(parsed.has_value()) << parsed.error().message << "\nin:\n" << text;
   return parsed.value_or(NodeConfig{});
 }

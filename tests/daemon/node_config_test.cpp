@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "daemon/support/parse_config.hpp"
 #include "daemon/support/temp_dir.hpp"
 
 namespace nyx::daemon {
@@ -32,14 +33,8 @@ std::string with_roles(const std::string& roles) {
   return minimal().replace(0, 7, "[node]\nroles = " + roles + "\n");
 }
 
-Result<NodeConfig> parse(const std::string& text) {
-  auto reader = ConfigReader::from_string(text, "nyxd.toml");
-  EXPECT_TRUE(reader.has_value());
-  return parse_node_config(*reader);
-}
-
 std::string errors_of(const std::string& text) {
-  auto config = parse(text);
+  auto config = test::parse_config_text(text);
   EXPECT_FALSE(config.has_value()) << "expected errors in:\n" << text;
   return config ? std::string() : config.error().message;
 }
@@ -56,8 +51,8 @@ TEST(NodeConfig, ExampleParses) {
 }
 
 TEST(NodeConfig, DataDirDefaultsToVarLibNyxAndARelativeOneResolvesAgainstTheFile) {
-  auto config = parse(std::string("[directory]\nfile = \"/tmp/d\"\nauthorities = [\"") +
-                      kAuthority + "\"]\n");
+  auto config = test::parse_config_text(
+      std::string("[directory]\nfile = \"/tmp/d\"\nauthorities = [\"") + kAuthority + "\"]\n");
   ASSERT_TRUE(config.has_value()) << config.error().message;
   EXPECT_EQ(config->node.data_dir, std::filesystem::path("/var/lib/nyx"));
   EXPECT_FALSE(config->control.group_access);
@@ -125,7 +120,7 @@ TEST(NodeConfig, SchemaKeysCoverEverySection) {
 }
 
 TEST(NodeConfig, DefaultsOfAMinimalConfig) {
-  auto config = parse(minimal());
+  auto config = test::parse_config_text(minimal());
   ASSERT_TRUE(config.has_value()) << config.error().message;
   EXPECT_TRUE(config->node.roles.client);
   EXPECT_FALSE(config->node.roles.relay);
@@ -169,13 +164,13 @@ TEST(NodeConfig, EveryErrorIsReportedAtOnce) {
 
 TEST(NodeConfig, RolesCombineAndAreChecked) {
   // A relay needs an address to advertise and an exit an accept rule to advertise.
-  auto config = parse(
+  auto config = test::parse_config_text(
       with_roles(R"(["client", "relay", "exit", "authority"])") +
       "[relay]\nadvertise_udp = \"203.0.113.5:9340\"\n[exit]\nadvertise = [\"accept *:443\"]\n");
   ASSERT_TRUE(config.has_value()) << config.error().message;
   EXPECT_TRUE(config->node.roles.client && config->node.roles.relay && config->node.roles.exit &&
               config->node.roles.authority);
-  auto authority = parse(with_roles(R"(["authority"])"));
+  auto authority = test::parse_config_text(with_roles(R"(["authority"])"));
   ASSERT_TRUE(authority.has_value()) << authority.error().message;
   EXPECT_EQ(authority->node.roles, (NodeRoles{.authority = true}));
   const auto unknown = errors_of(with_roles(R"(["realy"])"));
@@ -187,17 +182,17 @@ TEST(NodeConfig, RolesCombineAndAreChecked) {
 }
 
 TEST(NodeConfig, MetricsOffLoopbackOnlyWithAnExplicitAllowList) {
-  auto config = parse(minimal("[metrics]\nlisten = \"127.0.0.1:9190\"\n"));
+  auto config = test::parse_config_text(minimal("[metrics]\nlisten = \"127.0.0.1:9190\"\n"));
   ASSERT_TRUE(config.has_value()) << config.error().message;
   EXPECT_EQ(config->metrics.listen, (HostPort{"127.0.0.1", 9190}));
   EXPECT_EQ(config->metrics.allow, (std::vector<std::string>{"127.0.0.0/8", "::1"}));
-  EXPECT_TRUE(parse(minimal("[metrics]\nlisten = \"[::1]:9190\"\n")).has_value());
+  EXPECT_TRUE(test::parse_config_text(minimal("[metrics]\nlisten = \"[::1]:9190\"\n")).has_value());
   const auto message = errors_of(minimal("[metrics]\nlisten = \"0.0.0.0:9190\"\n"));
   EXPECT_NE(message.find("nyxd.toml:7:"), std::string::npos) << message;
   EXPECT_NE(message.find("metrics.listen"), std::string::npos) << message;
   EXPECT_NE(message.find("metrics.allow"), std::string::npos) << message;
 
-  auto open = parse(
+  auto open = test::parse_config_text(
       minimal("[metrics]\nlisten = \"0.0.0.0:9190\"\nallow = [\"10.0.0.0/8\", \"fd00::/8\"]\n"));
   ASSERT_TRUE(open.has_value()) << open.error().message;
   EXPECT_EQ(open->metrics.allow, (std::vector<std::string>{"10.0.0.0/8", "fd00::/8"}));
@@ -225,8 +220,8 @@ TEST(NodeConfig, ExitPolicyAndTransportAreChecked) {
   const auto policy = errors_of(minimal("[exit]\npolicy = [\"allow *:80\"]\n"));
   EXPECT_NE(policy.find("exit.policy"), std::string::npos) << policy;
   auto ok =
-      parse(minimal("[exit]\npolicy = [\"accept 127.0.0.1:*\", \"reject *:*\"]\n"
-                    "allow_private = true\n"));
+      test::parse_config_text(minimal("[exit]\npolicy = [\"accept 127.0.0.1:*\", \"reject *:*\"]\n"
+                                      "allow_private = true\n"));
   ASSERT_TRUE(ok.has_value()) << ok.error().message;
   EXPECT_EQ(ok->exit.policy.size(), 2U);
   const auto tcp_only = errors_of(minimal("[transport]\nudp_enabled = false\n"));
@@ -240,10 +235,10 @@ TEST(NodeConfig, MissingFileIsAnError) {
 }
 
 TEST(NodeConfig, StreamCongestionPicksTheControllerAndBbrIsTheDefault) {
-  auto config = parse(minimal());
+  auto config = test::parse_config_text(minimal());
   ASSERT_TRUE(config.has_value()) << config.error().message;
   EXPECT_EQ(config->stream.congestion, stream::CongestionAlgorithm::kBbr);
-  auto new_reno = parse(minimal("[stream]\ncongestion = \"newreno\"\n"));
+  auto new_reno = test::parse_config_text(minimal("[stream]\ncongestion = \"newreno\"\n"));
   ASSERT_TRUE(new_reno.has_value()) << new_reno.error().message;
   EXPECT_EQ(new_reno->stream.congestion, stream::CongestionAlgorithm::kNewReno);
   const auto message = errors_of(minimal("[stream]\ncongestion = \"cubic\"\n"));

@@ -19,6 +19,7 @@
 #include "daemon/support/temp_dir.hpp"
 #include "mix/memory_replay_store.hpp"
 #include "mix/onion_create.hpp"
+#include "support/file_mode.hpp"
 
 namespace nyx::daemon {
 namespace {
@@ -33,11 +34,7 @@ constexpr std::uint64_t kE = 482146;  // the epoch the tests start in
 constexpr std::uint64_t start_of(std::uint64_t epoch) { return epoch * kP; }
 Nanos at(std::uint64_t unix_seconds) { return std::chrono::seconds(unix_seconds); }
 
-unsigned mode_of(const std::filesystem::path& path) {
-  struct stat st {};
-  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
-  return st.st_mode & 07777;
-}
+using nyx::test::mode_of;
 
 std::vector<std::uint8_t> contents(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);

@@ -26,6 +26,7 @@
 #include "daemon/support/temp_dir.hpp"
 #include "document/directory.hpp"
 #include "integration/support/http_get.hpp"
+#include "support/file_mode.hpp"
 
 namespace nyx::test {
 namespace {
@@ -119,11 +120,7 @@ class NyxdProcess : public ::testing::Test {
   std::unique_ptr<Process> node_;
 };
 
-unsigned mode_of(const std::filesystem::path& path) {
-  struct stat st {};
-  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
-  return st.st_mode & 07777;
-}
+using nyx::test::mode_of;
 
 TEST_F(NyxdProcess, StartsAnswersNodeInfoAndExitsZeroOnSigterm) {
   start();
