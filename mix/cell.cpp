@@ -12,7 +12,7 @@ Result<CellView> parse_cell(Bytes cell) {
   CellView view;
   view.circuit_id = load_be32(cell.data());
   std::uint8_t command = cell[kCircuitIdSize];
-  if (command > static_cast<std::uint8_t>(CellCommand::kDestroy)) {
+  if (command > static_cast<std::uint8_t>(kLastCellCommand)) {
     return make_error(ErrorCategory::kParse, "cell: unknown command", command);
   }
   view.command = static_cast<CellCommand>(command);

@@ -3,7 +3,8 @@
 // bytes (docs/protocol.md, "Circuits (mix)"), and the parser of its header.
 //
 // RELAY and CREATED payloads are nonce | body; CREATE carries the onion
-// header (mix/onion_create.hpp); DESTROY a reason; PADDING nothing. Value
+// header (mix/onion_create.hpp); CREATE_DIR a client secret and zero padding
+// (mix/create_dir.hpp); DESTROY a reason; PADDING nothing. Value
 // types and free functions; thread-safe.
 
 #include <array>
@@ -31,7 +32,9 @@ enum class CellCommand : std::uint8_t {
   kCreated = 2,
   kRelay = 3,
   kDestroy = 4,
+  kCreateDir = 5,  // a one-hop directory circuit (proposal 0002, section 4.1)
 };
+inline constexpr CellCommand kLastCellCommand = CellCommand::kCreateDir;
 
 enum class DestroyReason : std::uint8_t {
   kRequested = 0,     // the owner closed the circuit

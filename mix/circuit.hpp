@@ -53,6 +53,10 @@ class Circuit final : public DatagramChannel, public CircuitEndpoint {
   void set_receiver(DatagramReceiver* receiver) noexcept override { receiver_ = receiver; }
 
   State state() const noexcept { return state_; }
+  // The neighbour this end's cells leave to: the entry at the origin, the
+  // previous hop at the last hop (for a one-hop directory circuit, the
+  // client's link, whose static key the Noise handshake authenticated).
+  const PeerKey& link_peer() const noexcept { return out_.peer; }
   DestroyReason close_reason() const noexcept { return close_reason_; }
   // Called when the circuit opens or closes.
   void set_state_handler(StateHandler handler) { state_handler_ = std::move(handler); }

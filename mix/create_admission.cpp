@@ -61,18 +61,26 @@ CreateAdmission::CreateAdmission(const Clock& clock, const CreateLimits& limits)
       per_relay_(clock, limits.rate_per_relay, limits.burst_per_relay, kMaxGroups, kIdleExpiry),
       node_wide_(clock, limits.rate_max, limits.burst_max) {}
 
+bool CreateAdmission::take_group_token(const transport::PeerKey& from,
+                                       const std::optional<asio::ip::address>& address) {
+  return relay_links_.contains(from) ? per_relay_.try_acquire(from)
+                                     : per_address_.try_acquire(address_group(address));
+}
+
 CreateAdmission::Verdict CreateAdmission::admit(const transport::PeerKey& from,
                                                 const std::optional<asio::ip::address>& address) {
-  const bool group_ok = relay_links_.contains(from)
-                            ? per_relay_.try_acquire(from)
-                            : per_address_.try_acquire(address_group(address));
-  if (!group_ok) {
+  if (!take_group_token(from, address)) {
     return Verdict::kRateLimited;
   }
   if (!node_wide_.try_acquire()) {
     return Verdict::kOverloaded;
   }
   return Verdict::kAdmitted;
+}
+
+CreateAdmission::Verdict CreateAdmission::admit_directory(
+    const transport::PeerKey& from, const std::optional<asio::ip::address>& address) {
+  return take_group_token(from, address) ? Verdict::kAdmitted : Verdict::kRateLimited;
 }
 
 }  // namespace nyx::mix

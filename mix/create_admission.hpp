@@ -7,7 +7,8 @@
 // link's remote address, IPv4 /32 or IPv6 /64, an IPv4-mapped IPv6 address
 // counting as the IPv4 address it carries. Each group has a bucket, and a
 // node-wide bucket caps the sum so that many groups together cannot starve
-// the data path of existing circuits.
+// the data path of existing circuits. A CREATE_DIR, which costs no
+// Diffie-Hellman, takes a token from its group only.
 //
 // Owned by the Relay (itself owned by its shard); not thread-safe.
 
@@ -55,6 +56,11 @@ class CreateAdmission {
   // group is not given back when the node-wide bucket refuses: the group did
   // send the CREATE.
   Verdict admit(const transport::PeerKey& from, const std::optional<asio::ip::address>& address);
+  // For a CREATE_DIR: a token from the group of `from` only. It costs the
+  // relay no Diffie-Hellman, so it takes nothing from the node-wide bucket,
+  // which guards that budget (proposal 0002, section 9). Never kOverloaded.
+  Verdict admit_directory(const transport::PeerKey& from,
+                          const std::optional<asio::ip::address>& address);
 
  private:
   // Groups come from addresses a flooder picks: the table's hash is keyed,
@@ -62,6 +68,9 @@ class CreateAdmission {
   struct GroupHash {
     std::size_t operator()(const NeighbourGroup& group) const noexcept;
   };
+
+  bool take_group_token(const transport::PeerKey& from,
+                        const std::optional<asio::ip::address>& address);
 
   std::unordered_set<transport::PeerKey, transport::PeerKeyHash> relay_links_;
   KeyedRateLimiter<NeighbourGroup, GroupHash> per_address_;

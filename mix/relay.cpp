@@ -5,7 +5,9 @@
 #include <optional>
 #include <vector>
 
+#include "core/crypto/secret.hpp"
 #include "mix/cover_traffic.hpp"
+#include "mix/create_dir.hpp"
 #include "mix/detail/relay_metrics.hpp"
 
 namespace nyx::mix {
@@ -61,6 +63,10 @@ void Relay::handle_cell(const PeerKey& from, Bytes bytes) {
   }
   if (view->command == CellCommand::kCreate) {
     on_create(from, *view);
+    return;
+  }
+  if (view->command == CellCommand::kCreateDir) {
+    on_create_dir(from, *view);
     return;
   }
   const LinkCircuit key{from, view->circuit_id};
@@ -192,7 +198,8 @@ Result<std::unique_ptr<Circuit>> Relay::create_circuit(std::span<const OnionHop>
   if (!create) {
     return std::unexpected(std::move(create.error()));
   }
-  CircuitState& circuit = insert_origin(std::vector<OnionHop>(hops.begin(), hops.end()));
+  CircuitState& circuit =
+      insert_origin(hops[0].link_key, std::vector<OnionHop>(hops.begin(), hops.end()));
   CircuitCarrier& carrier = *this;
   auto end =
       std::make_unique<Circuit>(carrier, *circuit.downstream, ClientOnion(std::move(create->keys)),
@@ -202,12 +209,38 @@ Result<std::unique_ptr<Circuit>> Relay::create_circuit(std::span<const OnionHop>
   return end;
 }
 
-// An origin circuit through `path`, on a fresh id towards its entry.
-CircuitState& Relay::insert_origin(std::vector<OnionHop> path) {
+// The circuit keeps no path: a CREATE_DIR hop holds no onion key, so a
+// REFUSED answer fails the setup (on_refused finds no hop whose next key it
+// could look up). x is the circuit's whole secret: its copies in the payload
+// and in the cell are wiped once the link has taken the cell.
+Result<std::unique_ptr<Circuit>> Relay::create_directory_circuit(const PeerKey& hop_link_key) {
+  if (table_.size() >= config_.max_circuits) {
+    return make_error(ErrorCategory::kResourceExhausted, "relay: circuit table full");
+  }
+  ClientCreateDir create = build_create_dir();
+  CircuitState& circuit = insert_origin(hop_link_key, {});
+  std::vector<HopKeys> keys;
+  keys.push_back(std::move(create.keys));
+  CircuitCarrier& carrier = *this;
+  auto end = std::make_unique<Circuit>(carrier, *circuit.downstream, ClientOnion(std::move(keys)),
+                                       Circuit::State::kBuilding);
+  circuit.endpoint = end.get();
+  Cell cell;
+  write_cell_header(cell, circuit.downstream->id, CellCommand::kCreateDir);
+  std::copy(create.payload.begin(), create.payload.end(), cell.begin() + kCellHeaderSize);
+  scheduler_.send_now(circuit.downstream->peer, cell);
+  crypto::secure_zero(cell);
+  crypto::secure_zero(create.payload);
+  return end;
+}
+
+// An origin circuit on a fresh id towards `entry`; `path` (entry first) is
+// kept while it builds, to rebuild it after a refusal.
+CircuitState& Relay::insert_origin(const PeerKey& entry, std::vector<OnionHop> path) {
   now_ = clock_.now();
   auto state = std::make_unique<CircuitState>();
   state->role = CircuitState::Role::kOrigin;
-  state->downstream = LinkCircuit{path[0].link_key, allocate_id(path[0].link_key)};
+  state->downstream = LinkCircuit{entry, allocate_id(entry)};
   state->created_at = now_;
   state->last_active = now_;
   state->path = std::move(path);
@@ -226,35 +259,41 @@ CircuitId Relay::allocate_id(const PeerKey& peer) {
   }
 }
 
-// The checks of proposal 0002, section 9, in its order, before any
-// Diffie-Hellman: false when the CREATE was dropped or answered.
-bool Relay::admit_create(const LinkCircuit& up) {
-  if (table_.contains(up)) {
-    ++counters_.dropped_malformed;  // a second CREATE on a live circuit id
-    return false;
-  }
+// Checks 2 to 4 of proposal 0002, section 9, in its order, before any
+// Diffie-Hellman (check 1, a live circuit id, is the caller's): false when
+// the CREATE or CREATE_DIR was answered DESTROY 5. A CREATE_DIR takes no
+// token from the node-wide bucket.
+bool Relay::admit_create(const LinkCircuit& up, CreateKind kind) {
+  const bool dir = kind == CreateKind::kCreateDir;
   const auto refuse = [&](std::uint64_t& counted_as) {
     ++counted_as;
     scheduler_.send_now(up.peer, make_destroy_cell(up.id, DestroyReason::kResources));
     return false;
   };
   if (table_.size() >= config_.max_circuits) {
-    return refuse(counters_.creates_rejected);
+    return refuse(dir ? counters_.create_dirs_rejected : counters_.creates_rejected);
   }
-  switch (admission_.admit(up.peer, link_.peer_address(up.peer))) {
+  const auto address = link_.peer_address(up.peer);
+  const CreateAdmission::Verdict verdict =
+      dir ? admission_.admit_directory(up.peer, address) : admission_.admit(up.peer, address);
+  switch (verdict) {
     case CreateAdmission::Verdict::kAdmitted:
       return true;
     case CreateAdmission::Verdict::kRateLimited:
-      return refuse(counters_.creates_rate_limited);
+      return refuse(dir ? counters_.create_dirs_rate_limited : counters_.creates_rate_limited);
     case CreateAdmission::Verdict::kOverloaded:
-      return refuse(counters_.creates_overloaded);
+      return refuse(counters_.creates_overloaded);  // admit_directory() never says it
   }
   return false;
 }
 
 void Relay::on_create(const PeerKey& from, const CellView& view) {
   const LinkCircuit up{from, view.circuit_id};
-  if (!admit_create(up)) {
+  if (table_.contains(up)) {
+    ++counters_.dropped_malformed;  // a second CREATE on a live circuit id
+    return;
+  }
+  if (!admit_create(up, CreateKind::kCreate)) {
     return;
   }
   CreatePayload payload;
@@ -276,22 +315,52 @@ void Relay::on_create(const PeerKey& from, const CellView& view) {
     return;
   }
   ++counters_.creates_accepted;
+  if (terminal) {
+    accept_terminal(insert_terminal(up, std::move(outcome->keys)), terminal_handler_);
+    return;
+  }
   now_ = clock_.now();
   auto state = std::make_unique<CircuitState>();
   state->upstream = up;
   state->keys = std::move(outcome->keys);
   state->created_at = now_;
   state->last_active = now_;
-  state->role = terminal ? CircuitState::Role::kTerminal : CircuitState::Role::kMiddle;
-  state->open = terminal;
+  state->role = CircuitState::Role::kMiddle;
   CircuitState& circuit = table_.insert(std::move(state));
-  if (terminal) {
-    accept_terminal(circuit);
-    return;
-  }
   const PeerKey& next = outcome->next_link_key;
   table_.set_downstream(circuit, LinkCircuit{next, allocate_id(next)});
   send_control(*circuit.downstream, CellCommand::kCreate, payload);
+}
+
+// A CREATE_DIR (proposal 0002, section 4.1): served here or DESTROY 4, strict
+// padding or DESTROY 1, then admission (a token from the neighbour group
+// only), then this node is the last hop of a one-hop circuit, answers
+// CREATED as a last hop does and hands the circuit to the directory handler.
+// Step 1 costs nothing, so it comes before admission takes a token; a live
+// circuit id is dropped first, as for a CREATE, so no DESTROY ever names a
+// live circuit.
+void Relay::on_create_dir(const PeerKey& from, const CellView& view) {
+  const LinkCircuit up{from, view.circuit_id};
+  if (table_.contains(up)) {
+    ++counters_.dropped_malformed;
+    return;
+  }
+  if (!config_.serves_directory || !directory_handler_) {
+    ++counters_.create_dirs_refused;
+    scheduler_.send_now(from, make_destroy_cell(up.id, DestroyReason::kCreateFailed));
+    return;
+  }
+  auto keys = process_create_dir(view.payload);
+  if (!keys) {
+    ++counters_.create_dirs_refused;
+    scheduler_.send_now(from, make_destroy_cell(up.id, DestroyReason::kProtocol));
+    return;
+  }
+  if (!admit_create(up, CreateKind::kCreateDir)) {
+    return;
+  }
+  ++counters_.create_dirs_accepted;
+  accept_terminal(insert_terminal(up, std::move(*keys)), directory_handler_);
 }
 
 // `error`: why process_create() failed a CREATE.
@@ -317,9 +386,22 @@ void Relay::refuse_create(const LinkCircuit& up, const HopKeys& keys) {
   scheduler_.send_now(up.peer, refused);
 }
 
+// The last hop of a circuit arriving from `up`, open: it answers at once.
+CircuitState& Relay::insert_terminal(const LinkCircuit& up, HopKeys keys) {
+  now_ = clock_.now();
+  auto state = std::make_unique<CircuitState>();
+  state->upstream = up;
+  state->keys = std::move(keys);
+  state->created_at = now_;
+  state->last_active = now_;
+  state->role = CircuitState::Role::kTerminal;
+  state->open = true;
+  return table_.insert(std::move(state));
+}
+
 // The last hop answers CREATED under its keys, then hands the keys to the
-// circuit's end and the end to the exit handler.
-void Relay::accept_terminal(CircuitState& circuit) {
+// circuit's end and the end to `handler` (the exit's, or the directory's).
+void Relay::accept_terminal(CircuitState& circuit, const TerminalHandler& handler) {
   const LinkCircuit up = *circuit.upstream;
   Cell created;
   write_cell_header(created, up.id, CellCommand::kCreated);
@@ -328,7 +410,7 @@ void Relay::accept_terminal(CircuitState& circuit) {
   auto end = std::make_unique<Circuit>(carrier, up, std::move(circuit.keys), Circuit::State::kOpen);
   circuit.endpoint = end.get();
   scheduler_.send_now(up.peer, created);
-  terminal_handler_(std::move(end));
+  handler(std::move(end));
 }
 
 void Relay::on_created(CircuitState& circuit, Side from, Cell& cell) {
@@ -390,7 +472,8 @@ void Relay::on_refused(CircuitState& circuit, std::size_t hop) {
   }
   // A fresh id, taken before the old one is freed: on UDP the new CREATE
   // could overtake the DESTROY of a reused id.
-  CircuitState& retry = insert_origin(std::move(path));
+  const PeerKey entry = path[0].link_key;
+  CircuitState& retry = insert_origin(entry, std::move(path));
   retry.rebuilt = true;
   retry.endpoint = circuit.endpoint;
   circuit.endpoint = nullptr;  // the end moves to the retry, it does not close

@@ -1,15 +1,19 @@
 #pragma once
 // Relay: a node's circuit engine. It builds circuits for its own client
 // (origin), relays cells for others (middle hop) and ends circuits (last
-// hop, handing a Circuit to the exit handler). It sees the network only
-// through a CellLink and time only through the injected Clock.
+// hop, handing a Circuit to the exit handler). A node that serves
+// directories also ends one-hop CREATE_DIR circuits, handing them to the
+// directory handler, never to the exit's (proposal 0002, section 4). It sees
+// the network only through a CellLink and time only through the injected
+// Clock.
 //
 // A cell's way through it (relay.cpp reads in this order): handle_cell
 // parses it and looks up its circuit; a middle hop peels its layer and
 // forwards, an end has its Circuit open and deliver it; forwarded and sent
 // data cells wait in the CellScheduler's bounded per-link queues, served
 // round-robin between circuits by flush(). A full queue drops (counted),
-// never grows. Control cells (CREATE, CREATED, DESTROY) go out at once.
+// never grows. Control cells (CREATE, CREATE_DIR, CREATED, DESTROY) go out
+// at once.
 // A CREATE under a closed onion key is answered REFUSED (docs/protocol.md,
 // "REFUSED"); a circuit of its own that meets one is rebuilt once with the
 // refusing hop's next key.
@@ -63,6 +67,9 @@ struct RelayConfig {
   Nanos idle_timeout{std::chrono::minutes(10)};
   Nanos mean_hop_delay{0};     // exponential mixing delay at middle hops; 0: none
   CreateLimits create_limits;  // CREATE admission before any Diffie-Hellman
+  // Accepts CREATE_DIR circuits (the relay and authority roles); otherwise
+  // each is answered DESTROY 4.
+  bool serves_directory = false;
 };
 
 struct RelayCounters {
@@ -81,6 +88,11 @@ struct RelayCounters {
   std::uint64_t creates_overloaded = 0;      // the node-wide bucket was
   std::uint64_t creates_replay = 0;          // the tag was in the key's replay store
   std::uint64_t creates_refused_closed = 0;  // a fresh CREATE for a closed onion key
+  // CREATE_DIRs by result (proposal 0002, sections 4.1 and 9).
+  std::uint64_t create_dirs_accepted = 0;
+  std::uint64_t create_dirs_refused = 0;       // not served here (DESTROY 4), bad padding (1)
+  std::uint64_t create_dirs_rejected = 0;      // the circuit table was full
+  std::uint64_t create_dirs_rate_limited = 0;  // the neighbour group's bucket was empty
   // Early rotations of the onion key ring (proposal 0002, section 8.4), by
   // why the key of epoch(now) closed.
   std::uint64_t early_rotations_full = 0;
@@ -108,6 +120,10 @@ class Relay final : private CircuitCarrier {
   }
   // Receives circuits that end here; without a handler they are refused.
   void set_terminal_handler(TerminalHandler handler) { terminal_handler_ = std::move(handler); }
+  // Receives the CREATE_DIR circuits that end here, which never reach the
+  // terminal handler. Refused without one, or without
+  // RelayConfig::serves_directory.
+  void set_directory_handler(TerminalHandler handler) { directory_handler_ = std::move(handler); }
   // Where this node's circuits find a hop's next onion key when that hop
   // answers REFUSED (proposal 0002, section 8.5): the key after
   // `hop.onion_key`, if the installed directory lists it and it is at most
@@ -122,6 +138,11 @@ class Relay final : private CircuitCarrier {
   // onion key costs one rebuild of the same path, with that hop's next key,
   // in the same Circuit (set_next_onion_key_lookup).
   Result<std::unique_ptr<Circuit>> create_circuit(std::span<const OnionHop> hops);
+  // Starts a one-hop directory circuit to the neighbour `hop_link_key` by
+  // CREATE_DIR: no onion key is needed, so a client bootstrapping from
+  // nothing can fetch a consensus. It opens as create_circuit()'s do; a hop
+  // that does not serve directories closes it (kCreateFailed).
+  Result<std::unique_ptr<Circuit>> create_directory_circuit(const PeerKey& hop_link_key);
 
   // One cell from a neighbour.
   void handle_cell(const PeerKey& from, Bytes cell);
@@ -165,12 +186,15 @@ class Relay final : private CircuitCarrier {
   void forward(CircuitState& circuit, Side towards, Cell& cell);
   // Circuit setup.
   CircuitId allocate_id(const PeerKey& peer);
-  CircuitState& insert_origin(std::vector<OnionHop> path);
-  bool admit_create(const LinkCircuit& up);
+  CircuitState& insert_origin(const PeerKey& entry, std::vector<OnionHop> path);
+  enum class CreateKind : std::uint8_t { kCreate, kCreateDir };
+  bool admit_create(const LinkCircuit& up, CreateKind kind);
   void on_create(const PeerKey& from, const CellView& view);
+  void on_create_dir(const PeerKey& from, const CellView& view);
   void count_refused_create(const Error& error);
   void refuse_create(const LinkCircuit& up, const HopKeys& keys);
-  void accept_terminal(CircuitState& circuit);
+  CircuitState& insert_terminal(const LinkCircuit& up, HopKeys keys);
+  void accept_terminal(CircuitState& circuit, const TerminalHandler& handler);
   void on_created(CircuitState& circuit, Side from, Cell& cell);
   void on_origin_created(CircuitState& circuit, Cell& cell);
   void on_refused(CircuitState& circuit, std::size_t hop);
@@ -198,6 +222,7 @@ class Relay final : private CircuitCarrier {
   CellScheduler scheduler_;
   std::priority_queue<Delayed, std::vector<Delayed>, std::greater<>> delayed_;
   TerminalHandler terminal_handler_;
+  TerminalHandler directory_handler_;
   NextOnionKeyLookup next_onion_key_;
   RelayCounters counters_;                         // what the scheduler does not count itself
   std::unique_ptr<detail::RelayMetrics> metrics_;  // set by publish_metrics()

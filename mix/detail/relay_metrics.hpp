@@ -2,8 +2,8 @@
 // RelayMetrics: a Relay's counters and gauges in a metrics Registry, one
 // family per concept with the cause as a label (docs/nyxd.md, "Metrics"):
 // cells received and relayed, cells dropped by reason, cover cells by kind,
-// CREATEs by result, circuits destroyed by reason, and the gauges
-// nyx_relay_circuits and nyx_relay_queued_cells. The cell path bumps plain
+// CREATEs and CREATE_DIRs by result, circuits destroyed by reason, and the
+// gauges nyx_relay_circuits and nyx_relay_queued_cells. The cell path bumps plain
 // integers in RelayCounters; update(), called from Relay::tick(), adds to
 // each registry counter what its field grew since the last call and sets
 // the gauges.
@@ -30,7 +30,7 @@ class RelayMetrics {
   void update(const RelayCounters& counters, std::size_t circuits, std::size_t queued_cells);
 
  private:
-  metrics::CounterDeltas<RelayCounters, 19> counters_;
+  metrics::CounterDeltas<RelayCounters, 23> counters_;
   metrics::Gauge& circuits_;
   metrics::Gauge& queued_cells_;
 };

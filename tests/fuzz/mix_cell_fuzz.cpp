@@ -40,10 +40,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   CountingRandom random;
   nyx::mix::PeerKey self{};
   self.fill(0x10);
-  nyx::mix::Relay relay(clock, link, self, random);
+  nyx::mix::RelayConfig config;
+  config.serves_directory = true;  // CREATE_DIR reaches its whole path
+  nyx::mix::Relay relay(clock, link, self, random, config);
   relay.onion_keys().rotate(1, nyx::crypto::X25519KeyPair::from_secret(secret));
   std::vector<std::unique_ptr<nyx::mix::Circuit>> ends;
   relay.set_terminal_handler(
+      [&](std::unique_ptr<nyx::mix::Circuit> c) { ends.push_back(std::move(c)); });
+  relay.set_directory_handler(
       [&](std::unique_ptr<nyx::mix::Circuit> c) { ends.push_back(std::move(c)); });
   std::array<nyx::mix::PeerKey, 3> peers{};
   for (std::size_t i = 0; i < peers.size(); ++i) {

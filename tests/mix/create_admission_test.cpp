@@ -144,6 +144,30 @@ TEST(CreateAdmission, AGroupOutOfTokensTakesNothingFromTheNodeWideBucket) {
   EXPECT_EQ(admission.admit(key(1), ip("192.0.2.2")), Verdict::kAdmitted);
 }
 
+// A CREATE_DIR costs no Diffie-Hellman: it takes a token from its group and
+// none from the node-wide bucket (proposal 0002, section 9).
+TEST(CreateAdmission, ADirectoryCircuitTakesAGroupTokenOnly) {
+  ManualClock clock(1s);
+  CreateLimits limits = small_limits();
+  limits.burst_max = 3;
+  CreateAdmission admission(clock, limits);
+  int admitted = 0;
+  for (const char* address : {"192.0.2.1", "192.0.2.2", "2001:db8::1"}) {
+    for (;;) {
+      const Verdict verdict = admission.admit_directory(key(1), ip(address));
+      if (verdict != Verdict::kAdmitted) {
+        EXPECT_EQ(verdict, Verdict::kRateLimited);
+        break;
+      }
+      ++admitted;
+    }
+  }
+  EXPECT_EQ(admitted, 15);  // three groups' bursts, five times the node-wide one
+  // The groups' buckets are shared with CREATE; the node-wide one is whole.
+  EXPECT_EQ(admission.admit(key(1), ip("192.0.2.1")), Verdict::kRateLimited);
+  EXPECT_EQ(admit_all(admission, key(2), ip("192.0.2.9")), 3);
+}
+
 // The relay runs the checks in the order of proposal 0002, section 9, and a
 // refused CREATE costs no Diffie-Hellman: every CREATE that reached the
 // onion keys is counted accepted, rejected or replay.

@@ -1,4 +1,6 @@
+#include <memory>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -43,6 +45,10 @@ TEST(RelayMetrics, RegistersEveryFamilyAndTheGaugesAtZero) {
            "nyx_relay_creates_total{result=\"refused_closed\"}",
            "nyx_relay_creates_total{result=\"rate_limited\"}",
            "nyx_relay_creates_total{result=\"overloaded\"}",
+           "nyx_relay_create_dirs_total{result=\"accepted\"}",
+           "nyx_relay_create_dirs_total{result=\"refused\"}",
+           "nyx_relay_create_dirs_total{result=\"rejected\"}",
+           "nyx_relay_create_dirs_total{result=\"rate_limited\"}",
            "nyx_onion_early_rotations_total{cause=\"full\"}",
            "nyx_onion_early_rotations_total{cause=\"untrusted\"}",
            "nyx_relay_circuits_destroyed_total{reason=\"destroy_cell\"}",
@@ -121,6 +127,56 @@ TEST(RelayMetrics, QueuedCellsGaugeFollowsTheLinkQueues) {
   const std::string text = registry.prometheus_text();
   EXPECT_TRUE(has_line(text, "nyx_relay_queued_cells 0")) << text;
   EXPECT_TRUE(has_line(text, "nyx_relay_cells_relayed_total 2")) << text;
+}
+
+// Each CREATE_DIR result reaches its own label (distinct counts, so two
+// labels swapped in the wiring would show).
+TEST(RelayMetrics, CreateDirsAreCountedUnderTheirResult) {
+  RelayConfig config;
+  config.serves_directory = true;
+  config.max_circuits = 3;
+  config.create_limits.burst_per_address = 2;
+  MemoryNetwork net(3, config);
+  std::vector<std::unique_ptr<Circuit>> served;
+  net.relay(1).set_directory_handler(
+      [&](std::unique_ptr<Circuit> circuit) { served.push_back(std::move(circuit)); });
+  metrics::Registry registry;
+  net.relay(1).publish_metrics(registry);
+  bool bad_padding = false;
+  net.set_filter([&](int, int, Cell& cell) {
+    if (bad_padding && cell[kCircuitIdSize] == static_cast<std::uint8_t>(CellCommand::kCreateDir)) {
+      cell[kCellSize - 1] = 0x01;
+    }
+    return true;
+  });
+  std::vector<std::unique_ptr<Circuit>> clients;
+  const auto attempt = [&](int from) {
+    auto circuit = net.relay(from).create_directory_circuit(net.hop(1).link_key);
+    ASSERT_TRUE(circuit.has_value());
+    clients.push_back(std::move(*circuit));
+    net.run();
+  };
+  attempt(0);  // accepted
+  bad_padding = true;
+  attempt(0);  // refused, no token taken
+  attempt(0);  // refused
+  bad_padding = false;
+  attempt(0);  // accepted: the group's burst of 2 is spent
+  for (int i = 0; i < 4; ++i) {
+    attempt(0);  // rate_limited
+  }
+  attempt(2);  // accepted: another group; the table is full now
+  attempt(2);  // rejected
+  ASSERT_EQ(served.size(), 3u);
+  net.relay(1).tick();
+  const std::string text = registry.prometheus_text();
+  for (const char* line : {"nyx_relay_create_dirs_total{result=\"accepted\"} 3",
+                           "nyx_relay_create_dirs_total{result=\"refused\"} 2",
+                           "nyx_relay_create_dirs_total{result=\"rejected\"} 1",
+                           "nyx_relay_create_dirs_total{result=\"rate_limited\"} 4",
+                           "nyx_relay_creates_total{result=\"accepted\"} 0"}) {
+    EXPECT_TRUE(has_line(text, line)) << line << text;
+  }
 }
 
 }  // namespace

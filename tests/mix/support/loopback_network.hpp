@@ -50,7 +50,7 @@ class TapCellLink final : public CellLink {
   }
 
  private:
-  static constexpr std::size_t kCommands = static_cast<std::size_t>(CellCommand::kDestroy) + 1;
+  static constexpr std::size_t kCommands = static_cast<std::size_t>(kLastCellCommand) + 1;
 
   CellLink& inner_;
   Filter filter_;
