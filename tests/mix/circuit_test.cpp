@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "core/crypto/random.hpp"
+#include "mix/support/cell_checks.hpp"
 #include "mix/support/memory_network.hpp"
 
 namespace nyx::mix {
@@ -33,11 +34,7 @@ class FakeCarrier final : public CircuitCarrier {
   int released = 0;
 };
 
-class Collect final : public DatagramReceiver {
- public:
-  void on_datagram(Bytes datagram) override { got.emplace_back(datagram.begin(), datagram.end()); }
-  std::vector<std::vector<std::uint8_t>> got;
-};
+using Collect = testing::DatagramCollector;
 
 CellPayload payload_of(Cell& cell) { return cell_payload(cell).subspan<0, kCellPayloadSize>(); }
 

@@ -17,6 +17,7 @@
 #include "mix/onion_create.hpp"
 #include "mix/onion_key_ring.hpp"
 #include "mix/relay.hpp"
+#include "mix/support/cell_checks.hpp"
 #include "mix/support/loopback_network.hpp"
 #include "mix/support/memory_network.hpp"
 
@@ -24,18 +25,9 @@ namespace nyx::mix {
 namespace {
 
 using testing::MemoryNetwork;
-
-class Collect final : public DatagramReceiver {
- public:
-  void on_datagram(Bytes datagram) override { got.emplace_back(datagram.begin(), datagram.end()); }
-  std::vector<std::vector<std::uint8_t>> got;
-};
-
-std::vector<std::uint8_t> bytes_of(const std::string& s) { return {s.begin(), s.end()}; }
-
-bool is_command(const Cell& cell, CellCommand command) {
-  return cell[kCircuitIdSize] == static_cast<std::uint8_t>(command);
-}
+using Collect = testing::DatagramCollector;
+using testing::bytes_of;
+using testing::is_command;
 
 template <std::size_t N>
 std::vector<std::uint8_t> to_vector(std::span<const std::uint8_t, N> bytes) {
@@ -81,6 +73,28 @@ std::unique_ptr<Circuit> open_directory_circuit(MemoryNetwork& net, int from, in
   EXPECT_TRUE(circuit.has_value());
   net.run();
   return circuit ? std::move(*circuit) : nullptr;
+}
+
+// A directory circuit from node 0 to node 1, open, with the circuit id its
+// CREATE_DIR carried on that link: what an attacker on the link would reuse.
+struct WatchedDirectoryCircuit {
+  std::unique_ptr<Circuit> client;
+  CircuitId id = 0;
+};
+
+WatchedDirectoryCircuit open_watched_directory_circuit(DirectoryNet& d) {
+  WatchedDirectoryCircuit watched;
+  d.net.set_filter([&watched](int from, int, Cell& cell) {
+    if (from == 0 && is_command(cell, CellCommand::kCreateDir)) {
+      watched.id = load_be32(cell.data());
+    }
+    return true;
+  });
+  watched.client = open_directory_circuit(d.net, 0, 1);
+  d.net.set_filter([](int, int, Cell&) { return true; });  // `watched` moves out
+  EXPECT_NE(watched.client, nullptr);
+  EXPECT_NE(watched.id, 0u);
+  return watched;
 }
 
 // --- The cell and the keys ---------------------------------------------------
@@ -244,17 +258,9 @@ TEST(RelayCreateDir, NonZeroPaddingIsAnsweredDestroy1) {
 // DESTROY may name the live circuit.
 TEST(RelayCreateDir, ACreateDirOnALiveCircuitIdIsDropped) {
   DirectoryNet d;
-  CircuitId live = 0;
-  d.net.set_filter([&](int from, int, Cell& cell) {
-    if (from == 0 && is_command(cell, CellCommand::kCreateDir)) {
-      live = load_be32(cell.data());
-    }
-    return true;
-  });
-  auto client = open_directory_circuit(d.net, 0, 1);
+  auto [client, live] = open_watched_directory_circuit(d);
   ASSERT_NE(client, nullptr);
   ASSERT_EQ(client->state(), Circuit::State::kOpen);
-  ASSERT_NE(live, 0u);
   Cell again{};
   write_cell_header(again, live, CellCommand::kCreateDir);
   const std::uint64_t before = d.net.relay(1).counters().dropped_malformed;
@@ -382,14 +388,7 @@ TEST(RelayCreateDir, ARefusedAnswerFailsTheSetup) {
 // node 1's directory end.
 TEST(RelayCreateDir, ADirectoryCircuitIsNeverExtendedOrRelayedOnward) {
   DirectoryNet d(directory_config(), 3);
-  CircuitId live = 0;
-  d.net.set_filter([&](int from, int, Cell& cell) {
-    if (from == 0 && is_command(cell, CellCommand::kCreateDir)) {
-      live = load_be32(cell.data());
-    }
-    return true;
-  });
-  auto client = open_directory_circuit(d.net, 0, 1);
+  auto [client, live] = open_watched_directory_circuit(d);
   ASSERT_NE(client, nullptr);
   ASSERT_EQ(client->state(), Circuit::State::kOpen);
   ASSERT_EQ(d.directory.size(), 1u);

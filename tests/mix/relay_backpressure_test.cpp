@@ -9,14 +9,14 @@
 
 #include "mix/circuit.hpp"
 #include "mix/relay.hpp"
+#include "mix/support/cell_checks.hpp"
 #include "mix/support/memory_network.hpp"
 
 namespace nyx::mix {
 namespace {
 
 using testing::MemoryNetwork;
-
-std::vector<std::uint8_t> bytes_of(const std::string& s) { return {s.begin(), s.end()}; }
+using testing::bytes_of;
 
 std::unique_ptr<Circuit> build(MemoryNetwork& net) {
   auto circuit = net.relay(0).create_circuit(net.hops({1, 2, 3}));

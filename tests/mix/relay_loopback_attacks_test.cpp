@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "mix/support/cell_checks.hpp"
 #include "mix/support/loopback_network.hpp"
 
 namespace nyx::mix {
@@ -20,11 +21,8 @@ using testing::Collect;
 using LoopbackAttacks = testing::LoopbackTest;
 using State = Circuit::State;
 
-std::vector<std::uint8_t> bytes_of(const std::string& s) { return {s.begin(), s.end()}; }
-
-bool is_command(const Cell& cell, CellCommand command) {
-  return cell[kCircuitIdSize] == static_cast<std::uint8_t>(command);
-}
+using testing::bytes_of;
+using testing::is_command;
 
 TEST_F(LoopbackAttacks, TamperedForwardCellDestroysTheCircuitAtBothEnds) {
   start(4);

@@ -15,6 +15,7 @@
 #include "core/crypto/x25519.hpp"
 #include "mix/circuit_crypto.hpp"
 #include "mix/relay.hpp"
+#include "mix/support/cell_checks.hpp"
 #include "mix/support/memory_network.hpp"
 
 namespace nyx::mix {
@@ -24,9 +25,7 @@ using testing::MemoryNetwork;
 
 constexpr std::uint64_t kEpoch = 7;  // the test nodes' onion key epoch
 
-bool is_command(const Cell& cell, CellCommand command) {
-  return cell[kCircuitIdSize] == static_cast<std::uint8_t>(command);
-}
+using testing::is_command;
 
 // Node `node` hands its ring the next epoch's key, generated ahead, and its
 // key of epoch(now) closes: the ring holds the next key at once (an early
@@ -79,11 +78,7 @@ struct NextKeys {
   }
 };
 
-class Collect final : public DatagramReceiver {
- public:
-  void on_datagram(Bytes datagram) override { got.emplace_back(datagram.begin(), datagram.end()); }
-  std::vector<std::vector<std::uint8_t>> got;
-};
+using Collect = testing::DatagramCollector;
 
 // Client 0 builds 1 -> 2 -> 3; the parameter is the position (entry = 0)
 // of the hop that refuses.

@@ -6,24 +6,16 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "mix/support/cell_checks.hpp"
 #include "mix/support/memory_network.hpp"
 
 namespace nyx::mix {
 namespace {
 
 using testing::MemoryNetwork;
-
-class Collect final : public DatagramReceiver {
- public:
-  void on_datagram(Bytes datagram) override { got.emplace_back(datagram.begin(), datagram.end()); }
-  std::vector<std::vector<std::uint8_t>> got;
-};
-
-std::vector<std::uint8_t> bytes_of(const std::string& s) { return {s.begin(), s.end()}; }
-
-bool is_command(const Cell& cell, CellCommand command) {
-  return cell[kCircuitIdSize] == static_cast<std::uint8_t>(command);
-}
+using Collect = testing::DatagramCollector;
+using testing::bytes_of;
+using testing::is_command;
 
 // Builds a circuit from node 0 through `path`; expects it open.
 std::unique_ptr<Circuit> build(MemoryNetwork& net, std::initializer_list<int> path) {
