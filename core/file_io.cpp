@@ -6,8 +6,10 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/crypto/random.hpp"
 #include "core/unique_fd.hpp"
 
 namespace nyx {
@@ -48,6 +50,38 @@ Status fsync_parent_directory(const std::filesystem::path& file) {
     return io_error(file, fmt::format("fsync of its directory {}", dir.string()), errno);
   }
   return {};
+}
+
+Status replace_file_durably(const std::filesystem::path& path, Bytes data, mode_t mode) {
+  // A random suffix keeps two writers from colliding on the temporary name.
+  std::filesystem::path tmp = path;
+  tmp += fmt::format(".tmp-{:016x}", crypto::random_u64());
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (fd.get() < 0) {
+    return io_error(tmp, "create", errno);
+  }
+  Status status = [&]() -> Status {
+    if (::fchmod(fd.get(), mode) != 0) {
+      return io_error(tmp, fmt::format("chmod {:04o}", mode), errno);
+    }
+    if (auto written = write_all_at(fd.get(), data, 0, tmp); !written) {
+      return written;
+    }
+    if (::fsync(fd.get()) != 0) {
+      return io_error(tmp, "fsync", errno);
+    }
+    if (::close(fd.release()) != 0) {
+      return io_error(tmp, "close", errno);
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+      return io_error(path, "rename into place", errno);
+    }
+    return fsync_parent_directory(path);
+  }();
+  if (!status) {
+    ::unlink(tmp.c_str());
+  }
+  return status;
 }
 
 }  // namespace nyx

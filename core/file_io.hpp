@@ -22,4 +22,12 @@ Status write_all_at(int fd, Bytes data, off_t offset, const std::filesystem::pat
 // name: creating, renaming or unlinking `file` is durable only after this.
 Status fsync_parent_directory(const std::filesystem::path& file);
 
+// Replaces `path` with `data`, mode `mode`, so that a crash leaves either
+// the old file or the new one, never a part: a temporary beside it (a
+// random name, created exclusively, never through a symlink), written,
+// fsynced, renamed over `path`, then the directory fsynced. The mode is set
+// explicitly (the umask can only remove bits). A failed replacement removes
+// its temporary.
+Status replace_file_durably(const std::filesystem::path& path, Bytes data, mode_t mode);
+
 }  // namespace nyx

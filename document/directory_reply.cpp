@@ -366,4 +366,30 @@ Result<DirectoryReply> decode_directory_reply_at_fin(DirectoryRequestType type, 
                                  received.size());
 }
 
+std::string_view to_string(RefusalReason reason) noexcept {
+  switch (reason) {
+    case RefusalReason::kMalformed:
+      return "malformed";
+    case RefusalReason::kBadSignature:
+      return "bad_signature";
+    case RefusalReason::kWrongEpoch:
+      return "wrong_epoch";
+    case RefusalReason::kStale:
+      return "stale";
+    case RefusalReason::kUnreachable:
+      return "unreachable";
+    case RefusalReason::kNotAllowed:
+      return "not_allowed";
+    case RefusalReason::kLimit:
+      return "limit";
+    case RefusalReason::kNotAuthority:
+      return "not_authority";
+    case RefusalReason::kUnknownVoter:
+      return "unknown_voter";
+    case RefusalReason::kClock:
+      return "clock";
+  }
+  return "unknown";
+}
+
 }  // namespace nyx::document

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -46,6 +47,9 @@ enum class RefusalReason : std::uint8_t {
   kUnknownVoter = 9,
   kClock = 10,
 };
+
+// The reason's name as the proposal and the logs spell it ("wrong_epoch").
+std::string_view to_string(RefusalReason reason) noexcept;
 
 // A REFUSED message is a str8: at most 255 bytes of UTF-8, for logs only.
 inline constexpr std::size_t kMaxRefusalMessage = 255;

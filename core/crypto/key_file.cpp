@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/crypto/random.hpp"
 #include "core/file_io.hpp"
 #include "core/unique_fd.hpp"
 
@@ -28,38 +27,12 @@ std::unexpected<Error> io_error(const std::filesystem::path& path, std::string_v
 }  // namespace
 
 Status write_key_file(const std::filesystem::path& path, Bytes secret, KeyFileAccess access) {
-  // A random suffix keeps two writers from colliding on the temporary name.
-  std::filesystem::path tmp = path;
-  tmp += fmt::format(".tmp-{:016x}", random_u64());
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (fd.get() < 0) {
-    return io_error(tmp, "create", errno);
-  }
-  // The umask can only remove bits, but a file system with odd defaults could
-  // still leave the mode wrong: set it explicitly.
   const mode_t mode = access == KeyFileAccess::kGroupReadable ? 0640 : 0600;
-  Status status = [&]() -> Status {
-    if (::fchmod(fd.get(), mode) != 0) {
-      return io_error(tmp, fmt::format("chmod {:04o}", mode), errno);
-    }
-    if (auto written = write_all_at(fd.get(), secret, 0, tmp); !written) {
-      return written;
-    }
-    if (::fsync(fd.get()) != 0) {
-      return io_error(tmp, "fsync", errno);
-    }
-    if (::close(fd.release()) != 0) {
-      return io_error(tmp, "close", errno);
-    }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-      return io_error(path, "rename into place", errno);
-    }
-    return fsync_parent_directory(path);
-  }();
-  if (!status) {
-    ::unlink(tmp.c_str());
+  if (auto replaced = replace_file_durably(path, secret, mode); !replaced) {
+    return make_error(replaced.error().category,
+                      fmt::format("key file {}", replaced.error().message), replaced.error().code);
   }
-  return status;
+  return {};
 }
 
 Status read_key_file(const std::filesystem::path& path, MutableBytes out, KeyFileAccess access) {

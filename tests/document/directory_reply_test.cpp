@@ -315,5 +315,21 @@ TEST(DirectoryReply, SignaturesMustAscendStrictlyByKey) {
   }
 }
 
+// Logs and metrics name a refusal as section 4.4 does; a reason outside the
+// enum (a newer peer's) is "unknown", never a crash.
+TEST(DirectoryReply, RefusalReasonsAreNamedAsTheProposalSpellsThem) {
+  EXPECT_EQ(to_string(RefusalReason::kMalformed), "malformed");
+  EXPECT_EQ(to_string(RefusalReason::kBadSignature), "bad_signature");
+  EXPECT_EQ(to_string(RefusalReason::kWrongEpoch), "wrong_epoch");
+  EXPECT_EQ(to_string(RefusalReason::kStale), "stale");
+  EXPECT_EQ(to_string(RefusalReason::kUnreachable), "unreachable");
+  EXPECT_EQ(to_string(RefusalReason::kNotAllowed), "not_allowed");
+  EXPECT_EQ(to_string(RefusalReason::kLimit), "limit");
+  EXPECT_EQ(to_string(RefusalReason::kNotAuthority), "not_authority");
+  EXPECT_EQ(to_string(RefusalReason::kUnknownVoter), "unknown_voter");
+  EXPECT_EQ(to_string(RefusalReason::kClock), "clock");
+  EXPECT_EQ(to_string(static_cast<RefusalReason>(200)), "unknown");
+}
+
 }  // namespace
 }  // namespace nyx::document
