@@ -1,6 +1,7 @@
 #include "core/file_io.hpp"
 
 #include <cerrno>
+#include <string>
 #include <string_view>
 #include <system_error>
 
@@ -14,15 +15,14 @@
 
 namespace nyx {
 
-namespace {
-
-std::unexpected<Error> io_error(const std::filesystem::path& path, std::string_view what, int err) {
-  return make_error(
-      ErrorCategory::kIo,
-      fmt::format("{}: {}: {}", path.string(), what, std::generic_category().message(err)), err);
+std::unexpected<Error> file_error(std::string_view kind, const std::filesystem::path& path,
+                                  std::string_view what, int err) {
+  const std::string text = std::generic_category().message(err);
+  return make_error(ErrorCategory::kIo,
+                    kind.empty() ? fmt::format("{}: {}: {}", path.string(), what, text)
+                                 : fmt::format("{} {}: {}: {}", kind, path.string(), what, text),
+                    err);
 }
-
-}  // namespace
 
 Status write_all_at(int fd, Bytes data, off_t offset, const std::filesystem::path& path) {
   while (!data.empty()) {
@@ -32,7 +32,7 @@ Status write_all_at(int fd, Bytes data, off_t offset, const std::filesystem::pat
     }
     // A write of no bytes would repeat forever: the device is at fault.
     if (n <= 0) {
-      return io_error(path, "write", n < 0 ? errno : EIO);
+      return file_error("", path, "write", n < 0 ? errno : EIO);
     }
     data = data.subspan(static_cast<std::size_t>(n));
     offset += static_cast<off_t>(n);
@@ -44,10 +44,10 @@ Status fsync_parent_directory(const std::filesystem::path& file) {
   const std::filesystem::path dir = file.has_parent_path() ? file.parent_path() : ".";
   UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0) {
-    return io_error(file, fmt::format("open its directory {}", dir.string()), errno);
+    return file_error("", file, fmt::format("open its directory {}", dir.string()), errno);
   }
   if (::fsync(fd.get()) != 0) {
-    return io_error(file, fmt::format("fsync of its directory {}", dir.string()), errno);
+    return file_error("", file, fmt::format("fsync of its directory {}", dir.string()), errno);
   }
   return {};
 }
@@ -58,23 +58,23 @@ Status replace_file_durably(const std::filesystem::path& path, Bytes data, mode_
   tmp += fmt::format(".tmp-{:016x}", crypto::random_u64());
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (fd.get() < 0) {
-    return io_error(tmp, "create", errno);
+    return file_error("", tmp, "create", errno);
   }
   Status status = [&]() -> Status {
     if (::fchmod(fd.get(), mode) != 0) {
-      return io_error(tmp, fmt::format("chmod {:04o}", mode), errno);
+      return file_error("", tmp, fmt::format("chmod {:04o}", mode), errno);
     }
     if (auto written = write_all_at(fd.get(), data, 0, tmp); !written) {
       return written;
     }
     if (::fsync(fd.get()) != 0) {
-      return io_error(tmp, "fsync", errno);
+      return file_error("", tmp, "fsync", errno);
     }
     if (::close(fd.release()) != 0) {
-      return io_error(tmp, "close", errno);
+      return file_error("", tmp, "close", errno);
     }
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
-      return io_error(path, "rename into place", errno);
+      return file_error("", path, "rename into place", errno);
     }
     return fsync_parent_directory(path);
   }();

@@ -5,6 +5,7 @@
 // errno as their code. Thread-safe (no shared state).
 
 #include <filesystem>
+#include <string_view>
 
 #include <sys/types.h>
 
@@ -12,6 +13,12 @@
 #include "core/error.hpp"
 
 namespace nyx {
+
+// An I/O error about a file: "<kind> <path>: <what>: <errno's text>" (or
+// "<path>: ..." when `kind` is empty), category kIo, errno as its code.
+// `kind` says what the file is to whoever reads the log ("key file").
+std::unexpected<Error> file_error(std::string_view kind, const std::filesystem::path& path,
+                                  std::string_view what, int err);
 
 // Writes all of `data` at `offset` in `fd`, going on after short writes and
 // EINTR. `path` names the file in the error.

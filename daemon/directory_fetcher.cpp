@@ -48,19 +48,12 @@ std::string_view source_name(document::DirectorySource::Kind kind) noexcept {
   return "a source";
 }
 
-std::unexpected<Error> io_error(const std::filesystem::path& path, std::string_view what, int err) {
-  return make_error(ErrorCategory::kIo,
-                    fmt::format("directory file {}: {}: {}", path.string(), what,
-                                std::generic_category().message(err)),
-                    err);
-}
-
 Status remove_durably(const std::filesystem::path& path) {
   if (::unlink(path.c_str()) != 0) {
     if (errno == ENOENT) {
       return {};
     }
-    return io_error(path, "remove", errno);
+    return file_error("directory file", path, "remove", errno);
   }
   return fsync_parent_directory(path);
 }
@@ -70,14 +63,14 @@ Result<std::optional<std::vector<std::uint8_t>>> read_optional(const std::filesy
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     if (ec) {
-      return io_error(path, "stat", ec.value());
+      return file_error("directory file", path, "stat", ec.value());
     }
     return std::nullopt;
   }
   // One byte past the bound is enough for verify_consensus to say too_large.
   const auto size = std::filesystem::file_size(path, ec);
   if (ec) {
-    return io_error(path, "stat", ec.value());
+    return file_error("directory file", path, "stat", ec.value());
   }
   if (size > document::kMaxDocument + 1) {
     return make_error(ErrorCategory::kResourceExhausted,
@@ -86,12 +79,12 @@ Result<std::optional<std::vector<std::uint8_t>>> read_optional(const std::filesy
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return io_error(path, "open", errno);
+    return file_error("directory file", path, "open", errno);
   }
   std::vector<std::uint8_t> bytes(static_cast<std::size_t>(size));
   in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
   if (!in) {
-    return io_error(path, "read", errno);
+    return file_error("directory file", path, "read", errno);
   }
   return std::optional(std::move(bytes));
 }

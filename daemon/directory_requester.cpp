@@ -29,7 +29,7 @@ namespace nyx::daemon {
 namespace {
 
 // The most one read takes; the decoder bounds what the whole reply may hold.
-constexpr std::size_t kReadChunk = 16 * 1024;
+constexpr std::size_t kReplyReadChunk = 16 * 1024;
 
 std::optional<asio::ip::address> ip_of(const document::NodeAddress& address) {
   switch (address.kind) {
@@ -207,7 +207,7 @@ asio::awaitable<Result<document::DirectoryReply>> DirectoryRequester::run(
     }
     session.wake();
     std::vector<std::uint8_t> received;
-    std::array<std::uint8_t, kReadChunk> chunk{};
+    std::array<std::uint8_t, kReplyReadChunk> chunk{};
     bool complete = false;
     // Decoded again only once the bytes it asked for are in, so a large
     // consensus costs one decode per length field, not one per chunk.

@@ -20,7 +20,7 @@ namespace {
 using document::DirectoryRequestType;
 
 // The most one read takes; the decoder may ask for up to a whole vote.
-constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::size_t kRequestReadChunk = 64 * 1024;
 
 // The type a request announces, for answering and counting it: a header
 // that names none (another version, a type outside 1..6, too short) is
@@ -267,7 +267,7 @@ asio::awaitable<Result<DirectoryServer::ReadEnd>> DirectoryServer::read_request(
     if (received.size() >= stop_at) {
       co_return ReadEnd::kEnough;
     }
-    want = std::min({want, kReadChunk, stop_at - received.size()});
+    want = std::min({want, kRequestReadChunk, stop_at - received.size()});
     const std::size_t before = received.size();
     received.resize(before + want);
     auto read = co_await stream.read_some(MutableBytes(received).subspan(before));

@@ -51,13 +51,6 @@ std::string utc_time(std::uint64_t unix_time) {
   return fmt::format("{:%H:%M:%S} UTC", fmt::gmtime(static_cast<std::time_t>(unix_time)));
 }
 
-std::unexpected<Error> io_error(const std::filesystem::path& path, std::string_view what, int err) {
-  return make_error(ErrorCategory::kIo,
-                    fmt::format("onion key file {}: {}: {}", path.string(), what,
-                                std::generic_category().message(err)),
-                    err);
-}
-
 // The epoch `digits` spell, if they spell it as DataDir writes it (no sign,
 // no leading zero, below 2^64).
 std::optional<std::uint64_t> canonical_epoch(std::string_view digits) {
@@ -102,11 +95,11 @@ Status overwrite_and_unlink(const std::filesystem::path& path, SizeOk size_ok) {
   // O_NONBLOCK: opening a FIFO put in the key's place fails instead of waiting.
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) {
-    return errno == ENOENT ? Status{} : io_error(path, "open to erase", errno);
+    return errno == ENOENT ? Status{} : file_error("onion key file", path, "open to erase", errno);
   }
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) {
-    return io_error(path, "stat", errno);
+    return file_error("onion key file", path, "stat", errno);
   }
   if (!S_ISREG(st.st_mode) || st.st_size < 0 || !size_ok(static_cast<std::size_t>(st.st_size))) {
     return make_error(ErrorCategory::kPermission,
@@ -122,13 +115,13 @@ Status overwrite_and_unlink(const std::filesystem::path& path, SizeOk size_ok) {
     return overwritten;
   }
   if (::fdatasync(fd.get()) != 0) {
-    return io_error(path, "fdatasync", errno);
+    return file_error("onion key file", path, "fdatasync", errno);
   }
   if (::close(fd.release()) != 0) {
-    return io_error(path, "close", errno);
+    return file_error("onion key file", path, "close", errno);
   }
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-    return io_error(path, "unlink", errno);
+    return file_error("onion key file", path, "unlink", errno);
   }
   return fsync_parent_directory(path);
 }
@@ -175,7 +168,7 @@ Result<OnionKeyManager> OnionKeyManager::open(DataDir dir, Options options, mix:
     }
   }
   if (ec) {
-    return io_error(manager.dir_.path(), "list", ec.value());
+    return file_error("onion key file", manager.dir_.path(), "list", ec.value());
   }
   for (const auto& temporary : temporaries) {
     if (auto erased = erase_key_temporary(temporary); !erased) {
@@ -339,7 +332,7 @@ Status OnionKeyManager::erase_files(std::uint64_t epoch) {
   // unlinked, not overwritten.
   const std::filesystem::path tags = replay_store_file(dir_, epoch);
   if (::unlink(tags.c_str()) != 0 && errno != ENOENT) {
-    return io_error(tags, "unlink replay store", errno);
+    return file_error("onion key file", tags, "unlink replay store", errno);
   }
   log::info("onion key of epoch {} erased (memory and disk)", epoch);
   return {};

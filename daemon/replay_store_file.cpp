@@ -32,12 +32,6 @@ namespace layout = replay_store_layout;
 
 std::string errno_text(int err) { return std::generic_category().message(err); }
 
-std::unexpected<Error> io_error(const std::filesystem::path& path, std::string_view what, int err) {
-  return make_error(ErrorCategory::kIo,
-                    fmt::format("replay store {}: {}: {}", path.string(), what, errno_text(err)),
-                    err);
-}
-
 std::string_view reason_name(CloseReason reason) {
   switch (reason) {
     case CloseReason::kFull:
@@ -69,7 +63,7 @@ Status ReplayStoreFile::remove(const std::filesystem::path& path) {
   tmp += ".tmp";
   for (const auto& name : {path, tmp}) {
     if (::unlink(name.c_str()) != 0 && errno != ENOENT) {
-      return io_error(name, "unlink", errno);
+      return file_error("replay store", name, "unlink", errno);
     }
   }
   return fsync_parent_directory(path);
@@ -153,20 +147,20 @@ Result<std::unique_ptr<ReplayStoreFile>> ReplayStoreFile::create(const Options& 
   std::filesystem::path tmp = options.path;
   tmp += ".tmp";
   if (::unlink(tmp.c_str()) != 0 && errno != ENOENT) {
-    return io_error(tmp, "unlink leftover", errno);
+    return file_error("replay store", tmp, "unlink leftover", errno);
   }
   UniqueFd fd(::open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (fd.get() < 0) {
-    return io_error(tmp, "create", errno);
+    return file_error("replay store", tmp, "create", errno);
   }
   Status made = [&]() -> Status {
     if (::fchmod(fd.get(), 0600) != 0) {
-      return io_error(tmp, "chmod 0600", errno);
+      return file_error("replay store", tmp, "chmod 0600", errno);
     }
     // Every block allocated now: a store into the mapping can then never
     // meet a full disk, which would be SIGBUS in the middle of a CREATE.
     if (const int err = ::posix_fallocate(fd.get(), 0, static_cast<off_t>(size)); err != 0) {
-      return io_error(tmp, fmt::format("posix_fallocate of {} bytes", size), err);
+      return file_error("replay store", tmp, fmt::format("posix_fallocate of {} bytes", size), err);
     }
     std::array<std::uint8_t, kReplayStoreHeaderSize> page;
     encode_replay_store_header(header, page);
@@ -174,10 +168,10 @@ Result<std::unique_ptr<ReplayStoreFile>> ReplayStoreFile::create(const Options& 
       return written;
     }
     if (::fsync(fd.get()) != 0) {
-      return io_error(tmp, "fsync", errno);
+      return file_error("replay store", tmp, "fsync", errno);
     }
     if (::rename(tmp.c_str(), options.path.c_str()) != 0) {
-      return io_error(options.path, "rename into place", errno);
+      return file_error("replay store", options.path, "rename into place", errno);
     }
     return fsync_parent_directory(options.path);
   }();
@@ -187,7 +181,7 @@ Result<std::unique_ptr<ReplayStoreFile>> ReplayStoreFile::create(const Options& 
   }
   void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
   if (map == MAP_FAILED) {
-    return io_error(options.path, "mmap", errno);
+    return file_error("replay store", options.path, "mmap", errno);
   }
   return std::unique_ptr<ReplayStoreFile>(new ReplayStoreFile(
       options.path, fd.release(), static_cast<std::uint8_t*>(map), size, header));
@@ -400,7 +394,7 @@ void ReplayStoreFile::record_closed(CloseReason reason) noexcept {
 
 Status ReplayStoreFile::sync_header() const {
   if (::msync(map_, kReplayStoreHeaderSize, MS_SYNC) != 0) {
-    return io_error(path_, "msync of the header", errno);
+    return file_error("replay store", path_, "msync of the header", errno);
   }
   return {};
 }

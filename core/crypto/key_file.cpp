@@ -15,17 +15,6 @@
 
 namespace nyx::crypto {
 
-namespace {
-
-std::unexpected<Error> io_error(const std::filesystem::path& path, std::string_view what, int err) {
-  return make_error(
-      ErrorCategory::kIo,
-      fmt::format("key file {}: {}: {}", path.string(), what, std::generic_category().message(err)),
-      err);
-}
-
-}  // namespace
-
 Status write_key_file(const std::filesystem::path& path, Bytes secret, KeyFileAccess access) {
   const mode_t mode = access == KeyFileAccess::kGroupReadable ? 0640 : 0600;
   if (auto replaced = replace_file_durably(path, secret, mode); !replaced) {
@@ -43,12 +32,12 @@ Status read_key_file(const std::filesystem::path& path, MutableBytes out, KeyFil
       return make_error(ErrorCategory::kPermission,
                         fmt::format("key file {}: is a symbolic link", path.string()));
     }
-    return io_error(path, "open", errno);
+    return file_error("key file", path, "open", errno);
   }
   // fstat on the open descriptor: the file checked is the file read.
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) {
-    return io_error(path, "stat", errno);
+    return file_error("key file", path, "stat", errno);
   }
   if (!S_ISREG(st.st_mode)) {
     return make_error(ErrorCategory::kPermission,
@@ -75,7 +64,7 @@ Status read_key_file(const std::filesystem::path& path, MutableBytes out, KeyFil
     if (n <= 0) {
       const int err = n < 0 ? errno : EIO;
       sodium_memzero(out.data(), out.size());
-      return io_error(path, "read", err);
+      return file_error("key file", path, "read", err);
     }
     done += static_cast<std::size_t>(n);
   }
