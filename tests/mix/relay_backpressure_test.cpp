@@ -15,8 +15,8 @@
 namespace nyx::mix {
 namespace {
 
-using testing::MemoryNetwork;
 using testing::bytes_of;
+using testing::MemoryNetwork;
 
 std::unique_ptr<Circuit> build(MemoryNetwork& net) {
   auto circuit = net.relay(0).create_circuit(net.hops({1, 2, 3}));
