@@ -56,5 +56,11 @@ function(nyx_layer name)
   target_link_libraries(nyx_${name} PUBLIC nyx::options)
   if(NYX_UNITY)
     set_target_properties(nyx_${name} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
+    if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+      # In a batch each .cpp is an included file, so GCC reports every class
+      # of the file that holds a type from its anonymous namespace as if a
+      # header did it: noise, since the file is still one translation unit.
+      target_compile_options(nyx_${name} PRIVATE -Wno-subobject-linkage)
+    endif()
   endif()
 endfunction()
