@@ -6,6 +6,10 @@
 // co_spawn(..., asio::detached) or a completion handler that ignores its
 // exception_ptr.
 //
+// The overload with a cancellation slot binds it to the task, so that
+// emitting its signal cancels the operation the task is waiting on (the
+// owner's stop()).
+//
 // A free function; thread-safe as far as the executor is.
 
 #include <functional>
@@ -13,6 +17,7 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
+#include <asio/cancellation_signal.hpp>
 
 #include "core/error.hpp"
 
@@ -22,5 +27,7 @@ using FailureHandler = std::function<void(const Error&)>;
 
 void spawn(const asio::any_io_executor& executor, asio::awaitable<void> task, std::string name,
            FailureHandler on_failure = {});
+void spawn(const asio::any_io_executor& executor, asio::awaitable<void> task, std::string name,
+           asio::cancellation_slot cancel, FailureHandler on_failure = {});
 
 }  // namespace nyx::async

@@ -3,15 +3,13 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
-#include <exception>
 #include <string_view>
 #include <utility>
 #include <variant>
 
-#include <asio/bind_cancellation_slot.hpp>
-#include <asio/co_spawn.hpp>
 #include <fmt/format.h>
 
+#include "async/spawn.hpp"
 #include "async/timer.hpp"
 #include "core/log.hpp"
 #include "core/metrics/registry.hpp"
@@ -180,16 +178,8 @@ void DescriptorPublisher::start() {
       return;
     }
     auto& cancel = *cancels_.emplace_back(std::make_unique<asio::cancellation_signal>());
-    asio::co_spawn(executor_, run(index, std::move(*holder)),
-                   asio::bind_cancellation_slot(cancel.slot(), [](std::exception_ptr e) {
-                     if (e) {
-                       try {
-                         std::rethrow_exception(e);
-                       } catch (const std::exception& what) {
-                         log::error("relay: descriptor upload failed: {}", what.what());
-                       }
-                     }
-                   }));
+    async::spawn(executor_, run(index, std::move(*holder)), "relay: descriptor upload",
+                 cancel.slot());
   }
 }
 

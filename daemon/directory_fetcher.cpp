@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <exception>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -12,13 +11,12 @@
 #include <utility>
 #include <vector>
 
-#include <asio/bind_cancellation_slot.hpp>
-#include <asio/co_spawn.hpp>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "async/spawn.hpp"
 #include "async/timer.hpp"
 #include "core/file_io.hpp"
 #include "core/log.hpp"
@@ -168,16 +166,7 @@ void DirectoryFetcher::start() {
   if (!holder) {
     return;
   }
-  asio::co_spawn(executor_, run(std::move(*holder)),
-                 asio::bind_cancellation_slot(cancel_.slot(), [](std::exception_ptr e) {
-                   if (e) {
-                     try {
-                       std::rethrow_exception(e);
-                     } catch (const std::exception& what) {
-                       log::error("directory fetcher failed: {}", what.what());
-                     }
-                   }
-                 }));
+  async::spawn(executor_, run(std::move(*holder)), "directory fetcher", cancel_.slot());
 }
 
 void DirectoryFetcher::stop() {
