@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 
 #include <fmt/chrono.h>
 #include <nlohmann/json.hpp>
@@ -65,8 +66,12 @@ int syslog_priority(Level level) {
 constexpr const char* kTextPattern = "%Y-%m-%dT%H:%M:%S.%e%z %v";
 constexpr const char* kJsonPattern = "%v";
 
+// Writers hold the mutex shared for the whole write, init() holds it
+// exclusively: a logger being replaced finishes and flushes every line before
+// its successor writes one, even when both open the same file (each has its
+// own stdio buffer, so two writing at once would split lines).
 struct State {
-  std::mutex mutex;
+  std::shared_mutex mutex;
   std::shared_ptr<spdlog::logger> logger;
   LogOptions options;
   bool journal = false;  // stderr is systemd's journal stream
@@ -123,7 +128,7 @@ Status init(const LogOptions& options) {
   auto logger = make_logger(std::move(sink), options.json || journal);
   auto& s = state();
   {
-    const std::lock_guard lock(s.mutex);
+    const std::unique_lock lock(s.mutex);
     if (s.logger) {
       s.logger->flush();
     }
@@ -149,7 +154,7 @@ Status reopen() {
   LogOptions options;
   {
     auto& s = state();
-    const std::lock_guard lock(s.mutex);
+    const std::shared_lock lock(s.mutex);
     options = s.options;
   }
   if (options.file.empty()) {
@@ -160,7 +165,7 @@ Status reopen() {
 
 void flush() {
   auto& s = state();
-  const std::lock_guard lock(s.mutex);
+  const std::shared_lock lock(s.mutex);
   s.logger->flush();
 }
 
@@ -171,23 +176,16 @@ void write(Level level, std::string_view message) {
     return;
   }
   auto& s = state();
-  std::shared_ptr<spdlog::logger> logger;
-  bool json = false;
-  bool journal = false;
-  {
-    const std::lock_guard lock(s.mutex);
-    logger = s.logger;
-    json = s.options.json;
-    journal = s.journal;
-  }
-  if (journal && json) {
-    logger->log(to_spdlog(level), "<{}>{}", syslog_priority(level), format_json(level, message));
-  } else if (journal) {
-    logger->log(to_spdlog(level), "<{}>[{}] {}", syslog_priority(level), name_of(level), message);
-  } else if (json) {
-    logger->log(to_spdlog(level), "{}", format_json(level, message));
+  const std::shared_lock lock(s.mutex);
+  spdlog::logger& logger = *s.logger;
+  if (s.journal && s.options.json) {
+    logger.log(to_spdlog(level), "<{}>{}", syslog_priority(level), format_json(level, message));
+  } else if (s.journal) {
+    logger.log(to_spdlog(level), "<{}>[{}] {}", syslog_priority(level), name_of(level), message);
+  } else if (s.options.json) {
+    logger.log(to_spdlog(level), "{}", format_json(level, message));
   } else {
-    logger->log(to_spdlog(level), "[{}] {}", name_of(level), message);
+    logger.log(to_spdlog(level), "[{}] {}", name_of(level), message);
   }
 }
 

@@ -14,8 +14,8 @@
 #include "cli/table.hpp"
 #include "cli/text_file.hpp"
 #include "core/crypto/encoding.hpp"
-#include "daemon/support/temp_dir.hpp"
 #include "support/file_mode.hpp"
+#include "support/temp_dir.hpp"
 
 namespace nyx::cli {
 namespace {

@@ -17,8 +17,8 @@
 #include "core/config.hpp"
 #include "core/crypto/encoding.hpp"
 #include "core/crypto/key_file.hpp"
-#include "daemon/support/temp_dir.hpp"
 #include "support/file_mode.hpp"
+#include "support/temp_dir.hpp"
 
 namespace nyx::cli {
 namespace {

@@ -17,7 +17,7 @@
 #include "cli/streams_command.hpp"
 #include "daemon/control/control_cookie.hpp"
 #include "daemon/control/json_rpc.hpp"
-#include "daemon/support/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace nyx::cli {
 namespace {

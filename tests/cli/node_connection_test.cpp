@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "cli/text_file.hpp"
-#include "daemon/support/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace nyx::cli {
 namespace {

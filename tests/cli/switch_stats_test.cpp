@@ -12,7 +12,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "daemon/support/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace nyx::linkemu {
 namespace {

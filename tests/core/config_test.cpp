@@ -5,7 +5,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
+
+#include "support/temp_dir.hpp"
 
 namespace nyx {
 namespace {
@@ -225,9 +226,8 @@ TEST(Config, SyntaxErrorsNameTheirPlace) {
 }
 
 TEST(Config, FileSourceAndRelativePaths) {
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("nyx-config-test-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  const test::TempDir temp;
+  const auto& dir = temp.path();
   const auto file = dir / "nyxd.toml";
   std::ofstream(file) << "key_file = \"keys/identity.key\"\nlog = \"/var/log/nyx.log\"\nx = 1\n";
 
@@ -243,7 +243,6 @@ TEST(Config, FileSourceAndRelativePaths) {
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().category, ErrorCategory::kIo);
   EXPECT_THAT(missing.error().message, HasSubstr("missing.toml"));
-  std::filesystem::remove_all(dir);
 }
 
 TEST(DurationParse, UnitsAndErrors) {

@@ -4,10 +4,9 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "core/crypto/key_file.hpp"
-#include "core/crypto/random.hpp"
+#include "support/temp_dir.hpp"
 
 namespace nyx::crypto {
 namespace {
@@ -16,13 +15,6 @@ namespace fs = std::filesystem;
 
 class KeyFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("nyx-key-file-test-" + std::to_string(::getpid()) + "-" + std::to_string(random_u64()));
-    fs::create_directory(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   static std::array<std::uint8_t, 32> key() {
     std::array<std::uint8_t, 32> k{};
     for (std::size_t i = 0; i < k.size(); ++i) {
@@ -39,7 +31,8 @@ class KeyFileTest : public ::testing::Test {
     std::ofstream(path, std::ios::binary) << std::string(size, 'k');
   }
 
-  fs::path dir_;
+  test::TempDir temp_;
+  const fs::path dir_ = temp_.path();
 };
 
 TEST_F(KeyFileTest, WritesMode0600AndReadsBack) {

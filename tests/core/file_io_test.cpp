@@ -11,8 +11,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "core/crypto/random.hpp"
 #include "core/unique_fd.hpp"
+#include "support/temp_dir.hpp"
 
 namespace nyx {
 namespace {
@@ -21,19 +21,13 @@ namespace fs = std::filesystem;
 
 class FileIoTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("nyx-file-io-test-" + std::to_string(::getpid()) + "-" +
-                                        std::to_string(crypto::random_u64()));
-    fs::create_directory(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::string contents(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   }
 
-  fs::path dir_;
+  test::TempDir temp_;
+  const fs::path dir_ = temp_.path();
 };
 
 TEST_F(FileIoTest, WritesEveryByteAtItsOffsetAndLeavesTheRestAlone) {

@@ -14,8 +14,8 @@
 #include "core/crypto/ed25519.hpp"
 #include "core/crypto/encoding.hpp"
 #include "core/crypto/key_file.hpp"
-#include "core/crypto/random.hpp"
 #include "core/crypto/x25519.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -42,15 +42,8 @@ using ::testing::Not;
 
 class LogTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("nyx-log-test-" + std::to_string(::getpid()) +
-                                                     "-" + std::to_string(crypto::random_u64()));
-    std::filesystem::create_directories(dir_);
-    file_ = dir_ / "nyxd.log";
-  }
   void TearDown() override {
     ASSERT_TRUE(init(LogOptions{}));  // back to stderr at info for other tests
-    std::filesystem::remove_all(dir_);
   }
 
   void start(Level level, bool json = false) {
@@ -64,8 +57,9 @@ class LogTest : public ::testing::Test {
     return text.str();
   }
 
-  std::filesystem::path dir_;
-  std::filesystem::path file_;
+  test::TempDir temp_;
+  const std::filesystem::path dir_ = temp_.path();
+  const std::filesystem::path file_ = dir_ / "nyxd.log";
 };
 
 TEST_F(LogTest, OnTheJournalStreamLinesCarryTheirSyslogPriorityAndNoTimestamp) {

@@ -10,9 +10,9 @@
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include "core/log.hpp"
+#include "support/temp_dir.hpp"
 
 namespace nyx::log {
 namespace {
@@ -21,10 +21,8 @@ constexpr std::size_t kThreads = 4;
 constexpr std::size_t kLines = 200;
 
 TEST(LogThreaded, ConcurrentLinesSurviveReinit) {
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("nyx-log-threaded-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const std::filesystem::path files[] = {dir / "a.log", dir / "b.log"};
+  const test::TempDir dir;
+  const std::filesystem::path files[] = {dir.path() / "a.log", dir.path() / "b.log"};
   ASSERT_TRUE(init(LogOptions{.level = Level::kInfo, .file = files[0]}));
 
   std::atomic<std::size_t> running{kThreads};
@@ -64,7 +62,6 @@ TEST(LogThreaded, ConcurrentLinesSurviveReinit) {
       EXPECT_EQ(seen[t][i], 1) << "thread " << t << " line " << i;
     }
   }
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

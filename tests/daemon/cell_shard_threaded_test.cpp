@@ -23,7 +23,7 @@
 #include "daemon/cell_shard.hpp"
 #include "daemon/data_dir.hpp"
 #include "daemon/node_config.hpp"
-#include "daemon/support/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace nyx::daemon {
 namespace {

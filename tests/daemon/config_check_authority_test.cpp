@@ -12,7 +12,7 @@
 #include "core/crypto/key_file.hpp"
 #include "core/crypto/x25519.hpp"
 #include "daemon/config_check.hpp"
-#include "daemon/support/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace nyx::daemon {
 namespace {

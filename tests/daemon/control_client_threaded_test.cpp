@@ -9,7 +9,7 @@
 
 #include "daemon/control/control_client.hpp"
 #include "daemon/control/control_server.hpp"
-#include "daemon/support/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace nyx::control {
 namespace {

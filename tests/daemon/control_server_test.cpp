@@ -13,7 +13,7 @@
 #include "async/async_event.hpp"
 #include "async/use_result.hpp"
 #include "daemon/control/json_rpc.hpp"
-#include "daemon/support/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace nyx::control {
 namespace {

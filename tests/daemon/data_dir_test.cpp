@@ -7,8 +7,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include "daemon/support/temp_dir.hpp"
 #include "support/file_mode.hpp"
+#include "support/temp_dir.hpp"
 
 namespace nyx::daemon {
 namespace {

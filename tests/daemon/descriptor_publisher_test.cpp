@@ -33,10 +33,10 @@
 #include "daemon/directory_server.hpp"
 #include "daemon/directory_service.hpp"
 #include "daemon/support/memory_channel.hpp"
-#include "daemon/support/temp_dir.hpp"
 #include "mix/memory_replay_store.hpp"
 #include "mix/onion_key_ring.hpp"
 #include "support/run_until.hpp"
+#include "support/temp_dir.hpp"
 
 namespace nyx::daemon {
 namespace {

@@ -33,10 +33,10 @@
 #include "daemon/directory_server.hpp"
 #include "daemon/directory_service.hpp"
 #include "daemon/support/memory_channel.hpp"
-#include "daemon/support/temp_dir.hpp"
 #include "document/consensus_tracker.hpp"
 #include "document/support/voting_fixtures.hpp"
 #include "support/run_until.hpp"
+#include "support/temp_dir.hpp"
 
 namespace nyx::daemon {
 namespace {

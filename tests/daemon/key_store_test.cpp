@@ -7,8 +7,8 @@
 #include <sys/stat.h>
 
 #include "core/crypto/ed25519.hpp"
-#include "daemon/support/temp_dir.hpp"
 #include "support/file_mode.hpp"
+#include "support/temp_dir.hpp"
 
 namespace nyx::daemon {
 namespace {

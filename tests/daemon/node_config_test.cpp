@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon/support/parse_config.hpp"
-#include "daemon/support/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace nyx::daemon {
 namespace {

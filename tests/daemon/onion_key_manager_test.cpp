@@ -16,10 +16,10 @@
 #include <sys/stat.h>
 
 #include "core/crypto/key_file.hpp"
-#include "daemon/support/temp_dir.hpp"
 #include "mix/memory_replay_store.hpp"
 #include "mix/onion_create.hpp"
 #include "support/file_mode.hpp"
+#include "support/temp_dir.hpp"
 
 namespace nyx::daemon {
 namespace {

@@ -33,9 +33,9 @@
 #include "daemon/node_config.hpp"
 #include "daemon/replay_store_file.hpp"
 #include "daemon/support/create_client.hpp"
-#include "daemon/support/temp_dir.hpp"
 #include "document/directory.hpp"
 #include "mix/cell.hpp"
+#include "support/temp_dir.hpp"
 
 namespace nyx::daemon {
 namespace {

@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "core/crypto/random.hpp"
-#include "daemon/support/temp_dir.hpp"
 #include "mix/onion_key_ring.hpp"
+#include "support/temp_dir.hpp"
 
 namespace nyx::daemon {
 namespace {

@@ -22,7 +22,7 @@
 #include "async/use_result.hpp"
 #include "core/metrics/registry.hpp"
 #include "daemon/support/socks5_fixtures.hpp"
-#include "daemon/support/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace nyx::daemon {
 namespace {

@@ -23,10 +23,10 @@
 #include "core/host_port.hpp"
 #include "daemon/control/control_client.hpp"
 #include "daemon/control/control_cookie.hpp"
-#include "daemon/support/temp_dir.hpp"
 #include "document/directory.hpp"
 #include "integration/support/http_get.hpp"
 #include "support/file_mode.hpp"
+#include "support/temp_dir.hpp"
 
 namespace nyx::test {
 namespace {

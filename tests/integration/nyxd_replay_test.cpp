@@ -21,10 +21,10 @@
 #include "daemon/control/control_client.hpp"
 #include "daemon/control/control_cookie.hpp"
 #include "daemon/support/create_client.hpp"
-#include "daemon/support/temp_dir.hpp"
 #include "document/directory.hpp"
 #include "integration/support/http_get.hpp"
 #include "integration/support/nyxd_process.hpp"
+#include "support/temp_dir.hpp"
 
 namespace nyx::test {
 namespace {
