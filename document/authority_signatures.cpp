@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "core/crypto/encoding.hpp"
 #include "document/authority_state.hpp"
 #include "document/compute_consensus.hpp"
 #include "document/detail/authority_refusal.hpp"
@@ -15,7 +16,6 @@ namespace {
 
 using Reason = AuthorityRefusalReason;
 using detail::refuse;
-using detail::short_key;
 
 }  // namespace
 
@@ -65,7 +65,7 @@ AuthorityOutcome<std::size_t> AuthorityState::accept_signature(
   if (!message) {
     return refuse(Reason::kMalformed, message.error().message);
   }
-  const std::string signer = short_key(message->authority_key);
+  const std::string signer = crypto::to_short_hex(message->authority_key);
   if (!is_configured(message->authority_key)) {
     return refuse(Reason::kUnknownVoter,
                   fmt::format("signature by {}, not a configured authority", signer));
@@ -155,13 +155,10 @@ Result<std::vector<std::uint8_t>> AuthorityState::publishable(std::uint64_t q,
   }
   // Every signature held was verified against the body, by a configured key.
   if (own->signatures.size() < threshold_) {
-    std::string missing;
-    for (const auto& key : missing_signatures(q)) {
-      missing += (missing.empty() ? "" : ", ") + short_key(key);
-    }
     return make_error(ErrorCategory::kNotFound,
                       fmt::format("consensus {}: {} of {} signatures needed; missing {}", q,
-                                  own->signatures.size(), threshold_, missing));
+                                  own->signatures.size(), threshold_,
+                                  crypto::to_short_hex_list(missing_signatures(q))));
   }
   return own->encode();
 }

@@ -57,6 +57,8 @@ std::string_view to_string(AuthorityRefusalReason reason) noexcept {
       return "unknown_voter";
     case Reason::kEquivocation:
       return "equivocation";
+    case Reason::kKnownEquivocator:
+      return "known_equivocator";
     case Reason::kDifferentConsensus:
       return "different_consensus";
   }

@@ -71,7 +71,8 @@ enum class AuthorityRefusalReason : std::uint8_t {
   kUnreachable,
   kNotAuthority,
   kUnknownVoter,
-  kEquivocation,        // a second, different vote by one authority for q
+  kEquivocation,        // a second, different vote by one authority for q: just detected
+  kKnownEquivocator,    // a vote by an authority already caught equivocating for q
   kDifferentConsensus,  // a signature over another body than ours
 };
 

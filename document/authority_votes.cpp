@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "core/crypto/encoding.hpp"
 #include "document/address_scope.hpp"
 #include "document/authority_state.hpp"
 #include "document/detail/authority_refusal.hpp"
@@ -16,7 +17,6 @@ namespace {
 
 using Reason = AuthorityRefusalReason;
 using detail::refuse;
-using detail::short_key;
 
 std::vector<AddressGroup> groups_of(const SignedDescriptor& d) {
   std::vector<AddressGroup> groups;
@@ -93,10 +93,10 @@ Result<Vote> AuthorityState::make_vote(std::uint64_t q, std::uint64_t now,
 
 AuthorityOutcome<VoteAccepted> AuthorityState::hold_vote(Vote vote) {
   PeriodVotes& period = periods_[vote.period];
-  const std::string voter = short_key(vote.authority_key);
+  const std::string voter = crypto::to_short_hex(vote.authority_key);
   if (period.equivocators.contains(vote.authority_key)) {
     return refuse(
-        Reason::kEquivocation,
+        Reason::kKnownEquivocator,
         fmt::format("authority {} already sent two different votes for {}", voter, vote.period));
   }
   const auto held = period.votes.find(vote.authority_key);
@@ -126,7 +126,7 @@ AuthorityOutcome<VoteAccepted> AuthorityState::accept_vote(
   }
   if (!is_configured(vote->authority_key)) {
     return refuse(Reason::kUnknownVoter, fmt::format("vote by {}, not a configured authority",
-                                                     short_key(vote->authority_key)));
+                                                     crypto::to_short_hex(vote->authority_key)));
   }
   if (vote->period_seconds != config_.period.seconds()) {
     return refuse(Reason::kWrongEpoch,

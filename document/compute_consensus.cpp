@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "core/crypto/blake2b.hpp"
+#include "core/crypto/encoding.hpp"
 #include "document/limits.hpp"
 
 namespace nyx::document {
@@ -56,8 +57,8 @@ Status check_votes(const Period& period, std::uint64_t q, std::size_t n,
     std::set<NodeId> listed;
     for (const RelayEntry& entry : vote.entries) {
       if (!listed.insert(entry.node_id()).second) {
-        return bad_input(
-            fmt::format("a vote's entries list node {} twice", short_node_id(entry.node_id())));
+        return bad_input(fmt::format("a vote's entries list node {} twice",
+                                     crypto::to_short_hex(entry.node_id())));
       }
     }
   }

@@ -62,13 +62,11 @@ RelayEntry RelayEntry::with_weight(std::uint32_t weight) const {
 
 Status RelayEntry::verify_descriptor() const {
   if (!descriptor_.verify_signature(bytes_)) {
-    return make_error(ErrorCategory::kCrypto,
-                      fmt::format("bad descriptor signature: node {}", short_node_id(node_id_)));
+    return make_error(ErrorCategory::kCrypto, fmt::format("bad descriptor signature: node {}",
+                                                          crypto::to_short_hex(node_id_)));
   }
   return {};
 }
-
-std::string short_node_id(const NodeId& id) { return crypto::to_hex(Bytes(id).first(4)); }
 
 std::optional<std::string> entry_list_fault(std::span<const RelayEntry> entries,
                                             std::uint64_t period) {
@@ -84,7 +82,8 @@ std::optional<std::string> entry_list_fault(std::span<const RelayEntry> entries,
       return fmt::format(
           "entry {}: node {} not after node {} (entries are sorted by node_id, "
           "one per node)",
-          i, short_node_id(entries[i].node_id()), short_node_id(entries[i - 1].node_id()));
+          i, crypto::to_short_hex(entries[i].node_id()),
+          crypto::to_short_hex(entries[i - 1].node_id()));
     }
   }
   return std::nullopt;

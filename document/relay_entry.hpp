@@ -54,9 +54,6 @@ class RelayEntry {
   NodeId node_id_;
 };
 
-// The first 8 hex digits of a node id: how messages name a node.
-std::string short_node_id(const NodeId& id);
-
 // What breaks the value rules of an entry list for `period` (count, weight,
 // epoch, order), or nothing. The encoders and the parser share it, so nothing
 // is written that a parser refuses.

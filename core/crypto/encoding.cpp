@@ -1,5 +1,7 @@
 #include "core/crypto/encoding.hpp"
 
+#include <algorithm>
+
 #include <sodium.h>
 
 #include "core/crypto/detail/sodium_init.hpp"
@@ -18,6 +20,18 @@ std::string to_hex(Bytes bytes) {
   sodium_bin2hex(text.data(), text.size(), bytes.data(), bytes.size());
   text.pop_back();
   return text;
+}
+
+std::string to_short_hex(Bytes bytes) {
+  return to_hex(bytes.first(std::min<std::size_t>(bytes.size(), 4)));
+}
+
+std::string to_short_hex_list(std::span<const std::array<std::uint8_t, 32>> keys) {
+  std::string out;
+  for (const auto& key : keys) {
+    out += (out.empty() ? "" : ", ") + to_short_hex(key);
+  }
+  return out;
 }
 
 Result<std::vector<std::uint8_t>> from_hex(std::string_view text) {

@@ -289,9 +289,11 @@ TEST(AuthorityState, ASecondVoteByOneAuthorityIsEquivocationAndDiscardsBoth) {
   ASSERT_FALSE(equivocation);
   EXPECT_EQ(equivocation.error().reason, AuthorityRefusalReason::kEquivocation);
   EXPECT_TRUE(a.votes(kQ).empty());  // both discarded
+  // Detected once: later votes from it are refused as a known equivocator,
+  // so whoever counts equivocations counts this one once.
   auto again = a.accept_vote(first, authority_link(2), kVoteAt + 1);
   ASSERT_FALSE(again);
-  EXPECT_EQ(again.error().reason, AuthorityRefusalReason::kEquivocation);
+  EXPECT_EQ(again.error().reason, AuthorityRefusalReason::kKnownEquivocator);
 }
 
 TEST(AuthorityState, DescriptorsThatBreakARuleAreRefusedWithTheirReason) {

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/crypto/encoding.hpp"
 #include "document/limits.hpp"
 #include "document/support/voting_fixtures.hpp"
 
@@ -166,7 +167,7 @@ TEST(VerifyConsensus, Check8AForgedDescriptorIsRefused) {
   const auto bytes =
       test::encoded(signed_consensus({relay_entry(1, 10), *entry, relay_entry(3, 30)}, {1, 2, 3}));
   expect_refused(verify(bytes), Reason::kBadDescriptor,
-                 "bad descriptor signature: node " + short_node_id(entry->node_id()));
+                 "bad descriptor signature: node " + crypto::to_short_hex(entry->node_id()));
 }
 
 TEST(VerifyConsensus, Check9InstallNowOrPending) {

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/crypto/encoding.hpp"
 #include "document/limits.hpp"
 #include "document/support/voting_fixtures.hpp"
 
@@ -246,7 +247,7 @@ TEST(Vote, AForgedDescriptorFailsVerification) {
   auto status = parsed->verify();
   ASSERT_FALSE(status);
   EXPECT_EQ(status.error().message,
-            "bad descriptor signature: node " + short_node_id(entry->node_id()));
+            "bad descriptor signature: node " + crypto::to_short_hex(entry->node_id()));
 }
 
 TEST(Vote, SignRefusesAnotherKey) {
