@@ -2,8 +2,9 @@
 // Injected time. Logic never calls now() itself: it is handed a Clock, so
 // tests move time with ManualClock instead of sleeping.
 //
-// Time is plain nanoseconds on a monotonic axis (std::chrono::nanoseconds
-// since an arbitrary epoch), which keeps hot-path arithmetic on integers.
+// Time is plain nanoseconds on an axis (std::chrono::nanoseconds since an
+// arbitrary epoch, or since 1970 for SystemClock), which keeps hot-path
+// arithmetic on integers.
 
 #include <atomic>
 #include <chrono>
@@ -13,7 +14,8 @@ namespace nyx {
 
 using Nanos = std::chrono::nanoseconds;
 
-// A monotonic time source. Implementations are thread-safe.
+// A time source; monotonic unless it says otherwise. Implementations are
+// thread-safe.
 class Clock {
  public:
   virtual ~Clock() = default;
@@ -30,6 +32,21 @@ class SteadyClock final : public Clock {
   // The process-wide instance, for code that has no clock injected by a test.
   static SteadyClock& instance() noexcept {
     static SteadyClock clock;
+    return clock;
+  }
+};
+
+// Unix time (CLOCK_REALTIME through std::chrono::system_clock): what the
+// directory's periods and onion epochs are counted in (proposal 0002,
+// section 2.2). Not monotonic: it jumps when the host's clock is set, so its
+// readers hand timers durations only and look at it again after each wait.
+class SystemClock final : public Clock {
+ public:
+  Nanos now() const noexcept override {
+    return std::chrono::duration_cast<Nanos>(std::chrono::system_clock::now().time_since_epoch());
+  }
+  static SystemClock& instance() noexcept {
+    static SystemClock clock;
     return clock;
   }
 };

@@ -13,9 +13,12 @@
 #include "core/host_port.hpp"
 #include "core/log.hpp"
 #include "daemon/data_path.hpp"
+#include "daemon/directory_requester.hpp"
+#include "daemon/directory_server.hpp"
 #include "daemon/ip_literal.hpp"
 #include "daemon/key_store.hpp"
 #include "daemon/replay_store_file.hpp"
+#include "document/period.hpp"
 #include "mix/link_manager_cell_link.hpp"
 #include "mix/memory_replay_store.hpp"
 #include "mix/relay.hpp"
@@ -92,12 +95,14 @@ Nanos time_left(std::chrono::steady_clock::time_point until) {
 }  // namespace
 
 CellShard::CellShard(const NodeConfig& config, const DataDir& data_dir, const Clock& clock,
-                     async::TimerService& timers)
+                     const Clock& wall, async::TimerService& timers)
     : config_(config),
       data_dir_(data_dir),
       clock_(clock),
+      wall_(wall),
       timers_(timers),
-      tick_timer_(io_.get_executor(), timers) {}
+      tick_timer_(io_.get_executor(), timers),
+      onion_timer_(io_.get_executor(), timers) {}
 
 CellShard::~CellShard() {
   if (thread_.joinable()) {
@@ -105,9 +110,16 @@ CellShard::~CellShard() {
     thread_.join();
   }
   refuse_calls();  // a shard that never ran leaves its calls queued
-  // On this thread, after the loop stopped: the data path reads from the
-  // relay's circuits, the relay sends through the links.
+  // On this thread, after the loop stopped: the data path and the directory
+  // server read from the relay's circuits, the relay sends through the links.
+  if (relay_) {
+    relay_->set_directory_handler({});
+  }
   data_path_.reset();
+  directory_server_.reset();
+  held_consensus_.reset();
+  directory_circuits_.reset();
+  onion_keys_.reset();  // keeps the relay's ring
   relay_.reset();
   cell_link_.reset();
   if (links_) {
@@ -117,10 +129,10 @@ CellShard::~CellShard() {
 }
 
 Result<std::unique_ptr<CellShard>> CellShard::create(
-    const NodeConfig& config, const DataDir& data_dir, const Clock& clock,
+    const NodeConfig& config, const DataDir& data_dir, const Clock& clock, const Clock& wall,
     async::TimerService& timers, metrics::Registry& registry,
     const std::shared_ptr<const document::Directory>& directory) {
-  std::unique_ptr<CellShard> shard(new CellShard(config, data_dir, clock, timers));
+  std::unique_ptr<CellShard> shard(new CellShard(config, data_dir, clock, wall, timers));
   if (auto status = shard->open(registry, directory); !status) {
     return std::unexpected(std::move(status.error()));
   }
@@ -156,19 +168,23 @@ Status CellShard::open(metrics::Registry& registry,
   tcp_local_ = address_text(links_->tcp_local_endpoint());
   cell_link_ = std::make_unique<mix::LinkManagerCellLink>(*links_, io_);
 
+  const bool serves_directory = config_.node.roles.relay || config_.node.roles.authority;
   mix::RelayConfig relay_config;
   relay_config.mean_hop_delay = config_.mix.mix_delay_mean;
   relay_config.create_limits = config_.mix.create_limits;
+  relay_config.serves_directory = serves_directory;
   relay_ = std::make_unique<mix::Relay>(clock_, *cell_link_, link_key_, random_, relay_config);
   relay_->onion_keys() =
       mix::OnionKeyRing([this](std::uint64_t epoch, const crypto::X25519PublicKey& public_key) {
         return open_replay_store(epoch, public_key);
       });
   relay_->publish_metrics(registry);
-  if (auto status = use_onion_epoch(directory.get()); !status) {
+  const bool managed = config_.node.roles.relay && config_.directory.fetches_consensus();
+  if (auto status = managed ? manage_onion_keys() : use_onion_epoch(directory.get()); !status) {
     return status;
   }
   cell_link_->attach(*relay_);
+  directory_circuits_ = std::make_unique<RelayDirectoryCircuits>(*relay_, *links_);
 
   auto path = DataPath::create(io_, clock_, timers_, config_, *relay_, random_);
   if (!path) {
@@ -176,6 +192,9 @@ Status CellShard::open(metrics::Registry& registry,
   }
   data_path_ = std::move(*path);
   data_path_->publish_metrics(registry);
+  if (serves_directory) {
+    open_directory_server(registry);
+  }
   if (directory) {
     install(*directory);
   }
@@ -183,8 +202,23 @@ Status CellShard::open(metrics::Registry& registry,
   return {};
 }
 
+void CellShard::open_directory_server(metrics::Registry& registry) {
+  held_consensus_ = std::make_unique<HeldConsensusService>();
+  directory_server_ =
+      std::make_unique<DirectoryServer>(io_, clock_, timers_, *held_consensus_,
+                                        DirectoryServerOptions{.session = session_config(config_)});
+  directory_server_->publish_metrics(registry);
+  relay_->set_directory_handler(
+      [server = directory_server_.get()](std::unique_ptr<mix::Circuit> circuit) {
+        server->accept(std::move(circuit));
+      });
+}
+
 void CellShard::start() {
   schedule_tick();
+  if (onion_keys_) {
+    run_onion_keys();
+  }
   thread_ = std::thread([this] {
     io_.run();
     refuse_calls();  // nothing runs what is still queued
@@ -226,6 +260,65 @@ Status CellShard::use_onion_epoch(const document::Directory* directory) {
   }
   return {};
 }
+
+Status CellShard::manage_onion_keys() {
+  auto period =
+      document::Period::from_seconds(static_cast<std::uint64_t>(config_.directory.period.count()));
+  if (!period) {
+    return std::unexpected(std::move(period.error()));
+  }
+  const auto skew = std::chrono::duration_cast<std::chrono::seconds>(config_.directory.clock_skew);
+  auto manager = OnionKeyManager::open(
+      data_dir_,
+      {.period = *period, .clock_skew_seconds = static_cast<std::uint64_t>(skew.count())},
+      relay_->onion_keys(),
+      [this](std::uint64_t epoch, const crypto::X25519PublicKey& public_key) {
+        return open_replay_store(epoch, public_key);
+      },
+      wall_.now());
+  if (!manager) {
+    return std::unexpected(std::move(manager.error()));
+  }
+  onion_keys_.emplace(std::move(*manager));
+  // The keys of epoch(now) are held before the first CREATE can arrive.
+  (void)onion_keys_->on_time(wall_.now());
+  settle_replay_stores();
+  note_current_onion_key();
+  return {};
+}
+
+void CellShard::run_onion_keys() {
+  const Nanos now = wall_.now();
+  const Nanos next = onion_keys_->on_time(now);
+  settle_replay_stores();
+  note_current_onion_key();
+  // The timers run on the steady clock: at most u asleep, so a jump of the
+  // wall clock is seen within u, as the directory fetcher does.
+  const auto unit = std::chrono::duration_cast<Nanos>(config_.directory.period / 12);
+  onion_timer_.expires_after(std::clamp<Nanos>(next - now, Nanos::zero(), unit));
+  onion_timer_.async_wait([this](const asio::error_code& ec) {
+    if (ec || stopping_) {
+      return;
+    }
+    run_onion_keys();
+  });
+}
+
+void CellShard::note_current_onion_key() {
+  const mix::OnionKeyRing::Entry* current = relay_->onion_keys().current();
+  if (current == nullptr) {
+    return;
+  }
+  std::lock_guard lock(onion_mu_);
+  onion_key_ = current->key.public_key;
+  onion_epoch_ = current->epoch;
+}
+
+std::optional<OnionKeyManager::PublishedKeys> CellShard::published_onion_keys() const {
+  return onion_keys_ ? onion_keys_->published() : std::nullopt;
+}
+
+DirectoryCircuitSource& CellShard::directory_circuits() noexcept { return *directory_circuits_; }
 
 // The file is created on the key's first hold (IfMissing::kCreate): with
 // one key per directory epoch and no period there is no held window to tell
@@ -294,12 +387,22 @@ void CellShard::use_directory(std::shared_ptr<const document::Directory> directo
   post([this, directory = std::move(directory)] { install(*directory); });
 }
 
+void CellShard::hold_consensus(std::uint64_t period, SharedDocument consensus) {
+  post([this, period, consensus = std::move(consensus)]() mutable {
+    if (held_consensus_) {
+      held_consensus_->hold(period, std::move(consensus));
+    }
+  });
+}
+
 void CellShard::install(const document::Directory& directory) {
   if (auto status = cell_link_->add_peers(directory); !status) {
     log::warn("directory: not every peer registered: {}", status.error().message);
   }
-  if (auto status = use_onion_epoch(&directory); !status) {
-    log::error("onion key: {}", status.error().message);
+  if (!onion_keys_) {
+    if (auto status = use_onion_epoch(&directory); !status) {
+      log::error("onion key: {}", status.error().message);
+    }
   }
   relay_->set_relay_links(relay_links(directory));
   data_path_->use_directory(directory, identity_);
@@ -351,6 +454,10 @@ asio::awaitable<void> CellShard::drain(std::chrono::steady_clock::time_point dea
 void CellShard::close_all() {
   stopping_ = true;
   tick_timer_.cancel();
+  onion_timer_.cancel();
+  if (directory_server_) {
+    directory_server_->stop();
+  }
   data_path_->close_all();
   relay_->close_all();
   relay_->flush();

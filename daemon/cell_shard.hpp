@@ -1,10 +1,17 @@
 #pragma once
 // CellShard: the node's data plane on a thread of its own. It owns the links
 // (transport's LinkManager and the mix cell link over it), the Relay, the
-// data path (SOCKS entry, circuits, exit), the 50 ms tick, the onion key of
-// the current epoch with its replay tags file in the data directory
-// (replay-<k>.tags, so a restart lets no CREATE be replayed), draining and
-// stop. Nothing else touches those objects.
+// data path (SOCKS entry, circuits, exit), the 50 ms tick, the onion keys
+// with their replay tags files in the data directory (replay-<k>.tags, so a
+// restart lets no CREATE be replayed), draining and stop. With the relay or
+// authority role it also serves directory streams (a DirectoryServer over a
+// HeldConsensusService, proposal 0002 section 4.5). Nothing else touches
+// those objects.
+//
+// Onion keys: with a v1 directory file, the key of the epoch the directory
+// names for this node. A relay that fetches the consensus instead has its
+// keys kept by an OnionKeyManager (proposal 0002, section 7) on the wall
+// clock, woken by a timer when it says.
 //
 // Other threads reach it in two ways only: post() a task, or call() a
 // function and co_await its value on their own executor (the control
@@ -14,8 +21,9 @@
 //
 // Time: the tick, the links, the relay and the data path read the injected
 // Clock and run their timers on the injected TimerService (the node passes
-// SteadyClock and SteadyTimers). The drain's deadline is the node's, in real
-// time.
+// SteadyClock and SteadyTimers); the onion key manager reads `wall`, Unix
+// time (SystemClock), and hands the timers durations only. The drain's
+// deadline is the node's, in real time.
 //
 // Lifecycle: create() binds everything (so a port in use fails the start),
 // start() runs the thread, shut_down() drains and closes, join() waits for
@@ -36,6 +44,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
@@ -52,7 +61,9 @@
 #include "core/crypto/x25519.hpp"
 #include "core/error.hpp"
 #include "daemon/data_dir.hpp"
+#include "daemon/directory_service.hpp"
 #include "daemon/node_config.hpp"
+#include "daemon/onion_key_manager.hpp"
 #include "document/directory.hpp"
 #include "mix/onion_key_ring.hpp"
 #include "mix/path_selector.hpp"
@@ -75,6 +86,9 @@ class LinkManager;
 namespace nyx::daemon {
 
 class DataPath;
+class DirectoryCircuitSource;
+class DirectoryServer;
+class RelayDirectoryCircuits;
 
 class CellShard {
  public:
@@ -84,9 +98,10 @@ class CellShard {
   // `clock` and `timers` (the service whose clock() is `clock`) outlive the
   // shard. Its timers run on its own thread and io_context, which a test's
   // ManualTimers (bound to the test's io_context) cannot drive: the node and
-  // the threaded tests pass SteadyClock and SteadyTimers.
+  // the threaded tests pass SteadyClock and SteadyTimers. `wall` reads Unix
+  // time and outlives the shard too.
   static Result<std::unique_ptr<CellShard>> create(
-      const NodeConfig& config, const DataDir& data_dir, const Clock& clock,
+      const NodeConfig& config, const DataDir& data_dir, const Clock& clock, const Clock& wall,
       async::TimerService& timers, metrics::Registry& registry,
       const std::shared_ptr<const document::Directory>& directory);
   ~CellShard();
@@ -113,6 +128,10 @@ class CellShard {
   // Registers the directory's peers with the links, switches to the onion
   // key it names for us, hands it to the data path. Posted; any thread.
   void use_directory(std::shared_ptr<const document::Directory> directory);
+  // Serves consensus `period` (encoded as verified) to GET_CONSENSUS from
+  // now on, if it is newer than the one held; nothing without the relay or
+  // authority role. Posted; any thread.
+  void hold_consensus(std::uint64_t period, SharedDocument consensus);
 
   // The graceful end: no new SOCKS clients or exit streams; running streams
   // until they end (awaited on the data path's gates, not polled), at the
@@ -144,15 +163,32 @@ class CellShard {
 
   // Shard thread only: what the control methods read.
   DataPath& data_path() noexcept { return *data_path_; }
+  // What the node's directory client runs on, and where its CREATE_DIR
+  // circuits come from (this shard's relay and links). Both are fixed at
+  // creation; the circuits are opened on the shard's thread only.
+  asio::any_io_executor executor() { return io_.get_executor(); }
+  DirectoryCircuitSource& directory_circuits() noexcept;
+  // The onion keys a descriptor carries now (OnionKeyManager::published());
+  // none unless the keys are managed. Shard thread only.
+  std::optional<OnionKeyManager::PublishedKeys> published_onion_keys() const;
   std::size_t relayed_circuits() const;
   nlohmann::json peers_json(const document::Directory* directory) const;
 
  private:
   CellShard(const NodeConfig& config, const DataDir& data_dir, const Clock& clock,
-            async::TimerService& timers);
+            const Clock& wall, async::TimerService& timers);
   Status open(metrics::Registry& registry,
               const std::shared_ptr<const document::Directory>& directory);
   Status use_onion_epoch(const document::Directory* directory);
+  // A relay that fetches the consensus: the OnionKeyManager takes the
+  // relay's ring and brings it up to date.
+  Status manage_onion_keys();
+  // Does what the manager says is due, and arms the timer for the next.
+  void run_onion_keys();
+  // The relay's current onion key, for node.info.
+  void note_current_onion_key();
+  // With the relay or authority role: the server of directory streams.
+  void open_directory_server(metrics::Registry& registry);
   // The relay ring's store factory: the key's tags file in the data
   // directory (proposal 0002, section 8.2), so a restart keeps its tags.
   std::unique_ptr<mix::ReplayStore> open_replay_store(std::uint64_t epoch,
@@ -180,11 +216,13 @@ class CellShard {
   const NodeConfig& config_;
   const DataDir& data_dir_;
   const Clock& clock_;
+  const Clock& wall_;
   async::TimerService& timers_;
   asio::io_context io_{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{
       asio::make_work_guard(io_)};
   async::Timer tick_timer_;
+  async::Timer onion_timer_;
   std::thread thread_;
   std::promise<void> ran_dry_;  // set when the thread's loop returns
 
@@ -208,6 +246,13 @@ class CellShard {
   std::unique_ptr<mix::LinkManagerCellLink> cell_link_;
   std::unique_ptr<mix::Relay> relay_;
   std::unique_ptr<DataPath> data_path_;
+  std::unique_ptr<RelayDirectoryCircuits> directory_circuits_;
+  // With the relay or authority role; the server answers from the service.
+  std::unique_ptr<HeldConsensusService> held_consensus_;
+  std::unique_ptr<DirectoryServer> directory_server_;
+  // Set when the keys are managed (a relay fetching the consensus); the
+  // directory then never switches the onion key.
+  std::optional<OnionKeyManager> onion_keys_;
   bool stopping_ = false;
   // Epochs whose tags file this shard opened and has not removed yet.
   std::set<std::uint64_t> replay_files_;

@@ -171,7 +171,10 @@ void try_bind(asio::io_context& io, std::string_view key, const HostPort& addres
 
 ConfigCheck check_node_files(const NodeConfig& config, std::uint64_t now) {
   ConfigCheck out;
-  check_directory(config.directory, now, out);
+  // A fetched consensus is verified when it arrives; only a v1 file is here.
+  if (!config.directory.fetches_consensus()) {
+    check_directory(config.directory, now, out);
+  }
   check_data_dir(config, out);
   if (config.node.roles.authority) {
     check_authority_entry(config, out);

@@ -25,8 +25,8 @@ struct ConfigCheck {
   std::vector<std::string> notes;
 };
 
-// The directory file, the data directory and its key files, at `now` (unix
-// seconds).
+// The v1 directory file when one is configured, the data directory and its
+// key files, at `now` (unix seconds).
 ConfigCheck check_node_files(const NodeConfig& config, std::uint64_t now);
 
 // Binds and releases transport.udp_listen (with UDP on), transport.tcp_listen,

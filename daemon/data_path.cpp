@@ -21,16 +21,6 @@ namespace {
 
 using nlohmann::json;
 
-// The stream layer's settings on both ends of a circuit: the exit must take
-// as many concurrent streams as the client may put on one circuit.
-stream::SessionConfig session_config(const NodeConfig& config) {
-  stream::SessionConfig session;
-  session.max_concurrent_streams = config.mix.max_streams_per_circuit;
-  // Each end runs its own controller for what it sends (the exit: downloads).
-  session.congestion = config.stream.congestion;
-  return session;
-}
-
 const char* state_name(mix::Circuit::State state) {
   switch (state) {
     case mix::Circuit::State::kBuilding:
@@ -48,6 +38,14 @@ std::int64_t milliseconds(Nanos duration) {
 }
 
 }  // namespace
+
+stream::SessionConfig session_config(const NodeConfig& config) {
+  stream::SessionConfig session;
+  session.max_concurrent_streams = config.mix.max_streams_per_circuit;
+  // Each end runs its own controller for what it sends (the exit: downloads).
+  session.congestion = config.stream.congestion;
+  return session;
+}
 
 DataPath::DataPath(const Clock& clock) : clock_(clock) {}
 

@@ -27,6 +27,7 @@
 #include "document/directory.hpp"
 #include "mix/path_selector.hpp"
 #include "mix/relay.hpp"
+#include "stream/session.hpp"
 
 namespace nyx::metrics {
 class Gauge;
@@ -40,6 +41,11 @@ class ExitConnector;
 class ExitAddressPolicy;
 class Socks5Server;
 class SocksBridge;
+
+// The stream layer's settings on both ends of a circuit: the exit must take
+// as many concurrent streams as the client may put on one circuit. The
+// directory's stream sessions start from them too.
+stream::SessionConfig session_config(const NodeConfig& config);
 
 class DataPath {
  public:

@@ -23,9 +23,11 @@
 #include "core/metrics/process_metrics.hpp"
 #include "core/metrics/registry.hpp"
 #include "daemon/cell_shard.hpp"
+#include "daemon/consensus_directory.hpp"
 #include "daemon/control/control_server.hpp"
 #include "daemon/data_dir.hpp"
 #include "daemon/data_path.hpp"
+#include "daemon/directory_client.hpp"
 #include "daemon/ip_literal.hpp"
 #include "daemon/metrics_http.hpp"
 #include "document/directory.hpp"
@@ -112,12 +114,34 @@ struct Node::Impl {
 
   Status start_cell_shard() {
     auto created =
-        CellShard::create(config, data_dir, SteadyClock::instance(),
+        CellShard::create(config, data_dir, SteadyClock::instance(), wall,
                           async::SteadyTimers::instance(), registry, current_directory());
     if (!created) {
       return std::unexpected(std::move(created.error()));
     }
     cells = std::move(*created);
+    return {};
+  }
+
+  // Without a directory file: the consensus client on the cell shard, which
+  // starts with the shard's thread. What it installs is what paths are drawn
+  // from; what it holds, every shard serves.
+  Status start_directory_client() {
+    auto created = DirectoryClient::create(config, data_dir, *cells, wall,
+                                           async::SteadyTimers::instance(), registry);
+    if (!created) {
+      return std::unexpected(std::move(created.error()));
+    }
+    directory_client = std::move(*created);
+    directory_client->set_handlers(
+        [this](std::shared_ptr<const document::Consensus> consensus) {
+          use_consensus(std::move(consensus));
+        },
+        [this](std::uint64_t period, SharedDocument encoded) {
+          cells->hold_consensus(period, std::move(encoded));
+        });
+    directory_client->load();
+    cells->post([client = directory_client.get()] { client->start(); });
     return {};
   }
 
@@ -173,6 +197,10 @@ struct Node::Impl {
   }
 
   Status load_directory() {
+    if (config.directory.fetches_consensus()) {
+      return make_error(ErrorCategory::kConfig,
+                        "no directory.file: the consensus is fetched from the authorities");
+    }
     auto bytes = read_file(config.directory.file);
     Result<document::Directory> verified =
         bytes ? document::verify_directory(*bytes,
@@ -186,22 +214,71 @@ struct Node::Impl {
                 verified.error().message);
       return std::unexpected(std::move(verified.error()));
     }
+    directory_accepted.inc();
     auto installed = std::make_shared<const document::Directory>(std::move(*verified));
+    log::info("directory loaded: {} nodes, valid until {}", installed->nodes.size(),
+              installed->valid_until);
+    install_directory(std::move(installed));
+    return {};
+  }
+
+  // The fetcher installed a consensus (on the cell shard's thread); paths are
+  // derived from it on the control thread, which keeps its epoch timer.
+  void use_consensus(std::shared_ptr<const document::Consensus> installed) {
+    asio::post(control_io, [this, installed = std::move(installed)]() mutable {
+      installed_consensus = std::move(installed);
+      derive_paths();
+    });
+  }
+
+  // The installed consensus as paths are drawn from it, with the onion keys
+  // of epoch(now): derived again when the epoch changes while it is still
+  // installed (stale but valid, it then lists the next keys; section 6.5).
+  void derive_paths() {
+    const std::uint64_t now = wall_seconds();
+    derived_epoch = directory_client->period().epoch(now);
+    install_directory(std::make_shared<const document::Directory>(
+        consensus_directory(*installed_consensus, directory_client->period(), now)));
+    arm_epoch_timer();
+  }
+
+  // Wakes at the next epoch's start, and at least every u on the way, so a
+  // jump of the wall clock (the timer runs in steady time) is seen within u.
+  void arm_epoch_timer() {
+    const document::Period& period = directory_client->period();
+    const std::uint64_t now = wall_seconds();
+    const std::uint64_t until_next = period.start(period.epoch(now) + 1) - now;
+    epoch_timer.expires_after(std::chrono::seconds(std::min(until_next, period.unit())));
+    epoch_timer.async_wait([this](std::error_code ec) {
+      if (ec) {
+        return;
+      }
+      if (directory_client->period().epoch(wall_seconds()) != derived_epoch) {
+        derive_paths();
+      } else {
+        arm_epoch_timer();
+      }
+    });
+  }
+
+  std::uint64_t wall_seconds() const {
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(wall.now()).count();
+    return seconds > 0 ? static_cast<std::uint64_t>(seconds) : 0;
+  }
+
+  // What control calls read, and what the cell shard draws paths from.
+  void install_directory(std::shared_ptr<const document::Directory> installed) {
     {
       std::lock_guard lock(directory_mu);
       directory = installed;
     }
-    directory_accepted.inc();
     directory_nodes.set(static_cast<std::int64_t>(installed->nodes.size()));
     directory_valid_until.set(static_cast<std::int64_t>(installed->valid_until));
-    log::info("directory loaded: {} nodes, valid until {}", installed->nodes.size(),
-              installed->valid_until);
     // The transport lives on the cell shard: hand the peers over there
-    // (at start-up the shard is made from this directory instead).
+    // (at start-up the shard is made from the v1 directory instead).
     if (cells) {
-      cells->use_directory(installed);
+      cells->use_directory(std::move(installed));
     }
-    return {};
   }
 
   // The node's own gauge, brought up to date when someone reads it.
@@ -376,12 +453,15 @@ struct Node::Impl {
         if (auto reopened = log::reopen(); !reopened) {
           log::warn("SIGHUP: keeping the old log file: {}", reopened.error().message);
         }
-        log::info("SIGHUP: reloading the config and the directory");
+        log::info("SIGHUP: reloading the config{}",
+                  config.directory.fetches_consensus() ? "" : " and the directory file");
         if (auto reloaded = reload_config(); !reloaded) {
           log::warn("SIGHUP: config refused, keeping the current one: {}",
                     reloaded.error().message);
         }
-        (void)load_directory();  // refusals are logged and counted there
+        if (!config.directory.fetches_consensus()) {
+          (void)load_directory();  // refusals are logged and counted there
+        }
         // Whoever sent the signal reads the outcome now.
         log::flush();
       } else if (shutting_down) {
@@ -413,6 +493,9 @@ struct Node::Impl {
     stop_by = std::chrono::steady_clock::now() +
               std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                   config.shutdown.drain_deadline);
+    if (directory_client) {
+      cells->post([client = directory_client.get()] { client->stop(); });
+    }
     cells->shut_down(stop_by, [this] { asio::post(control_io, [this] { finish_shutdown(); }); });
     drain_timer.expires_at(stop_by);
     drain_timer.async_wait([this](std::error_code ec) {
@@ -430,6 +513,7 @@ struct Node::Impl {
     }
     finished = true;
     drain_timer.cancel();
+    epoch_timer.cancel();
     std::error_code ignored;
     signals.cancel(ignored);
     if (control_server) {
@@ -447,9 +531,19 @@ struct Node::Impl {
 
   asio::io_context control_io{1};
   asio::steady_timer drain_timer;
+  asio::steady_timer epoch_timer{control_io};  // derive_paths() at each epoch
   asio::signal_set signals;
 
+  // Unix time: the directory's periods and onion epochs.
+  const Clock& wall = SystemClock::instance();
+  // Declared before the shard, so that it outlives the shard's io_context,
+  // which may still hold its coroutines' frames.
+  std::unique_ptr<DirectoryClient> directory_client;
   std::unique_ptr<CellShard> cells;
+  // Control thread only: the consensus installed, and the epoch whose onion
+  // keys the directory derived from it lists.
+  std::shared_ptr<const document::Consensus> installed_consensus;
+  std::uint64_t derived_epoch = 0;
 
   // Control thread only.
   std::unique_ptr<control::ControlServer> control_server;
@@ -476,18 +570,29 @@ Result<std::unique_ptr<Node>> Node::create(NodeConfig config, std::filesystem::p
     return std::unexpected(std::move(dir.error()));
   }
   auto impl = std::make_unique<Impl>(std::move(config), std::move(config_file), std::move(*dir));
-  if (auto status = impl->load_directory(); !status) {
-    return std::unexpected(std::move(status.error()));
+  const bool fetches = impl->config.directory.fetches_consensus();
+  if (!fetches) {
+    if (auto status = impl->load_directory(); !status) {
+      return std::unexpected(std::move(status.error()));
+    }
   }
   if (auto status = impl->start_cell_shard(); !status) {
     return std::unexpected(std::move(status.error()));
   }
+  if (fetches) {
+    if (auto status = impl->start_directory_client(); !status) {
+      return std::unexpected(std::move(status.error()));
+    }
+  }
   if (auto status = impl->start_control(); !status) {
     return std::unexpected(std::move(status.error()));
   }
-  log::info("node '{}' up: link key {}, udp {}, {} directory nodes", impl->config.node.nickname,
+  const auto directory = impl->current_directory();
+  // Without a file the directory comes from the fetcher, logged as it goes.
+  log::info("node '{}' up: link key {}, udp {}, {}", impl->config.node.nickname,
             hex(impl->cells->link_key()), impl->cells->udp_local(),
-            impl->current_directory()->nodes.size());
+            directory ? fmt::format("{} directory nodes", directory->nodes.size())
+                      : std::string("fetching the consensus from the authorities"));
   return std::unique_ptr<Node>(new Node(std::move(impl)));
 }
 

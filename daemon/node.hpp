@@ -1,7 +1,8 @@
 #pragma once
 // Node: nyxd assembled — data directory and keys, the transport's
-// LinkManager, the mix Relay over it, the signed directory, the control
-// server and the Prometheus endpoint, and the shutdown sequence.
+// LinkManager, the mix Relay over it, the directory (a signed v1 file, or
+// the consensus the DirectoryClient fetches, which the cell shards serve),
+// the control server and the Prometheus endpoint, and the shutdown sequence.
 //
 // Threads: the cell path (links, relay, data path, their tick) is the
 // CellShard, on a thread of its own, and nothing else touches those objects;
@@ -32,9 +33,10 @@ inline constexpr int kExitForced = 3;   // a second SIGTERM/SIGINT cut the shutd
 class Node {
  public:
   // Opens the data directory, loads or makes the keys, binds the link
-  // sockets, loads and verifies the directory, writes the control cookie and
-  // binds the control socket and the metrics endpoint. Each error names what
-  // failed. config_file is what config.reload reads again.
+  // sockets, loads and verifies the directory file (or the consensus files,
+  // then fetches), writes the control cookie and binds the control socket
+  // and the metrics endpoint. Each error names what failed. config_file is
+  // what config.reload reads again.
   static Result<std::unique_ptr<Node>> create(NodeConfig config, std::filesystem::path config_file);
   ~Node();
   Node(const Node&) = delete;
@@ -48,7 +50,7 @@ class Node {
   void request_shutdown();
   // Reads and verifies the directory file again; on success the peers it
   // lists are registered with the transport, otherwise the old directory
-  // stays and the error says why.
+  // stays and the error says why (kConfig without directory.file).
   Status reload_directory();
 
   struct Impl;

@@ -306,13 +306,17 @@ void read_period_and_skew(Schema& s, NodeConfig::Directory& dir) {
 }
 
 void read_directory(Schema& s, NodeConfig::Directory& dir) {
-  s.at("directory.file").require("directory.file");
   dir.file = s.at("directory.file").get_path("directory.file", {});
   s.at("directory.authorities").require("directory.authorities");
   if (authorities_are_v1_list(s)) {
     read_authority_keys(s, dir);
   } else {
     read_authority_entries(s, dir);
+  }
+  // Only the v2 entries say where to fetch a consensus; with the v1 list of
+  // keys (or none) the node needs the v1 file.
+  if (dir.authority_entries.empty()) {
+    s.at("directory.file").require("directory.file");
   }
   read_threshold(s, dir);
   read_fallbacks(s, dir);

@@ -77,8 +77,8 @@ struct NodeConfig {
   };
 
   struct Directory {
-    // The v1 signed directory the daemon still loads until the directory
-    // client of proposal 0002 replaces it.
+    // The v1 signed directory the daemon still loads, when configured, until
+    // the directory client of proposal 0002 replaces it.
     std::filesystem::path file;
     // Every authority's key, from either form of directory.authorities: the
     // v2 tables or the v1 list of keys.
@@ -90,6 +90,11 @@ struct NodeConfig {
     std::vector<Fallback> fallbacks;
     std::chrono::seconds period = std::chrono::hours(1);
     std::chrono::nanoseconds clock_skew = std::chrono::minutes(5);
+
+    // Without a v1 file the node fetches the consensus from the authorities
+    // of the v2 entries (proposal 0002, section 6), which the parser then
+    // requires.
+    bool fetches_consensus() const noexcept { return file.empty(); }
 
     bool operator==(const Directory&) const = default;
   } directory;

@@ -38,9 +38,14 @@ class CellShardCallTest : public ::testing::Test {
     ASSERT_TRUE(data_dir) << data_dir.error().to_string();
     data_dir_.emplace(std::move(*data_dir));
     config_.node.roles = NodeRoles{.relay = true};
+    // A node of the v1 directory (the file is the node's to read, not the
+    // shard's): one onion key, of epoch 0, not the managed keys of a relay
+    // that fetches the consensus.
+    config_.directory.file = "directory.bin";
     config_.transport.udp_listen = HostPort{"127.0.0.1", 0};
-    auto shard = CellShard::create(config_, *data_dir_, SteadyClock::instance(),
-                                   async::SteadyTimers::instance(), registry_, nullptr);
+    auto shard =
+        CellShard::create(config_, *data_dir_, SteadyClock::instance(), SystemClock::instance(),
+                          async::SteadyTimers::instance(), registry_, nullptr);
     ASSERT_TRUE(shard) << shard.error().to_string();
     shard_ = std::move(*shard);
   }

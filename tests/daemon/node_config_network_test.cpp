@@ -160,6 +160,17 @@ TEST(NodeConfigDirectory, TheV1ListOfKeysIsStillRead) {
       refused_at(config(R"(authorities = ["abcd"])"), 5, "directory.authorities", "64 hex digits"));
 }
 
+TEST(NodeConfigDirectory, WithoutAFileTheConsensusIsFetchedFromTheEntries) {
+  const std::string no_file = "[node]\ndata_dir = \"/tmp/nyx-test-data\"\n[directory]\n";
+  EXPECT_TRUE(accepted(no_file + authorities(3) + "\n").directory.fetches_consensus());
+  EXPECT_FALSE(accepted(three()).directory.fetches_consensus());
+  // The v1 list of keys says nowhere to fetch from: it needs the file.
+  auto v1 =
+      test::parse_config_text(no_file + fmt::format(R"(authorities = ["{}"])", key_hex(0)) + "\n");
+  ASSERT_FALSE(v1.has_value());
+  EXPECT_NE(v1.error().message.find("directory.file"), std::string::npos) << v1.error().message;
+}
+
 TEST(NodeConfigDirectory, ThresholdZeroIsTheMajority) {
   EXPECT_EQ(accepted(config(authorities(1))).directory.threshold, 1U);
   EXPECT_EQ(accepted(three()).directory.threshold, 2U);

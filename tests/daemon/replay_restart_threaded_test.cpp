@@ -51,6 +51,10 @@ constexpr auto kAnswerTimeout = test::kAnswerTimeout;
 NodeConfig relay_config() {
   NodeConfig config;
   config.node.roles = NodeRoles{.relay = true, .exit = true};  // the exit takes one-hop circuits
+  // A node of the v1 directory (the file is the node's to read, not the
+  // shard's): one onion key, of epoch 0, not the managed keys of a relay
+  // that fetches the consensus.
+  config.directory.file = "directory.bin";
   config.transport.udp_listen = HostPort{"127.0.0.1", 0};
   config.mix.replay_rate = 1;  // C = 4210 tags: a small file
   return config;
@@ -67,7 +71,7 @@ std::uint64_t creates(metrics::Registry& registry, const char* result) {
 class RunningRelay {
  public:
   RunningRelay(const NodeConfig& config, const DataDir& dir) {
-    auto shard = CellShard::create(config, dir, SteadyClock::instance(),
+    auto shard = CellShard::create(config, dir, SteadyClock::instance(), SystemClock::instance(),
                                    async::SteadyTimers::instance(), registry, nullptr);
     if (!shard) {
       ADD_FAILURE() << shard.error().to_string();
@@ -220,8 +224,9 @@ TEST_F(ReplayAfterRestart, ARelayKilledMidRunKeepsTheTagsAndTheReplayIsRefused) 
   if (child == 0) {
     ::close(pipe_fds[0]);
     metrics::Registry registry;
-    auto shard = CellShard::create(config_, *data_dir_, SteadyClock::instance(),
-                                   async::SteadyTimers::instance(), registry, nullptr);
+    auto shard =
+        CellShard::create(config_, *data_dir_, SteadyClock::instance(), SystemClock::instance(),
+                          async::SteadyTimers::instance(), registry, nullptr);
     if (!shard) {
       ::_exit(1);
     }
