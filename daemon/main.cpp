@@ -94,8 +94,9 @@ int main(int argc, char** argv) {
                          ->capture_default_str();
   auto* check_opt = app.add_option(
       "--check-config", check_file,
-      "Check a config without starting: the schema, the directory's signatures, the data "
-      "directory and its key files; print every problem, exit 0 (valid) or 1");
+      "Check a config without starting: the schema, directory.file's signatures (when set; a "
+      "fetched consensus is checked on arrival), the data directory and its key files; print "
+      "every problem, exit 0 (valid) or 1");
   app.add_flag("--bind", bind_addresses,
                "With --check-config: also bind (and release) every configured address")
       ->needs(check_opt);
