@@ -9,10 +9,11 @@
 // Made by the node when it fetches the consensus (no directory.file), after
 // the shard and before the shard's thread runs: load() reads the consensus
 // files then. start() and stop() run on the shard's thread (the node posts
-// them), and so do the handlers. The shard must outlive every call; the
-// client must outlive the shard's io_context, whose destruction may still
-// destroy the client's coroutine frames (the node destroys it after the
-// shard).
+// them), and so do the handlers. The shard must outlive every call. The
+// client is destroyed after the shard's loop has ended and before the
+// shard's io_context: its gates and timers use that io_context's services,
+// and the coroutine frames the io_context may still destroy find those
+// gates closed and touch nothing else of the client.
 
 #include <memory>
 #include <optional>

@@ -109,6 +109,17 @@ struct Node::Impl {
         .set(static_cast<std::int64_t>(unix_now()));
     metrics::register_process_metrics(registry);
   }
+  ~Impl() {
+    // The directory client goes between the end of the shard's loop and
+    // the shard's io_context (see its declaration). run() has joined the
+    // loop already; a node that never ran has no loop.
+    if (cells) {
+      cells->join(std::chrono::steady_clock::now());
+    }
+    directory_client.reset();
+  }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
 
   // ---- start-up (one thread, before run) ----
 
@@ -536,8 +547,9 @@ struct Node::Impl {
 
   // Unix time: the directory's periods and onion epochs.
   const Clock& wall = SystemClock::instance();
-  // Declared before the shard, so that it outlives the shard's io_context,
-  // which may still hold its coroutines' frames.
+  // Its timers and gates live on the shard's io_context: ~Impl destroys it
+  // after the shard's loop has ended and before that io_context goes.
+  // Coroutine frames the io_context may still hold find its gates closed.
   std::unique_ptr<DirectoryClient> directory_client;
   std::unique_ptr<CellShard> cells;
   // Control thread only: the consensus installed, and the epoch whose onion

@@ -293,8 +293,10 @@ TEST_F(CellShardDirectoryTest, AClientsFetchInFlightToASilentAuthorityEndsWithTh
   ASSERT_NE(client, nullptr);
   authority.wait_for_request();
   EXPECT_LT(shut_down_as_the_node_does(*asker_, *client), std::chrono::seconds(5));
-  asker_.reset();  // the shard first, then the client, as the node has them
+  // The shard's loop has ended: the client goes before the shard's
+  // io_context, whose timer service its gates use, as in the node.
   client.reset();
+  asker_.reset();
 }
 
 TEST_F(CellShardDirectoryTest, AFetchingRelayPublishesManagedKeysAndStopsItsUploads) {
@@ -318,8 +320,10 @@ TEST_F(CellShardDirectoryTest, AFetchingRelayPublishesManagedKeysAndStopsItsUplo
   EXPECT_NE(published->onion_key, published->next_onion_key);
   authority.wait_for_request();  // the fetch or the upload
   EXPECT_LT(shut_down_as_the_node_does(*asker_, *client), std::chrono::seconds(5));
-  asker_.reset();
+  // The shard's loop has ended: the client goes before the shard's
+  // io_context, whose timer service its gates use, as in the node.
   client.reset();
+  asker_.reset();
 }
 
 }  // namespace
