@@ -54,6 +54,7 @@
 #include "daemon/support/memory_channel.hpp"
 #include "daemon/support/scripted_prober.hpp"
 #include "document/authority_state.hpp"
+#include "document/support/authority_timeline.hpp"
 #include "document/support/voting_fixtures.hpp"
 #include "document/verify_consensus.hpp"
 #include "support/run_until.hpp"
@@ -62,20 +63,16 @@
 namespace nyx::daemon {
 namespace {
 
+using namespace test::authority_timeline;
+
 using namespace std::chrono_literals;
 using document::AuthorityState;
 
-constexpr std::uint64_t kP = 24;  // u = 2 s
-constexpr std::uint64_t kU = kP / 12;
 constexpr std::uint64_t kSkew = 1;
-constexpr std::uint64_t kQ = 70'000'000;
-constexpr std::uint64_t kT = kQ * kP;  // 2023-03-28 10:40:00 UTC
 constexpr std::string_view kWhen = "10:40 UTC";
 // Inside q's upload window; q − 1's publication has passed, so the drivers
 // start with q's sweep at T − 5u.
 constexpr std::uint64_t kStart = kT - 27;
-constexpr std::uint64_t kVoteAt = kT - 4 * kU;
-constexpr std::uint64_t kPublishAt = kT - 2 * kU;
 constexpr int kAuthorities = 3;
 constexpr int kRelays = 5;
 constexpr int kRefusingRelay = 4;  // refuses the sweep's handshake
@@ -84,13 +81,6 @@ constexpr int kSilentRelay = 5;    // never answers it
 const document::Period& period() {
   static const document::Period p = *document::Period::from_seconds(kP);
   return p;
-}
-
-crypto::X25519PublicKey authority_link(int n) {
-  std::array<std::uint8_t, 32> secret{};
-  secret[0] = 0xA1;
-  secret[1] = static_cast<std::uint8_t>(n);
-  return crypto::X25519KeyPair::from_secret(secret).public_key;
 }
 
 document::AuthorityConfig config() {

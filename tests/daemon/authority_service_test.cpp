@@ -41,6 +41,7 @@
 #include "document/directory_reply.hpp"
 #include "document/directory_request.hpp"
 #include "document/signature_message.hpp"
+#include "document/support/authority_timeline.hpp"
 #include "document/support/voting_fixtures.hpp"
 #include "document/verify_consensus.hpp"
 #include "support/run_until.hpp"
@@ -49,6 +50,8 @@
 namespace nyx::daemon {
 namespace {
 
+using namespace test::authority_timeline;
+
 using namespace std::chrono_literals;
 using document::AuthorityState;
 using document::DirectoryReply;
@@ -56,24 +59,7 @@ using document::DirectoryRequest;
 using document::RefusalReason;
 using document::SignedDescriptor;
 
-constexpr std::uint32_t kP = 24;  // u = 2 s
-constexpr std::uint64_t kU = kP / 12;
-constexpr std::uint64_t kQ = 70'000'000;
-constexpr std::uint64_t kT = kQ * kP;
-constexpr std::uint64_t kUploadAt = kT - 17 * kU + 1;
-constexpr std::uint64_t kSweepAt = kT - 5 * kU;
-constexpr std::uint64_t kVoteAt = kT - 4 * kU;
-constexpr std::uint64_t kComputeAt = kT - 3 * kU;
-constexpr std::uint64_t kPublishAt = kT - 2 * kU;
-
-crypto::X25519PublicKey link_of(std::uint8_t kind, int n) {
-  std::array<std::uint8_t, 32> secret{};
-  secret[0] = kind;
-  secret[1] = static_cast<std::uint8_t>(n);
-  return crypto::X25519KeyPair::from_secret(secret).public_key;
-}
-crypto::X25519PublicKey authority_link(int n) { return link_of(0xA1, n); }
-const crypto::X25519PublicKey kStrangerLink = link_of(0x55, 1);
+const crypto::X25519PublicKey kStrangerLink = test::authority_timeline::stranger_link();
 
 document::AuthorityConfig config() {
   document::AuthorityConfig c{

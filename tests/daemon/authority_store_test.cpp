@@ -20,6 +20,7 @@
 
 #include "daemon/authority_snapshot_file.hpp"
 #include "document/authority_state.hpp"
+#include "document/support/authority_timeline.hpp"
 #include "document/support/fuzz_seed_check.hpp"
 #include "document/support/voting_fixtures.hpp"
 #include "support/file_mode.hpp"
@@ -28,23 +29,9 @@
 namespace nyx::daemon {
 namespace {
 
+using namespace test::authority_timeline;
+
 using document::AuthorityState;
-
-constexpr std::uint32_t kP = 24;  // u = 2 s
-constexpr std::uint64_t kU = kP / 12;
-constexpr std::uint64_t kQ = 70'000'000;
-constexpr std::uint64_t kT = kQ * kP;
-constexpr std::uint64_t kUploadAt = kT - 17 * kU + 1;
-constexpr std::uint64_t kSweepAt = kT - 5 * kU;
-constexpr std::uint64_t kVoteAt = kT - 4 * kU;
-constexpr std::uint64_t kComputeAt = kT - 3 * kU;
-
-crypto::X25519PublicKey authority_link(int n) {
-  std::array<std::uint8_t, 32> secret{};
-  secret[0] = 0xA1;
-  secret[1] = static_cast<std::uint8_t>(n);
-  return crypto::X25519KeyPair::from_secret(secret).public_key;
-}
 
 document::AuthorityConfig config(std::uint32_t period_seconds = kP) {
   document::AuthorityConfig c{.period = *document::Period::from_seconds(period_seconds),

@@ -15,22 +15,16 @@
 
 #include <gtest/gtest.h>
 
+#include "document/support/authority_timeline.hpp"
 #include "document/support/voting_fixtures.hpp"
 #include "document/verify_consensus.hpp"
 
 namespace nyx::document {
 namespace {
 
-constexpr std::uint64_t kP = 24;  // u = 2 s
-constexpr std::uint64_t kU = kP / 12;
+using namespace test::authority_timeline;
+
 constexpr std::uint64_t kSkew = 1;
-constexpr std::uint64_t kQ = 70'000'000;
-constexpr std::uint64_t kT = kQ * kP;
-constexpr std::uint64_t kUploadAt = kT - 17 * kU + 1;
-constexpr std::uint64_t kSweepAt = kT - 5 * kU;
-constexpr std::uint64_t kVoteAt = kT - 4 * kU;
-constexpr std::uint64_t kComputeAt = kT - 3 * kU;
-constexpr std::uint64_t kPublishAt = kT - 2 * kU;
 constexpr int kAuthorities = 3;
 
 const Period& period() {
@@ -38,14 +32,7 @@ const Period& period() {
   return p;
 }
 
-crypto::X25519PublicKey link_of(std::uint8_t kind, int n) {
-  std::array<std::uint8_t, 32> secret{};
-  secret[0] = kind;
-  secret[1] = static_cast<std::uint8_t>(n);
-  return crypto::X25519KeyPair::from_secret(secret).public_key;
-}
-crypto::X25519PublicKey authority_link(int n) { return link_of(0xA1, n); }
-const crypto::X25519PublicKey kStrangerLink = link_of(0x55, 1);
+const crypto::X25519PublicKey kStrangerLink = test::authority_timeline::stranger_link();
 
 AuthorityConfig config() {
   AuthorityConfig c{.period = period(), .clock_skew = kSkew, .authorities = {}};
