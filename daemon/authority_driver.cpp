@@ -332,16 +332,17 @@ asio::awaitable<void> AuthorityDriver::act(ScheduledStep step, const async::Gate
 // --- section 5.2: the sweep --------------------------------------------------------
 
 asio::awaitable<document::ProbeResult> AuthorityDriver::probe(
-    const crypto::X25519PublicKey& link_key, const document::NodeAddress& address) {
+    const crypto::X25519PublicKey& link_key, const document::AdvertisedAddress& target) {
   const Nanos timeout = probe_timeout(schedule().period());
-  auto raced = co_await (async::with_deadline(prober_.probe(link_key, address), timeout, timers_) ||
+  auto raced = co_await (async::with_deadline(prober_.probe(link_key, target), timeout, timers_) ||
                          stopping_.wait());
   if (raced.index() == 1) {
-    co_return document::ProbeResult{address, false, "stopped"};
+    co_return document::ProbeResult{target.address, target.transport, false, "stopped"};
   }
   auto& outcome = std::get<0>(raced);
   if (!outcome) {
-    co_return document::ProbeResult{address, false, "no handshake in " + duration_text(timeout)};
+    co_return document::ProbeResult{target.address, target.transport, false,
+                                    "no handshake in " + duration_text(timeout)};
   }
   co_return std::move(*outcome);
 }
@@ -360,8 +361,8 @@ asio::awaitable<void> AuthorityDriver::sweep(std::uint64_t q, const async::Gate:
   const std::vector<document::SweepTarget> targets = state_.sweep_targets(q);
   std::vector<SweepJob> jobs;
   for (std::size_t i = 0; i < targets.size(); ++i) {
-    for (const document::NodeAddress& address : targets[i].addresses) {
-      jobs.push_back({i, targets[i].link_key, address, std::nullopt});
+    for (const document::AdvertisedAddress& advertised : targets[i].addresses) {
+      jobs.push_back({i, targets[i].link_key, advertised, std::nullopt});
     }
   }
   // No probe starts unless it ends before the vote is due, so the sweep is
@@ -406,8 +407,10 @@ asio::awaitable<void> AuthorityDriver::sweep(std::uint64_t q, const async::Gate:
     log::debug("authority: relay {} left out of the vote for {}: {}",
                crypto::to_short_hex(targets[i].node_id),
                utc(schedule().at(AuthorityStep::kInstall, q)),
-               failure == probes.end() ? std::string("not probed before the vote")
-                                       : failure->address.to_text() + ": " + failure->failure);
+               failure == probes.end()
+                   ? std::string("not probed before the vote")
+                   : fmt::format("{} {}: {}", document::transport_name(failure->transport),
+                                 failure->address.to_text(), failure->failure));
   }
   ++counters_.sweeps;
   last_sweep_ = {q, targets.size(), reachable};

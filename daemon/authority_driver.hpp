@@ -154,11 +154,11 @@ class AuthorityDriver {
     std::size_t descriptors = 0;
     std::size_t reachable = 0;
   };
-  // One handshake of a sweep: an address of sweep target `target`.
+  // One handshake of a sweep: an advertised address of sweep target `target`.
   struct SweepJob {
     std::size_t target = 0;
     crypto::X25519PublicKey link_key{};
-    document::NodeAddress address;
+    document::AdvertisedAddress address;
     std::optional<document::ProbeResult> result;  // none when not probed in time
   };
   // What the vote's log line says besides the count of peers reached.
@@ -181,7 +181,7 @@ class AuthorityDriver {
   asio::awaitable<void> probe_worker(std::vector<SweepJob>& jobs, std::size_t& next,
                                      std::uint64_t stop_at, const async::Gate::Holder& holder);
   asio::awaitable<document::ProbeResult> probe(const crypto::X25519PublicKey& link_key,
-                                               const document::NodeAddress& address);
+                                               const document::AdvertisedAddress& target);
   // Section 5.3.
   void vote(std::uint64_t q);
   asio::awaitable<void> push_vote(std::uint64_t q, std::vector<std::uint8_t> vote,

@@ -217,11 +217,8 @@ asio::awaitable<DirectoryReply> AuthorityService::post_descriptor(
     co_return DirectoryReply(document::DescriptorAcceptedReply{screened->descriptor.epoch});
   }
   std::vector<Probe> targets;
-  if (!screened->descriptor.udp_address.is_none()) {
-    targets.push_back({true, screened->descriptor.udp_address, false, {}});
-  }
-  if (!screened->descriptor.tcp_address.is_none()) {
-    targets.push_back({false, screened->descriptor.tcp_address, false, {}});
+  for (const document::AdvertisedAddress& advertised : screened->addresses()) {
+    targets.push_back({advertised, false, {}});
   }
   const std::vector<Probe> probes =
       co_await probe_all(screened->descriptor.link_key, std::move(targets));
@@ -230,33 +227,17 @@ asio::awaitable<DirectoryReply> AuthorityService::post_descriptor(
   if (holder.gate_closed()) {
     co_return DirectoryReply(document::BusyReply{document::kMinRetryAfterSeconds});
   }
-  // UDP and TCP may share an address, and AuthorityState matches probes by
-  // address: failures go first, so that any failure is the one it finds.
   std::vector<document::ProbeResult> results;
-  for (const bool reached : {false, true}) {
-    for (const Probe& p : probes) {
-      if (p.reached == reached) {
-        results.push_back({p.address, p.reached, p.failure});
-      }
-    }
-  }
   for (const Probe& p : probes) {
+    results.push_back({p.target.address, p.target.transport, p.reached, p.failure});
     (p.reached ? probes_ok_ : probes_failed_)->inc();
   }
   const std::uint64_t now = unix_now();
   auto admitted = state_.admit_descriptor(*screened, results, now);  // 4, 8, 9 again; 10; 11
   if (!admitted) {
+    // An unreachable address is named by AuthorityState as section 4.4 shows
+    // it: "udp 198.51.100.7:9340: no handshake in 10 s".
     const AuthorityRefusal& refusal = admitted.error();
-    if (refusal.reason == AuthorityRefusalReason::kUnreachable) {
-      // Named as section 4.4 shows it: "udp 198.51.100.7:9340: no handshake in 10 s".
-      const auto failed =
-          std::find_if(probes.begin(), probes.end(), [](const Probe& p) { return !p.reached; });
-      if (failed != probes.end()) {
-        co_return refused(RefusalReason::kUnreachable,
-                          fmt::format("{} {}: {}", failed->udp ? "udp" : "tcp",
-                                      failed->address.to_text(), failed->failure));
-      }
-    }
     if (refusal.reason == AuthorityRefusalReason::kStale) {
       // The same bytes, uploaded twice at once, were stored by the other
       // upload while this one probed: that is the idempotent OK.
@@ -290,23 +271,23 @@ asio::awaitable<std::vector<AuthorityService::Probe>> AuthorityService::probe_al
 }
 
 asio::awaitable<AuthorityService::Probe> AuthorityService::probe_one(
-    crypto::X25519PublicKey link_key, Probe target) {
+    crypto::X25519PublicKey link_key, Probe probe) {
   using asio::experimental::awaitable_operators::operator||;
   const auto outcome = co_await (
-      async::with_deadline(prober_.probe(link_key, target.address), kUploadProbeTimeout, timers_) ||
+      async::with_deadline(prober_.probe(link_key, probe.target), kUploadProbeTimeout, timers_) ||
       stopping_.wait());
   // Nothing of the service is touched from here on: it may be gone.
   if (outcome.index() == 1) {
-    target.failure = "the authority is stopping";
+    probe.failure = "the authority is stopping";
   } else if (const auto& probed = std::get<0>(outcome); !probed) {
-    target.failure = probed.error() == asio::error::timed_out
-                         ? fmt::format("no handshake in {} s", kUploadProbeTimeout.count())
-                         : probed.error().message();
+    probe.failure = probed.error() == asio::error::timed_out
+                        ? fmt::format("no handshake in {} s", kUploadProbeTimeout.count())
+                        : probed.error().message();
   } else {
-    target.reached = probed->reached;
-    target.failure = probed->failure;
+    probe.reached = probed->reached;
+    probe.failure = probed->failure;
   }
-  co_return target;
+  co_return probe;
 }
 
 // --- votes (section 5.4) ---

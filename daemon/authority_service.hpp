@@ -65,6 +65,7 @@
 #include "document/authority_state.hpp"
 #include "document/directory_reply.hpp"
 #include "document/directory_request.hpp"
+#include "document/node_address.hpp"
 #include "transport/peer_key.hpp"
 
 namespace nyx::metrics {
@@ -99,8 +100,7 @@ class AuthorityService final : public DirectoryService {
  private:
   // One advertised address of a descriptor and how its probe went.
   struct Probe {
-    bool udp = true;  // else TCP: how the refusal names it
-    document::NodeAddress address;
+    document::AdvertisedAddress target;
     bool reached = false;
     std::string failure;
   };
@@ -112,7 +112,7 @@ class AuthorityService final : public DirectoryService {
   // Every address at once, each under kUploadProbeTimeout.
   asio::awaitable<std::vector<Probe>> probe_all(crypto::X25519PublicKey link_key,
                                                 std::vector<Probe> targets);
-  asio::awaitable<Probe> probe_one(crypto::X25519PublicKey link_key, Probe target);
+  asio::awaitable<Probe> probe_one(crypto::X25519PublicKey link_key, Probe probe);
   document::DirectoryReply post_vote(const document::PostVoteRequest& request,
                                      const transport::PeerKey& link);
   document::DirectoryReply get_vote(const document::GetVoteRequest& request) const;

@@ -7,13 +7,15 @@
 // the handshake completed and installs no peer. A live link is no proof: a
 // relay killed a moment ago still looks up for 30 s.
 //
-// The node's implementation is to run a fresh handshake over the transport
-// (section 5.2); nyxd does not run the authority role yet, so the only
-// implementation today is the tests' ScriptedProber
-// (tests/daemon/support/scripted_prober.hpp). Callers
-// bound each probe with async::with_deadline, so an implementation must end
-// promptly when its awaiting operation is cancelled, and may leave the
-// timeout to the caller.
+// A probe runs over the transport the address is advertised for: a
+// descriptor's UDP and TCP addresses may be the same ip:port, and a TCP
+// handshake proves nothing about UDP (or the reverse).
+//
+// The node's implementation is daemon/link_reachability_prober.hpp; the
+// tests use ScriptedProber (tests/daemon/support/scripted_prober.hpp).
+// Callers bound each probe with async::with_deadline, so an implementation
+// must end promptly when its awaiting operation is cancelled, and may leave
+// the timeout to the caller.
 //
 // Implementations are used on one executor's thread (the authority's shard).
 
@@ -28,10 +30,11 @@ namespace nyx::daemon {
 class ReachabilityProber {
  public:
   virtual ~ReachabilityProber() = default;
-  // One handshake to `address` authenticating `link_key`: reached, or not
-  // with the reason ("handshake refused", "no handshake in 1 s").
-  virtual asio::awaitable<document::ProbeResult> probe(const crypto::X25519PublicKey& link_key,
-                                                       const document::NodeAddress& address) = 0;
+  // One handshake over target.transport to target.address, authenticating
+  // `link_key`: reached, or not with the reason ("handshake refused", "no
+  // handshake in 1 s"). The result names the target's address and transport.
+  virtual asio::awaitable<document::ProbeResult> probe(
+      const crypto::X25519PublicKey& link_key, const document::AdvertisedAddress& target) = 0;
 };
 
 }  // namespace nyx::daemon

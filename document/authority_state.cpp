@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <string>
 #include <utility>
 
 #include <fmt/format.h>
@@ -29,6 +30,12 @@ bool small_order(const crypto::X25519PublicKey& key) {
       0x72, 0x64, 0x65, 0x72, 0x2d, 0x63, 0x68, 0x65, 0x63, 0x6b, 0x01};
   std::array<std::uint8_t, crypto::kX25519KeySize> out{};
   return !crypto::x25519(out, kScalar, key);
+}
+
+// Section 5.1 check 10: a probe counts for the address advertised for its
+// own transport only, since UDP and TCP may share an ip:port.
+bool probed_over(const ProbeResult& probe, const AdvertisedAddress& advertised) {
+  return probe.transport == advertised.transport && probe.address == advertised.address;
 }
 
 }  // namespace
@@ -65,11 +72,13 @@ std::string_view to_string(AuthorityRefusalReason reason) noexcept {
   return "unknown";
 }
 
-std::vector<NodeAddress> ScreenedDescriptor::addresses() const {
-  std::vector<NodeAddress> out;
-  for (const NodeAddress* address : {&descriptor.udp_address, &descriptor.tcp_address}) {
-    if (!address->is_none()) {
-      out.push_back(*address);
+std::vector<AdvertisedAddress> ScreenedDescriptor::addresses() const {
+  std::vector<AdvertisedAddress> out;
+  for (const AdvertisedAddress& advertised :
+       {AdvertisedAddress{LinkTransport::kUdp, descriptor.udp_address},
+        AdvertisedAddress{LinkTransport::kTcp, descriptor.tcp_address}}) {
+    if (!advertised.address.is_none()) {
+      out.push_back(advertised);
     }
   }
   return out;
@@ -196,10 +205,10 @@ AuthorityOutcome<ScreenedDescriptor> AuthorityState::screen_descriptor(
       !status) {  // 5
     return refuse(Reason::kClock, status.error().message);
   }
-  for (const NodeAddress& address : s.addresses()) {  // 6
-    if (!config_.allow_private_addresses && !is_global_unicast(address)) {
-      return refuse(Reason::kNotAllowed,
-                    fmt::format("{} is not a global unicast address", address.to_text()));
+  for (const AdvertisedAddress& advertised : s.addresses()) {  // 6
+    if (!config_.allow_private_addresses && !is_global_unicast(advertised.address)) {
+      return refuse(Reason::kNotAllowed, fmt::format("{} is not a global unicast address",
+                                                     advertised.address.to_text()));
     }
   }
   for (const auto* key :
@@ -233,14 +242,18 @@ AuthorityOutcome<std::uint64_t> AuthorityState::admit_descriptor(
   if (auto fault = held_fault(screened)) {
     return std::unexpected(std::move(*fault));
   }
-  for (const NodeAddress& address : screened.addresses()) {  // 10
-    const auto probe = std::find_if(probes.begin(), probes.end(),
-                                    [&](const ProbeResult& p) { return p.address == address; });
+  for (const AdvertisedAddress& advertised : screened.addresses()) {  // 10
+    const auto probe = std::find_if(probes.begin(), probes.end(), [&](const ProbeResult& p) {
+      return probed_over(p, advertised);
+    });
+    // Named as section 4.4 shows it: "udp 198.51.100.7:9340: no handshake in 10 s".
+    const std::string named =
+        fmt::format("{} {}", transport_name(advertised.transport), advertised.address.to_text());
     if (probe == probes.end()) {
-      return refuse(Reason::kUnreachable, fmt::format("{}: not probed", address.to_text()));
+      return refuse(Reason::kUnreachable, fmt::format("{}: not probed", named));
     }
     if (!probe->reached) {
-      return refuse(Reason::kUnreachable, fmt::format("{}: {}", address.to_text(), probe->failure));
+      return refuse(Reason::kUnreachable, fmt::format("{}: {}", named, probe->failure));
     }
   }
   descriptors_[epoch][screened.descriptor.node_id()] =
@@ -286,10 +299,11 @@ void AuthorityState::record_sweep(std::uint64_t q, const NodeId& node_id,
   ScreenedDescriptor s{false, held->second.descriptor, {}};
   const auto addresses = s.addresses();
   // A relay that fails any advertised address is left out of the vote.
-  held->second.swept = std::all_of(addresses.begin(), addresses.end(), [&](const NodeAddress& a) {
-    return std::any_of(probes.begin(), probes.end(),
-                       [&](const ProbeResult& p) { return p.address == a && p.reached; });
-  });
+  held->second.swept =
+      std::all_of(addresses.begin(), addresses.end(), [&](const AdvertisedAddress& a) {
+        return std::any_of(probes.begin(), probes.end(),
+                           [&](const ProbeResult& p) { return probed_over(p, a) && p.reached; });
+      });
 }
 
 }  // namespace nyx::document

@@ -33,6 +33,7 @@
 #include "core/error.hpp"
 #include "document/authority_schedule.hpp"
 #include "document/consensus.hpp"
+#include "document/node_address.hpp"
 #include "document/period.hpp"
 #include "document/signature_message.hpp"
 #include "document/signed_descriptor.hpp"
@@ -88,10 +89,13 @@ struct AuthorityRefusal {
 template <class T>
 using AuthorityOutcome = std::expected<T, AuthorityRefusal>;
 
-// The result of probing one advertised address (a fresh Noise handshake
-// with the descriptor's link key, section 5.1 check 10 and section 5.2).
+// The result of probing one advertised address over its transport (a fresh
+// Noise handshake with the descriptor's link key, section 5.1 check 10 and
+// section 5.2). A result satisfies only the address advertised for its own
+// transport: UDP and TCP may share an ip:port.
 struct ProbeResult {
   NodeAddress address;
+  LinkTransport transport = LinkTransport::kUdp;
   bool reached = false;
   std::string failure;  // why not, when not reached ("timeout after 10 s")
 };
@@ -104,15 +108,16 @@ struct ScreenedDescriptor {
   SignedDescriptor descriptor;
   std::vector<std::uint8_t> bytes;
 
-  // Every advertised address: each must be reached.
-  std::vector<NodeAddress> addresses() const;
+  // Every advertised address, UDP first, then TCP: each must be reached
+  // over its own transport.
+  std::vector<AdvertisedAddress> addresses() const;
 };
 
 // What a node of the sweep must probe (section 5.2).
 struct SweepTarget {
   NodeId node_id{};
   crypto::X25519PublicKey link_key{};
-  std::vector<NodeAddress> addresses;
+  std::vector<AdvertisedAddress> addresses;
 };
 
 enum class VoteAccepted : std::uint8_t { kNew, kAlreadyHeld };

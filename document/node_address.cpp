@@ -21,6 +21,16 @@ std::unexpected<Error> bad(std::string message) {
 
 }  // namespace
 
+const char* transport_name(LinkTransport transport) noexcept {
+  switch (transport) {
+    case LinkTransport::kUdp:
+      return "udp";
+    case LinkTransport::kTcp:
+      return "tcp";
+  }
+  return "unknown";
+}
+
 const char* NodeAddress::invalid_reason() const noexcept {
   switch (kind) {
     case Kind::kNone:

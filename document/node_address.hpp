@@ -2,7 +2,10 @@
 // NodeAddress: where a relay is reached, as a signed descriptor carries it
 // (docs/protocol.md, "addr"): none, or an IPv4 or IPv6 literal and a port.
 // Names are not allowed: a name would make every client resolve it, leaking
-// the lookup and perhaps getting different answers.
+// the lookup and perhaps getting different answers. AdvertisedAddress is one
+// of them with the transport it is advertised for: a descriptor's UDP and
+// TCP addresses may be the same ip:port, and each must be reached over its
+// own transport.
 //
 // A plain value type; functions are pure and thread-safe.
 
@@ -40,6 +43,20 @@ struct NodeAddress {
   // Port 0, an unknown kind or a mapped IPv6 address: what decode refuses
   // and encode must never write. Null when the address is fine.
   const char* invalid_reason() const noexcept;
+};
+
+// The transports a relay advertises an address for (a descriptor's
+// udp_address and tcp_address).
+enum class LinkTransport : std::uint8_t { kUdp, kTcp };
+
+// "udp" or "tcp", as refusals and logs name it ("udp 198.51.100.7:9340: ...").
+const char* transport_name(LinkTransport transport) noexcept;
+
+struct AdvertisedAddress {
+  LinkTransport transport = LinkTransport::kUdp;
+  NodeAddress address;
+
+  bool operator==(const AdvertisedAddress&) const = default;
 };
 
 }  // namespace nyx::document

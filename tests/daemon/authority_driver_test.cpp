@@ -290,7 +290,8 @@ class AuthorityDriverTest : public ::testing::Test {
         const auto bytes = *d.encode();
         auto screened = node->state.screen_descriptor(bytes, d.link_key, kStart);
         ASSERT_TRUE(screened) << screened.error().message;
-        const std::vector<document::ProbeResult> reached = {{d.udp_address, true, ""}};
+        const std::vector<document::ProbeResult> reached = {
+            {d.udp_address, document::LinkTransport::kUdp, true, ""}};
         auto admitted = node->state.admit_descriptor(*screened, reached, kStart);
         ASSERT_TRUE(admitted) << admitted.error().message;
       }

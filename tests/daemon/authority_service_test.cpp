@@ -235,8 +235,8 @@ TEST_F(AuthorityServiceTest, ThreeAuthoritiesRunAPeriodThroughTheirServicesAndOn
   for (auto& a : up) {
     for (const auto& target : a->state.sweep_targets(kQ)) {
       std::vector<document::ProbeResult> probes;
-      for (const auto& address : target.addresses) {
-        probes.push_back({address, true, ""});
+      for (const auto& advertised : target.addresses) {
+        probes.push_back({advertised.address, advertised.transport, true, ""});
       }
       a->state.record_sweep(kQ, target.node_id, probes);
     }
@@ -378,6 +378,46 @@ TEST_F(AuthorityServiceTest, EveryDescriptorRefusalComesFromRealBytes) {
   ASSERT_TRUE(stored);
   ASSERT_EQ(stored->size(), 1u);
   EXPECT_EQ(stored->front().descriptors, std::vector<std::vector<std::uint8_t>>{bytes});
+}
+
+TEST_F(AuthorityServiceTest, UdpAndTcpOnOneAddressAreEachProbedOverTheirOwnTransport) {
+  auto a = authority(1);
+  // TCP refused, UDP reached: the TCP address is named.
+  const SignedDescriptor refused_tcp = relay(1, kUploadAt, kQ, true, true);
+  a->prober.answer(refused_tcp.link_key, document::LinkTransport::kTcp,
+                   ScriptedProber::Answer::kRefused);
+  EXPECT_EQ(
+      upload(*a, refused_tcp).bytes,
+      refused_bytes(RefusalReason::kUnreachable,
+                    fmt::format("tcp {}: handshake refused", refused_tcp.tcp_address.to_text())));
+  ASSERT_EQ(a->prober.probes().size(), 2u);
+  EXPECT_EQ(a->prober.probes()[0].transport, document::LinkTransport::kUdp);
+  EXPECT_EQ(a->prober.probes()[1].transport, document::LinkTransport::kTcp);
+  EXPECT_EQ(a->prober.probes()[0].address, a->prober.probes()[1].address);
+  EXPECT_EQ(a->state.descriptor(kQ, refused_tcp.node_id()), nullptr);
+  // The other way round: UDP refused, TCP reached.
+  const SignedDescriptor refused_udp = relay(2, kUploadAt, kQ, true, true);
+  a->prober.answer(refused_udp.link_key, document::LinkTransport::kUdp,
+                   ScriptedProber::Answer::kRefused);
+  EXPECT_EQ(
+      upload(*a, refused_udp).bytes,
+      refused_bytes(RefusalReason::kUnreachable,
+                    fmt::format("udp {}: handshake refused", refused_udp.udp_address.to_text())));
+  // Both reached: accepted.
+  const SignedDescriptor both = relay(3, kUploadAt, kQ, true, true);
+  EXPECT_EQ(upload(*a, both).bytes, accepted_epoch(kQ));
+  // TCP silent until the deadline, UDP reached.
+  const SignedDescriptor silent_tcp = relay(4, kUploadAt, kQ, true, true);
+  a->prober.answer(silent_tcp.link_key, document::LinkTransport::kTcp,
+                   ScriptedProber::Answer::kSilent);
+  EXPECT_EQ(
+      upload(*a, silent_tcp).bytes,
+      refused_bytes(RefusalReason::kUnreachable,
+                    fmt::format("tcp {}: no handshake in 10 s", silent_tcp.tcp_address.to_text())));
+  EXPECT_EQ(a->prober.cancelled(), 1);
+  EXPECT_EQ(a->state.descriptor(kQ, silent_tcp.node_id()), nullptr);
+  EXPECT_EQ(a->counter("nyx_authority_reachability_checks_total", {{"result", "failed"}}), 3u);
+  EXPECT_EQ(a->counter("nyx_authority_reachability_checks_total", {{"result", "ok"}}), 5u);
 }
 
 TEST_F(AuthorityServiceTest, TheRelayLimitAndTheUploadRate) {

@@ -62,7 +62,8 @@ AuthorityState voted_and_computed() {
     const auto bytes = *d.encode();
     auto screened = a.screen_descriptor(bytes, d.link_key, kUploadAt);
     EXPECT_TRUE(screened);
-    const std::vector<document::ProbeResult> reached = {{d.udp_address, true, ""}};
+    const std::vector<document::ProbeResult> reached = {
+        {d.udp_address, document::LinkTransport::kUdp, true, ""}};
     EXPECT_TRUE(a.admit_descriptor(*screened, reached, kUploadAt));
     a.record_sweep(kQ, d.node_id(), reached);
   }

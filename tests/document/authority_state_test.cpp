@@ -58,7 +58,9 @@ SignedDescriptor relay(int n, std::uint64_t published = kUploadAt, std::uint64_t
 
 std::vector<std::uint8_t> bytes_of(const SignedDescriptor& d) { return *d.encode(); }
 
-std::vector<ProbeResult> reached(const SignedDescriptor& d) { return {{d.udp_address, true, ""}}; }
+std::vector<ProbeResult> reached(const SignedDescriptor& d) {
+  return {{d.udp_address, LinkTransport::kUdp, true, ""}};
+}
 
 // Uploads relay d to `a` at `now`, every address reached.
 AuthorityOutcome<std::uint64_t> upload(AuthorityState& a, const SignedDescriptor& d,
@@ -88,8 +90,9 @@ std::map<int, Result<std::vector<std::uint8_t>>> run_period(std::map<int, Author
     for (const SweepTarget& target : a.sweep_targets(kQ)) {
       const bool fails = target.node_id == relay(4).node_id() && n != 3;
       std::vector<ProbeResult> probes;
-      for (const NodeAddress& address : target.addresses) {
-        probes.push_back({address, !fails, fails ? "timeout after 2 s" : ""});
+      for (const AdvertisedAddress& advertised : target.addresses) {
+        probes.push_back(
+            {advertised.address, advertised.transport, !fails, fails ? "timeout after 2 s" : ""});
       }
       a.record_sweep(kQ, target.node_id, probes);
     }
@@ -314,11 +317,12 @@ TEST(AuthorityState, DescriptorsThatBreakARuleAreRefusedWithTheirReason) {
   // Unreachable on its address: refused, naming it.
   auto screened = a.screen_descriptor(bytes, d.link_key, kUploadAt);
   ASSERT_TRUE(screened);
-  const std::vector<ProbeResult> failed = {{d.udp_address, false, "timeout after 10 s"}};
+  const std::vector<ProbeResult> failed = {
+      {d.udp_address, LinkTransport::kUdp, false, "timeout after 10 s"}};
   auto unreachable = a.admit_descriptor(*screened, failed, kUploadAt);
   ASSERT_FALSE(unreachable);
   EXPECT_EQ(unreachable.error().reason, AuthorityRefusalReason::kUnreachable);
-  EXPECT_EQ(unreachable.error().message, d.udp_address.to_text() + ": timeout after 10 s");
+  EXPECT_EQ(unreachable.error().message, "udp " + d.udp_address.to_text() + ": timeout after 10 s");
   EXPECT_EQ(a.descriptor(kQ, d.node_id()), nullptr);
 }
 
@@ -334,6 +338,56 @@ TEST(AuthorityState, ANewerDescriptorReplacesAnOlderOneAndTheSameIsIdempotent) {
   ASSERT_EQ(upload(a, relay(1, kUploadAt + 5), kUploadAt + 5), kQ);
   EXPECT_EQ(a.descriptor(kQ, relay(1).node_id())->published, kUploadAt + 5);
   EXPECT_EQ(a.sweep_targets(kQ).size(), 1u);
+}
+
+// Relay n advertising one ip:port for both UDP and TCP.
+SignedDescriptor same_address_relay(int n) {
+  SignedDescriptor d = test::relay_descriptor(n, kQ);
+  d.published = kUploadAt;
+  d.tcp_address = d.udp_address;
+  EXPECT_TRUE(d.sign(test::relay_identity(n)));
+  return d;
+}
+
+// The UDP probe of `d` reached; the TCP probe of the same ip:port `tcp_reached` or refused.
+std::vector<ProbeResult> udp_reached_tcp(const SignedDescriptor& d, bool tcp_reached) {
+  return {
+      {d.udp_address, LinkTransport::kUdp, true, ""},
+      {d.tcp_address, LinkTransport::kTcp, tcp_reached, tcp_reached ? "" : "handshake refused"}};
+}
+
+TEST(AuthorityState, AProbeCountsOnlyForTheAddressOfItsOwnTransport) {
+  AuthorityState a = authority(1);
+  const SignedDescriptor d = same_address_relay(1);
+  const auto bytes = bytes_of(d);
+  auto screened = a.screen_descriptor(bytes, d.link_key, kUploadAt);
+  ASSERT_TRUE(screened);
+  EXPECT_EQ(screened->addresses(),
+            (std::vector<AdvertisedAddress>{{LinkTransport::kUdp, d.udp_address},
+                                            {LinkTransport::kTcp, d.udp_address}}));
+  // The reached UDP handshake does not stand in for the TCP one on the same ip:port.
+  auto refused = a.admit_descriptor(*screened, udp_reached_tcp(d, false), kUploadAt);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().reason, AuthorityRefusalReason::kUnreachable);
+  EXPECT_EQ(refused.error().message, "tcp " + d.tcp_address.to_text() + ": handshake refused");
+  auto unprobed = a.admit_descriptor(*screened, reached(d), kUploadAt);
+  ASSERT_FALSE(unprobed);
+  EXPECT_EQ(unprobed.error().message, "tcp " + d.tcp_address.to_text() + ": not probed");
+  EXPECT_EQ(a.descriptor(kQ, d.node_id()), nullptr);
+
+  // In the sweep likewise: relay 1 reached over UDP only is left out of the
+  // vote; relay 2, reached over both, is in it.
+  const SignedDescriptor both = same_address_relay(2);
+  ASSERT_EQ(a.admit_descriptor(*screened, udp_reached_tcp(d, true), kUploadAt), kQ);
+  auto screened2 = a.screen_descriptor(bytes_of(both), both.link_key, kUploadAt);
+  ASSERT_TRUE(screened2);
+  ASSERT_EQ(a.admit_descriptor(*screened2, udp_reached_tcp(both, true), kUploadAt), kQ);
+  a.record_sweep(kQ, d.node_id(), udp_reached_tcp(d, false));
+  a.record_sweep(kQ, both.node_id(), udp_reached_tcp(both, true));
+  auto vote = a.make_vote(kQ, kVoteAt);
+  ASSERT_TRUE(vote) << vote.error().to_string();
+  ASSERT_EQ(vote->entries.size(), 1u);
+  EXPECT_EQ(vote->entries[0].node_id(), both.node_id());
 }
 
 TEST(AuthorityState, PrivateAddressesAndTheRelayLimit) {

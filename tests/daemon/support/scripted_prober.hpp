@@ -5,7 +5,8 @@
 // any probe's timeout, so only the caller's deadline or stop ends it. What
 // a probe gets is decided in this order: a port in `silent_ports`, the
 // `script` by call number (counted from the last clear_probes()), the
-// answer set for the relay's link key, then `fallback`.
+// answer set for the relay's link key and the probe's transport, the answer
+// set for the link key, then `fallback`.
 //
 // Every probe is recorded with the simulated times it started and ended.
 // Owned by the test; used on one executor's thread; the TimerService must
@@ -17,6 +18,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include <asio/awaitable.hpp>
@@ -39,6 +41,7 @@ class ScriptedProber final : public ReachabilityProber {
   struct Probe {
     crypto::X25519PublicKey link_key{};
     document::NodeAddress address;
+    document::LinkTransport transport = document::LinkTransport::kUdp;
     Nanos started{};
     std::optional<Nanos> ended;  // none while it runs
   };
@@ -49,19 +52,25 @@ class ScriptedProber final : public ReachabilityProber {
   void answer(const crypto::X25519PublicKey& link_key, Answer answer) {
     answers_[link_key] = answer;
   }
+  // Overrides the answer above for the relay's probes over one transport only.
+  void answer(const crypto::X25519PublicKey& link_key, document::LinkTransport transport,
+              Answer answer) {
+    transport_answers_[{link_key, transport}] = answer;
+  }
 
   asio::awaitable<document::ProbeResult> probe(const crypto::X25519PublicKey& link_key,
-                                               const document::NodeAddress& address) override {
-    const Answer answer = answer_for(link_key, address, probes_.size());
+                                               const document::AdvertisedAddress& target) override {
+    const Answer answer = answer_for(link_key, target, probes_.size());
     const Nanos now = timers_.clock().now();
-    probes_.push_back({link_key, address, now, std::nullopt});
+    probes_.push_back({link_key, target.address, target.transport, now, std::nullopt});
     if (answer != Answer::kSilent) {
       probes_.back().ended = now;
       const bool reached = answer == Answer::kReached;
-      co_return document::ProbeResult{address, reached, reached ? "" : "handshake refused"};
+      co_return document::ProbeResult{target.address, target.transport, reached,
+                                      reached ? "" : "handshake refused"};
     }
-    // `address` is the caller's; copied before the wait, which may outlive it.
-    const document::NodeAddress probed = address;
+    // `target` is the caller's; copied before the wait, which may outlive it.
+    const document::AdvertisedAddress probed = target;
     const std::size_t index = probes_.size() - 1;
     const std::size_t generation = generation_;
     async::Timer never(co_await asio::this_coro::executor, timers_);
@@ -73,7 +82,7 @@ class ScriptedProber final : public ReachabilityProber {
     if (generation == generation_) {
       probes_[index].ended = timers_.clock().now();
     }
-    co_return document::ProbeResult{probed, false, "no answer"};
+    co_return document::ProbeResult{probed.address, probed.transport, false, "no answer"};
   }
 
   const std::vector<Probe>& probes() const noexcept { return probes_; }
@@ -89,13 +98,17 @@ class ScriptedProber final : public ReachabilityProber {
   Answer fallback = Answer::kReached;
 
  private:
-  Answer answer_for(const crypto::X25519PublicKey& link_key, const document::NodeAddress& address,
-                    std::size_t call) const {
-    if (silent_ports.contains(address.port)) {
+  Answer answer_for(const crypto::X25519PublicKey& link_key,
+                    const document::AdvertisedAddress& target, std::size_t call) const {
+    if (silent_ports.contains(target.address.port)) {
       return Answer::kSilent;
     }
     if (call < script.size()) {
       return script[call];
+    }
+    if (const auto by_transport = transport_answers_.find({link_key, target.transport});
+        by_transport != transport_answers_.end()) {
+      return by_transport->second;
     }
     const auto scripted = answers_.find(link_key);
     return scripted == answers_.end() ? fallback : scripted->second;
@@ -103,6 +116,7 @@ class ScriptedProber final : public ReachabilityProber {
 
   async::TimerService& timers_;
   std::map<crypto::X25519PublicKey, Answer> answers_;
+  std::map<std::pair<crypto::X25519PublicKey, document::LinkTransport>, Answer> transport_answers_;
   std::vector<Probe> probes_;
   std::size_t generation_ = 0;  // bumped by clear_probes(), so a late end writes nothing
   int cancelled_ = 0;
