@@ -250,6 +250,26 @@ asio::awaitable<void> DescriptorPublisher::run(std::size_t index, async::Gate::H
   }
 }
 
+Result<std::vector<std::uint8_t>> DescriptorPublisher::descriptor_for(
+    const OnionKeyManager::PublishedKeys& keys, std::uint64_t now) {
+  if (signed_keys_ && signed_keys_->epoch == keys.epoch &&
+      signed_keys_->onion_key == keys.onion_key &&
+      signed_keys_->next_onion_key == keys.next_onion_key) {
+    return signed_bytes_;
+  }
+  auto descriptor = build_descriptor(content_, identity_, keys, now);
+  if (!descriptor) {
+    return std::unexpected(std::move(descriptor.error()));
+  }
+  auto bytes = descriptor->encode();
+  if (!bytes) {
+    return std::unexpected(std::move(bytes.error()));
+  }
+  signed_keys_ = keys;
+  signed_bytes_ = *bytes;
+  return bytes;
+}
+
 asio::awaitable<DescriptorPublisher::Attempt> DescriptorPublisher::upload(
     std::size_t index, std::uint64_t epoch, const async::Gate::Holder& holder) {
   AuthorityUploads& record = uploads_[index];
@@ -262,9 +282,7 @@ asio::awaitable<DescriptorPublisher::Attempt> DescriptorPublisher::upload(
     log::debug("relay: no onion keys for epoch {} yet", epoch);
     co_return Attempt::again();
   }
-  auto descriptor = build_descriptor(content_, identity_, *keys, now);
-  auto bytes = descriptor ? descriptor->encode()
-                          : Result<std::vector<std::uint8_t>>(std::unexpected(descriptor.error()));
+  auto bytes = descriptor_for(*keys, now);
   if (!bytes) {
     log::error("relay: cannot build the descriptor for epoch {}: {}", epoch, bytes.error().message);
     co_return Attempt::done();

@@ -5,8 +5,13 @@
 // The descriptor is built from the configuration (descriptor_content: the
 // [relay] advertised addresses, weight and family, and for an exit
 // [exit].advertise) and the onion keys OnionKeyManager::published() gives
-// for target(now) and the epoch after; published = now; signed with the
-// identity key (build_descriptor).
+// for target(now) and the epoch after; published = the time of the first
+// upload for that epoch; signed with the identity key (build_descriptor).
+// Every authority gets the same bytes for an epoch: a consensus lists only a
+// descriptor a majority of authorities hold byte for byte (section 5.5), so
+// a descriptor signed afresh per authority (another `published` each time)
+// would leave the relay out of every consensus its authorities upload at
+// different seconds. It is signed again only when the keys it carries change.
 //
 // Each authority has its own upload coroutine, independent of the others:
 // at start it uploads for target(now) at once; when target(now) changes to
@@ -148,6 +153,10 @@ class DescriptorPublisher {
                                   const async::Gate::Holder& holder);
   // Sleeps until Unix second `at`; false when cancelled.
   asio::awaitable<bool> sleep_until(std::uint64_t at);
+  // The encoded descriptor for `keys`, signed at `now` unless already signed
+  // for these keys; kept for the other authorities' uploads.
+  Result<std::vector<std::uint8_t>> descriptor_for(const OnionKeyManager::PublishedKeys& keys,
+                                                   std::uint64_t now);
   std::uint64_t unix_now() const noexcept;
   void count(std::string_view result);
 
@@ -164,6 +173,9 @@ class DescriptorPublisher {
   async::Gate gate_;
   std::vector<std::unique_ptr<asio::cancellation_signal>> cancels_;
   std::vector<AuthorityUploads> uploads_;
+  // The last descriptor signed, and the keys it carries.
+  std::optional<OnionKeyManager::PublishedKeys> signed_keys_;
+  std::vector<std::uint8_t> signed_bytes_;
   metrics::Registry* registry_ = nullptr;
 };
 

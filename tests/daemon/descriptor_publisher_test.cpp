@@ -112,6 +112,7 @@ class VerifyingAuthority final : public DirectoryService {
                                              descriptor->epoch, open)});
     }
     epochs.push_back(descriptor->epoch);
+    bytes.push_back(post->descriptor);
     co_return document::DirectoryReply(document::DescriptorAcceptedReply{descriptor->epoch});
   }
   std::int64_t clock_skew = 0;                    // the authority's clock minus the relay's
@@ -120,6 +121,7 @@ class VerifyingAuthority final : public DirectoryService {
   std::uint16_t busy_retry_after = 1;
   std::vector<std::uint64_t> times;
   std::vector<std::uint64_t> epochs;
+  std::vector<std::vector<std::uint8_t>> bytes;  // of each accepted upload
 
  private:
   const Clock& clock_;
@@ -152,6 +154,15 @@ class MemoryCircuits final : public DirectoryCircuitSource {
   asio::io_context& io_;
   const Clock& clock_;
   DirectoryServer& server_;
+};
+
+// Draws 0, 1, 2, ... seconds: uploads to the authorities at different times.
+class Counting final : public mix::RandomSource {
+ public:
+  std::uint64_t uniform(std::uint64_t bound) override { return bound == 0 ? 0 : next_++ % bound; }
+
+ private:
+  std::uint64_t next_ = 0;
 };
 
 class Lowest final : public mix::RandomSource {
@@ -220,7 +231,7 @@ class DescriptorPublisherTest : public ::testing::Test {
     test::poll_ready(io_);
   }
 
-  void start(std::size_t authorities) {
+  void start(std::size_t authorities, mix::RandomSource* random = nullptr) {
     auto content = descriptor_content(relay_config(), link_key());
     ASSERT_TRUE(content.has_value());
     // Authority i (from 1) is told apart by the first byte of its link key.
@@ -243,7 +254,8 @@ class DescriptorPublisherTest : public ::testing::Test {
     };
     publisher_ = std::make_unique<DescriptorPublisher>(
         io_.get_executor(), clock_, timers_, requester_, *document::Period::from_seconds(kP),
-        std::move(*content), identity_, keys, std::move(sources), random_);
+        std::move(*content), identity_, keys, std::move(sources),
+        random != nullptr ? *random : static_cast<mix::RandomSource&>(random_));
     publisher_->publish_metrics(registry_);
     publisher_->start();
   }
@@ -290,6 +302,26 @@ TEST_F(DescriptorPublisherTest, UploadsAtStartToEveryAuthorityThenAtTheNextWindo
       registry_.prometheus_text().find("nyx_relay_descriptor_uploads_total{result=\"accepted\"} 6"),
       std::string::npos)
       << registry_.prometheus_text();
+}
+
+// Section 5.5 lists only a descriptor a majority holds byte for byte: one
+// signed afresh per authority, at another second, would never be listed.
+TEST_F(DescriptorPublisherTest, EveryAuthorityGetsTheSameBytesWhenUploadedAtDifferentTimes) {
+  Counting counting;
+  start(3, &counting);
+  ASSERT_TRUE(test::run_until(
+      io_, timers_, [&] { return authority_.epochs.size() == 3; }, 5s));
+  const std::uint64_t next = (kE + 2) * kP - 17 * kU;
+  test::run_for(io_, timers_, std::chrono::seconds(next - now()));
+  ASSERT_TRUE(test::run_until(
+      io_, timers_, [&] { return authority_.epochs.size() == 6; }, 10s));
+  const std::set<std::uint64_t> times(authority_.times.begin() + 3, authority_.times.end());
+  EXPECT_EQ(times.size(), 3u) << "the draws should spread the uploads over three seconds";
+  for (std::size_t i = 4; i < 6; ++i) {
+    EXPECT_EQ(authority_.epochs[i], kE + 2);
+    EXPECT_EQ(authority_.bytes[i], authority_.bytes[3]);
+  }
+  EXPECT_NE(authority_.bytes[3], authority_.bytes[0]);  // a new epoch, a new descriptor
 }
 
 TEST_F(DescriptorPublisherTest, BusyIsRetriedAfterOneSecondThenTwo) {
