@@ -12,11 +12,14 @@
 #include "core/crypto/encoding.hpp"
 #include "core/host_port.hpp"
 #include "core/log.hpp"
+#include "daemon/authority_key.hpp"
+#include "daemon/authority_role.hpp"
 #include "daemon/data_path.hpp"
 #include "daemon/directory_requester.hpp"
 #include "daemon/directory_server.hpp"
 #include "daemon/ip_literal.hpp"
 #include "daemon/key_store.hpp"
+#include "daemon/link_reachability_prober.hpp"
 #include "daemon/replay_store_file.hpp"
 #include "document/period.hpp"
 #include "mix/link_manager_cell_link.hpp"
@@ -116,6 +119,8 @@ CellShard::~CellShard() {
     relay_->set_directory_handler({});
   }
   data_path_.reset();
+  authority_.reset();  // before the service it is attached to and the circuits it asks on
+  prober_.reset();
   directory_server_.reset();
   held_consensus_.reset();
   directory_circuits_.reset();
@@ -195,6 +200,11 @@ Status CellShard::open(metrics::Registry& registry,
   if (serves_directory) {
     open_directory_server(registry);
   }
+  if (config_.node.roles.authority) {
+    if (auto status = open_authority(registry); !status) {
+      return status;
+    }
+  }
   if (directory) {
     install(*directory);
   }
@@ -214,10 +224,34 @@ void CellShard::open_directory_server(metrics::Registry& registry) {
       });
 }
 
+Status CellShard::open_authority(metrics::Registry& registry) {
+  prober_ = std::make_unique<LinkReachabilityProber>(timers_);
+  auto role = AuthorityRole::create(config_, data_dir_,
+                                    {.executor = io_.get_executor(),
+                                     .wall = wall_,
+                                     .timers = timers_,
+                                     .registry = registry,
+                                     .circuits = *directory_circuits_,
+                                     .held = *held_consensus_,
+                                     .prober = *prober_,
+                                     .session = session_config(config_)});
+  if (!role) {
+    return std::unexpected(std::move(role.error()));
+  }
+  if (auto listed = check_authority_listed(config_, (*role)->authority_key(), link_key_); !listed) {
+    return listed;
+  }
+  authority_ = std::move(*role);
+  return {};
+}
+
 void CellShard::start() {
   schedule_tick();
   if (onion_keys_) {
     run_onion_keys();
+  }
+  if (authority_) {
+    post([role = authority_.get()] { role->start(); });
   }
   thread_ = std::thread([this] {
     io_.run();
@@ -455,6 +489,9 @@ void CellShard::close_all() {
   stopping_ = true;
   tick_timer_.cancel();
   onion_timer_.cancel();
+  if (authority_) {
+    authority_->stop();
+  }
   if (directory_server_) {
     directory_server_->stop();
   }

@@ -85,8 +85,10 @@ class LinkManager;
 
 namespace nyx::daemon {
 
+class AuthorityRole;
 class DataPath;
 class DirectoryCircuitSource;
+class LinkReachabilityProber;
 class DirectoryServer;
 class RelayDirectoryCircuits;
 
@@ -189,6 +191,9 @@ class CellShard {
   void note_current_onion_key();
   // With the relay or authority role: the server of directory streams.
   void open_directory_server(metrics::Registry& registry);
+  // With the authority role: the authority's state, service and driver,
+  // attached to the directory server's service.
+  Status open_authority(metrics::Registry& registry);
   // The relay ring's store factory: the key's tags file in the data
   // directory (proposal 0002, section 8.2), so a restart keeps its tags.
   std::unique_ptr<mix::ReplayStore> open_replay_store(std::uint64_t epoch,
@@ -250,6 +255,10 @@ class CellShard {
   // With the relay or authority role; the server answers from the service.
   std::unique_ptr<HeldConsensusService> held_consensus_;
   std::unique_ptr<DirectoryServer> directory_server_;
+  // With the authority role. Reset explicitly in the destructor, after the
+  // loop and before the io_context their gates and timers use.
+  std::unique_ptr<LinkReachabilityProber> prober_;
+  std::unique_ptr<AuthorityRole> authority_;
   // Set when the keys are managed (a relay fetching the consensus); the
   // directory then never switches the onion key.
   std::optional<OnionKeyManager> onion_keys_;

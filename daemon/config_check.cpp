@@ -14,11 +14,10 @@
 #include <asio/ip/udp.hpp>
 #include <fmt/format.h>
 
-#include "core/crypto/ed25519.hpp"
-#include "core/crypto/encoding.hpp"
 #include "core/crypto/key_file.hpp"
 #include "core/crypto/secret.hpp"
 #include "core/crypto/x25519.hpp"
+#include "daemon/authority_key.hpp"
 #include "daemon/data_dir.hpp"
 #include "daemon/exit_address_policy.hpp"
 #include "document/directory.hpp"
@@ -95,15 +94,13 @@ void check_authority_entry(const NodeConfig& config, ConfigCheck& out) {
         "{ key, link, address }, not the v1 list of keys");
     return;
   }
-  auto seed = crypto::read_secret_key_file<crypto::kEd25519SeedSize>(config.authority.key_file);
-  if (!seed) {
+  auto authority_key = read_authority_key(config.authority.key_file);
+  if (!authority_key) {
     out.problems.push_back(
-        fmt::format("authority.key_file: {} (make it with nyxctl keygen "
-                    "--authority)",
-                    seed.error().message));
+        fmt::format("authority.key_file: {} (make it with nyxctl keygen --authority)",
+                    authority_key.error().message));
     return;
   }
-  const auto authority_key = crypto::Ed25519KeyPair::from_seed(seed->span()).public_key;
   auto link_secret =
       crypto::read_secret_key_file<crypto::kX25519KeySize>(config.node.data_dir / "link.key");
   if (!link_secret) {
@@ -111,14 +108,8 @@ void check_authority_entry(const NodeConfig& config, ConfigCheck& out) {
     return;
   }
   const auto link = crypto::X25519KeyPair::from_secret(link_secret->span()).public_key;
-  const bool listed = std::any_of(entries.begin(), entries.end(), [&](const auto& entry) {
-    return entry.key == authority_key && entry.link == link;
-  });
-  if (!listed) {
-    out.problems.push_back(fmt::format(
-        "directory.authorities: no entry has this authority's key {} and this node's link key "
-        "{} (from {} and link.key): every node must list it as nyxctl keygen --authority printed",
-        crypto::to_hex(authority_key), crypto::to_hex(link), config.authority.key_file.string()));
+  if (auto listed = check_authority_listed(config, authority_key->public_key, link); !listed) {
+    out.problems.push_back(listed.error().message);
   }
 }
 

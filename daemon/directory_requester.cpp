@@ -20,6 +20,7 @@
 #include "async/with_deadline.hpp"
 #include "daemon/circuit_session.hpp"
 #include "daemon/circuit_stream.hpp"
+#include "daemon/node_address_ip.hpp"
 #include "document/directory_stream.hpp"
 #include "mix/circuit.hpp"
 #include "mix/relay.hpp"
@@ -30,24 +31,6 @@ namespace {
 
 // The most one read takes; the decoder bounds what the whole reply may hold.
 constexpr std::size_t kReplyReadChunk = 16 * 1024;
-
-std::optional<asio::ip::address> ip_of(const document::NodeAddress& address) {
-  switch (address.kind) {
-    case document::NodeAddress::Kind::kIpv4: {
-      asio::ip::address_v4::bytes_type bytes{};
-      std::copy_n(address.ip.begin(), bytes.size(), bytes.begin());
-      return asio::ip::address(asio::ip::address_v4(bytes));
-    }
-    case document::NodeAddress::Kind::kIpv6: {
-      asio::ip::address_v6::bytes_type bytes{};
-      std::copy_n(address.ip.begin(), bytes.size(), bytes.begin());
-      return asio::ip::address(asio::ip::address_v6(bytes));
-    }
-    case document::NodeAddress::Kind::kNone:
-      break;
-  }
-  return std::nullopt;
-}
 
 transport::PeerEndpoints endpoints_of(const document::DirectorySource& source) {
   transport::PeerEndpoints endpoints;
