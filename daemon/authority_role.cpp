@@ -1,6 +1,7 @@
 #include "daemon/authority_role.hpp"
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -189,7 +190,7 @@ nlohmann::json AuthorityRole::status(std::uint64_t now_unix) const {
   }
 
   const std::vector<document::Vote> votes = state_.votes(q);
-  nlohmann::json reachable = nullptr;
+  std::optional<std::size_t> reachable;
   for (const document::Vote& vote : votes) {
     if (vote.authority_key == authority_key_) {
       reachable = vote.entries.size();
@@ -202,7 +203,7 @@ nlohmann::json AuthorityRole::status(std::uint64_t now_unix) const {
   }
 
   // The state keeps periods from voting − 2 on (AuthorityState::prune).
-  nlohmann::json last_published = nullptr;
+  std::optional<nlohmann::json> last_published;
   const std::uint64_t oldest = voting >= 2 ? voting - 2 : 0;
   for (std::uint64_t p = voting;; --p) {
     const document::Consensus* published = signed_consensus(p);
@@ -228,17 +229,22 @@ nlohmann::json AuthorityRole::status(std::uint64_t now_unix) const {
     }
   }
 
-  return {
+  nlohmann::json status = {
       {"period", q},
       {"phase", phase},
       {"descriptors", state_.sweep_targets(q).size()},
-      {"reachable", reachable},
       {"votes",
        authority_role_key_list(votes, [](const document::Vote& v) { return v.authority_key; })},
       {"signatures", signatures},
-      {"last_published", last_published},
       {"consensus", {{"period", computed}, {"result", result}}},
   };
+  if (reachable) {
+    status["reachable"] = *reachable;
+  }
+  if (last_published) {
+    status["last_published"] = std::move(*last_published);
+  }
+  return status;
 }
 
 }  // namespace nyx::daemon

@@ -93,9 +93,9 @@ class AuthorityRole {
   // consensus being worked on (after its T, the next one, whose uploads
   // come in) and the phase of its timeline, the descriptors held for it,
   // "reachable" (the relays of its own vote: those that passed the sweep,
-  // after the per-address cap; null before the vote), the authorities whose
+  // after the per-address cap; absent before the vote), the authorities whose
   // votes and signatures are held, and "last_published" (the newest period
-  // past T − 2u whose consensus carries t signatures; null when none is
+  // past T − 2u whose consensus carries t signatures; absent when none is
   // held). Beyond the proposal's shape, "consensus" says what came of the
   // newest period whose compute step has passed: "published", "signing"
   // (computed, before T − 2u), "too_few_votes" (none computed, also when

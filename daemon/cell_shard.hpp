@@ -174,6 +174,8 @@ class CellShard {
   // none unless the keys are managed. Shard thread only.
   std::optional<OnionKeyManager::PublishedKeys> published_onion_keys() const;
   std::size_t relayed_circuits() const;
+  // The authority role, or null without it. Shard thread only.
+  const AuthorityRole* authority() const noexcept { return authority_.get(); }
   nlohmann::json peers_json(const document::Directory* directory) const;
 
  private:

@@ -22,6 +22,7 @@
 #include "core/log.hpp"
 #include "core/metrics/process_metrics.hpp"
 #include "core/metrics/registry.hpp"
+#include "daemon/authority_role.hpp"
 #include "daemon/cell_shard.hpp"
 #include "daemon/consensus_directory.hpp"
 #include "daemon/control/control_server.hpp"
@@ -351,7 +352,29 @@ struct Node::Impl {
     add_async("circuits.newnym", [this](json) {
       return on_cell_shard([this] { return rpc_result(cells->data_path().newnym()); });
     });
+    add_async("authority.status", [this](json) {
+      return on_cell_shard([this]() -> RpcResult {
+        const AuthorityRole* role = cells->authority();
+        if (role == nullptr) {
+          return std::unexpected(
+              RpcError{control::kRpcInvalidParams, "this node does not run the authority role"});
+        }
+        return role->status(wall_seconds());
+      });
+    });
     add("directory.reload", [this](const json&) -> RpcResult {
+      if (config.directory.fetches_consensus()) {
+        // Nothing to re-read: the fetcher keeps the consensus on its own
+        // schedule. What is installed is the answer, so that `nyxctl reload`
+        // works the same on every node.
+        auto dir = current_directory();
+        if (!dir) {
+          return std::unexpected(RpcError{kRpcDirectoryRefused,
+                                          "no consensus installed yet: it is fetched from the "
+                                          "authorities (see the log's directory lines)"});
+        }
+        return json{{"nodes", dir->nodes.size()}, {"valid_until", dir->valid_until}};
+      }
       if (auto status = load_directory(); !status) {
         return std::unexpected(RpcError{kRpcDirectoryRefused, status.error().message});
       }

@@ -387,6 +387,18 @@ TEST_F(NyxdNetwork, FormsFromNothingCarriesTrafficAndOutlivesAStoppedAuthorityAn
   // (3) a real GET through the client's SOCKS port, byte-exact.
   ASSERT_TRUE(payload_through_socks(kTrafficBound));
 
+  // authority.status tells what an authority did; other nodes refuse it.
+  auto status = authority(0).control->call("authority.status");
+  ASSERT_TRUE(status.has_value()) << status.error().message;
+  ASSERT_TRUE(status->contains("last_published")) << status->dump();
+  EXPECT_EQ((*status)["last_published"]["nodes"], kRelayCount) << status->dump();
+  EXPECT_GE((*status)["last_published"]["signatures"].get<std::size_t>(), 2u) << status->dump();
+  EXPECT_TRUE(status->contains("phase") && status->contains("votes") &&
+              status->contains("consensus"))
+      << status->dump();
+  auto refused = client().control->call("authority.status");
+  EXPECT_FALSE(refused.has_value()) << refused->dump();
+
   // (4) one authority of three stopped: the consensus of the period after
   // next is voted on wholly without it, and still published and fetched.
   ASSERT_NO_FATAL_FAILURE(stop(authority(2)));
