@@ -30,6 +30,11 @@ using Clock = std::chrono::steady_clock;
 // its SOCKS port with an open circuit, before `up` gives up on it.
 constexpr auto kStartDeadline = std::chrono::seconds(20);
 constexpr auto kReadyDeadline = std::chrono::seconds(30);
+// The first consensus is the one of the period after next at the latest
+// (uploads close 10 s before a period begins), and every node installs it
+// within 10 s of its start.
+constexpr auto kConsensusDeadline = std::chrono::seconds(3 * kTestnetPeriodSeconds + 15);
+constexpr auto kConsensusPollInterval = std::chrono::milliseconds(500);
 // nyxd drains for its configured deadline (2 s here) before exiting.
 constexpr auto kStopGrace = std::chrono::milliseconds(8000);
 constexpr auto kPollInterval = std::chrono::milliseconds(100);
@@ -307,7 +312,7 @@ bool make_room(const Testnet& testnet, std::FILE* out) {
         return false;
       }
     }
-    // A stopped testnet of ours: start afresh (new keys, new directory), and
+    // A stopped testnet of ours: start afresh (new keys, a new network), and
     // remove what may be left of its test hosts.
     if (previous->hosts) {
       (void)adopt_hosts(*previous, out)->teardown();
@@ -322,12 +327,14 @@ bool make_room(const Testnet& testnet, std::FILE* out) {
   return true;
 }
 
-// Keys, configs, the signed directory and the state file; false (with the
-// reason printed) when one cannot be written.
-bool write_files(const Testnet& testnet, std::FILE* out) {
-  say(out, fmt::format("generating an authority key, {} node keys, configs and a signed "
-                       "directory in {}\n",
-                       testnet.nodes.size(), testnet.dir.string()));
+// Keys, configs and the state file; false (with the reason printed) when one
+// cannot be written.
+bool write_files(Testnet& testnet, std::FILE* out) {
+  const auto authorities = static_cast<std::size_t>(
+      std::count_if(testnet.nodes.begin(), testnet.nodes.end(),
+                    [](const TestnetNode& node) { return node.is_authority(); }));
+  say(out, fmt::format("generating {} node keys, {} authority keys and configs in {}\n",
+                       testnet.nodes.size(), authorities, testnet.dir.string()));
   return succeeded(generate_testnet_files(testnet)) && succeeded(save_state(testnet));
 }
 
@@ -389,9 +396,63 @@ double seconds_since(Clock::time_point started) {
   return std::chrono::duration<double>(Clock::now() - started).count();
 }
 
-// Waits for every node to answer, then for the client to be ready, with a
-// progress line each; false (with the reason printed, the nodes stopped) when
-// one does not come up.
+// What a node holds, for a failure message: "none" or its period and count.
+std::string consensus_text(const std::optional<InstalledConsensus>& consensus) {
+  return consensus ? fmt::format("period {} with {} relays", consensus->period, consensus->nodes)
+                   : "none";
+}
+
+// Waits until every node has installed a consensus listing every relay;
+// false (with what each node holds, or the log of one that exited, printed)
+// when a node exits or the deadline passes. The consensus held at the end
+// goes to `agreed`.
+bool wait_until_consensus(const Testnet& testnet, InstalledConsensus& agreed) {
+  const std::size_t relays = testnet.relay_count();
+  const auto deadline = Clock::now() + kConsensusDeadline;
+  std::vector<std::optional<InstalledConsensus>> held(testnet.nodes.size());
+  for (;;) {
+    bool complete = true;
+    for (std::size_t i = 0; i < testnet.nodes.size(); ++i) {
+      const auto& node = testnet.nodes[i];
+      if (!process_alive(node.pid)) {
+        complain(fmt::format("{} exited while waiting for the consensus; the end of {}:\n{}",
+                             node.name, testnet.log(node).string(),
+                             log_tail(testnet.log(node), 15)));
+        return false;
+      }
+      auto info = ask(testnet, node, "node.info");
+      held[i] = info ? installed_consensus(*info) : std::nullopt;
+      complete = complete && held[i] && held[i]->nodes == relays;
+    }
+    if (complete) {
+      agreed = *held.front();
+      return true;
+    }
+    if (Clock::now() >= deadline) {
+      break;
+    }
+    std::this_thread::sleep_for(kConsensusPollInterval);
+  }
+  std::string holdings;
+  std::vector<std::string> authority_logs;
+  for (std::size_t i = 0; i < testnet.nodes.size(); ++i) {
+    const auto& node = testnet.nodes[i];
+    holdings += fmt::format("\n  {}: {}", node.name, consensus_text(held[i]));
+    if (node.is_authority()) {
+      authority_logs.push_back(testnet.log(node).string());
+    }
+  }
+  complain(
+      fmt::format("no consensus of {} relays on every node within {} s; each holds:{}\n"
+                  "the authorities' logs tell why: {}",
+                  relays, kConsensusDeadline.count(), holdings, fmt::join(authority_logs, " ")));
+  return false;
+}
+
+// Waits for every node to answer, then for the authorities' first consensus
+// on every node, then for the client to be ready, with a progress line each;
+// false (with the reason printed, the nodes stopped) when one does not come
+// up.
 bool wait_for_nodes(Testnet& testnet, Clock::time_point started, std::FILE* out) {
   for (auto& node : testnet.nodes) {
     say(out, fmt::format("  {:<7} {:<12} pid {:<7} udp {}:{} ... ", node.name,
@@ -404,6 +465,16 @@ bool wait_for_nodes(Testnet& testnet, Clock::time_point started, std::FILE* out)
     }
     say(out, fmt::format("up ({:.1f} s)\n", seconds_since(started)));
   }
+  say(out, fmt::format("  waiting for the authorities' first consensus (up to {} s) ... ",
+                       kConsensusDeadline.count()));
+  InstalledConsensus consensus;
+  if (!wait_until_consensus(testnet, consensus)) {
+    say(out, "failed\n");
+    stop_started(testnet, out);
+    return false;
+  }
+  say(out, fmt::format("period {}, {} relays ({:.1f} s)\n", consensus.period, consensus.nodes,
+                       seconds_since(started)));
   say(out, "  waiting for the SOCKS5 port and an open circuit ... ");
   if (!wait_until_ready(testnet, testnet.nodes.front())) {
     say(out, "failed\n");
@@ -473,6 +544,9 @@ NodeStatus node_status(const Testnet& testnet, const TestnetNode& node, bool ali
     entry["control"] = true;
     entry["uptime_seconds"] = info->value("uptime_seconds", 0);
     status.uptime = format_uptime(info->value("uptime_seconds", std::uint64_t{0}));
+    if (const auto consensus = installed_consensus(*info)) {
+      entry["consensus"] = {{"period", consensus->period}, {"nodes", consensus->nodes}};
+    }
   }
   if (auto peers = ask(testnet, node, "peers.list"); peers && peers->is_array()) {
     const auto up = static_cast<std::size_t>(

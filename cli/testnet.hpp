@@ -1,22 +1,26 @@
 #pragma once
 // A local test network (nyxctl testnet up|status|down): N nyxd processes on
 // 127.0.0.1 — one client with a SOCKS5 port, relays, one exit that may reach
-// private addresses — with an authority key, node keys, configs and a signed
-// directory generated into one directory, and the state (pids, ports, paths)
-// in DIR/testnet.json so later commands find the nodes.
+// private addresses — that forms itself as an operator's network does
+// (proposal 0002): the first three relays are also the network's
+// authorities, every node's config lists them, and the relays' descriptors
+// become a consensus the authorities vote on and sign every period. Keys and
+// configs are generated into one directory, and the state (pids, ports,
+// paths, authorities) into DIR/testnet.json so later commands find the nodes.
 //
-// Layout: DIR/authority.key, DIR/directory.bin, DIR/testnet.json and per node
-// DIR/nodeK/{nyxd.toml, descriptor.toml, nyxd.log, nyxd.pid, data/}.
+// Layout: DIR/testnet.json and per node DIR/nodeK/{nyxd.toml, nyxd.log,
+// nyxd.pid, data/}; an authority's data/ holds its authority.key. No
+// directory file and no descriptor: the nodes fetch the consensus.
 // plan_testnet() and the text it generates are pure, so tests check them;
 // the functions that start and stop processes print progress to `out`.
 //
 // With `hosts` (the WAN testnet, docs/proposals/0003 §2.3; root only) every
 // node runs in its own test host (cli/testnet_hosts.hpp): node K on
-// 10.77.0.K, links on UDP 9340 and the client's SOCKS5 on 9345, an origin host
-// N+1 for test servers, the link emulator in a hub namespace between them, and
-// the TCP baseline's /32 routes. The state file then also names the run, the
-// switch's pid and the link parameters; `down` removes every namespace and
-// every process in them.
+// 10.77.0.K, links on UDP and TCP 9340 and the client's SOCKS5 on 9345, an
+// origin host N+1 for test servers, the link emulator in a hub namespace
+// between them, and the TCP baseline's /32 routes. The state file then also
+// names the run, the switch's pid and the link parameters; `down` removes
+// every namespace and every process in them.
 // Not thread-safe; one nyxctl command owns a testnet directory at a time.
 
 #include <cstddef>
@@ -38,6 +42,16 @@ namespace nyx::cli {
 
 inline constexpr std::size_t kTestnetMinNodes = 5;
 inline constexpr std::size_t kTestnetMaxNodes = 64;
+// The first this many relays are also authorities (fewer when there are
+// fewer relays, at least one).
+inline constexpr std::size_t kTestnetAuthorities = 3;
+
+// The network's period and clock skew: the shortest period nyxd accepts and
+// the largest skew it allows with it, so the first consensus comes within
+// one to two periods of the start.
+inline constexpr std::uint64_t kTestnetPeriodSeconds = 24;
+inline constexpr const char* kTestnetPeriod = "24s";
+inline constexpr const char* kTestnetClockSkew = "1s";
 
 // Fixed ports on the test hosts (--hosts).
 inline constexpr std::uint16_t kHostLinkPort = 9340;
@@ -70,7 +84,7 @@ struct TestnetOptions {
 
 struct TestnetNode {
   std::string name;                // "node1"
-  std::vector<std::string> roles;  // nyxd roles: "client", "relay", "exit"
+  std::vector<std::string> roles;  // nyxd roles: "client", "relay", "exit", "authority"
   std::string address = "127.0.0.1";
   std::string host;  // the test host (--hosts): "client", "relay1", ..., "exit"; else empty
   std::uint16_t udp_port = 0;
@@ -78,7 +92,19 @@ struct TestnetNode {
   pid_t pid = 0;                 // 0 when not started
 
   bool is_client() const;
+  bool is_relay() const;  // the exit too
   bool is_exit() const;
+  bool is_authority() const;
+};
+
+// An authority's entry of every node's directory.authorities (proposal 0002
+// section 10.2), keys in hex; tcp_address empty when it has none.
+struct TestnetAuthority {
+  std::string name;  // its node: "node2"
+  std::string key;   // Ed25519 authority key
+  std::string link;  // X25519 link key of its node
+  std::string address;
+  std::string tcp_address;
 };
 
 // A --hosts testnet's run (cli/testnet_hosts.hpp).
@@ -92,8 +118,9 @@ struct TestnetHosts {
 struct Testnet {
   std::filesystem::path dir;
   std::vector<TestnetNode> nodes;
-  std::string congestion;             // see TestnetOptions
-  std::optional<TestnetHosts> hosts;  // --hosts only
+  std::vector<TestnetAuthority> authorities;  // filled by generate_testnet_files
+  std::string congestion;                     // see TestnetOptions
+  std::optional<TestnetHosts> hosts;          // --hosts only
 
   std::filesystem::path node_dir(const TestnetNode& node) const { return dir / node.name; }
   std::filesystem::path config(const TestnetNode& node) const;
@@ -101,11 +128,11 @@ struct Testnet {
   std::filesystem::path log(const TestnetNode& node) const;
   std::filesystem::path pid_file(const TestnetNode& node) const;
   std::filesystem::path state_file() const { return dir / "testnet.json"; }
-  std::filesystem::path directory_file() const { return dir / "directory.bin"; }
-  std::filesystem::path authority_key() const { return dir / "authority.key"; }
   // The client's SOCKS5 port, and its address HOST:PORT.
   std::uint16_t socks_port() const;
   std::string socks_address() const;
+  // Nodes with the relay role (the exit included): what a full consensus lists.
+  std::size_t relay_count() const;
 
   nlohmann::json to_json() const;
   static Result<Testnet> from_json(const nlohmann::json& state, std::filesystem::path dir);
@@ -115,28 +142,40 @@ struct Testnet {
 // so the integration tests can see a policy refusal.
 const std::vector<std::string>& testnet_exit_policy();
 
+// The consensus a node has installed, as node.info's "directory" tells it.
+struct InstalledConsensus {
+  std::uint64_t period = 0;  // the period its valid_after begins
+  std::size_t nodes = 0;     // the relays it lists
+};
+
+// From a node.info result; nullopt while the node holds no consensus (no
+// "directory") or for any other shape.
+std::optional<InstalledConsensus> installed_consensus(const nlohmann::json& node_info);
+
 // Client circuits in state "open" in a circuits.list result
 // ({"relayed": N, "circuits": [{"state": ...}, ...]}); 0 for any other shape.
 std::size_t open_circuit_count(const nlohmann::json& circuits_list);
 
 // Names, roles and ports: node1 the client (SOCKS5 on base_port + nodes),
-// node2..node(N-1) relays, nodeN the exit; node K listens on UDP
+// node2..node(N-1) relays, nodeN the exit, and the first kTestnetAuthorities
+// relays also authorities; node K listens on UDP (and a relay on TCP)
 // base_port + K - 1. With `hosts`, node K is test host K at 10.77.0.K with
 // the fixed ports. kInvalidArgument for fewer than 5 or more than 64 nodes
 // or ports beyond 65535.
 Result<Testnet> plan_testnet(const TestnetOptions& options);
 
-// nyxd's config for `node` (docs/nyxd.example.toml's keys).
-std::string node_config_text(const Testnet& testnet, const TestnetNode& node,
-                             const std::string& authority_hex);
+// nyxd's config for `node` (docs/nyxd.example.toml's keys), listing
+// testnet.authorities.
+std::string node_config_text(const Testnet& testnet, const TestnetNode& node);
 
 // Reads DIR/testnet.json; kNotFound when there is none.
 Result<Testnet> load_testnet(const std::filesystem::path& dir);
 
-// Writes what `up` needs before it starts a process: the authority key, each
-// node's keys, config and signed descriptor, and the signed directory
+// Writes what `up` needs before it starts a process: each node's keys (an
+// authority's authority.key too, as nyxctl keygen --authority writes it),
+// then, with testnet.authorities filled in, each node's config
 // (cli/testnet_generate.cpp).
-Status generate_testnet_files(const Testnet& testnet);
+Status generate_testnet_files(Testnet& testnet);
 
 // The commands. Each prints progress or a table to `out` and problems to
 // stderr, and returns the exit code.

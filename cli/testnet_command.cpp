@@ -40,7 +40,9 @@ void add_testnet_command(CLI::App& app, TestnetCommand& c) {
       "testnet", "a local network of nyxd processes, on 127.0.0.1 or on emulated test hosts");
   testnet->require_subcommand(1);
   c.up = testnet->add_subcommand(
-      "up", "generate keys, configs and a signed directory, start the nodes, wait for them");
+      "up",
+      "generate keys and configs (three relays are authorities), start the nodes, wait for the "
+      "first consensus and an open circuit");
   c.up->add_option("--nodes", c.options.nodes,
                    "nodes: a client with SOCKS5, relays, an exit (at least 5)")
       ->capture_default_str();

@@ -5,6 +5,8 @@
 // file: cli/testnet.cpp starts and stops what this plans.
 #include <algorithm>
 #include <fstream>
+#include <optional>
+#include <string_view>
 #include <utility>
 
 #include <fmt/format.h>
@@ -18,11 +20,30 @@ namespace {
 
 std::string quoted(const std::string& text) { return fmt::format("\"{}\"", text); }
 
+bool lists_role(const TestnetNode& node, std::string_view role) {
+  return std::find(node.roles.begin(), node.roles.end(), role) != node.roles.end();
+}
+
 }  // namespace
 
 const std::vector<std::string>& testnet_exit_policy() {
   static const std::vector<std::string> kRules{"reject *:25", "accept *:*"};
   return kRules;
+}
+
+std::optional<InstalledConsensus> installed_consensus(const nlohmann::json& node_info) {
+  if (!node_info.is_object() || !node_info.contains("directory")) {
+    return std::nullopt;
+  }
+  const auto& directory = node_info["directory"];
+  if (!directory.is_object() || !directory.contains("valid_after") ||
+      !directory["valid_after"].is_number_unsigned() || !directory.contains("nodes") ||
+      !directory["nodes"].is_number_unsigned()) {
+    return std::nullopt;
+  }
+  return InstalledConsensus{
+      .period = directory["valid_after"].get<std::uint64_t>() / kTestnetPeriodSeconds,
+      .nodes = directory["nodes"].get<std::size_t>()};
 }
 
 std::size_t open_circuit_count(const nlohmann::json& circuits_list) {
@@ -37,13 +58,10 @@ std::size_t open_circuit_count(const nlohmann::json& circuits_list) {
       }));
 }
 
-bool TestnetNode::is_client() const {
-  return std::find(roles.begin(), roles.end(), "client") != roles.end();
-}
-
-bool TestnetNode::is_exit() const {
-  return std::find(roles.begin(), roles.end(), "exit") != roles.end();
-}
+bool TestnetNode::is_client() const { return lists_role(*this, "client"); }
+bool TestnetNode::is_relay() const { return lists_role(*this, "relay"); }
+bool TestnetNode::is_exit() const { return lists_role(*this, "exit"); }
+bool TestnetNode::is_authority() const { return lists_role(*this, "authority"); }
 
 std::filesystem::path Testnet::config(const TestnetNode& node) const {
   return node_dir(node) / "nyxd.toml";
@@ -65,6 +83,11 @@ std::string Testnet::socks_address() const {
     }
   }
   return {};
+}
+
+std::size_t Testnet::relay_count() const {
+  return static_cast<std::size_t>(std::count_if(
+      nodes.begin(), nodes.end(), [](const TestnetNode& node) { return node.is_relay(); }));
 }
 
 nlohmann::json TestnetLinks::to_json() const {
@@ -96,9 +119,18 @@ nlohmann::json Testnet::to_json() const {
                     {"data_dir", data_dir(node).string()},
                     {"log", log(node).string()}});
   }
+  nlohmann::json listed = nlohmann::json::array();
+  for (const auto& authority : authorities) {
+    listed.push_back({{"name", authority.name},
+                      {"key", authority.key},
+                      {"link", authority.link},
+                      {"address", authority.address},
+                      {"tcp_address", authority.tcp_address}});
+  }
   nlohmann::json state = {{"dir", dir.string()},
-                          {"directory", directory_file().string()},
                           {"socks", socks_address()},
+                          {"period", kTestnetPeriod},
+                          {"authorities", std::move(listed)},
                           {"nodes", std::move(list)}};
   if (!congestion.empty()) {
     state["congestion"] = congestion;
@@ -137,6 +169,20 @@ Result<Testnet> Testnet::from_json(const nlohmann::json& state, std::filesystem:
                         fmt::format("testnet state: bad node name '{}'", node.name));
     }
     testnet.nodes.push_back(std::move(node));
+  }
+  if (state.contains("authorities") && state["authorities"].is_array()) {
+    for (const auto& entry : state["authorities"]) {
+      try {
+        testnet.authorities.push_back({.name = entry.at("name").get<std::string>(),
+                                       .key = entry.at("key").get<std::string>(),
+                                       .link = entry.at("link").get<std::string>(),
+                                       .address = entry.at("address").get<std::string>(),
+                                       .tcp_address = entry.value("tcp_address", std::string())});
+      } catch (const nlohmann::json::exception& e) {
+        return make_error(ErrorCategory::kParse,
+                          fmt::format("testnet state: authorities: {}", e.what()));
+      }
+    }
   }
   testnet.congestion = state.value("congestion", std::string());
   if (state.contains("hosts") && state["hosts"].is_object()) {
@@ -214,6 +260,15 @@ Result<Testnet> plan_testnet(const TestnetOptions& options) {
     }
     testnet.nodes.push_back(std::move(node));
   }
+  // The first relays vote too, as a relay's operator may make it an
+  // authority (proposal 0002, section 10.1).
+  std::size_t authorities = 0;
+  for (auto& node : testnet.nodes) {
+    if (node.is_relay() && authorities < kTestnetAuthorities) {
+      node.roles.push_back("authority");
+      ++authorities;
+    }
+  }
   return testnet;
 }
 
@@ -226,12 +281,36 @@ constexpr const char* kSharedAddressAdmission =
     "create_rate_per_address = 1000.0\n"
     "create_burst_per_address = 2000\n";
 
-std::string node_config_text(const Testnet& testnet, const TestnetNode& node,
-                             const std::string& authority_hex) {
+namespace {
+
+// Every node's [directory]: all the authorities, a majority's signatures,
+// and the testnet's short period.
+std::string testnet_directory_section(const Testnet& testnet) {
+  std::string entries;
+  for (const auto& authority : testnet.authorities) {
+    entries += fmt::format(
+        "  {{ key = \"{}\", link = \"{}\", address = \"{}\", tcp_address = \"{}\" }},\n",
+        authority.key, authority.link, authority.address, authority.tcp_address);
+  }
+  return fmt::format(
+      "[directory]\n"
+      "# Every node lists every authority; a consensus needs a majority's signatures.\n"
+      "authorities = [\n{}]\n"
+      "threshold = 0\n"
+      "# The shortest period nyxd accepts, so the first consensus comes within two.\n"
+      "period = \"{}\"\n"
+      "clock_skew = \"{}\"\n",
+      entries, kTestnetPeriod, kTestnetClockSkew);
+}
+
+}  // namespace
+
+std::string node_config_text(const Testnet& testnet, const TestnetNode& node) {
   std::vector<std::string> roles;
   for (const auto& role : node.roles) {
     roles.push_back(quoted(role));
   }
+  const std::string address = fmt::format("{}:{}", node.address, node.udp_port);
   std::string text = fmt::format(
       "# {} of the {} testnet made by `nyxctl testnet up`; stop it with "
       "`nyxctl testnet down --dir {}`.\n"
@@ -241,19 +320,18 @@ std::string node_config_text(const Testnet& testnet, const TestnetNode& node,
       "roles = [{}]\n"
       "# The testnet shares a machine: one worker each.\n"
       "workers = 1\n\n"
-      "[directory]\n"
-      "file = \"../directory.bin\"\n"
-      "authorities = [\"{}\"]\n"
-      "threshold = 1\n\n"
+      "{}\n"
       "[transport]\n"
-      "udp_listen = \"{}:{}\"\n\n"
+      "udp_listen = \"{}\"\n"
+      "{}\n"
       "[mix]\n"
       "cover_rate = 0.0\n"
       "{}\n"
       "[shutdown]\n"
       "drain_deadline = \"2s\"\n",
       node.name, testnet.hosts ? "WAN" : "local", testnet.dir.string(), node.name,
-      fmt::join(roles, ", "), authority_hex, node.address, node.udp_port,
+      fmt::join(roles, ", "), testnet_directory_section(testnet), address,
+      node.is_relay() ? fmt::format("tcp_listen = \"{}\"\n", address) : "",
       testnet.hosts ? "" : kSharedAddressAdmission);
   if (node.is_client()) {
     text += fmt::format("\n[socks]\nlisten = \"{}:{}\"\n", node.address, node.socks_port);
@@ -261,9 +339,10 @@ std::string node_config_text(const Testnet& testnet, const TestnetNode& node,
   if (!testnet.congestion.empty()) {
     text += fmt::format("\n[stream]\ncongestion = \"{}\"\n", testnet.congestion);
   }
-  if (std::find(node.roles.begin(), node.roles.end(), "relay") != node.roles.end()) {
+  if (node.is_relay()) {
     // A loopback or testbed address is not global: advertise it explicitly.
-    text += fmt::format("\n[relay]\nadvertise_udp = \"{}:{}\"\n", node.address, node.udp_port);
+    text += fmt::format("\n[relay]\nadvertise_udp = \"{}\"\nadvertise_tcp = \"{}\"\n", address,
+                        address);
   }
   if (node.is_exit()) {
     std::vector<std::string> rules;
@@ -281,6 +360,14 @@ std::string node_config_text(const Testnet& testnet, const TestnetNode& node,
         "allow_private = true\n"
         "advertise = [" +
         policy_text + "]\n";
+  }
+  if (node.is_authority()) {
+    text += fmt::format(
+        "\n[authority]\n"
+        "# The relays advertise private addresses; on 127.0.0.1 all at one address.\n"
+        "allow_private_addresses = true\n"
+        "max_relays_per_address = {}\n",
+        testnet.nodes.size());
   }
   return text;
 }

@@ -2,6 +2,7 @@
 // (tests/integration/cli_testnet_test.sh starts real ones).
 #include "cli/testnet.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "core/config.hpp"
@@ -17,10 +18,12 @@ TEST(PlanTestnet, ClientRelaysAndOneExitOnConsecutivePorts) {
   EXPECT_TRUE(testnet->nodes[0].is_client());
   EXPECT_EQ(testnet->nodes[0].socks_port, 20005);
   for (std::size_t i = 1; i < 4; ++i) {
-    EXPECT_EQ(testnet->nodes[i].roles, std::vector<std::string>{"relay"});
+    EXPECT_EQ(testnet->nodes[i].roles, (std::vector<std::string>{"relay", "authority"}));
     EXPECT_EQ(testnet->nodes[i].socks_port, 0);
   }
   EXPECT_TRUE(testnet->nodes[4].is_exit());
+  EXPECT_FALSE(testnet->nodes[4].is_authority());
+  EXPECT_EQ(testnet->relay_count(), 4u);
   for (std::size_t i = 0; i < 5; ++i) {
     EXPECT_EQ(testnet->nodes[i].udp_port, 20000 + i);
     EXPECT_EQ(testnet->nodes[i].name, "node" + std::to_string(i + 1));
@@ -37,30 +40,111 @@ TEST(PlanTestnet, RefusesTooFewNodesAndPortsPastTheEnd) {
   EXPECT_TRUE(plan_testnet({64, "/tmp/tn", 65535 - 64}));
 }
 
+// The first three relays vote, whatever the size; the rest only relay.
+TEST(PlanTestnet, TheFirstThreeRelaysAreTheAuthorities) {
+  auto testnet = plan_testnet({8, "/tmp/tn", 20000});
+  ASSERT_TRUE(testnet);
+  std::vector<std::string> authorities;
+  for (const auto& node : testnet->nodes) {
+    if (node.is_authority()) {
+      authorities.push_back(node.name);
+    }
+  }
+  EXPECT_EQ(authorities, (std::vector<std::string>{"node2", "node3", "node4"}));
+  EXPECT_EQ(testnet->relay_count(), 7u);
+}
+
+// Three authorities as generate_testnet_files records them.
+void add_authorities(Testnet& testnet) {
+  for (const char* name : {"node2", "node3", "node4"}) {
+    for (const auto& node : testnet.nodes) {
+      if (node.name == name) {
+        const std::string address = fmt::format("{}:{}", node.address, node.udp_port);
+        testnet.authorities.push_back({.name = name,
+                                       .key = std::string(64, name[4]),
+                                       .link = std::string(64, 'f'),
+                                       .address = address,
+                                       .tcp_address = address});
+      }
+    }
+  }
+}
+
 // The generated config as nyxd's reader sees it: the keys and values nyxd's
 // schema (docs/nyxd.example.toml) expects.
 TEST(NodeConfigText, GivesEachRoleWhatItNeeds) {
   auto testnet = plan_testnet({5, "/tmp/tn", 20000});
   ASSERT_TRUE(testnet);
-  const std::string authority(64, 'a');
+  add_authorities(*testnet);
 
-  auto client = ConfigReader::from_string(node_config_text(*testnet, testnet->nodes[0], authority),
-                                          "node1.toml");
+  auto client =
+      ConfigReader::from_string(node_config_text(*testnet, testnet->nodes[0]), "node1.toml");
   ASSERT_TRUE(client) << client.error().to_string();
   EXPECT_EQ(client->get_string_list("node.roles", {}), std::vector<std::string>{"client"});
   EXPECT_EQ(client->get_host_port("transport.udp_listen", {}), (HostPort{"127.0.0.1", 20000}));
+  EXPECT_FALSE(client->has("transport.tcp_listen"));
   EXPECT_EQ(client->get_host_port("socks.listen", {}), (HostPort{"127.0.0.1", 20005}));
-  EXPECT_EQ(client->get_string_list("directory.authorities", {}),
-            std::vector<std::string>{authority});
   EXPECT_FALSE(client->has("exit.allow_private"));
+  EXPECT_FALSE(client->has("relay.advertise_udp"));
+  EXPECT_FALSE(client->has("authority.allow_private_addresses"));
 
-  auto exit = ConfigReader::from_string(node_config_text(*testnet, testnet->nodes[4], authority),
-                                        "node5.toml");
+  auto authority =
+      ConfigReader::from_string(node_config_text(*testnet, testnet->nodes[1]), "node2.toml");
+  ASSERT_TRUE(authority) << authority.error().to_string();
+  EXPECT_EQ(authority->get_string_list("node.roles", {}),
+            (std::vector<std::string>{"relay", "authority"}));
+  EXPECT_EQ(authority->get_host_port("transport.tcp_listen", {}), (HostPort{"127.0.0.1", 20001}));
+  EXPECT_EQ(authority->get_host_port("relay.advertise_udp", {}), (HostPort{"127.0.0.1", 20001}));
+  EXPECT_EQ(authority->get_host_port("relay.advertise_tcp", {}), (HostPort{"127.0.0.1", 20001}));
+  EXPECT_TRUE(authority->get_bool("authority.allow_private_addresses", false));
+  EXPECT_EQ(authority->get_int<std::size_t>("authority.max_relays_per_address", 0), 5u);
+
+  auto exit =
+      ConfigReader::from_string(node_config_text(*testnet, testnet->nodes[4]), "node5.toml");
   ASSERT_TRUE(exit);
   EXPECT_TRUE(exit->get_bool("exit.allow_private", false));
   EXPECT_EQ(exit->get_string_list("exit.policy", {}), testnet_exit_policy());
+  EXPECT_EQ(exit->get_string_list("exit.advertise", {}), testnet_exit_policy());
+  EXPECT_EQ(exit->get_host_port("relay.advertise_udp", {}), (HostPort{"127.0.0.1", 20004}));
   EXPECT_FALSE(exit->has("socks.listen"));
-  EXPECT_EQ(exit->get_string("directory.file", ""), "../directory.bin");
+  EXPECT_FALSE(exit->has("authority.allow_private_addresses"));
+}
+
+// Every node lists every authority, with the testnet's period, and no file.
+TEST(NodeConfigText, ListsEveryAuthorityAndNoDirectoryFile) {
+  auto testnet = plan_testnet({5, "/tmp/tn", 20000});
+  ASSERT_TRUE(testnet);
+  add_authorities(*testnet);
+  for (const auto& node : testnet->nodes) {
+    auto config = ConfigReader::from_string(node_config_text(*testnet, node), node.name);
+    ASSERT_TRUE(config) << config.error().to_string();
+    EXPECT_FALSE(config->has("directory.file")) << node.name;
+    EXPECT_EQ(config->get_string("directory.period", ""), kTestnetPeriod) << node.name;
+    EXPECT_EQ(config->get_string("directory.clock_skew", ""), kTestnetClockSkew) << node.name;
+    EXPECT_EQ(config->get_int<int>("directory.threshold", -1), 0) << node.name;
+    ASSERT_EQ(config->table_count("directory.authorities"), 3u) << node.name;
+    for (std::size_t i = 0; i < 3; ++i) {
+      const std::string entry = fmt::format("directory.authorities[{}]", i);
+      EXPECT_EQ(config->get_string(entry + ".key", ""), testnet->authorities[i].key);
+      EXPECT_EQ(config->get_string(entry + ".link", ""), testnet->authorities[i].link);
+      EXPECT_EQ(config->get_host_port(entry + ".address", {}),
+                (HostPort{"127.0.0.1", static_cast<std::uint16_t>(20001 + i)}));
+      EXPECT_EQ(config->get_string(entry + ".tcp_address", ""),
+                fmt::format("127.0.0.1:{}", 20001 + i));
+    }
+  }
+}
+
+TEST(InstalledConsensus, ReadsThePeriodAndRelaysOfNodeInfo) {
+  const auto info = nlohmann::json::parse(
+      R"({"nickname": "node1", "directory": {"nodes": 4, "valid_after": 1200, "valid_until": 1248}})");
+  const auto consensus = installed_consensus(info);
+  ASSERT_TRUE(consensus);
+  EXPECT_EQ(consensus->period, 1200 / kTestnetPeriodSeconds);
+  EXPECT_EQ(consensus->nodes, 4u);
+  EXPECT_FALSE(installed_consensus(nlohmann::json::parse(R"({"nickname": "node1"})")));
+  EXPECT_FALSE(installed_consensus(nlohmann::json::parse(R"({"directory": {"nodes": 4}})")));
+  EXPECT_FALSE(installed_consensus(nlohmann::json::array()));
 }
 
 // The exit accepts everything but port 25, so a policy refusal can be seen.
@@ -85,9 +169,15 @@ TEST(TestnetState, RoundTripsThroughJson) {
   auto testnet = plan_testnet({6, "/tmp/tn", 20000});
   ASSERT_TRUE(testnet);
   testnet->nodes[3].pid = 4242;
+  add_authorities(*testnet);
   auto back = Testnet::from_json(testnet->to_json(), "/tmp/tn");
   ASSERT_TRUE(back) << back.error().to_string();
   ASSERT_EQ(back->nodes.size(), 6u);
+  ASSERT_EQ(back->authorities.size(), 3u);
+  EXPECT_EQ(back->authorities[1].name, "node3");
+  EXPECT_EQ(back->authorities[1].key, testnet->authorities[1].key);
+  EXPECT_EQ(back->authorities[1].tcp_address, "127.0.0.1:20002");
+  EXPECT_FALSE(testnet->to_json().contains("directory"));
   EXPECT_EQ(back->nodes[3].pid, 4242);
   EXPECT_EQ(back->nodes[5].roles, testnet->nodes[5].roles);
   EXPECT_EQ(back->socks_port(), 20006);
@@ -113,24 +203,30 @@ TEST(PlanTestnet, OnTestHostsEachNodeHasItsOwnAddressAndTheFixedPorts) {
   }
   EXPECT_EQ(testnet->socks_address(), "10.77.0.1:9345");
 
-  const std::string authority(64, 'a');
-  auto client = ConfigReader::from_string(node_config_text(*testnet, testnet->nodes[0], authority),
-                                          "node1.toml");
+  add_authorities(*testnet);
+  auto client =
+      ConfigReader::from_string(node_config_text(*testnet, testnet->nodes[0]), "node1.toml");
   ASSERT_TRUE(client) << client.error().to_string();
   EXPECT_EQ(client->get_host_port("transport.udp_listen", {}), (HostPort{"10.77.0.1", 9340}));
+  // The authorities are dialled at their test hosts' addresses.
+  EXPECT_EQ(client->get_host_port("directory.authorities[0].address", {}),
+            (HostPort{"10.77.0.2", 9340}));
   EXPECT_EQ(client->get_host_port("socks.listen", {}), (HostPort{"10.77.0.1", 9345}));
   EXPECT_EQ(client->get_string("stream.congestion", ""), "bbr");
-  auto relay = ConfigReader::from_string(node_config_text(*testnet, testnet->nodes[2], authority),
-                                         "node3.toml");
+  auto relay =
+      ConfigReader::from_string(node_config_text(*testnet, testnet->nodes[2]), "node3.toml");
   ASSERT_TRUE(relay) << relay.error().to_string();
   EXPECT_EQ(relay->get_host_port("transport.udp_listen", {}), (HostPort{"10.77.0.3", 9340}));
+  EXPECT_EQ(relay->get_host_port("relay.advertise_tcp", {}), (HostPort{"10.77.0.3", 9340}));
+  EXPECT_TRUE(relay->get_bool("authority.allow_private_addresses", false));
 }
 
 TEST(PlanTestnet, WithoutACongestionChoiceTheConfigLeavesNyxdsDefault) {
   auto testnet = plan_testnet({5, "/tmp/tn", 20000});
   ASSERT_TRUE(testnet);
-  auto client = ConfigReader::from_string(
-      node_config_text(*testnet, testnet->nodes[0], std::string(64, 'a')), "node1.toml");
+  add_authorities(*testnet);
+  auto client =
+      ConfigReader::from_string(node_config_text(*testnet, testnet->nodes[0]), "node1.toml");
   ASSERT_TRUE(client);
   EXPECT_FALSE(client->has("stream.congestion"));
 }
