@@ -11,6 +11,13 @@ target_compile_options(nyx_options INTERFACE
 if(NYX_WERROR)
   target_compile_options(nyx_options INTERFACE -Werror)
 endif()
+# asio decides whether to allocate its recycled memory with aligned_alloc
+# (freed with free) or operator new from _GLIBCXX_HAVE_ALIGNED_ALLOC, which is
+# defined only once a libstdc++ header is in: a file whose first include is
+# an asio header chose operator new while every other chose aligned_alloc,
+# and the linker kept one allocate and one free of the two (ASan:
+# alloc-dealloc-mismatch). Every supported libc has aligned_alloc; say so once.
+target_compile_definitions(nyx_options INTERFACE ASIO_HAS_STD_ALIGNED_ALLOC=1)
 if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
   # asio 1.22 only enables coroutines under clang when told to.
   target_compile_definitions(nyx_options INTERFACE ASIO_HAS_CO_AWAIT=1 ASIO_HAS_STD_COROUTINE=1)
