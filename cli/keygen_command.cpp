@@ -28,12 +28,6 @@ int failed(const std::string& message) { return report_failure({ExitCode::kFaile
 
 // An authority's entry of directory.authorities (proposal 0002, section 10.2),
 // one line as every node's nyxd.toml takes it.
-std::string authority_entry(const AuthorityPublicKeys& keys, const std::string& address) {
-  return fmt::format(R"({{ key = "{}", link = "{}", address = "{}", tcp_address = "" }},)",
-                     crypto::to_hex(keys.authority), crypto::to_hex(keys.link),
-                     address.empty() ? kAddressPlaceholder : address);
-}
-
 bool is_ip_literal(const std::string& host) {
   std::array<unsigned char, 16> bytes{};
   return ::inet_pton(AF_INET, host.c_str(), bytes.data()) == 1 ||
@@ -68,15 +62,16 @@ int run_authority(const std::string& out, const std::string& address) {
       file.c_str(), crypto::to_hex(keys->authority).c_str(), crypto::to_hex(keys->link).c_str());
   std::printf(
       "\nPaste this line into every node's [directory] authorities, this one's too:\n  %s\n",
-      authority_entry(*keys, address).c_str());
+      authority_entry_line(crypto::to_hex(keys->authority), crypto::to_hex(keys->link),
+                           address.empty() ? kAddressPlaceholder : address, "")
+          .c_str());
   if (address.empty()) {
     std::printf("Replace %s with the address other nodes reach this one at (or pass --address).\n",
                 kAddressPlaceholder);
   }
   std::printf(
-      "\nSign the directory with\n"
-      "  nyxctl directory sign --authority-key %s --descriptors FILE... "
-      "--valid-for 24h --out directory.bin\n",
+      "\nThen run this node with roles = [\"authority\"] and authority.key_file = \"%s\"\n"
+      "(docs/operators.md, step 10).\n",
       file.c_str());
   return 0;
 }

@@ -109,6 +109,12 @@ Result<crypto::Ed25519PublicKey> generate_authority_key(const std::filesystem::p
   return pair.public_key;
 }
 
+std::string authority_entry_line(std::string_view key_hex, std::string_view link_hex,
+                                 std::string_view address, std::string_view tcp_address) {
+  return fmt::format(R"({{ key = "{}", link = "{}", address = "{}", tcp_address = "{}" }},)",
+                     key_hex, link_hex, address, tcp_address);
+}
+
 Result<AuthorityPublicKeys> generate_authority_keys(const std::filesystem::path& dir) {
   if (auto status = make_private_dir(dir); !status) {
     return std::unexpected(std::move(status.error()));

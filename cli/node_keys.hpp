@@ -11,6 +11,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <string>
+#include <string_view>
 
 #include "core/crypto/ed25519.hpp"
 #include "core/crypto/x25519.hpp"
@@ -53,6 +55,11 @@ struct AuthorityPublicKeys {
   crypto::Ed25519PublicKey authority{};
   crypto::X25519PublicKey link{};
 };
+
+// The authority's line of directory.authorities as every node's config
+// writes it: `{ key = "...", link = "...", address = "...", tcp_address = "..." },`.
+std::string authority_entry_line(std::string_view key_hex, std::string_view link_hex,
+                                 std::string_view address, std::string_view tcp_address);
 
 // Makes `dir` an authority's data directory: a fresh authority key in
 // dir/authority.key, beside the node's keys: those in `dir` when it has an

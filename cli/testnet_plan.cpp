@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/node_keys.hpp"
 #include "cli/testnet.hpp"
 #include "cli/testnet_hosts.hpp"
 #include "cli/text_file.hpp"
@@ -288,9 +289,10 @@ namespace {
 std::string testnet_directory_section(const Testnet& testnet) {
   std::string entries;
   for (const auto& authority : testnet.authorities) {
-    entries += fmt::format(
-        "  {{ key = \"{}\", link = \"{}\", address = \"{}\", tcp_address = \"{}\" }},\n",
-        authority.key, authority.link, authority.address, authority.tcp_address);
+    entries += "  " +
+               authority_entry_line(authority.key, authority.link, authority.address,
+                                    authority.tcp_address) +
+               "\n";
   }
   return fmt::format(
       "[directory]\n"
