@@ -129,8 +129,9 @@ AuthorityRole::AuthorityRole(const crypto::Ed25519PublicKey& authority_key,
                 pruned.error().message);
     }
   });
-  driver_.set_publish_handler(
-      [this](std::uint64_t q, SharedDocument consensus) { publish(q, std::move(consensus)); });
+  driver_.set_publish_handler([this](std::uint64_t q, SharedDocument consensus) {
+    (void)held_.hold(q, std::move(consensus));
+  });
   // Two series are the service's too (authority_metrics.hpp): the registry
   // gives back the objects the service's constructor registered.
   driver_.publish_metrics(parts.registry);
@@ -154,13 +155,6 @@ asio::awaitable<void> AuthorityRole::wait_stopped() {
 void AuthorityRole::save(std::uint64_t q) {
   if (auto saved = store_.save(state_.snapshot(q)); !saved) {
     log::warn("authority: period {} not stored: {}", q, saved.error().message);
-  }
-}
-
-void AuthorityRole::publish(std::uint64_t q, SharedDocument consensus) {
-  held_.hold(q, consensus);
-  if (on_publish_) {
-    on_publish_(q, std::move(consensus));
   }
 }
 

@@ -9,7 +9,8 @@
 // configured authority over a DirectoryRequester of the shard's CREATE_DIR
 // circuits. What the driver changes is saved to the store, the periods it
 // prunes are removed from it, and what it publishes the node serves
-// (HeldConsensusService::hold), then hands to the owner's handler.
+// (HeldConsensusService::hold). The node installs it as every node does, by
+// fetching it (from another authority) in [T − 2u, T − u).
 //
 // Made by the node on the cell shard whose circuits, prober and directory
 // server it uses, before that shard's thread runs. Every other call,
@@ -65,8 +66,6 @@ struct AuthorityRoleParts {
 
 class AuthorityRole {
  public:
-  using PublishHandler = AuthorityDriver::PublishHandler;
-
   // Reads authority.key_file, makes the state from the [directory] and
   // [authority] sections (kConfig when this key is not one of
   // directory.authorities, or they break section 10.2's rules), opens
@@ -79,9 +78,6 @@ class AuthorityRole {
   ~AuthorityRole();
   AuthorityRole(const AuthorityRole&) = delete;
   AuthorityRole& operator=(const AuthorityRole&) = delete;
-
-  // Called after each publication, once the consensus is held; may be empty.
-  void set_publish_handler(PublishHandler extra) { on_publish_ = std::move(extra); }
 
   void start();
   // Cancels the driver's steps and the service's probes.
@@ -109,7 +105,6 @@ class AuthorityRole {
                 AuthorityStore store, AuthorityRoleParts& parts, std::vector<AuthorityPeer> peers);
 
   void save(std::uint64_t q);
-  void publish(std::uint64_t q, SharedDocument consensus);
   // Consensus q as the state holds it when it carries t signatures.
   const document::Consensus* signed_consensus(std::uint64_t q) const;
 
@@ -120,7 +115,6 @@ class AuthorityRole {
   document::AuthorityState state_;
   AuthorityStore store_;
   DirectoryRequester requester_;
-  PublishHandler on_publish_;
   AuthorityService service_;
   AuthorityDriver driver_;
 };
