@@ -129,9 +129,8 @@ AuthorityRole::AuthorityRole(const crypto::Ed25519PublicKey& authority_key,
                 pruned.error().message);
     }
   });
-  driver_.set_publish_handler([this](std::uint64_t q, SharedDocument consensus) {
-    (void)held_.hold(q, std::move(consensus));
-  });
+  driver_.set_publish_handler(
+      [this](std::uint64_t q, SharedDocument consensus) { held_.hold(q, std::move(consensus)); });
   // Two series are the service's too (authority_metrics.hpp): the registry
   // gives back the objects the service's constructor registered.
   driver_.publish_metrics(parts.registry);

@@ -88,8 +88,8 @@ namespace nyx::daemon {
 class AuthorityRole;
 class DataPath;
 class DirectoryCircuitSource;
-class LinkReachabilityProber;
 class DirectoryServer;
+class LinkReachabilityProber;
 class RelayDirectoryCircuits;
 
 class CellShard {

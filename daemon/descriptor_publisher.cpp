@@ -252,9 +252,7 @@ asio::awaitable<void> DescriptorPublisher::run(std::size_t index, async::Gate::H
 
 Result<std::vector<std::uint8_t>> DescriptorPublisher::descriptor_for(
     const OnionKeyManager::PublishedKeys& keys, std::uint64_t now) {
-  if (signed_keys_ && signed_keys_->epoch == keys.epoch &&
-      signed_keys_->onion_key == keys.onion_key &&
-      signed_keys_->next_onion_key == keys.next_onion_key) {
+  if (signed_keys_ == keys) {
     return signed_bytes_;
   }
   auto descriptor = build_descriptor(content_, identity_, keys, now);

@@ -58,6 +58,8 @@ class OnionKeyManager {
     std::uint64_t epoch = 0;
     crypto::X25519PublicKey onion_key{};       // of `epoch`
     crypto::X25519PublicKey next_onion_key{};  // of `epoch + 1`
+
+    bool operator==(const PublishedKeys&) const = default;
   };
 
   // Erases stale key files and loads the others, as of `now` (Unix time).
