@@ -222,6 +222,8 @@ void CellShard::open_directory_server(metrics::Registry& registry) {
       [server = directory_server_.get()](std::unique_ptr<mix::Circuit> circuit) {
         server->accept(std::move(circuit));
       });
+  // A relay that is also an authority uploads its descriptor to itself.
+  directory_circuits_->answer_locally(link_key_, *directory_server_);
 }
 
 Status CellShard::open_authority(metrics::Registry& registry) {

@@ -20,10 +20,13 @@
 #include "async/with_deadline.hpp"
 #include "daemon/circuit_session.hpp"
 #include "daemon/circuit_stream.hpp"
+#include "daemon/directory_server.hpp"
+#include "daemon/loopback_channel.hpp"
 #include "daemon/node_address_ip.hpp"
 #include "document/directory_stream.hpp"
 #include "mix/circuit.hpp"
 #include "mix/relay.hpp"
+#include "mix/relay_cell.hpp"
 #include "transport/link_manager.hpp"
 
 namespace nyx::daemon {
@@ -81,8 +84,34 @@ class ClosedHandlerGuard {
 
 // --- RelayDirectoryCircuits -------------------------------------------------------
 
+void RelayDirectoryCircuits::answer_locally(const crypto::X25519PublicKey& own_link_key,
+                                            DirectoryServer& server) {
+  own_link_key_ = own_link_key;
+  local_server_ = &server;
+}
+
+DirectoryCircuit RelayDirectoryCircuits::open_local(asio::any_io_executor executor) {
+  auto [client_end, server_end] = LoopbackChannel::pair(std::move(executor), mix::kMaxRelayData);
+  LoopbackChannel* served = server_end.get();
+  CircuitSession& session =
+      local_server_->accept(std::move(server_end), {.link_peer = own_link_key_});
+  // The server end lives in the session: its handler goes with it.
+  served->set_peer_closed_handler([&session] { session.channel_closed(); });
+  LoopbackChannel* raw = client_end.get();
+  DirectoryCircuit opened;
+  opened.channel = std::move(client_end);
+  opened.set_closed_handler = [raw](std::function<void()> closed) {
+    raw->set_peer_closed_handler(std::move(closed));
+  };
+  return opened;
+}
+
 asio::awaitable<Result<DirectoryCircuit>> RelayDirectoryCircuits::open(
     const document::DirectorySource& source) {
+  if (local_server_ != nullptr && source.link_key == own_link_key_) {
+    const auto executor = co_await asio::this_coro::executor;
+    co_return open_local(executor);
+  }
   const transport::PeerEndpoints endpoints = endpoints_of(source);
   if (!endpoints.udp && !endpoints.tcp) {
     co_return make_error(ErrorCategory::kNotFound, "directory source has no address");

@@ -29,6 +29,7 @@
 
 #include "async/timer_service.hpp"
 #include "core/clock.hpp"
+#include "core/crypto/x25519.hpp"
 #include "core/datagram_channel.hpp"
 #include "core/error.hpp"
 #include "document/consensus_tracker.hpp"
@@ -45,6 +46,8 @@ class LinkManager;
 }  // namespace nyx::transport
 
 namespace nyx::daemon {
+
+class DirectoryServer;
 
 // An open directory circuit, as the requester uses it.
 struct DirectoryCircuit {
@@ -69,16 +72,31 @@ class DirectoryCircuitSource {
 // source's endpoints with the LinkManager (add_peer), as the cell shard does
 // for a directory's nodes, so a source that is in no consensus yet (an
 // authority, a fallback) is reachable. Both must outlive it; same thread.
+//
+// A source whose link key is the node's own is the node itself (a relay
+// that is also an authority uploads its descriptor to every authority). No
+// circuit reaches it: once answer_locally() is given the node's server, such
+// a source gets a LoopbackChannel into that server instead, as a circuit
+// from the node's own link would (its context names the node's link key,
+// so POST_DESCRIPTOR's link check holds). Without it, a circuit is tried and
+// fails.
 class RelayDirectoryCircuits final : public DirectoryCircuitSource {
  public:
   RelayDirectoryCircuits(mix::Relay& relay, transport::LinkManager& links)
       : relay_(relay), links_(links) {}
 
+  // Requests to `own_link_key` go to `server`, which must outlive this.
+  void answer_locally(const crypto::X25519PublicKey& own_link_key, DirectoryServer& server);
+
   asio::awaitable<Result<DirectoryCircuit>> open(const document::DirectorySource& source) override;
 
  private:
+  DirectoryCircuit open_local(asio::any_io_executor executor);
+
   mix::Relay& relay_;
   transport::LinkManager& links_;
+  crypto::X25519PublicKey own_link_key_{};
+  DirectoryServer* local_server_ = nullptr;
 };
 
 struct DirectoryRequesterOptions {

@@ -137,6 +137,30 @@ TEST_F(DirectoryRequesterTest, FetchesTheHeldConsensusOverACreateDirCircuit) {
   EXPECT_TRUE(run_until([&] { return server->session_count() == 0; }));
 }
 
+TEST_F(DirectoryRequesterTest, ANodeAsksItselfThroughItsOwnServerNotACircuit) {
+  // A relay that is also an authority uploads to itself: no circuit reaches
+  // its own link key, so its circuits loop back into its own server.
+  service.hold(489'000, fake_consensus(document::kMinConsensus + 20'000));
+  RelayDirectoryCircuits own_circuits(*node(1).relay, *node(1).links);
+  own_circuits.answer_locally(node(1).keys.descriptor.link_key, *server);
+  DirectoryRequester own_requester(io.get_executor(), manual_clock, timers, own_circuits);
+  Outcome out;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        out = co_await own_requester.request(source(1), document::GetConsensusRequest{});
+      },
+      [](std::exception_ptr e) { EXPECT_FALSE(e); });
+  ASSERT_TRUE(test::run_until(
+      io, timers, [&] { return out.has_value(); }, std::chrono::seconds(20)));
+  ASSERT_TRUE(out->has_value()) << out->error().to_string();
+  EXPECT_TRUE(std::holds_alternative<document::ConsensusReply>(**out));
+  EXPECT_EQ(server->counters().answered, 1u);
+  EXPECT_EQ(node(1).relay->circuit_count(), 0u);
+  // The requester dropped its end: the server's session goes with it.
+  EXPECT_TRUE(run_until([&] { return server->session_count() == 0; }));
+}
+
 TEST_F(DirectoryRequesterTest, NotModifiedWhenTheClientHoldsThePeriod) {
   service.hold(489'000, fake_consensus(document::kMinConsensus));
   auto reply = ask(1, document::GetConsensusRequest{.have_period = 489'000});

@@ -4,8 +4,9 @@
 # matched to a node by node.info's identity_key) is killed with SIGKILL.
 # That download ends, failed or (had it used another circuit) complete, and
 # never by hanging until curl's own timeout; within 30 s a new download
-# succeeds byte-exact on a circuit that avoids the dead relay; no other node
-# crashed.
+# succeeds byte-exact on a circuit that avoids the dead relay; the next
+# consensus, made by the two authorities left, lists the three relays left;
+# no other node crashed.
 #   testnet_relay_failure_test.sh PATH/TO/nyxctl
 source "$(dirname "$0")/support/testnet_env.sh"
 testnet_env_init testnet_relay_failure 2 "${1:-}"
@@ -54,6 +55,7 @@ check "the middle hop is one of the relays (${victim:-none})" -- test -n "$victi
 while ((SECONDS - long_start < 2)); do sleep 0.2; done
 victim_pid=$(cat "$NET/$victim/nyxd.pid")
 kill -9 "$victim_pid"
+killed_unix=$(date +%s)
 echo "  killed $victim (pid $victim_pid) $((SECONDS - long_start)) s into the download"
 
 wait "$long_pid"
@@ -77,6 +79,24 @@ while ((SECONDS - killed_at < 30)); do
   sleep 1
 done
 check "a new download succeeds within 30 s ($((SECONDS - killed_at)) s)" -- $recovered
+
+# The victim was a relay and an authority. The two authorities left still
+# make the consensus, and it lists the three relays left: each of them is
+# held by two authorities (a relay that is an authority holds its own
+# descriptor). A period whose votes were cast after the kill begins at least
+# a period (24 s) after it.
+listed=
+while ((SECONDS - killed_at < 90)); do
+  listed=$("$NYX" status --json --data-dir "$CLIENT_DATA" | python3 -c '
+import json, sys
+directory = json.load(sys.stdin).get("directory", {})
+if directory.get("valid_after", 0) >= int(sys.argv[1]) + 30:
+    print(directory.get("nodes"))' "$killed_unix")
+  [[ -n $listed ]] && break
+  sleep 1
+done
+check "the first consensus voted after the kill lists the 3 relays left (${listed:-none})" -- \
+  test "$listed" = 3
 
 for k in 1 2 3 4 5; do
   [[ node$k == "$victim" ]] && continue
