@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 
 #include <asio/connect.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
@@ -30,22 +31,46 @@ Status unproven() {
 }
 
 // The probe's own initiator: a fresh static that no message of the first two
-// uses, and the link prologue.
-struct ProbeHandshake {
+// uses, and the link prologue. Message 1 is a function of the keys alone (no
+// payload), so the handshake can be rebuilt to the state after it: a UDP
+// answer that fails to prove the key (an on-path forger's, or garbage that
+// reached the probe's port) is then dropped, and the relay's own answer
+// still verifies, as a link's initiator drops such a datagram and waits.
+class ProbeHandshake {
+ public:
   explicit ProbeHandshake(const PeerKey& responder)
-      : local(crypto::X25519KeyPair::generate()),
-        noise(NoiseHandshake::initiator(local, responder, as_bytes(kLinkPrologue))) {}
+      : responder_(responder),
+        local_(crypto::X25519KeyPair::generate()),
+        ephemeral_(crypto::EphemeralSecret<32>::random()) {}
   ProbeHandshake(const ProbeHandshake&) = delete;
   ProbeHandshake& operator=(const ProbeHandshake&) = delete;
-  crypto::X25519KeyPair local;
-  NoiseHandshake noise;  // borrows `local`, declared before it is destroyed
-};
 
-// Whether `message2` is this handshake's answer from the key's holder.
-bool proves_key(NoiseHandshake& noise, Bytes message2) {
-  std::array<std::uint8_t, 16> payload{};
-  return noise.read_message(message2, payload).has_value();
-}
+  // A handshake after message 1, and message 1 written to `out`.
+  Status start(MutableBytes out) {
+    noise_.emplace(NoiseHandshake::initiator(local_, responder_, as_bytes(kLinkPrologue),
+                                             Bytes(ephemeral_.span())));
+    auto written = noise_->write_message({}, out);
+    return written ? Status{} : std::unexpected(std::move(written.error()));
+  }
+  // Whether `message2` is this handshake's answer from the key's holder.
+  // On false the handshake is started again, ready for another answer.
+  bool proves_key(Bytes message2) {
+    std::array<std::uint8_t, 16> payload{};
+    if (noise_->read_message(message2, payload).has_value()) {
+      return true;
+    }
+    // The same message 1 as before: what wrote it once writes it again.
+    std::array<std::uint8_t, NoiseHandshake::kMessage1Size> again{};
+    (void)start(again);
+    return false;
+  }
+
+ private:
+  PeerKey responder_;
+  crypto::X25519KeyPair local_;
+  crypto::EphemeralSecret<32> ephemeral_;
+  std::optional<NoiseHandshake> noise_;  // borrows `local_`, declared after it
+};
 
 }  // namespace
 
@@ -56,8 +81,8 @@ asio::awaitable<Status> probe_udp_link(const PeerKey& responder,
   const auto executor = co_await asio::this_coro::executor;
   ProbeHandshake handshake(responder);
   std::array<std::uint8_t, NoiseHandshake::kMessage1Size> message1{};
-  if (auto written = handshake.noise.write_message({}, message1); !written) {
-    co_return std::unexpected(std::move(written.error()));
+  if (auto started = handshake.start(message1); !started) {
+    co_return started;
   }
   std::uint32_t index = 0;
   crypto::random_bytes(MutableBytes(reinterpret_cast<std::uint8_t*>(&index), sizeof index));
@@ -99,7 +124,10 @@ asio::awaitable<Status> probe_udp_link(const PeerKey& responder,
           message->receiver_index != index) {
         continue;  // not an answer to this probe
       }
-      co_return proves_key(handshake.noise, message->payload) ? Status{} : unproven();
+      if (handshake.proves_key(message->payload)) {
+        co_return Status{};
+      }
+      // Not from the key's holder: the relay's own answer may still come.
     }
   }
 }
@@ -111,8 +139,8 @@ asio::awaitable<Status> probe_tcp_link(const PeerKey& responder,
   // Frames as TcpLink writes them: a 2-byte big-endian length, the message.
   std::array<std::uint8_t, 2 + NoiseHandshake::kMessage1Size> frame1{};
   store_be16(frame1.data(), NoiseHandshake::kMessage1Size);
-  if (auto written = handshake.noise.write_message({}, MutableBytes(frame1).subspan(2)); !written) {
-    co_return std::unexpected(std::move(written.error()));
+  if (auto started = handshake.start(MutableBytes(frame1).subspan(2)); !started) {
+    co_return started;
   }
   asio::ip::tcp::socket socket(executor);
   auto [connect_ec] = co_await socket.async_connect(endpoint, async::use_result);
@@ -124,15 +152,25 @@ asio::awaitable<Status> probe_tcp_link(const PeerKey& responder,
   if (write_ec) {
     co_return socket_failure("tcp probe send", write_ec);
   }
-  std::array<std::uint8_t, 2 + NoiseHandshake::kMessage2Size> frame2{};
-  auto [read_ec, read] = co_await asio::async_read(socket, asio::buffer(frame2), async::use_result);
+  // The length first: a frame of another size is no message 2, and is not
+  // waited for.
+  std::array<std::uint8_t, 2> length{};
+  auto [length_ec, length_read] =
+      co_await asio::async_read(socket, asio::buffer(length), async::use_result);
+  if (length_ec) {
+    co_return socket_failure("tcp probe receive", length_ec);
+  }
+  if (load_be16(length.data()) != NoiseHandshake::kMessage2Size) {
+    co_return unproven();
+  }
+  std::array<std::uint8_t, NoiseHandshake::kMessage2Size> message2{};
+  auto [read_ec, read] =
+      co_await asio::async_read(socket, asio::buffer(message2), async::use_result);
   if (read_ec) {
     co_return socket_failure("tcp probe receive", read_ec);
   }
-  if (load_be16(frame2.data()) != NoiseHandshake::kMessage2Size) {
-    co_return unproven();
-  }
-  co_return proves_key(handshake.noise, Bytes(frame2).subspan(2)) ? Status{} : unproven();
+  // On TCP the answer comes from the connected peer alone: one try.
+  co_return handshake.proves_key(message2) ? Status{} : unproven();
 }
 
 }  // namespace nyx::transport

@@ -17,7 +17,9 @@
 //
 // UDP: message 1 from a fresh unconnected socket, sent again after `retry`
 // and then at doubling intervals until message 2 arrives. Only a datagram
-// from the probed endpoint that answers this probe's random index counts.
+// from the probed endpoint that answers this probe's random index counts,
+// and only a message 2 that proves the key ends the probe: a forged one is
+// dropped and the wait goes on, as a link's initiator drops it.
 // An unconnected socket is told of no ICMP error, so a spoofed
 // "port unreachable" cannot fail a probe; only silence can.
 // TCP: connect, message 1 and message 2 as length-prefixed frames (as
