@@ -461,8 +461,11 @@ struct Node::Impl {
         {"directory", fresh->directory == config.directory},
         {"transport", fresh->transport == config.transport},
         {"mix", fresh->mix == config.mix},
+        {"stream", fresh->stream == config.stream},
         {"socks", fresh->socks == config.socks},
+        {"relay", fresh->relay == config.relay},
         {"exit", fresh->exit == config.exit},
+        {"authority", fresh->authority == config.authority},
         {"control", fresh->control == config.control},
         {"metrics", fresh->metrics == config.metrics},
         {"shutdown", fresh->shutdown == config.shutdown}};

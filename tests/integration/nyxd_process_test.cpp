@@ -77,14 +77,16 @@ class NyxdProcess : public ::testing::Test {
   }
 
   // extra: tables appended at the end; metrics: keys added to [metrics].
-  void write_config(const std::string& extra = "", const std::string& metrics = "") {
+  // `metrics` and `relay` are lines added to those sections.
+  void write_config(const std::string& extra = "", const std::string& metrics = "",
+                    const std::string& relay = "") {
     std::ofstream(config(), std::ios::trunc)
         << "[node]\ndata_dir = \"data\"\nnickname = \"itest\"\nroles = [\"relay\"]\n"
         << "[directory]\nfile = \"directory.bin\"\nauthorities = [\""
         << crypto::to_hex(authority_.public_key) << "\"]\n"
         << "[transport]\nudp_listen = \"127.0.0.1:0\"\n"
         << "[relay]\nadvertise_udp = \"127.0.0.1:9340\"\n"
-        << "[metrics]\nlisten = \"127.0.0.1:0\"\n"
+        << relay << "[metrics]\nlisten = \"127.0.0.1:0\"\n"
         << metrics << "[shutdown]\ndrain_deadline = \"2s\"\n"
         << extra;
   }
@@ -321,11 +323,12 @@ TEST_F(NyxdProcess, ShutsDownOnTheControlCall) {
 TEST_F(NyxdProcess, ConfigReloadAppliesLogSettingsAndNamesTheRest) {
   start();
   auto client = authenticated();
-  write_config("[log]\nlevel = \"debug\"\n[mix]\nhops = 4\n");
+  write_config("[log]\nlevel = \"debug\"\n[mix]\nhops = 4\n[stream]\ncongestion = \"newreno\"\n",
+               "", "bandwidth_weight = 7\n");
   auto reply = client.call("config.reload");
   ASSERT_TRUE(reply.has_value()) << reply.error().message;
   EXPECT_EQ((*reply)["applied"], nlohmann::json::array({"log"}));
-  EXPECT_EQ((*reply)["restart_required"], nlohmann::json::array({"mix"}));
+  EXPECT_EQ((*reply)["restart_required"], nlohmann::json::array({"mix", "stream", "relay"}));
   write_config("[mix]\nhops = 99\n");
   EXPECT_FALSE(client.call("config.reload").has_value());
   expect_clean_exit_after(SIGTERM);
