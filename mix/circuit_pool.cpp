@@ -69,16 +69,39 @@ Result<Circuit*> CircuitPool::acquire(std::string_view destination) {
       return e.circuit.get();
     }
   }
-  const bool building = std::any_of(entries_.begin(), entries_.end(), [&](const PooledCircuit& e) {
-    return !e.retired && e.circuit->state() == Circuit::State::kBuilding &&
-           e.exit_rules.allows(destination);
-  });
-  if (!building) {
+  // Another build unless one is young enough to wait for, or enough run.
+  const Nanos young_since = clock_.now() - hedge_delay();
+  std::size_t building = 0;
+  bool young = false;
+  for (const PooledCircuit& e : entries_) {
+    if (!e.retired && e.circuit->state() == Circuit::State::kBuilding &&
+        e.exit_rules.allows(destination)) {
+      ++building;
+      young = young || e.born > young_since;
+    }
+  }
+  if (!young && building < config_.max_building) {
     if (auto built = build(destination); !built) {
       return std::unexpected(std::move(built.error()));
     }
   }
   return nullptr;
+}
+
+void CircuitPool::record_build_time(Nanos duration) {
+  build_times_[build_time_count_ % kBuildTimeSamples] = duration;
+  ++build_time_count_;
+}
+
+Nanos CircuitPool::hedge_delay() const {
+  const std::size_t count = std::min(build_time_count_, kBuildTimeSamples);
+  if (count == 0) {
+    return config_.hedge_max;
+  }
+  std::array<Nanos, kBuildTimeSamples> sorted = build_times_;
+  const auto middle = sorted.begin() + static_cast<std::ptrdiff_t>(count / 2);
+  std::nth_element(sorted.begin(), middle, sorted.begin() + static_cast<std::ptrdiff_t>(count));
+  return std::clamp(3 * *middle, config_.hedge_min, config_.hedge_max);
 }
 
 std::size_t CircuitPool::retire_all() {

@@ -10,9 +10,23 @@
 // learns of its end through the retire handler, called just before the pool
 // destroys the circuit, so nothing is left pointing at it.
 //
+// A stream waiting for a circuit is not left behind one slow build. A path
+// through a relay that died since the consensus listed it stalls until the
+// relay's setup timeout (10 s); the next draw avoids it with a fair chance.
+// So once every build for the destination is older than the hedge delay,
+// acquire() starts another through a fresh path beside them, up to
+// max_building at once; the first to open serves, the others open for later
+// streams or time out. The hedge delay is three times the median of the
+// last 16 build times (record_build_time), kept within [hedge_min,
+// hedge_max]: on a fast network a stalled build is spotted in half a second,
+// on a slow one a normal build is not doubled. It only launches what a
+// failed build would launch 10 s later, through the same random paths, as
+// Tor's circuit build timeout does (path-spec 2.4).
+//
 // Owned by the client's shard beside its Relay (which must outlive it);
 // not thread-safe.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -36,6 +50,11 @@ struct CircuitPoolConfig {
   std::size_t hops = kDefaultHops;
   Nanos max_age{std::chrono::minutes(10)};
   std::uint32_t max_streams = 64;
+  // Hedged builds (see the class comment); hedge_max also before any build
+  // time is known.
+  Nanos hedge_min{std::chrono::milliseconds(500)};
+  Nanos hedge_max{std::chrono::seconds(3)};
+  std::size_t max_building = 4;  // builds for one destination at once
 };
 
 // One circuit of the pool as its owner sees it (for listings).
@@ -75,6 +94,12 @@ class CircuitPool {
   // Returns how many were not retired before.
   std::size_t retire_all();
 
+  // A build that opened took `duration` (from create to open).
+  void record_build_time(Nanos duration);
+  // How old every build for a destination must be before acquire() starts
+  // another beside them.
+  Nanos hedge_delay() const;
+
   // Called with each circuit maintain() is about to destroy.
   void set_retire_handler(RetireHandler handler) { on_retire_ = std::move(handler); }
 
@@ -89,6 +114,9 @@ class CircuitPool {
   std::vector<document::NodeDescriptor> nodes_;
   std::vector<PooledCircuit> entries_;
   RetireHandler on_retire_;
+  static constexpr std::size_t kBuildTimeSamples = 16;
+  std::array<Nanos, kBuildTimeSamples> build_times_{};  // a ring, oldest overwritten
+  std::size_t build_time_count_ = 0;                    // samples recorded, ever
 };
 
 }  // namespace nyx::mix

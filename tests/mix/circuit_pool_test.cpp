@@ -103,5 +103,56 @@ TEST(CircuitPool, TellsTheOwnerBeforeDestroyingACircuitAndListsItsPath) {
   EXPECT_EQ(retired[0], *used);
 }
 
+TEST(CircuitPool, AStalledBuildGetsAnotherPathBesideItAfterTheHedgeDelay) {
+  PoolFixture f({.prebuilt = 0, .max_building = 3});
+  // Every cell is lost: each build stalls, as one through a dead relay does.
+  f.net.set_filter([](int, int, Cell&) { return false; });
+  const Nanos hedge = f.pool.hedge_delay();  // no build time known yet: hedge_max
+  EXPECT_EQ(hedge, CircuitPoolConfig{}.hedge_max);
+  ASSERT_EQ(*f.pool.acquire("a.example:80"), nullptr);
+  ASSERT_EQ(*f.pool.acquire("a.example:80"), nullptr);
+  EXPECT_EQ(f.pool.size(), 1u);  // young: waited for
+  f.net.clock().advance(hedge - std::chrono::milliseconds(1));
+  ASSERT_EQ(*f.pool.acquire("a.example:80"), nullptr);
+  EXPECT_EQ(f.pool.size(), 1u);
+  f.net.clock().advance(std::chrono::milliseconds(1));
+  ASSERT_EQ(*f.pool.acquire("a.example:80"), nullptr);
+  EXPECT_EQ(f.pool.size(), 2u);  // a second path beside the stalled one
+  ASSERT_EQ(*f.pool.acquire("a.example:80"), nullptr);
+  EXPECT_EQ(f.pool.size(), 2u);
+  f.net.clock().advance(hedge);
+  ASSERT_EQ(*f.pool.acquire("a.example:80"), nullptr);
+  f.net.clock().advance(hedge);
+  ASSERT_EQ(*f.pool.acquire("a.example:80"), nullptr);
+  EXPECT_EQ(f.pool.size(), 3u);  // max_building
+  // The first path that opens serves.
+  f.net.set_filter({});
+  ASSERT_TRUE(f.pool.build("a.example:80").has_value());
+  f.net.run();
+  auto circuit = f.pool.acquire("a.example:80");
+  ASSERT_TRUE(circuit.has_value());
+  ASSERT_NE(*circuit, nullptr);
+  EXPECT_EQ((*circuit)->state(), Circuit::State::kOpen);
+}
+
+TEST(CircuitPool, TheHedgeDelayIsThreeMediansOfRecentBuildsWithinItsBounds) {
+  using std::chrono::milliseconds;
+  PoolFixture f({.hedge_min = milliseconds(500), .hedge_max = milliseconds(3000)});
+  for (int i = 0; i < 16; ++i) {
+    f.pool.record_build_time(milliseconds(10));
+  }
+  EXPECT_EQ(f.pool.hedge_delay(), milliseconds(500));  // 30 ms: the floor
+  for (int i = 0; i < 9; ++i) {
+    f.pool.record_build_time(milliseconds(400));  // the last 16: 7 fast, 9 slow
+  }
+  EXPECT_EQ(f.pool.hedge_delay(), milliseconds(1200));
+  for (int i = 0; i < 16; ++i) {
+    f.pool.record_build_time(milliseconds(2000));
+  }
+  EXPECT_EQ(f.pool.hedge_delay(), milliseconds(3000));  // 6 s: the ceiling
+  f.pool.record_build_time(milliseconds(1));            // one fast outlier moves nothing
+  EXPECT_EQ(f.pool.hedge_delay(), milliseconds(3000));
+}
+
 }  // namespace
 }  // namespace nyx::mix
