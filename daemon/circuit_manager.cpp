@@ -139,42 +139,53 @@ void CircuitManager::adopt(Pool& pool) {
     it->second.id = next_id_++;
     it->second.isolated = pool.isolated;
     circuit.set_cover_rate(options_.cover_rate);
-    circuit.set_state_handler([this, &circuit, born = pooled.born](mix::Circuit::State state) {
-      if (state == mix::Circuit::State::kOpen) {
-        if (auto found = attached_.find(&circuit); found != attached_.end()) {
-          found->second.setup_time = clock_.now() - born;
-          if (metrics_) {
-            metrics_->opened.inc();
-            metrics_->duration.observe(
-                std::chrono::duration<double>(*found->second.setup_time).count());
-          }
-        }
-      } else if (state == mix::Circuit::State::kClosed) {
-        if (auto found = attached_.find(&circuit); found != attached_.end()) {
-          if (!found->second.setup_time) {
-            ++failed_builds_;
-            if (metrics_) {
-              (circuit.close_reason() == mix::DestroyReason::kTimeout ? metrics_->timeout
-                                                                      : metrics_->failed)
-                  .inc();
+    // The pool outlives its circuits' handlers: on_retire() clears them,
+    // and an isolated pool goes only once it holds no circuit.
+    circuit.set_state_handler(
+        [this, &circuit, &circuits = pool.circuits, born = pooled.born](mix::Circuit::State state) {
+          if (state == mix::Circuit::State::kOpen) {
+            if (auto found = attached_.find(&circuit); found != attached_.end()) {
+              found->second.setup_time = clock_.now() - born;
+              circuits.record_build_time(*found->second.setup_time);
+              if (metrics_) {
+                metrics_->opened.inc();
+                metrics_->duration.observe(
+                    std::chrono::duration<double>(*found->second.setup_time).count());
+              }
+            }
+          } else if (state == mix::Circuit::State::kClosed) {
+            if (auto found = attached_.find(&circuit); found != attached_.end()) {
+              if (!found->second.setup_time) {
+                ++failed_builds_;
+                if (metrics_) {
+                  (circuit.close_reason() == mix::DestroyReason::kTimeout ? metrics_->timeout
+                                                                          : metrics_->failed)
+                      .inc();
+                }
+              }
+              if (found->second.session) {
+                found->second.session->channel_closed();
+              }
             }
           }
-          if (found->second.session) {
-            found->second.session->channel_closed();
-          }
-        }
-      }
-      notify();
-    });
+          notify();
+        });
   }
 }
 
 CircuitSession& CircuitManager::session_for(mix::Circuit& circuit) {
   Attached& attached = attached_[&circuit];
   if (!attached.session) {
+    // The circuit's setup was a round trip over this very path: the session
+    // starts from it, so a circuit that died since it opened is taken for
+    // gone in tens of its round trips, not in tens of a generic guess's.
+    stream::SessionConfig config = options_.session;
+    if (attached.setup_time) {
+      config.initial_rtt = *attached.setup_time;
+    }
     attached.session = std::make_unique<CircuitSession>(io_.get_executor(), clock_, timers_,
                                                         std::make_unique<BorrowedCircuit>(circuit),
-                                                        stream::Role::kInitiator, options_.session);
+                                                        stream::Role::kInitiator, config);
     CircuitSession* session = attached.session.get();
     by_session_[session] = &circuit;
     // An ended session (idle, or CLOSE from the exit) makes its circuit

@@ -20,6 +20,11 @@ class RttEstimator {
   static constexpr Nanos kInitialRtt = std::chrono::milliseconds(100);
   static constexpr Nanos kGranularity = std::chrono::milliseconds(1);
 
+  // `initial` stands in for the RTT until the first sample (RFC 9002 6.2.2
+  // allows a value known from before: a circuit's setup round trip).
+  explicit RttEstimator(Nanos initial = kInitialRtt) noexcept
+      : smoothed_(initial), variation_(initial / 2) {}
+
   // latest: from sending the largest newly acknowledged packet to its ACK;
   // ack_delay: the delay the peer reported, already capped at max_ack_delay.
   void on_sample(Nanos latest, Nanos ack_delay) noexcept;
@@ -39,8 +44,8 @@ class RttEstimator {
  private:
   bool has_sample_ = false;
   Nanos latest_{0};
-  Nanos smoothed_ = kInitialRtt;
-  Nanos variation_ = kInitialRtt / 2;
+  Nanos smoothed_;
+  Nanos variation_;
   Nanos min_{0};
 };
 

@@ -11,6 +11,7 @@ constexpr std::uint64_t kPacketThreshold = 3;  // RFC 9002 6.1.1
 
 SessionConfig sanitized(SessionConfig config) {
   config.max_datagram_size = std::max<std::size_t>(config.max_datagram_size, 512);
+  config.initial_rtt = std::max(config.initial_rtt, RttEstimator::kGranularity);
   return config;
 }
 
@@ -30,6 +31,7 @@ Session::Session(Role role, const SessionConfig& config, Nanos now)
       conn_window_(config.initial_max_data, config.max_data_window, now),
       received_(config.max_ack_delay, config.ack_eliciting_threshold),
       last_received_(now),
+      rtt_(config_.initial_rtt),
       congestion_(make_congestion_controller(config.congestion, config_.max_datagram_size)),
       pacer_(config_.max_datagram_size, now) {}
 

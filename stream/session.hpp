@@ -94,6 +94,13 @@ struct SessionConfig {
   // (2^(n+1) - 1) PTOs after the last ack-eliciting send: 63 for 5, i.e. at
   // least 63 round trips. 0 leaves it to the idle timeout.
   std::uint32_t max_probe_timeouts = 5;
+  // The RTT assumed until the first sample: RttEstimator::kInitialRtt, or a
+  // round trip measured on the same path before (the client takes the
+  // circuit's CREATE to CREATED time). It sets the first probe timeouts, so
+  // it decides how soon a stream opened on a circuit that died since it was
+  // built is taken for gone: 63 PTOs of 305 ms (about 19 s) with the
+  // default, under a second on a fast path.
+  Nanos initial_rtt = RttEstimator::kInitialRtt;
   // When the channel refuses a datagram (SendOutcome::kBlocked: its queue is
   // full) and offers no signal when it drains, the owner tries again after
   // this long; an owed ACK or a pacing release does not make the session

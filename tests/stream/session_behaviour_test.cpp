@@ -216,6 +216,36 @@ TEST(Session, APeerThatStopsAcknowledgingIsGoneAfterTheProbeLimit) {
   EXPECT_LE(pair.clock().now() - cut_at, 6s);
 }
 
+// How long a session whose peer never answers takes to close, from its first
+// write: nothing is ever acknowledged, so only `initial_rtt` sets the PTOs.
+Nanos silent_peer_close_time(Nanos initial_rtt) {
+  SessionConfig config;
+  config.idle_timeout = 3600s;
+  config.keep_alive = 3600s;
+  config.initial_rtt = initial_rtt;
+  SessionPair pair(config, LinkConfig{.delay = 1ms}, 6);
+  pair.link().cut();
+  const StreamId id = *pair.client().open_stream();
+  EXPECT_TRUE(pair.client().write(id, as_bytes("open request")).has_value());
+  const Nanos start = pair.clock().now();
+  EXPECT_TRUE(run_until(
+      pair, [&] { return pair.client().is_closed(); }, 3600s));
+  EXPECT_EQ(pair.client().close_error()->message, "peer unresponsive");
+  return pair.clock().now() - start;
+}
+
+TEST(Session, AKnownRoundTripFindsAPeerDeadFromTheStartSooner) {
+  // A stream opened on a circuit that died after it was built: the default
+  // guess (100 ms, PTO 305 ms) takes about 19 s; the circuit's own setup
+  // round trip (4 ms here, PTO 4 + 8 + 5 = 17 ms) about a second.
+  const Nanos guessed = silent_peer_close_time(stream::RttEstimator::kInitialRtt);
+  const Nanos known = silent_peer_close_time(4ms);
+  EXPECT_GE(guessed, 63 * 305ms);
+  EXPECT_LE(guessed, 63 * 305ms + 1s);
+  EXPECT_GE(known, 63 * 17ms);
+  EXPECT_LE(known, 63 * 17ms + 100ms);
+}
+
 // How long after a peer falls silent the probe limit closes the session, on
 // a link of `one_way` delay each way (keep-alive and idle timeout out of
 // the way, so only the probe timeouts count).
