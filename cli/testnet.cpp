@@ -4,6 +4,7 @@
 #include <chrono>
 #include <csignal>
 #include <ctime>
+#include <expected>
 #include <fstream>
 #include <system_error>
 #include <thread>
@@ -19,6 +20,7 @@
 #include "cli/process.hpp"
 #include "cli/table.hpp"
 #include "cli/testnet_hosts.hpp"
+#include "cli/testnet_membership.hpp"
 #include "cli/text_file.hpp"
 
 namespace nyx::cli {
@@ -233,14 +235,32 @@ std::unique_ptr<TestHosts> adopt_hosts(const Testnet& testnet, std::FILE* out) {
                           testnet.hosts->switch_pid);
 }
 
+// What stopping a node came to, as `down` and `remove` print it.
+constexpr const char* kStopOutcome[] = {"was not running", "stopped",
+                                        "killed (SIGKILL after the grace period)"};
+
+// Stops `node` (SIGTERM, SIGKILL after the grace period); an index of
+// kStopOutcome.
+int stop_node(const Testnet& testnet, const TestnetNode& node) {
+  if (node.pid == 0 || !runs_node(testnet, node)) {
+    return 0;
+  }
+  return stop_process(node.pid, kStopGrace) ? 1 : 2;
+}
+
+// A stopped node: no pid in the state, no pid file.
+void forget_pid(const Testnet& testnet, TestnetNode& node) {
+  std::error_code ec;
+  std::filesystem::remove(testnet.pid_file(node), ec);
+  node.pid = 0;
+}
+
 void stop_started(Testnet& testnet, std::FILE* out) {
   for (auto& node : testnet.nodes) {
     if (node.pid != 0 && runs_node(testnet, node)) {
       stop_process(node.pid, kStopGrace);
     }
-    std::error_code ec;
-    std::filesystem::remove(testnet.pid_file(node), ec);
-    node.pid = 0;
+    forget_pid(testnet, node);
   }
   (void)save_state(testnet);  // best effort: the nodes are stopped either way
   say(out, "stopped the nodes that had started\n");
@@ -366,25 +386,27 @@ bool make_test_hosts(Testnet& testnet, const TestnetOptions& options,
          succeeded(save_state(testnet));
 }
 
-// Starts every node's nyxd (inside its test host with --hosts), recording
-// each pid; false (with the reason printed, the started nodes stopped again)
-// when one cannot be started.
+// Starts `node`'s nyxd (inside its test host with --hosts) and records its
+// pid in its pid file and the state.
+Status start_node(Testnet& testnet, TestnetNode& node, const std::filesystem::path& nyxd) {
+  std::vector<std::string> argv{nyxd.string(), "--config", testnet.config(node).string()};
+  if (testnet.hosts) {
+    argv = host_command(testnet.hosts->run, node.host, argv);
+  }
+  auto pid = spawn_background(argv, testnet.log(node));
+  if (!pid) {
+    return std::unexpected(std::move(pid.error()));
+  }
+  node.pid = *pid;
+  (void)write_text_file(testnet.pid_file(node), fmt::format("{}\n", node.pid));
+  return save_state(testnet);
+}
+
+// Starts every node's nyxd, recording each pid; false (with the reason
+// printed, the started nodes stopped again) when one cannot be started.
 bool start_nodes(Testnet& testnet, const std::filesystem::path& nyxd, std::FILE* out) {
   for (auto& node : testnet.nodes) {
-    std::vector<std::string> argv{nyxd.string(), "--config", testnet.config(node).string()};
-    if (testnet.hosts) {
-      argv = host_command(testnet.hosts->run, node.host, argv);
-    }
-    auto pid = spawn_background(argv, testnet.log(node));
-    if (!pid) {
-      complain(pid.error().message);
-      stop_started(testnet, out);
-      return false;
-    }
-    node.pid = *pid;
-    (void)write_text_file(testnet.pid_file(node), fmt::format("{}\n", node.pid));
-    if (auto status = save_state(testnet); !status) {
-      complain(status.error().message);
+    if (!succeeded(start_node(testnet, node, nyxd))) {
       stop_started(testnet, out);
       return false;
     }
@@ -400,6 +422,17 @@ double seconds_since(Clock::time_point started) {
 std::string consensus_text(const std::optional<InstalledConsensus>& consensus) {
   return consensus ? fmt::format("period {} with {} relays", consensus->period, consensus->nodes)
                    : "none";
+}
+
+// The authorities' logs, which tell why a consensus did not come.
+std::string authority_logs(const Testnet& testnet) {
+  std::vector<std::string> logs;
+  for (const auto& node : testnet.nodes) {
+    if (node.is_authority()) {
+      logs.push_back(testnet.log(node).string());
+    }
+  }
+  return fmt::format("{}", fmt::join(logs, " "));
 }
 
 // Waits until every node has installed a consensus listing every relay;
@@ -434,19 +467,72 @@ bool wait_until_consensus(const Testnet& testnet, InstalledConsensus& agreed) {
     std::this_thread::sleep_for(kConsensusPollInterval);
   }
   std::string holdings;
-  std::vector<std::string> authority_logs;
   for (std::size_t i = 0; i < testnet.nodes.size(); ++i) {
-    const auto& node = testnet.nodes[i];
-    holdings += fmt::format("\n  {}: {}", node.name, consensus_text(held[i]));
-    if (node.is_authority()) {
-      authority_logs.push_back(testnet.log(node).string());
-    }
+    holdings += fmt::format("\n  {}: {}", testnet.nodes[i].name, consensus_text(held[i]));
   }
   complain(
       fmt::format("no consensus of {} relays on every node within {} s; each holds:{}\n"
                   "the authorities' logs tell why: {}",
-                  relays, kConsensusDeadline.count(), holdings, fmt::join(authority_logs, " ")));
+                  relays, kConsensusDeadline.count(), holdings, authority_logs(testnet)));
   return false;
+}
+
+// The consensus the client holds now; the exit code to end with (the reason
+// printed) when it does not run or holds none.
+std::expected<InstalledConsensus, ExitCode> client_consensus_now(const Testnet& testnet) {
+  const auto& client = testnet.nodes.front();
+  if (!runs_node(testnet, client)) {
+    complain(
+        fmt::format("{}, the client, does not run; start the testnet with "
+                    "`nyxctl testnet up --dir {}`",
+                    client.name, testnet.dir.string()));
+    return std::unexpected(ExitCode::kNotRunning);
+  }
+  auto info = ask(testnet, client, "node.info");
+  auto consensus = info ? installed_consensus(*info) : std::nullopt;
+  if (!consensus) {
+    complain(fmt::format("{}, the client, holds no consensus yet; wait until `up` has finished",
+                         client.name));
+    return std::unexpected(ExitCode::kFailed);
+  }
+  return *consensus;
+}
+
+// Waits until the client's consensus lists `relays` relays, into `seen`;
+// false (with what the client holds, or its log when it exited, printed)
+// when it exits or the deadline passes.
+bool wait_until_client_lists(const Testnet& testnet, std::size_t relays, InstalledConsensus& seen) {
+  const auto& client = testnet.nodes.front();
+  const auto deadline = Clock::now() + kConsensusDeadline;
+  std::optional<InstalledConsensus> held;
+  while (Clock::now() < deadline) {
+    if (!process_alive(client.pid)) {
+      complain(fmt::format("{} exited while waiting for the consensus; the end of {}:\n{}",
+                           client.name, testnet.log(client).string(),
+                           log_tail(testnet.log(client), 15)));
+      return false;
+    }
+    auto info = ask(testnet, client, "node.info");
+    held = info ? installed_consensus(*info) : std::nullopt;
+    if (held && held->nodes == relays) {
+      seen = *held;
+      return true;
+    }
+    std::this_thread::sleep_for(kConsensusPollInterval);
+  }
+  complain(
+      fmt::format("the client's consensus did not list {} relays within {} s; {} holds {}\n"
+                  "the authorities' logs tell why: {}",
+                  relays, kConsensusDeadline.count(), client.name, consensus_text(held),
+                  authority_logs(testnet)));
+  return false;
+}
+
+// A node's progress line up to its outcome, as `up` prints it.
+std::string node_line(const TestnetNode& node) {
+  return fmt::format("  {:<7} {:<12} pid {:<7} udp {}:{} ... ", node.name,
+                     fmt::format("{}", fmt::join(node.roles, ",")), node.pid, node.address,
+                     node.udp_port);
 }
 
 // Waits for every node to answer, then for the authorities' first consensus
@@ -455,9 +541,7 @@ bool wait_until_consensus(const Testnet& testnet, InstalledConsensus& agreed) {
 // up.
 bool wait_for_nodes(Testnet& testnet, Clock::time_point started, std::FILE* out) {
   for (auto& node : testnet.nodes) {
-    say(out, fmt::format("  {:<7} {:<12} pid {:<7} udp {}:{} ... ", node.name,
-                         fmt::format("{}", fmt::join(node.roles, ",")), node.pid, node.address,
-                         node.udp_port));
+    say(out, node_line(node));
     if (!wait_until_answering(testnet, node)) {
       say(out, "failed\n");
       stop_started(testnet, out);
@@ -536,6 +620,9 @@ NodeStatus node_status(const Testnet& testnet, const TestnetNode& node, bool ali
                   {"pid", node.pid},
                   {"alive", alive},
                   {"control", false}};
+  if (node.removed) {
+    status.entry["removed"] = true;
+  }
   if (!alive) {
     return status;
   }
@@ -628,16 +715,23 @@ ExitCode testnet_status(const std::filesystem::path& dir, bool json, std::FILE* 
     table.set_align(c, Table::Align::kRight);
   }
   std::size_t alive_count = 0;
+  std::size_t removed_count = 0;
   for (const auto& node : testnet->nodes) {
-    const bool alive = runs_node(*testnet, node);
+    const bool alive = !node.removed && runs_node(*testnet, node);
     alive_count += alive ? 1 : 0;
+    removed_count += node.removed ? 1 : 0;
     NodeStatus status = node_status(*testnet, node, alive);
     table.add_row({node.name, fmt::format("{}", fmt::join(node.roles, ",")),
-                   node.pid != 0 ? fmt::format("{}", node.pid) : "-", alive ? "yes" : "no",
+                   node.pid != 0 ? fmt::format("{}", node.pid) : "-",
+                   node.removed ? "removed"
+                   : alive      ? "yes"
+                                : "no",
                    status.entry["control"].get<bool>() ? "ok" : "-", status.uptime, status.peers_up,
                    status.circuits});
     report.push_back(std::move(status.entry));
   }
+  // Removed nodes are listed but no longer expected to run.
+  const std::size_t members = testnet->nodes.size() - removed_count;
   nlohmann::json emulator;
   if (testnet->hosts) {
     emulator = emulator_status(*testnet);
@@ -652,17 +746,19 @@ ExitCode testnet_status(const std::filesystem::path& dir, bool json, std::FILE* 
     }
     say(out, state.dump(2) + "\n");
   } else {
-    say(out, fmt::format("testnet {} — {} of {} nodes alive, SOCKS5 at {}\n", dir.string(),
-                         alive_count, testnet->nodes.size(), testnet->socks_address()));
+    say(out, fmt::format("testnet {} — {} of {} nodes alive{}, SOCKS5 at {}\n", dir.string(),
+                         alive_count, members,
+                         removed_count != 0 ? fmt::format(" ({} removed)", removed_count) : "",
+                         testnet->socks_address()));
     if (testnet->hosts) {
       say(out,
           fmt::format("test hosts: run {}, {}\n", testnet->hosts->run, emulator_line(emulator)));
     }
     say(out, "\n" + table.render());
   }
-  return alive_count == testnet->nodes.size() ? ExitCode::kOk
-         : alive_count == 0                   ? ExitCode::kNotRunning
-                                              : ExitCode::kFailed;
+  return alive_count == members ? ExitCode::kOk
+         : alive_count == 0     ? ExitCode::kNotRunning
+                                : ExitCode::kFailed;
 }
 
 int testnet_exec(const std::filesystem::path& dir, const std::string& host,
@@ -702,26 +798,25 @@ ExitCode testnet_down(const std::filesystem::path& dir, std::FILE* out) {
   }
   // Signal every node first so they drain in parallel, then wait for each.
   std::vector<std::thread> stoppers;
-  std::vector<int> outcome(testnet->nodes.size(), 0);  // 0 not running, 1 stopped, 2 killed
+  std::vector<int> outcome(testnet->nodes.size(), 0);  // an index of kStopOutcome
   for (std::size_t i = 0; i < testnet->nodes.size(); ++i) {
     const auto& node = testnet->nodes[i];
     if (node.pid == 0 || !runs_node(*testnet, node)) {
       continue;
     }
     stoppers.emplace_back(
-        [&outcome, i, pid = node.pid] { outcome[i] = stop_process(pid, kStopGrace) ? 1 : 2; });
+        [&outcome, i, &testnet = *testnet, &node] { outcome[i] = stop_node(testnet, node); });
   }
   for (auto& stopper : stoppers) {
     stopper.join();
   }
   for (std::size_t i = 0; i < testnet->nodes.size(); ++i) {
     auto& node = testnet->nodes[i];
-    static constexpr const char* kOutcome[] = {"was not running", "stopped",
-                                               "killed (SIGKILL after the grace period)"};
-    say(out, fmt::format("  {:<7} pid {:<7} {}\n", node.name, node.pid, kOutcome[outcome[i]]));
-    std::error_code ec;
-    std::filesystem::remove(testnet->pid_file(node), ec);
-    node.pid = 0;
+    if (node.removed) {
+      continue;  // stopped by `remove` already
+    }
+    say(out, fmt::format("  {:<7} pid {:<7} {}\n", node.name, node.pid, kStopOutcome[outcome[i]]));
+    forget_pid(*testnet, node);
   }
   if (testnet->hosts) {
     // The switch writes its statistics as it stops; then every other process
@@ -744,6 +839,116 @@ ExitCode testnet_down(const std::filesystem::path& dir, std::FILE* out) {
     return ExitCode::kFailed;
   }
   say(out, fmt::format("testnet down; keys, configs and logs stay in {}\n", dir.string()));
+  return ExitCode::kOk;
+}
+
+namespace {
+
+// Takes an added relay that did not come up out again: stopped if it runs,
+// marked removed so its name and port are not reused.
+void withdraw_added(Testnet& testnet, TestnetNode& node) {
+  (void)stop_node(testnet, node);
+  forget_pid(testnet, node);
+  node.removed = true;
+  (void)save_state(testnet);  // best effort: the node is stopped either way
+}
+
+}  // namespace
+
+ExitCode testnet_add_relay(const std::filesystem::path& dir, bool exit, std::FILE* out) {
+  auto testnet = load_testnet(dir);
+  if (!testnet) {
+    complain(testnet.error().message);
+    return ExitCode::kNotRunning;
+  }
+  auto planned = plan_added_relay(*testnet, exit);
+  if (!planned) {
+    complain(planned.error().message);
+    return ExitCode::kUsage;
+  }
+  const auto before = client_consensus_now(*testnet);
+  if (!before) {
+    return before.error();
+  }
+  auto nyxd = find_program("nyxd");
+  if (!nyxd) {
+    complain(nyxd.error().message + "; build it (cmake --build ... --target nyxd)");
+    return ExitCode::kFailed;
+  }
+  say(out, fmt::format("generating {}'s keys and config in {}\n", planned->name,
+                       testnet->node_dir(*planned).string()));
+  if (!succeeded(generate_added_relay_files(*testnet, *planned))) {
+    return ExitCode::kFailed;
+  }
+  const auto started = Clock::now();
+  testnet->nodes.push_back(std::move(*planned));
+  auto& node = testnet->nodes.back();
+  if (!succeeded(start_node(*testnet, node, *nyxd))) {
+    withdraw_added(*testnet, node);
+    return ExitCode::kFailed;
+  }
+  say(out, node_line(node));
+  if (!wait_until_answering(*testnet, node)) {
+    say(out, "failed\n");
+    withdraw_added(*testnet, node);
+    return ExitCode::kFailed;
+  }
+  say(out, fmt::format("up ({:.1f} s)\n", seconds_since(started)));
+  const std::size_t relays = before->nodes + 1;
+  say(out, fmt::format("  waiting for the client's consensus to list {} relays (period {} lists "
+                       "{}; up to {} s) ... ",
+                       relays, before->period, before->nodes, kConsensusDeadline.count()));
+  InstalledConsensus seen;
+  if (!wait_until_client_lists(*testnet, relays, seen)) {
+    say(out, "failed\n");
+    complain(fmt::format("{} keeps running; `nyxctl testnet remove {} --dir {}` takes it out",
+                         node.name, node.name, testnet->dir.string()));
+    return ExitCode::kFailed;
+  }
+  say(out, fmt::format("period {}, {} relays ({:.1f} s)\n", seen.period, seen.nodes,
+                       seconds_since(started)));
+  say(out, fmt::format("{} joined the testnet\n", node.name));
+  return ExitCode::kOk;
+}
+
+ExitCode testnet_remove(const std::filesystem::path& dir, const std::string& name, std::FILE* out) {
+  auto testnet = load_testnet(dir);
+  if (!testnet) {
+    complain(testnet.error().message);
+    return ExitCode::kNotRunning;
+  }
+  auto index = removable_node(*testnet, name);
+  if (!index) {
+    complain(index.error().message);
+    return ExitCode::kUsage;
+  }
+  const auto before = client_consensus_now(*testnet);
+  if (!before) {
+    return before.error();
+  }
+  const auto started = Clock::now();
+  auto& node = testnet->nodes[*index];
+  say(out, node_line(node));
+  const int outcome = stop_node(*testnet, node);
+  forget_pid(*testnet, node);
+  node.removed = true;
+  if (!succeeded(save_state(*testnet))) {
+    say(out, "failed\n");
+    return ExitCode::kFailed;
+  }
+  say(out, fmt::format("{} ({:.1f} s)\n", kStopOutcome[outcome], seconds_since(started)));
+  const std::size_t relays = before->nodes - 1;
+  say(out, fmt::format("  waiting for the client's consensus to list {} relays (period {} lists "
+                       "{}; up to {} s) ... ",
+                       relays, before->period, before->nodes, kConsensusDeadline.count()));
+  InstalledConsensus seen;
+  if (!wait_until_client_lists(*testnet, relays, seen)) {
+    say(out, "failed\n");
+    return ExitCode::kFailed;
+  }
+  say(out, fmt::format("period {}, {} relays ({:.1f} s)\n", seen.period, seen.nodes,
+                       seconds_since(started)));
+  say(out, fmt::format("{} removed from the testnet\n", node.name));
   return ExitCode::kOk;
 }
 

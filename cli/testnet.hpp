@@ -7,6 +7,9 @@
 // become a consensus the authorities vote on and sign every period. Keys and
 // configs are generated into one directory, and the state (pids, ports,
 // paths, authorities) into DIR/testnet.json so later commands find the nodes.
+// While it runs, `add-relay` starts one more relay and `remove` stops one
+// (cli/testnet_membership.hpp decides which); a removed node stays in the
+// state, marked, so its name and port are not given out again.
 //
 // Layout: DIR/testnet.json and per node DIR/nodeK/{nyxd.toml, nyxd.log,
 // nyxd.pid, data/}; an authority's data/ holds its authority.key. No
@@ -45,6 +48,8 @@ inline constexpr std::size_t kTestnetMaxNodes = 64;
 // The first this many relays are also authorities (fewer when there are
 // fewer relays, at least one).
 inline constexpr std::size_t kTestnetAuthorities = 3;
+// `remove` leaves at least this many relays: a path's three hops.
+inline constexpr std::size_t kTestnetMinRelays = 3;
 
 // The network's period and clock skew: the shortest period nyxd accepts and
 // the largest skew it allows with it, so the first consensus comes within
@@ -90,6 +95,7 @@ struct TestnetNode {
   std::uint16_t udp_port = 0;
   std::uint16_t socks_port = 0;  // 0 unless a client
   pid_t pid = 0;                 // 0 when not started
+  bool removed = false;          // stopped by `testnet remove`: no longer in the network
 
   bool is_client() const;
   bool is_relay() const;  // the exit too
@@ -131,7 +137,8 @@ struct Testnet {
   // The client's SOCKS5 port, and its address HOST:PORT.
   std::uint16_t socks_port() const;
   std::string socks_address() const;
-  // Nodes with the relay role (the exit included): what a full consensus lists.
+  // Nodes with the relay role (the exit too), removed ones not: what a full
+  // consensus lists.
   std::size_t relay_count() const;
 
   nlohmann::json to_json() const;
@@ -176,12 +183,23 @@ Result<Testnet> load_testnet(const std::filesystem::path& dir);
 // then, with testnet.authorities filled in, each node's config
 // (cli/testnet_generate.cpp).
 Status generate_testnet_files(Testnet& testnet);
+// The keys and config of `node`, a relay `add-relay` adds to a testnet whose
+// authorities are already in testnet.authorities.
+Status generate_added_relay_files(const Testnet& testnet, const TestnetNode& node);
 
 // The commands. Each prints progress or a table to `out` and problems to
 // stderr, and returns the exit code.
 ExitCode testnet_up(const TestnetOptions& options, std::FILE* out);
 ExitCode testnet_status(const std::filesystem::path& dir, bool json, std::FILE* out);
 ExitCode testnet_down(const std::filesystem::path& dir, std::FILE* out);
+// A running local testnet's membership (issue #13): `add_relay` generates and
+// starts the next relay (an exit with `exit`) and waits until the client's
+// consensus lists one relay more; `remove` stops node `name`, marks it
+// removed and waits until the client's consensus lists one relay fewer.
+// kUsage for a refusal (cli/testnet_membership.hpp), kFailed when the
+// client's consensus does not change within three periods and 15 s.
+ExitCode testnet_add_relay(const std::filesystem::path& dir, bool exit, std::FILE* out);
+ExitCode testnet_remove(const std::filesystem::path& dir, const std::string& name, std::FILE* out);
 // Runs `command` inside test host `host` of a --hosts testnet (client,
 // relay1, ..., exit, origin), stdout and stderr inherited; its exit code.
 int testnet_exec(const std::filesystem::path& dir, const std::string& host,

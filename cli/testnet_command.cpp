@@ -49,7 +49,8 @@ void add_testnet_command(CLI::App& app, TestnetCommand& c) {
   c.up->add_option("--dir", c.options.dir, "where keys, configs, logs and state go")
       ->capture_default_str();
   c.up->add_option("--base-port", c.options.base_port,
-                   "node K listens on UDP base+K-1; the SOCKS5 port is base+nodes")
+                   "node K listens on UDP base+K-1; the SOCKS5 port is base+nodes; "
+                   "nodes added later take base+nodes+1, ...")
       ->capture_default_str();
   c.up->add_flag("--hosts", c.options.hosts,
                  "WAN testnet (root): each node in its own network namespace on 10.77.0.K, "
@@ -79,6 +80,17 @@ void add_testnet_command(CLI::App& app, TestnetCommand& c) {
   c.status->add_flag("--json", c.json, "print JSON, for scripts");
   c.down = testnet->add_subcommand("down", "stop the nodes (SIGTERM, SIGKILL after 8 s)");
   c.down->add_option("--dir", c.options.dir, "the testnet's directory");
+  c.add_relay = testnet->add_subcommand(
+      "add-relay",
+      "start one more relay on a running local testnet and wait until the client's consensus "
+      "lists it");
+  c.add_relay->add_option("--dir", c.options.dir, "the testnet's directory");
+  c.add_relay->add_flag("--exit", c.add_exit, "the new relay is an exit too");
+  c.remove = testnet->add_subcommand(
+      "remove",
+      "stop a relay of a running local testnet and wait until the client's consensus drops it");
+  c.remove->add_option("node", c.remove_node, "the node to remove (node6, ...)")->required();
+  c.remove->add_option("--dir", c.options.dir, "the testnet's directory");
 
   // The WAN testnet (docs/proposals/0003 §2): normally started by the test-host
   // code inside a hub namespace, not by hand.
@@ -199,6 +211,12 @@ std::optional<int> run_testnet_command(const TestnetCommand& c) {
   }
   if (c.down->parsed()) {
     return to_int(testnet_down(c.options.dir, stdout));
+  }
+  if (c.add_relay->parsed()) {
+    return to_int(testnet_add_relay(c.options.dir, c.add_exit, stdout));
+  }
+  if (c.remove->parsed()) {
+    return to_int(testnet_remove(c.options.dir, c.remove_node, stdout));
   }
   if (c.emulator->parsed()) {
     return to_int(run_emulator(c));

@@ -1,9 +1,9 @@
 #pragma once
-// `nyxctl testnet up|status|down|exec` on the command line (cli/testnet.hpp
-// does the work; `up --hosts` puts the nodes on test hosts with emulated
-// links), and the WAN testnet's pieces: `testnet switch` (the link
-// emulator, cli/linkemu, run inside a hub namespace by cli/testnet_hosts) and
-// `testnet gc` (removes test-host namespaces left behind). Not thread-safe;
+// `nyxctl testnet up|status|down|add-relay|remove|exec` on the command line
+// (cli/testnet.hpp does the work; `up --hosts` puts the nodes on test hosts
+// with emulated links; add-relay and remove change a running local testnet), and the WAN testnet's
+// pieces: `testnet switch` (the link emulator, cli/linkemu, run inside a hub namespace by
+// cli/testnet_hosts) and `testnet gc` (removes test-host namespaces left behind). Not thread-safe;
 // the command table owns the TestnetCommand.
 
 #include <optional>
@@ -22,6 +22,8 @@ struct TestnetCommand {
   CLI::App* up = nullptr;
   CLI::App* status = nullptr;
   CLI::App* down = nullptr;
+  CLI::App* add_relay = nullptr;
+  CLI::App* remove = nullptr;
   CLI::App* emulator = nullptr;  // `testnet switch`
   CLI::App* gc = nullptr;
   CLI::App* exec = nullptr;
@@ -33,6 +35,8 @@ struct TestnetCommand {
   std::string rate = "0";
   std::string queue = "50";
   std::string tcp_path = "client,relay1,relay2,exit,origin";
+  bool add_exit = false;    // add-relay --exit
+  std::string remove_node;  // remove NODE
   std::string exec_host;
   std::vector<std::string> exec_command;
   std::string emulator_config;

@@ -3,7 +3,8 @@
 // keys, an authority key beside an authority's node keys (nyxctl keygen
 // --authority), and every node's config listing every authority. No
 // directory file and no descriptor: the relays upload their descriptors and
-// the authorities sign the consensus once the nodes run.
+// the authorities sign the consensus once the nodes run. A relay that
+// `nyxctl testnet add-relay` adds later gets its keys and config the same way.
 #include <string>
 #include <utility>
 
@@ -15,6 +16,20 @@
 #include "core/crypto/encoding.hpp"
 
 namespace nyx::cli {
+namespace {
+
+// A relay's or the client's directory and keys (an authority needs more).
+Status generate_member_keys(const Testnet& testnet, const TestnetNode& node) {
+  if (auto status = make_private_dir(testnet.node_dir(node)); !status) {
+    return status;
+  }
+  if (auto keys = generate_node_keys(testnet.data_dir(node)); !keys) {
+    return std::unexpected(std::move(keys.error()));
+  }
+  return {};
+}
+
+}  // namespace
 
 Status generate_testnet_files(Testnet& testnet) {
   if (auto status = make_private_dir(testnet.dir); !status) {
@@ -22,14 +37,14 @@ Status generate_testnet_files(Testnet& testnet) {
   }
   testnet.authorities.clear();
   for (const auto& node : testnet.nodes) {
-    if (auto status = make_private_dir(testnet.node_dir(node)); !status) {
-      return status;
-    }
     if (!node.is_authority()) {
-      if (auto keys = generate_node_keys(testnet.data_dir(node)); !keys) {
-        return std::unexpected(std::move(keys.error()));
+      if (auto status = generate_member_keys(testnet, node); !status) {
+        return status;
       }
       continue;
+    }
+    if (auto status = make_private_dir(testnet.node_dir(node)); !status) {
+      return status;
     }
     auto keys = generate_authority_keys(testnet.data_dir(node));
     if (!keys) {
@@ -51,6 +66,13 @@ Status generate_testnet_files(Testnet& testnet) {
     }
   }
   return {};
+}
+
+Status generate_added_relay_files(const Testnet& testnet, const TestnetNode& node) {
+  if (auto status = generate_member_keys(testnet, node); !status) {
+    return status;
+  }
+  return write_text_file(testnet.config(node), node_config_text(testnet, node));
 }
 
 }  // namespace nyx::cli

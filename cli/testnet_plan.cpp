@@ -1,8 +1,9 @@
 // The testnet's plan and saved state: which nodes a testnet of N has, their
-// roles, ports and directories (plan_testnet), and testnet.json, which `up`
-// writes and `status`, `down` and `exec` read back (Testnet::to_json,
-// from_json, load_testnet). No processes and no I/O beyond reading the state
-// file: cli/testnet.cpp starts and stops what this plans.
+// roles, ports and directories (plan_testnet), and testnet.json, which `up`,
+// `add-relay` and `remove` write and `status`, `down` and `exec` read back
+// (Testnet::to_json, from_json, load_testnet). No processes and no I/O
+// beyond reading the state file: cli/testnet.cpp starts and stops what this
+// plans.
 #include <algorithm>
 #include <fstream>
 #include <optional>
@@ -87,8 +88,9 @@ std::string Testnet::socks_address() const {
 }
 
 std::size_t Testnet::relay_count() const {
-  return static_cast<std::size_t>(std::count_if(
-      nodes.begin(), nodes.end(), [](const TestnetNode& node) { return node.is_relay(); }));
+  return static_cast<std::size_t>(
+      std::count_if(nodes.begin(), nodes.end(),
+                    [](const TestnetNode& node) { return node.is_relay() && !node.removed; }));
 }
 
 nlohmann::json TestnetLinks::to_json() const {
@@ -119,6 +121,9 @@ nlohmann::json Testnet::to_json() const {
                     {"config", config(node).string()},
                     {"data_dir", data_dir(node).string()},
                     {"log", log(node).string()}});
+    if (node.removed) {
+      list.back()["removed"] = true;
+    }
   }
   nlohmann::json listed = nlohmann::json::array();
   for (const auto& authority : authorities) {
@@ -161,6 +166,7 @@ Result<Testnet> Testnet::from_json(const nlohmann::json& state, std::filesystem:
       node.pid = entry.at("pid").get<pid_t>();
       node.address = entry.value("address", std::string("127.0.0.1"));
       node.host = entry.value("host", std::string());
+      node.removed = entry.value("removed", false);
     } catch (const nlohmann::json::exception& e) {
       return make_error(ErrorCategory::kParse, fmt::format("testnet state: {}", e.what()));
     }
@@ -366,10 +372,11 @@ std::string node_config_text(const Testnet& testnet, const TestnetNode& node) {
   if (node.is_authority()) {
     text += fmt::format(
         "\n[authority]\n"
-        "# The relays advertise private addresses; on 127.0.0.1 all at one address.\n"
+        "# The relays advertise private addresses; on 127.0.0.1 all at one address,\n"
+        "# as many as the testnet may grow to with `nyxctl testnet add-relay`.\n"
         "allow_private_addresses = true\n"
         "max_relays_per_address = {}\n",
-        testnet.nodes.size());
+        kTestnetMaxNodes);
   }
   return text;
 }

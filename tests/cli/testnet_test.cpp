@@ -97,7 +97,8 @@ TEST(NodeConfigText, GivesEachRoleWhatItNeeds) {
   EXPECT_EQ(authority->get_host_port("relay.advertise_udp", {}), (HostPort{"127.0.0.1", 20001}));
   EXPECT_EQ(authority->get_host_port("relay.advertise_tcp", {}), (HostPort{"127.0.0.1", 20001}));
   EXPECT_TRUE(authority->get_bool("authority.allow_private_addresses", false));
-  EXPECT_EQ(authority->get_int<std::size_t>("authority.max_relays_per_address", 0), 5u);
+  EXPECT_EQ(authority->get_int<std::size_t>("authority.max_relays_per_address", 0),
+            kTestnetMaxNodes);
 
   auto exit =
       ConfigReader::from_string(node_config_text(*testnet, testnet->nodes[4]), "node5.toml");
