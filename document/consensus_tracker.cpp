@@ -283,7 +283,11 @@ void ConsensusTracker::back_off_source(const DirectorySource& source, std::uint6
 }
 
 bool ConsensusTracker::source_free(const DirectorySource& source, std::uint64_t now) const {
-  if (config_.own_link_key && *config_.own_link_key == source.link_key) {
+  // A cache never asks itself for what it serves; an authority does ask
+  // itself (its node answers locally): in a network of one authority that
+  // is the only source of the consensus it published.
+  if (config_.own_link_key && *config_.own_link_key == source.link_key &&
+      source.kind != DirectorySource::Kind::kAuthority) {
     return false;
   }
   if (avoid_last_failed_ && last_failed_ == source.link_key) {

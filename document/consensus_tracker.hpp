@@ -135,7 +135,8 @@ class ConsensusTracker {
     DirectoryRole role = DirectoryRole::kClient;
     std::vector<DirectorySource> authorities;  // directory.authorities (link and addresses)
     std::vector<DirectorySource> fallbacks;    // directory.fallbacks
-    // This node's own link key, so a cache never picks itself from the consensus.
+    // This node's own link key, so a cache never picks itself from the
+    // consensus. An authority still asks itself among the authorities.
     std::optional<crypto::X25519PublicKey> own_link_key;
   };
 

@@ -147,6 +147,33 @@ TEST(ConsensusTracker, BootstrapAsksTheFallbacksThenTheAuthoritiesWithBackOff) {
   }
 }
 
+TEST(ConsensusTracker, ANodeAsksItselfOnlyAsAnAuthority) {
+  // The only authority of a network fetches the consensus it published
+  // from itself.
+  auto alone = config(DirectoryRole::kCache, 1, 0);
+  alone.own_link_key = alone.authorities[0].link_key;
+  Node authority(alone);
+  authority.tracker.load(std::nullopt, std::nullopt, kNow);
+  EXPECT_EQ(authority.fetch(kNow).source.link_key, alone.authorities[0].link_key);
+  // As a cache listed in the consensus, a node never asks itself.
+  auto cache = config(DirectoryRole::kCache, 1, 0);
+  const auto listed = test::relay_descriptor(1, kQ).link_key;
+  cache.own_link_key = listed;
+  Node itself(cache);
+  itself.tracker.load(std::nullopt, std::nullopt, kNow);
+  itself.install(kNow);
+  int from_caches = 0;
+  for (std::uint64_t now = kNow; now < kNow + 4 * kP; ++now) {
+    const auto step = itself.tracker.step(now);
+    if (step.fetch) {
+      EXPECT_NE(step.fetch->source.link_key, listed);
+      from_caches += step.fetch->source.kind == SourceKind::kRelay ? 1 : 0;
+      ASSERT_TRUE(itself.tracker.on_failure(now));
+    }
+  }
+  EXPECT_GT(from_caches, 1);  // the other relays were asked, never this one
+}
+
 TEST(ConsensusTracker, AValidReplyIsHeldAndTheNextFetchFallsInTheWindow) {
   // Section 6.2 with F = fresh_until: a client in [F − u, F + 5u), a cache in
   // [F − 2u, F − u); the random draw picks where.

@@ -120,7 +120,7 @@ class NyxdNetwork : public ::testing::Test {
   void SetUp() override {
     ASSERT_FALSE(tmp_.path().empty());
     ASSERT_EQ(::chmod(tmp_.path().c_str(), 0700), 0);
-    for (std::size_t i = 0; i < kAuthorityCount; ++i) {
+    for (std::size_t i = 0; i < authority_count_; ++i) {
       ASSERT_NO_FATAL_FAILURE(add_node("auth" + std::to_string(i + 1), NodeKind::kAuthority));
     }
     for (std::size_t i = 0; i + 1 < kRelayCount; ++i) {
@@ -164,7 +164,7 @@ class NyxdNetwork : public ::testing::Test {
   }
 
   NetworkNode& authority(std::size_t i) { return nodes_[i]; }
-  NetworkNode& relay(std::size_t i) { return nodes_[kAuthorityCount + i]; }
+  NetworkNode& relay(std::size_t i) { return nodes_[authority_count_ + i]; }
   NetworkNode& client() { return nodes_.back(); }
 
   void add_node(const std::string& name, NodeKind kind) {
@@ -188,7 +188,7 @@ class NyxdNetwork : public ::testing::Test {
     nodes_.push_back(std::move(node));
   }
 
-  // Every node's config names all three authorities, as operators.md says;
+  // Every node's config names every authority, as operators.md says;
   // written once every authority's keys exist.
   void write_config(const NetworkNode& node) {
     std::ostringstream text;
@@ -360,6 +360,7 @@ class NyxdNetwork : public ::testing::Test {
     return ::testing::AssertionFailure() << "no intact GET through SOCKS: " << last << describe();
   }
 
+  std::size_t authority_count_ = kAuthorityCount;
   TempDir tmp_;
   LoopbackPorts ports_;
   std::string authority_lines_;
@@ -431,6 +432,28 @@ TEST_F(NyxdNetwork, FormsFromNothingCarriesTrafficAndOutlivesAStoppedAuthorityAn
   for (const auto& peer : *peers) {
     EXPECT_NE(peer["identity_key"], gone_identity) << peers->dump();
   }
+}
+
+// The smallest network an operator may start: one authority (threshold 1,
+// a majority of one). It fetches the consensus it published from itself,
+// as every node fetches from the authorities: over a loopback channel into
+// its own directory server, since no circuit reaches its own link.
+class NyxdOneAuthorityNetwork : public NyxdNetwork {
+ protected:
+  void SetUp() override {
+    authority_count_ = 1;
+    NyxdNetwork::SetUp();
+  }
+};
+
+TEST_F(NyxdOneAuthorityNetwork, InstallsItsOwnConsensusAndCarriesTraffic) {
+  std::vector<NetworkNode*> authority_and_client{&authority(0), &client()};
+  ASSERT_TRUE(
+      eventually(kFormationBound,
+                 [&] { return agreed_period(authority_and_client, kRelayCount).has_value(); }))
+      << "no consensus of " << kRelayCount << " relays installed by the authority and the client"
+      << describe();
+  ASSERT_TRUE(payload_through_socks(kTrafficBound));
 }
 
 }  // namespace
