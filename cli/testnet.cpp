@@ -528,6 +528,24 @@ bool wait_until_client_lists(const Testnet& testnet, std::size_t relays, Install
   return false;
 }
 
+// add-relay and remove: waits, with progress on `out`, until the client's
+// consensus lists `relays` relays where `before` listed another count;
+// false (said) when it does not in time.
+bool report_client_lists(const Testnet& testnet, const InstalledConsensus& before,
+                         std::size_t relays, Clock::time_point started, std::FILE* out) {
+  say(out, fmt::format("  waiting for the client's consensus to list {} relays (period {} lists "
+                       "{}; up to {} s) ... ",
+                       relays, before.period, before.nodes, kConsensusDeadline.count()));
+  InstalledConsensus seen;
+  if (!wait_until_client_lists(testnet, relays, seen)) {
+    say(out, "failed\n");
+    return false;
+  }
+  say(out, fmt::format("period {}, {} relays ({:.1f} s)\n", seen.period, seen.nodes,
+                       seconds_since(started)));
+  return true;
+}
+
 // A node's progress line up to its outcome, as `up` prints it.
 std::string node_line(const TestnetNode& node) {
   return fmt::format("  {:<7} {:<12} pid {:<7} udp {}:{} ... ", node.name,
@@ -894,19 +912,11 @@ ExitCode testnet_add_relay(const std::filesystem::path& dir, bool exit, std::FIL
     return ExitCode::kFailed;
   }
   say(out, fmt::format("up ({:.1f} s)\n", seconds_since(started)));
-  const std::size_t relays = before->nodes + 1;
-  say(out, fmt::format("  waiting for the client's consensus to list {} relays (period {} lists "
-                       "{}; up to {} s) ... ",
-                       relays, before->period, before->nodes, kConsensusDeadline.count()));
-  InstalledConsensus seen;
-  if (!wait_until_client_lists(*testnet, relays, seen)) {
-    say(out, "failed\n");
+  if (!report_client_lists(*testnet, *before, before->nodes + 1, started, out)) {
     complain(fmt::format("{} keeps running; `nyxctl testnet remove {} --dir {}` takes it out",
                          node.name, node.name, testnet->dir.string()));
     return ExitCode::kFailed;
   }
-  say(out, fmt::format("period {}, {} relays ({:.1f} s)\n", seen.period, seen.nodes,
-                       seconds_since(started)));
   say(out, fmt::format("{} joined the testnet\n", node.name));
   return ExitCode::kOk;
 }
@@ -937,17 +947,9 @@ ExitCode testnet_remove(const std::filesystem::path& dir, const std::string& nam
     return ExitCode::kFailed;
   }
   say(out, fmt::format("{} ({:.1f} s)\n", kStopOutcome[outcome], seconds_since(started)));
-  const std::size_t relays = before->nodes - 1;
-  say(out, fmt::format("  waiting for the client's consensus to list {} relays (period {} lists "
-                       "{}; up to {} s) ... ",
-                       relays, before->period, before->nodes, kConsensusDeadline.count()));
-  InstalledConsensus seen;
-  if (!wait_until_client_lists(*testnet, relays, seen)) {
-    say(out, "failed\n");
+  if (!report_client_lists(*testnet, *before, before->nodes - 1, started, out)) {
     return ExitCode::kFailed;
   }
-  say(out, fmt::format("period {}, {} relays ({:.1f} s)\n", seen.period, seen.nodes,
-                       seconds_since(started)));
   say(out, fmt::format("{} removed from the testnet\n", node.name));
   return ExitCode::kOk;
 }

@@ -71,14 +71,8 @@ fi
 
 killed_at=$SECONDS
 recovered=false
-while ((SECONDS - killed_at < 30)); do
-  if fetch small.bin "$DIR/small.out" --max-time 10 2>/dev/null && same_file "$WWW/small.bin" "$DIR/small.out"; then
-    recovered=true
-    break
-  fi
-  sleep 1
-done
-check "a new download succeeds within 30 s ($((SECONDS - killed_at)) s)" -- $recovered
+fetch_within 30 small.bin && recovered=true
+check "a new download succeeds within 30 s ($FETCH_TOOK s)" -- $recovered
 
 # The victim was a relay and an authority. The two authorities left still
 # make the consensus, and it lists the three relays left: each of them is

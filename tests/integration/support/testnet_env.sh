@@ -152,6 +152,23 @@ same_file() {
   [[ $(sha256sum <"$1") == $(sha256sum <"$2") ]]
 }
 
+# fetch_within SECONDS NAME: fetches NAME into $DIR/NAME.out, byte-exact,
+# again every second (each try at most 10 s) until SECONDS have passed;
+# FETCH_TOOK says after how many seconds it succeeded or gave up.
+fetch_within() {
+  local bound=$1 name=$2 start=$SECONDS
+  while ((SECONDS - start < bound)); do
+    if fetch "$name" "$DIR/$name.out" --max-time 10 2>/dev/null &&
+      same_file "$WWW/$name" "$DIR/$name.out"; then
+      FETCH_TOOK=$((SECONDS - start))
+      return 0
+    fi
+    sleep 1
+  done
+  FETCH_TOOK=$((SECONDS - start))
+  return 1
+}
+
 # socks_probe ARGS: support/socks5_probe.py against the client; prints the reply code.
 socks_probe() {
   python3 "$SUPPORT/socks5_probe.py" 127.0.0.1 "$SOCKS_PORT" "$@"
