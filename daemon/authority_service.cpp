@@ -101,14 +101,6 @@ std::string utc_of(const document::Period& period, std::uint64_t q) {
   return fmt::format("{:%H:%M} UTC", fmt::gmtime(static_cast<std::time_t>(period.valid_after(q))));
 }
 
-// nyx_authority_uploads_busy_total{cause}: an upload answered BUSY rather
-// than probed, by the bound it met ("uploader_rate", "in_flight", "target_ip").
-metrics::Counter& uploads_busy(metrics::Registry& registry, std::string_view cause) {
-  return registry.counter("nyx_authority_uploads_busy_total",
-                          "Descriptor uploads answered BUSY rather than probed",
-                          {{"cause", std::string(cause)}});
-}
-
 }  // namespace
 
 AuthorityService::AuthorityService(asio::any_io_executor executor, document::AuthorityState& state,
@@ -122,8 +114,6 @@ AuthorityService::AuthorityService(asio::any_io_executor executor, document::Aut
       timers_(timers),
       gate_(executor),
       stopping_(executor),
-      descriptor_admissions_(executor),
-      probes_per_ip_(std::make_shared<ProbesPerIp>()),
       descriptor_uploads_(timers.clock(),
                           static_cast<double>(document::kPostDescriptorPerPeriod) /
                               static_cast<double>(state.config().period.seconds()),
@@ -135,10 +125,7 @@ AuthorityService::AuthorityService(asio::any_io_executor executor, document::Aut
           document::kMinRetryAfterSeconds, document::kMaxRetryAfterSeconds))),
       probes_ok_(&authority_metrics::reachability_checks(registry, "ok")),
       probes_failed_(&authority_metrics::reachability_checks(registry, "failed")),
-      equivocations_(&authority_metrics::equivocations(registry)),
-      busy_uploader_rate_(&uploads_busy(registry, "uploader_rate")),
-      busy_in_flight_(&uploads_busy(registry, "in_flight")),
-      busy_target_ip_(&uploads_busy(registry, "target_ip")) {}
+      equivocations_(&authority_metrics::equivocations(registry)) {}
 
 AuthorityService::~AuthorityService() = default;
 
@@ -160,12 +147,6 @@ void AuthorityService::stop() {
 
 asio::awaitable<void> AuthorityService::wait_stopped() { co_await gate_.wait_closed(); }
 
-std::size_t AuthorityService::descriptor_admissions() const noexcept {
-  return descriptor_admissions_.holders();
-}
-
-std::size_t AuthorityService::probed_ips() const noexcept { return probes_per_ip_->size(); }
-
 std::optional<DirectoryReply> AuthorityService::screen(DirectoryRequestType type,
                                                        const DirectoryRequestContext& context) {
   if (type == DirectoryRequestType::kGetConsensus) {
@@ -175,14 +156,9 @@ std::optional<DirectoryReply> AuthorityService::screen(DirectoryRequestType type
   if (gate_.closed()) {
     reply = DirectoryReply(document::BusyReply{descriptor_retry_after_});
   } else if (type == DirectoryRequestType::kPostDescriptor) {
-    // The global cap first, so an upload it refuses spends none of its
-    // key's rate. Without a link there is no key to limit by; answer()
-    // refuses it in the order of section 5.1.
-    if (descriptor_admissions_.holders() >= kMaxDescriptorAdmissions) {
-      busy_in_flight_->inc();
-      reply = DirectoryReply(document::BusyReply{kProbeCapRetryAfterSeconds});
-    } else if (context.link_peer && !descriptor_uploads_.try_acquire(*context.link_peer)) {
-      busy_uploader_rate_->inc();
+    // Without a link there is no key to limit by; answer() refuses it in
+    // the order of section 5.1.
+    if (context.link_peer && !descriptor_uploads_.try_acquire(*context.link_peer)) {
       reply = DirectoryReply(document::BusyReply{descriptor_retry_after_});
     }
   } else if (!is_authority_link(context.link_peer)) {
@@ -244,11 +220,6 @@ asio::awaitable<DirectoryReply> AuthorityService::post_descriptor(
   for (const document::AdvertisedAddress& advertised : screened->addresses()) {
     targets.push_back({advertised, false, {}});
   }
-  // Held until this answer ends, whichever way it ends.
-  const std::optional<ProbeAdmission> admission = admit_probes(targets);
-  if (!admission) {
-    co_return DirectoryReply(document::BusyReply{kProbeCapRetryAfterSeconds});
-  }
   const std::vector<Probe> probes =
       co_await probe_all(screened->descriptor.link_key, std::move(targets));
   // Stopped while probing: the service may be gone, so nothing of it is
@@ -281,48 +252,6 @@ asio::awaitable<DirectoryReply> AuthorityService::post_descriptor(
   log::debug("authority: descriptor of {} accepted for epoch {}",
              crypto::to_short_hex(screened->descriptor.identity_key), *admitted);
   co_return DirectoryReply(document::DescriptorAcceptedReply{*admitted});
-}
-
-AuthorityService::ProbeAdmission::ProbeAdmission(std::optional<async::Gate::Holder> slot,
-                                                 std::shared_ptr<ProbesPerIp> probes_per_ip,
-                                                 std::vector<TargetIp> ips)
-    : slot_(std::move(slot)), probes_per_ip_(std::move(probes_per_ip)), ips_(std::move(ips)) {
-  for (const TargetIp& ip : ips_) {
-    ++(*probes_per_ip_)[ip];
-  }
-}
-
-AuthorityService::ProbeAdmission::~ProbeAdmission() {
-  for (const TargetIp& ip : ips_) {
-    const auto held = probes_per_ip_->find(ip);
-    if (--held->second == 0) {
-      probes_per_ip_->erase(held);
-    }
-  }
-}
-
-std::optional<AuthorityService::ProbeAdmission> AuthorityService::admit_probes(
-    const std::vector<Probe>& targets) {
-  // screen() has checked the global cap on the header, but other bodies
-  // may have been read meanwhile: checked again, it is never passed.
-  if (descriptor_admissions_.holders() >= kMaxDescriptorAdmissions) {
-    busy_in_flight_->inc();
-    return std::nullopt;
-  }
-  std::vector<TargetIp> ips;
-  for (const Probe& p : targets) {
-    ips.emplace_back(p.target.address.kind, p.target.address.ip);
-  }
-  for (const TargetIp& ip : ips) {
-    const auto held = probes_per_ip_->find(ip);
-    const auto own = static_cast<std::size_t>(std::count(ips.begin(), ips.end(), ip));
-    if ((held == probes_per_ip_->end() ? 0 : held->second) + own > kMaxProbesPerTargetIp) {
-      busy_target_ip_->inc();
-      return std::nullopt;
-    }
-  }
-  return std::optional<ProbeAdmission>(std::in_place, descriptor_admissions_.enter(),
-                                       probes_per_ip_, std::move(ips));
 }
 
 asio::awaitable<std::vector<AuthorityService::Probe>> AuthorityService::probe_all(

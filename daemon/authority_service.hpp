@@ -9,18 +9,14 @@
 // the link, so a stranger's announced 16 MiB vote is never read: POST_VOTE,
 // GET_VOTE, POST_SIGNATURE and GET_SIGNATURES from a link that is not a
 // configured authority's are REFUSED not_authority; POST_DESCRIPTOR past 6
-// per period from one link key is BUSY (section 4.5), and so is any
-// POST_DESCRIPTOR while kMaxDescriptorAdmissions uploads are probing.
+// per period from one link key is BUSY (section 4.5).
 //
 // answer() runs the checks of AuthorityState in the order of the proposal
 // and maps each outcome to its reply:
 // - POST_DESCRIPTOR (5.1): checks 1 to 9, then check 10, the reachability
 //   probes, before the reply, as 5.1 says: a fresh handshake with the
 //   descriptor's link key to every advertised address (the UDP and the TCP
-//   one at the same time), each within 10 s, unless that would take either
-//   cap of check 10 past its bound (kMaxDescriptorAdmissions uploads
-//   probing, kMaxProbesPerTargetIp probes to one IP): then BUSY at once,
-//   with nothing probed. Then checks 4, 8 and 9 again,
+//   one at the same time), each within 10 s; then checks 4, 8 and 9 again,
 //   storing (check 11, before the reply) and OK with the epoch. A refusal
 //   for an unreachable address names it as section 4.4 does ("udp
 //   198.51.100.7:9340: no handshake in 10 s"). The same bytes again
@@ -36,10 +32,8 @@
 // message cut to 255 bytes of printable ASCII (section 4.4).
 //
 // Counted: nyx_authority_reachability_checks_total{result} for the upload
-// probes, nyx_authority_equivocations_total when AuthorityState detects one,
-// nyx_authority_uploads_busy_total{cause} for the uploads answered BUSY
-// rather than probed (the DirectoryServer in front counts the replies it
-// writes).
+// probes, nyx_authority_equivocations_total when AuthorityState detects one
+// (the DirectoryServer in front counts the replies it writes).
 //
 // Time: `wall` reads Unix time (nanoseconds since 1970); only the probes'
 // deadlines go to `timers`. Owned by the node; every call on the shard that
@@ -49,10 +43,7 @@
 
 #include <array>
 #include <chrono>
-#include <cstddef>
 #include <cstdint>
-#include <map>
-#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -86,21 +77,6 @@ namespace nyx::daemon {
 
 // Section 5.1 check 10: each upload probe must complete within this time.
 inline constexpr std::chrono::seconds kUploadProbeTimeout{10};
-// Check 10 costs the authority a handshake per address, and link keys cost
-// an uploader nothing: the per-key rate alone would let many keys start any
-// number of probes at once. At most this many uploads probe at once, over
-// every uploader; past it POST_DESCRIPTOR is BUSY, on the header when the
-// count is already there, else (a body read while the last slot was taken)
-// once the body is read.
-inline constexpr std::size_t kMaxDescriptorAdmissions = 64;
-// ... and at most this many of their probes go to one IP address at once
-// (the UDP and TCP probes of one upload count two): uploads that all
-// advertise one victim's address cannot make the authority a handshake
-// reflector towards it.
-inline constexpr std::size_t kMaxProbesPerTargetIp = 4;
-// The retry_after of a BUSY for either cap: a slot frees within one probe
-// timeout, so the relay need not wait the per-key rate's share of a period.
-inline constexpr std::uint16_t kProbeCapRetryAfterSeconds = kUploadProbeTimeout.count();
 
 class AuthorityService final : public DirectoryService {
  public:
@@ -121,11 +97,6 @@ class AuthorityService final : public DirectoryService {
   // Completes once every answer that was running has returned.
   asio::awaitable<void> wait_stopped();
 
-  // The uploads probing now, and the IP addresses they probe: both back to
-  // zero once every answer has returned (however it ended).
-  std::size_t descriptor_admissions() const noexcept;
-  std::size_t probed_ips() const noexcept;
-
  private:
   // One advertised address of a descriptor and how its probe went.
   struct Probe {
@@ -134,31 +105,6 @@ class AuthorityService final : public DirectoryService {
     std::string failure;
   };
 
-  // An IP address as the per-IP cap counts it: the port apart.
-  using TargetIp = std::pair<document::NodeAddress::Kind, std::array<std::uint8_t, 16>>;
-  using ProbesPerIp = std::map<TargetIp, std::size_t>;
-
-  // One upload's share of both caps of check 10, from admit_probes() until
-  // its answer ends, however it ends. Released into the admissions gate's
-  // state and the shared per-IP map: after stop() the answer may outlive
-  // the service.
-  class ProbeAdmission {
-   public:
-    ProbeAdmission(std::optional<async::Gate::Holder> slot,
-                   std::shared_ptr<ProbesPerIp> probes_per_ip, std::vector<TargetIp> ips);
-    ~ProbeAdmission();
-    ProbeAdmission(const ProbeAdmission&) = delete;
-    ProbeAdmission& operator=(const ProbeAdmission&) = delete;
-
-   private:
-    std::optional<async::Gate::Holder> slot_;  // in descriptor_admissions_
-    std::shared_ptr<ProbesPerIp> probes_per_ip_;
-    std::vector<TargetIp> ips_;  // one per probe, repeated as the probes are
-  };
-
-  // The upload's admission to probe `targets`, or nothing (counted) when
-  // either cap is reached.
-  std::optional<ProbeAdmission> admit_probes(const std::vector<Probe>& targets);
   // `holder` is answer()'s entry in the gate, which outlives this call.
   asio::awaitable<document::DirectoryReply> post_descriptor(std::vector<std::uint8_t> bytes,
                                                             std::optional<transport::PeerKey> link,
@@ -189,17 +135,11 @@ class AuthorityService final : public DirectoryService {
   async::TimerService& timers_;
   async::Gate gate_;
   async::AsyncEvent stopping_;
-  // Its holders are the uploads probing (admit_probes()), nothing else.
-  async::Gate descriptor_admissions_;
-  std::shared_ptr<ProbesPerIp> probes_per_ip_;  // no entry at zero
   KeyedRateLimiter<transport::PeerKey, transport::PeerKeyHash> descriptor_uploads_;
   std::uint16_t descriptor_retry_after_;
   metrics::Counter* probes_ok_;
   metrics::Counter* probes_failed_;
   metrics::Counter* equivocations_;
-  metrics::Counter* busy_uploader_rate_;
-  metrics::Counter* busy_in_flight_;
-  metrics::Counter* busy_target_ip_;
 };
 
 }  // namespace nyx::daemon

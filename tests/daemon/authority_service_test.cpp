@@ -8,9 +8,7 @@
 // first then restarts from its store and serves the same bytes. Every
 // refusal reason an authority gives is produced by a real descriptor,
 // vote or signature message. The reachability probes are scripted: reached,
-// refused, or silent until the 10 s deadline of section 5.1. An attacker
-// with many link keys and silent probes meets the caps of check 10: uploads
-// probing at once, and probes to one IP.
+// refused, or silent until the 10 s deadline of section 5.1.
 #include "daemon/authority_service.hpp"
 
 #include <algorithm>
@@ -18,7 +16,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <exception>
 #include <iterator>
 #include <memory>
@@ -92,14 +89,6 @@ SignedDescriptor relay(int n, std::uint64_t published = kUploadAt, std::uint64_t
 
 std::vector<std::uint8_t> bytes_of(const SignedDescriptor& d) { return *d.encode(); }
 
-// Relay n's descriptor advertising `address` over UDP instead of its own.
-SignedDescriptor aimed_at(int n, const document::NodeAddress& address) {
-  SignedDescriptor d = relay(n);
-  d.udp_address = address;
-  EXPECT_TRUE(d.sign(test::relay_identity(n)));
-  return d;
-}
-
 // Where authority n (1-based) sits in a vector of them.
 std::size_t index(int n) { return static_cast<std::size_t>(n - 1); }
 
@@ -154,30 +143,6 @@ std::vector<std::uint8_t> accepted_epoch(std::uint64_t epoch) {
 }
 const std::vector<std::uint8_t> kAccepted = {1, 0};
 const std::vector<std::uint8_t> kNotFound = {1, 2};
-// BUSY, retry after P/6 = 4 s (section 4.5).
-const std::vector<std::uint8_t> kBusy = {1, 4, 0, 4};
-// BUSY for a cap of check 10: retry after one probe timeout (10 s).
-const std::vector<std::uint8_t> kBusyProbeCap = {1, 4, 0, 10};
-
-// An upload left running: the request and context its answer reads (by
-// reference, so they stay here), and the answer once there.
-struct RunningUpload {
-  DirectoryRequest request;
-  DirectoryRequestContext context;
-  std::optional<DirectoryAnswer> answer;
-
-  bool running() const { return !answer.has_value(); }
-  // The reply as bytes; empty while running.
-  std::vector<std::uint8_t> bytes() const {
-    if (!answer) {
-      return {};
-    }
-    auto encoded = document::encode_directory_reply(document::DirectoryRequestType::kPostDescriptor,
-                                                    std::get<DirectoryReply>(*answer));
-    EXPECT_TRUE(encoded);
-    return encoded.value_or(std::vector<std::uint8_t>{});
-  }
-};
 
 class AuthorityServiceTest : public ::testing::Test {
  protected:
@@ -222,40 +187,6 @@ class AuthorityServiceTest : public ::testing::Test {
     return {bytes.value_or(std::vector<std::uint8_t>{}), reply};
   }
 
-  // The upload answered, not screened (as one that screen() let through
-  // while other bodies were read), and left running: only what is ready
-  // runs, no simulated time passes, so silent probes stay open.
-  RunningUpload& answer_running(Authority& a, const SignedDescriptor& d) {
-    RunningUpload& u = running_.emplace_back(RunningUpload{
-        document::PostDescriptorRequest{bytes_of(d)}, {.link_peer = d.link_key}, std::nullopt});
-    asio::co_spawn(io_, a.service.answer(u.request, u.context),
-                   [&u](std::exception_ptr e, DirectoryAnswer result) {
-                     EXPECT_FALSE(e);
-                     u.answer = std::move(result);
-                   });
-    test::poll_ready(io_);
-    return u;
-  }
-  // Screened first, as the server does: refused on the header, or answered
-  // and left running.
-  RunningUpload& start(Authority& a, const SignedDescriptor& d) {
-    const DirectoryRequestContext context{.link_peer = d.link_key};
-    if (auto screened =
-            a.service.screen(document::DirectoryRequestType::kPostDescriptor, context)) {
-      return running_.emplace_back(RunningUpload{document::PostDescriptorRequest{bytes_of(d)},
-                                                 context, DirectoryAnswer(std::move(*screened))});
-    }
-    return answer_running(a, d);
-  }
-  // Every running upload answered, moving simulated time (past the probes'
-  // deadline): nothing of the service is left running after the test.
-  void finish_running() {
-    EXPECT_TRUE(test::run_until(io_, timers_, [&] {
-      return std::none_of(running_.begin(), running_.end(),
-                          [](const RunningUpload& u) { return u.running(); });
-    }));
-  }
-
   Exchange upload(Authority& a, const SignedDescriptor& d) {
     return ask(a, document::PostDescriptorRequest{bytes_of(d)}, d.link_key);
   }
@@ -269,7 +200,6 @@ class AuthorityServiceTest : public ::testing::Test {
   asio::io_context io_;
   ManualClock clock_{std::chrono::seconds(kUploadAt)};
   async::ManualTimers timers_{io_, clock_};
-  std::deque<RunningUpload> running_;  // a deque: its elements stay put
 };
 
 TEST_F(AuthorityServiceTest, ThreeAuthoritiesRunAPeriodThroughTheirServicesAndOneRestarts) {
@@ -503,8 +433,7 @@ TEST_F(AuthorityServiceTest, TheRelayLimitAndTheUploadRate) {
   for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(upload(*a, d).bytes, accepted_epoch(kQ)) << i;
   }
-  EXPECT_EQ(upload(*a, d).bytes, kBusy);
-  EXPECT_EQ(a->counter("nyx_authority_uploads_busy_total", {{"cause", "uploader_rate"}}), 1u);
+  EXPECT_EQ(upload(*a, d).bytes, (std::vector<std::uint8_t>{1, 4, 0, 4}));
   at(kUploadAt + 4);
   EXPECT_EQ(upload(*a, d).bytes, accepted_epoch(kQ));
 }
@@ -645,106 +574,6 @@ TEST_F(AuthorityServiceTest, StopCancelsTheProbesInFlightAndRefusesWhatComesAfte
   auto screened = a->service.screen(document::DirectoryRequestType::kPostVote, context);
   ASSERT_TRUE(screened);
   EXPECT_TRUE(std::holds_alternative<document::BusyReply>(*screened));
-}
-
-TEST_F(AuthorityServiceTest, UploadsProbingAtOnceAreCappedOverEveryLinkKey) {
-  // An attacker with a link key per upload (each within its own key's rate)
-  // whose addresses never answer a handshake.
-  auto a = authority(1);
-  a->prober.fallback = ScriptedProber::Answer::kSilent;
-  const int cap = static_cast<int>(kMaxDescriptorAdmissions);
-  const RunningUpload& first = start(*a, relay(1));
-  test::run_for(io_, timers_, 1s);  // so the first one's probe times out alone
-  for (int n = 2; n <= cap; ++n) {
-    EXPECT_TRUE(start(*a, relay(n)).running()) << n;
-  }
-  ASSERT_EQ(a->prober.probes().size(), kMaxDescriptorAdmissions);
-  EXPECT_EQ(a->service.descriptor_admissions(), kMaxDescriptorAdmissions);
-  // One more: BUSY on the header, and nothing probed.
-  EXPECT_EQ(start(*a, relay(cap + 1)).bytes(), kBusyProbeCap);
-  // One screened before the cap was reached, whose body was read since:
-  // BUSY too, still nothing probed.
-  EXPECT_EQ(answer_running(*a, relay(cap + 2)).bytes(), kBusyProbeCap);
-  EXPECT_EQ(a->prober.probes().size(), kMaxDescriptorAdmissions);
-  EXPECT_EQ(a->counter("nyx_authority_uploads_busy_total", {{"cause", "in_flight"}}), 2u);
-  // The first probe times out: that upload is refused, its slot is free,
-  // and the next upload (the key refused above, which spent none of its
-  // rate) is admitted.
-  ASSERT_TRUE(test::run_until(io_, timers_, [&] { return !first.running(); }));
-  EXPECT_EQ(first.bytes(), refused_bytes(RefusalReason::kUnreachable,
-                                         fmt::format("udp {}: no handshake in 10 s",
-                                                     relay(1).udp_address.to_text())));
-  EXPECT_EQ(a->service.descriptor_admissions(), kMaxDescriptorAdmissions - 1);
-  EXPECT_TRUE(start(*a, relay(cap + 1)).running());
-  EXPECT_EQ(a->prober.probes().size(), kMaxDescriptorAdmissions + 1);
-  EXPECT_EQ(a->service.descriptor_admissions(), kMaxDescriptorAdmissions);
-  finish_running();
-  EXPECT_EQ(a->service.descriptor_admissions(), 0u);
-  EXPECT_EQ(a->service.probed_ips(), 0u);
-}
-
-TEST_F(AuthorityServiceTest, ProbesToOneIpAreCappedOverEveryUpload) {
-  // Uploads from five link keys all advertise the victim's IP (on other
-  // ports), which never answers: the authority would be its reflector.
-  auto a = authority(1);
-  a->prober.fallback = ScriptedProber::Answer::kSilent;
-  const auto victim = [](int n) {
-    document::NodeAddress address = relay(1).udp_address;
-    address.port = static_cast<std::uint16_t>(9340 + n);
-    return address;
-  };
-  const int cap = static_cast<int>(kMaxProbesPerTargetIp);
-  for (int n = 1; n <= cap; ++n) {
-    EXPECT_TRUE(start(*a, aimed_at(n, victim(n))).running()) << n;
-  }
-  ASSERT_EQ(a->prober.probes().size(), kMaxProbesPerTargetIp);
-  // The fifth passes screen() (it is not at the global cap, and the address
-  // is in the body) but is BUSY without a probe.
-  const SignedDescriptor fifth = aimed_at(cap + 1, victim(cap + 1));
-  EXPECT_EQ(start(*a, fifth).bytes(), kBusyProbeCap);
-  EXPECT_EQ(a->prober.probes().size(), kMaxProbesPerTargetIp);
-  EXPECT_EQ(a->counter("nyx_authority_uploads_busy_total", {{"cause", "target_ip"}}), 1u);
-  // Another IP is probed meanwhile.
-  EXPECT_TRUE(start(*a, relay(cap + 2)).running());
-  EXPECT_EQ(a->prober.probes().size(), kMaxProbesPerTargetIp + 1);
-  EXPECT_EQ(a->service.probed_ips(), 2u);
-  finish_running();
-  EXPECT_EQ(a->service.probed_ips(), 0u);
-  // An upload whose UDP and TCP probes go to one IP counts both: with that
-  // IP at 3, it does not fit.
-  for (int n = 1; n < cap; ++n) {
-    EXPECT_TRUE(start(*a, aimed_at(n, victim(n))).running()) << n;
-  }
-  SignedDescriptor both = relay(cap + 3, kUploadAt, kQ, true);
-  both.udp_address = victim(cap + 3);
-  both.tcp_address = victim(cap + 4);
-  ASSERT_TRUE(both.sign(test::relay_identity(cap + 3)));
-  EXPECT_EQ(start(*a, both).bytes(), kBusyProbeCap);
-  EXPECT_EQ(a->counter("nyx_authority_uploads_busy_total", {{"cause", "target_ip"}}), 2u);
-  // Once the probes in flight end, the victim's IP takes uploads again.
-  finish_running();
-  a->prober.fallback = ScriptedProber::Answer::kReached;
-  EXPECT_EQ(upload(*a, fifth).bytes, accepted_epoch(kQ));
-  EXPECT_EQ(a->service.descriptor_admissions(), 0u);
-  EXPECT_EQ(a->service.probed_ips(), 0u);
-}
-
-TEST_F(AuthorityServiceTest, StoppingReleasesWhatTheUploadsInFlightHeld) {
-  auto a = authority(1);
-  a->prober.fallback = ScriptedProber::Answer::kSilent;
-  const RunningUpload& one = start(*a, relay(1, kUploadAt, kQ, true, true));
-  const RunningUpload& other = start(*a, relay(2));
-  ASSERT_TRUE(one.running());
-  ASSERT_TRUE(other.running());
-  EXPECT_EQ(a->service.descriptor_admissions(), 2u);
-  EXPECT_EQ(a->service.probed_ips(), 2u);
-  a->service.stop();
-  test::poll_ready(io_);  // no simulated time passes: the stop ends the probes
-  EXPECT_EQ(one.bytes(), (std::vector<std::uint8_t>{1, 4, 0, 1}));
-  EXPECT_EQ(other.bytes(), (std::vector<std::uint8_t>{1, 4, 0, 1}));
-  EXPECT_EQ(a->prober.cancelled(), 3);
-  EXPECT_EQ(a->service.descriptor_admissions(), 0u);
-  EXPECT_EQ(a->service.probed_ips(), 0u);
 }
 
 }  // namespace
