@@ -26,6 +26,11 @@ Status socket_failure(std::string_view what, const asio::error_code& ec) {
   return make_error(ErrorCategory::kIo, fmt::format("{}: {}", what, ec.message()), ec.value());
 }
 
+// Each answer that fails to prove the key costs a read and a rebuild (four
+// X25519 operations): past this many the probe ends unproven, so a forger
+// who saw the probe's index cannot make it spend more.
+constexpr int kMaxUnprovenAnswers = 4;
+
 Status unproven() {
   return make_error(ErrorCategory::kProtocol, "the relay did not prove its link key");
 }
@@ -98,6 +103,7 @@ asio::awaitable<Status> probe_udp_link(const PeerKey& responder,
   async::Timer resend(executor, timers);
   std::array<std::uint8_t, kDatagramSize + 1> datagram{};
   asio::ip::udp::endpoint from;
+  int unproven_answers = 0;
   for (Nanos interval = retry;; interval *= 2) {
     auto [sent_ec, sent] =
         co_await socket.async_send_to(asio::buffer(init), endpoint, async::use_result);
@@ -128,6 +134,9 @@ asio::awaitable<Status> probe_udp_link(const PeerKey& responder,
         co_return Status{};
       }
       // Not from the key's holder: the relay's own answer may still come.
+      if (++unproven_answers >= kMaxUnprovenAnswers) {
+        co_return unproven();
+      }
     }
   }
 }

@@ -19,7 +19,8 @@
 // and then at doubling intervals until message 2 arrives. Only a datagram
 // from the probed endpoint that answers this probe's random index counts,
 // and only a message 2 that proves the key ends the probe: a forged one is
-// dropped and the wait goes on, as a link's initiator drops it.
+// dropped and the wait goes on, as a link's initiator drops it (the fourth
+// such answer ends the probe unproven, bounding what forgers cost).
 // An unconnected socket is told of no ICMP error, so a spoofed
 // "port unreachable" cannot fail a probe; only silence can.
 // TCP: connect, message 1 and message 2 as length-prefixed frames (as

@@ -47,8 +47,9 @@ class NoiseHandshake {
     NoiseCipherState receive;
   };
 
-  // `ephemeral` fixes the ephemeral secret (test vectors only); otherwise a
-  // fresh one is drawn.
+  // `ephemeral` fixes the ephemeral secret (test vectors, and a link probe
+  // rebuilding its handshake after a forged answer); otherwise a fresh one
+  // is drawn.
   static NoiseHandshake initiator(const crypto::X25519KeyPair& local_static,
                                   const PeerKey& remote_static, Bytes prologue,
                                   std::optional<Bytes> ephemeral = std::nullopt);

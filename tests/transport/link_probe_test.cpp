@@ -136,7 +136,7 @@ enum class Decoy : std::uint8_t {
 // port.
 asio::awaitable<void> answer_second_init(asio::ip::udp::socket& own, asio::ip::udp::socket& other,
                                          const crypto::X25519KeyPair& key, int& inits_seen,
-                                         Decoy decoy = Decoy::kFromAnotherPort) {
+                                         Decoy decoy = Decoy::kFromAnotherPort, int forgeries = 1) {
   std::array<std::uint8_t, kDatagramSize> datagram{};
   asio::ip::udp::endpoint from;
   for (;;) {
@@ -155,10 +155,12 @@ asio::awaitable<void> answer_second_init(asio::ip::udp::socket& own, asio::ip::u
       write_handshake_response(response, 7, message->sender_index, answer(key, message->payload));
       co_await other.async_send_to(asio::buffer(response), from, async::use_result);
     } else {
-      std::array<std::uint8_t, NoiseHandshake::kMessage2Size> forged{};
-      crypto::random_bytes(forged);
-      write_handshake_response(response, 7, message->sender_index, forged);
-      co_await own.async_send_to(asio::buffer(response), from, async::use_result);
+      for (int n = 0; n < forgeries; ++n) {
+        std::array<std::uint8_t, NoiseHandshake::kMessage2Size> forged{};
+        crypto::random_bytes(forged);
+        write_handshake_response(response, 7, message->sender_index, forged);
+        co_await own.async_send_to(asio::buffer(response), from, async::use_result);
+      }
     }
     write_handshake_response(response, 7, message->sender_index, answer(key, message->payload));
     co_await own.async_send_to(asio::buffer(response), from, async::use_result);
@@ -214,6 +216,23 @@ TEST(LinkProbeTest, AForgedAnswerDoesNotEndAUdpProbe) {
                                                     async::SteadyTimers::instance(), kRetry));
   ASSERT_TRUE(outcome.has_value());
   EXPECT_TRUE(outcome->has_value()) << outcome->error().to_string();
+}
+
+TEST(LinkProbeTest, AFloodOfForgedAnswersEndsAUdpProbeUnproven) {
+  // Each forged answer costs a failed read and a rebuild: the fourth ends
+  // the probe before the relay's own answer is read.
+  asio::io_context io;
+  const auto key = crypto::X25519KeyPair::generate();
+  asio::ip::udp::socket own(io, asio::ip::udp::endpoint{kLoopback, 0});
+  asio::ip::udp::socket other(io, asio::ip::udp::endpoint{kLoopback, 0});
+  int inits_seen = 0;
+  asio::co_spawn(io, answer_second_init(own, other, key, inits_seen, Decoy::kForgedAnswer, 4),
+                 asio::detached);
+  const auto outcome = run_probe(io, probe_udp_link(key.public_key, own.local_endpoint(),
+                                                    async::SteadyTimers::instance(), kRetry));
+  ASSERT_TRUE(outcome.has_value());
+  ASSERT_FALSE(outcome->has_value());
+  EXPECT_EQ(outcome->error().category, ErrorCategory::kProtocol);
 }
 
 TEST(LinkProbeTest, TcpProbeProvesTheRelaysKeyAndInstallsNoLink) {
