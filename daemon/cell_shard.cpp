@@ -121,9 +121,9 @@ CellShard::~CellShard() {
   data_path_.reset();
   authority_.reset();  // before the service it is attached to and the circuits it asks on
   prober_.reset();
+  directory_circuits_.reset();  // it answers requests to this node with the server
   directory_server_.reset();
   held_consensus_.reset();
-  directory_circuits_.reset();
   onion_keys_.reset();  // keeps the relay's ring
   relay_.reset();
   cell_link_.reset();

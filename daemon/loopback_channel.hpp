@@ -10,10 +10,11 @@
 // server's limits.
 //
 // Each datagram reaches the other end on a later turn of the executor, as a
-// circuit delivers it; nothing is lost, reordered or refused. Destroying
-// one end closes the link: the other end's sends answer kClosed from then
-// on, and its peer-closed handler runs (on a later turn), as a DESTROY
-// tells a circuit's owner. Both ends live on one executor's thread.
+// circuit delivers it; while both ends live nothing is lost, reordered or
+// refused. Destroying one end closes the link: datagrams still on their
+// way are dropped, the other end's sends answer kClosed from then on, and
+// its peer-closed handler runs (on a later turn), as a DESTROY tells a
+// circuit's owner. Both ends live on one executor's thread.
 
 #include <cstddef>
 #include <functional>
