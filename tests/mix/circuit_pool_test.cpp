@@ -125,14 +125,28 @@ TEST(CircuitPool, AStalledBuildGetsAnotherPathBesideItAfterTheHedgeDelay) {
   f.net.clock().advance(hedge);
   ASSERT_EQ(*f.pool.acquire("a.example:80"), nullptr);
   EXPECT_EQ(f.pool.size(), 3u);  // max_building
-  // The first path that opens serves.
-  f.net.set_filter({});
-  ASSERT_TRUE(f.pool.build("a.example:80").has_value());
+  f.net.clock().advance(hedge);
+  ASSERT_EQ(*f.pool.acquire("a.example:80"), nullptr);
+  EXPECT_EQ(f.pool.size(), 3u);
+}
+
+TEST(CircuitPool, AHedgedPathThatOpensServesWhileTheStalledOneStillBuilds) {
+  PoolFixture f({.prebuilt = 0});
+  // The first build's cells are lost; the hedged one's get through.
+  bool lossy = true;
+  f.net.set_filter([&](int, int, Cell&) { return !lossy; });
+  ASSERT_EQ(*f.pool.acquire("a.example:80"), nullptr);
+  f.net.run();
+  lossy = false;
+  f.net.clock().advance(f.pool.hedge_delay());
+  ASSERT_EQ(*f.pool.acquire("a.example:80"), nullptr);
+  ASSERT_EQ(f.pool.size(), 2u);
   f.net.run();
   auto circuit = f.pool.acquire("a.example:80");
   ASSERT_TRUE(circuit.has_value());
   ASSERT_NE(*circuit, nullptr);
-  EXPECT_EQ((*circuit)->state(), Circuit::State::kOpen);
+  EXPECT_EQ(*circuit, f.pool.circuits()[1].circuit.get());
+  EXPECT_EQ(f.pool.circuits()[0].circuit->state(), Circuit::State::kBuilding);
 }
 
 TEST(CircuitPool, TheHedgeDelayIsThreeMediansOfRecentBuildsWithinItsBounds) {
