@@ -10,43 +10,22 @@
 #include <thread>
 #include <utility>
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "cli/process.hpp"
 #include "cli/table.hpp"
 #include "cli/testnet_hosts.hpp"
 #include "cli/testnet_membership.hpp"
+#include "cli/testnet_progress.hpp"
+#include "cli/testnet_watch.hpp"
 #include "cli/text_file.hpp"
 
 namespace nyx::cli {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-// How long a node may take to answer node.info, and the client to accept on
-// its SOCKS port with an open circuit, before `up` gives up on it.
-constexpr auto kStartDeadline = std::chrono::seconds(20);
-constexpr auto kReadyDeadline = std::chrono::seconds(30);
-// The first consensus is the one of the period after next at the latest
-// (uploads close 10 s before a period begins), and every node installs it
-// within 10 s of its start.
-constexpr auto kConsensusDeadline = std::chrono::seconds(3 * kTestnetPeriodSeconds + 15);
-constexpr auto kConsensusPollInterval = std::chrono::milliseconds(500);
 // nyxd drains for its configured deadline (2 s here) before exiting.
 constexpr auto kStopGrace = std::chrono::milliseconds(8000);
-constexpr auto kPollInterval = std::chrono::milliseconds(100);
-
-void say(std::FILE* out, const std::string& text) {
-  std::fputs(text.c_str(), out);
-  std::fflush(out);
-}
-
-void complain(const std::string& text) { std::fprintf(stderr, "nyxctl: %s\n", text.c_str()); }
 
 // True on success; otherwise prints the error and returns false.
 bool succeeded(const Status& status) {
@@ -56,77 +35,8 @@ bool succeeded(const Status& status) {
   return status.has_value();
 }
 
-// The last lines of a node's log, to show why it did not come up.
-std::string log_tail(const std::filesystem::path& log, std::size_t lines) {
-  std::ifstream in(log);
-  std::vector<std::string> all;
-  for (std::string line; std::getline(in, line);) {
-    all.push_back(std::move(line));
-  }
-  const std::size_t first = all.size() > lines ? all.size() - lines : 0;
-  std::string out;
-  for (std::size_t i = first; i < all.size(); ++i) {
-    out += "    " + all[i] + "\n";
-  }
-  return out;
-}
-
 Status save_state(const Testnet& testnet) {
   return write_text_file(testnet.state_file(), testnet.to_json().dump(2) + "\n");
-}
-
-// Whether `pid` is still the nyxd of this node (and not a recycled pid).
-bool runs_node(const Testnet& testnet, const TestnetNode& node) {
-  if (!process_alive(node.pid)) {
-    return false;
-  }
-  std::ifstream in(fmt::format("/proc/{}/cmdline", node.pid), std::ios::binary);
-  const std::string cmdline{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  return cmdline.find(testnet.config(node).string()) != std::string::npos;
-}
-
-ControlPaths control_paths(const Testnet& testnet, const TestnetNode& node) {
-  return {testnet.data_dir(node) / kControlSocketName, testnet.data_dir(node) / kControlCookieName};
-}
-
-// One call on a fresh control connection; a short timeout keeps status quick.
-Result<nlohmann::json> ask(const Testnet& testnet, const TestnetNode& node,
-                           std::string_view method) {
-  auto client = open_control(control_paths(testnet, node), std::chrono::seconds(2));
-  if (!client) {
-    return make_error(ErrorCategory::kClosed, client.error().message);
-  }
-  return client->call(method);
-}
-
-// Whether something accepts TCP connections on address:port, seen from
-// network namespace `netns` (empty: this one). A namespace is entered by a
-// thread of its own, so this thread's sockets stay where they are.
-bool accepts_tcp(const std::string& host, std::uint16_t port, const std::string& netns) {
-  const auto attempt = [&host, port] {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      return false;
-    }
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    ::inet_pton(AF_INET, host.c_str(), &address.sin_addr);
-    const bool connected =
-        ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
-    ::close(fd);
-    return connected;
-  };
-  if (netns.empty()) {
-    return attempt();
-  }
-  bool connected = false;
-  std::thread([&] { connected = enter_namespace(netns) && attempt(); }).join();
-  return connected;
-}
-
-std::string client_netns(const Testnet& testnet, const TestnetNode& client) {
-  return testnet.hosts ? host_namespace(testnet.hosts->run, client.host) : std::string();
 }
 
 std::vector<TestHost> test_hosts_of(const Testnet& testnet) {
@@ -266,57 +176,6 @@ void stop_started(Testnet& testnet, std::FILE* out) {
   say(out, "stopped the nodes that had started\n");
 }
 
-// Waits until `node` answers node.info; false (with the reason printed) when
-// it exits or the deadline passes.
-bool wait_until_answering(const Testnet& testnet, const TestnetNode& node) {
-  const auto deadline = Clock::now() + kStartDeadline;
-  while (Clock::now() < deadline) {
-    if (!process_alive(node.pid)) {
-      complain(fmt::format("{} exited during start-up; the end of {}:\n{}", node.name,
-                           testnet.log(node).string(), log_tail(testnet.log(node), 15)));
-      return false;
-    }
-    if (ask(testnet, node, "node.info")) {
-      return true;
-    }
-    std::this_thread::sleep_for(kPollInterval);
-  }
-  complain(fmt::format("{} did not answer on its control socket within {} s; the end of {}:\n{}",
-                       node.name, kStartDeadline.count(), testnet.log(node).string(),
-                       log_tail(testnet.log(node), 15)));
-  return false;
-}
-
-// Waits until the client accepts on its SOCKS port and lists an open
-// circuit, so traffic can flow the moment `up` returns; false (with what was
-// missing and the client's log) when it exits or the deadline passes.
-bool wait_until_ready(const Testnet& testnet, const TestnetNode& client) {
-  const auto deadline = Clock::now() + kReadyDeadline;
-  bool socks = false;
-  bool circuit = false;
-  while (Clock::now() < deadline) {
-    if (!process_alive(client.pid)) {
-      complain(fmt::format("{} exited while building circuits; the end of {}:\n{}", client.name,
-                           testnet.log(client).string(), log_tail(testnet.log(client), 15)));
-      return false;
-    }
-    socks = socks || accepts_tcp(client.address, client.socks_port, client_netns(testnet, client));
-    if (auto list = ask(testnet, client, "circuits.list")) {
-      circuit = open_circuit_count(*list) > 0;
-    }
-    if (socks && circuit) {
-      return true;
-    }
-    std::this_thread::sleep_for(kPollInterval * 2);
-  }
-  complain(
-      fmt::format("within {} s {} {}; the end of {}:\n{}", kReadyDeadline.count(),
-                  socks ? "the SOCKS5 port accepted, but" : "the SOCKS5 port did not accept and",
-                  circuit ? "a circuit opened" : "no circuit opened", testnet.log(client).string(),
-                  log_tail(testnet.log(client), 15)));
-  return false;
-}
-
 // Makes room for a new testnet in testnet.dir: a stopped testnet of ours is
 // removed (with what is left of its test hosts); false (with the reason
 // printed) when one still runs there or the directory holds something else.
@@ -414,179 +273,6 @@ bool start_nodes(Testnet& testnet, const std::filesystem::path& nyxd, std::FILE*
   return true;
 }
 
-double seconds_since(Clock::time_point started) {
-  return std::chrono::duration<double>(Clock::now() - started).count();
-}
-
-// What a node holds, for a failure message: "none" or its period and count.
-std::string consensus_text(const std::optional<InstalledConsensus>& consensus) {
-  return consensus ? fmt::format("period {} with {} relays", consensus->period, consensus->nodes)
-                   : "none";
-}
-
-// The authorities' logs, which tell why a consensus did not come.
-std::string authority_logs(const Testnet& testnet) {
-  std::vector<std::string> logs;
-  for (const auto& node : testnet.nodes) {
-    if (node.is_authority()) {
-      logs.push_back(testnet.log(node).string());
-    }
-  }
-  return fmt::format("{}", fmt::join(logs, " "));
-}
-
-// Waits until every node has installed a consensus listing every relay;
-// false (with what each node holds, or the log of one that exited, printed)
-// when a node exits or the deadline passes. The consensus held at the end
-// goes to `agreed`.
-bool wait_until_consensus(const Testnet& testnet, InstalledConsensus& agreed) {
-  const std::size_t relays = testnet.relay_count();
-  const auto deadline = Clock::now() + kConsensusDeadline;
-  std::vector<std::optional<InstalledConsensus>> held(testnet.nodes.size());
-  for (;;) {
-    bool complete = true;
-    for (std::size_t i = 0; i < testnet.nodes.size(); ++i) {
-      const auto& node = testnet.nodes[i];
-      if (!process_alive(node.pid)) {
-        complain(fmt::format("{} exited while waiting for the consensus; the end of {}:\n{}",
-                             node.name, testnet.log(node).string(),
-                             log_tail(testnet.log(node), 15)));
-        return false;
-      }
-      auto info = ask(testnet, node, "node.info");
-      held[i] = info ? installed_consensus(*info) : std::nullopt;
-      complete = complete && held[i] && held[i]->nodes == relays;
-    }
-    if (complete) {
-      agreed = *held.front();
-      return true;
-    }
-    if (Clock::now() >= deadline) {
-      break;
-    }
-    std::this_thread::sleep_for(kConsensusPollInterval);
-  }
-  std::string holdings;
-  for (std::size_t i = 0; i < testnet.nodes.size(); ++i) {
-    holdings += fmt::format("\n  {}: {}", testnet.nodes[i].name, consensus_text(held[i]));
-  }
-  complain(
-      fmt::format("no consensus of {} relays on every node within {} s; each holds:{}\n"
-                  "the authorities' logs tell why: {}",
-                  relays, kConsensusDeadline.count(), holdings, authority_logs(testnet)));
-  return false;
-}
-
-// The consensus the client holds now; the exit code to end with (the reason
-// printed) when it does not run or holds none.
-std::expected<InstalledConsensus, ExitCode> client_consensus_now(const Testnet& testnet) {
-  const auto& client = testnet.nodes.front();
-  if (!runs_node(testnet, client)) {
-    complain(
-        fmt::format("{}, the client, does not run; start the testnet with "
-                    "`nyxctl testnet up --dir {}`",
-                    client.name, testnet.dir.string()));
-    return std::unexpected(ExitCode::kNotRunning);
-  }
-  auto info = ask(testnet, client, "node.info");
-  auto consensus = info ? installed_consensus(*info) : std::nullopt;
-  if (!consensus) {
-    complain(fmt::format("{}, the client, holds no consensus yet; wait until `up` has finished",
-                         client.name));
-    return std::unexpected(ExitCode::kFailed);
-  }
-  return *consensus;
-}
-
-// Waits until the client's consensus lists `relays` relays, into `seen`;
-// false (with what the client holds, or its log when it exited, printed)
-// when it exits or the deadline passes.
-bool wait_until_client_lists(const Testnet& testnet, std::size_t relays, InstalledConsensus& seen) {
-  const auto& client = testnet.nodes.front();
-  const auto deadline = Clock::now() + kConsensusDeadline;
-  std::optional<InstalledConsensus> held;
-  while (Clock::now() < deadline) {
-    if (!process_alive(client.pid)) {
-      complain(fmt::format("{} exited while waiting for the consensus; the end of {}:\n{}",
-                           client.name, testnet.log(client).string(),
-                           log_tail(testnet.log(client), 15)));
-      return false;
-    }
-    auto info = ask(testnet, client, "node.info");
-    held = info ? installed_consensus(*info) : std::nullopt;
-    if (held && held->nodes == relays) {
-      seen = *held;
-      return true;
-    }
-    std::this_thread::sleep_for(kConsensusPollInterval);
-  }
-  complain(
-      fmt::format("the client's consensus did not list {} relays within {} s; {} holds {}\n"
-                  "the authorities' logs tell why: {}",
-                  relays, kConsensusDeadline.count(), client.name, consensus_text(held),
-                  authority_logs(testnet)));
-  return false;
-}
-
-// add-relay and remove: waits, with progress on `out`, until the client's
-// consensus lists `relays` relays where `before` listed another count;
-// false (said) when it does not in time.
-bool report_client_lists(const Testnet& testnet, const InstalledConsensus& before,
-                         std::size_t relays, Clock::time_point started, std::FILE* out) {
-  say(out, fmt::format("  waiting for the client's consensus to list {} relays (period {} lists "
-                       "{}; up to {} s) ... ",
-                       relays, before.period, before.nodes, kConsensusDeadline.count()));
-  InstalledConsensus seen;
-  if (!wait_until_client_lists(testnet, relays, seen)) {
-    say(out, "failed\n");
-    return false;
-  }
-  say(out, fmt::format("period {}, {} relays ({:.1f} s)\n", seen.period, seen.nodes,
-                       seconds_since(started)));
-  return true;
-}
-
-// A node's progress line up to its outcome, as `up` prints it.
-std::string node_line(const TestnetNode& node) {
-  return fmt::format("  {:<7} {:<12} pid {:<7} udp {}:{} ... ", node.name,
-                     fmt::format("{}", fmt::join(node.roles, ",")), node.pid, node.address,
-                     node.udp_port);
-}
-
-// Waits for every node to answer, then for the authorities' first consensus
-// on every node, then for the client to be ready, with a progress line each;
-// false (with the reason printed, the nodes stopped) when one does not come
-// up.
-bool wait_for_nodes(Testnet& testnet, Clock::time_point started, std::FILE* out) {
-  for (auto& node : testnet.nodes) {
-    say(out, node_line(node));
-    if (!wait_until_answering(testnet, node)) {
-      say(out, "failed\n");
-      stop_started(testnet, out);
-      return false;
-    }
-    say(out, fmt::format("up ({:.1f} s)\n", seconds_since(started)));
-  }
-  say(out, fmt::format("  waiting for the authorities' first consensus (up to {} s) ... ",
-                       kConsensusDeadline.count()));
-  InstalledConsensus consensus;
-  if (!wait_until_consensus(testnet, consensus)) {
-    say(out, "failed\n");
-    stop_started(testnet, out);
-    return false;
-  }
-  say(out, fmt::format("period {}, {} relays ({:.1f} s)\n", consensus.period, consensus.nodes,
-                       seconds_since(started)));
-  say(out, "  waiting for the SOCKS5 port and an open circuit ... ");
-  if (!wait_until_ready(testnet, testnet.nodes.front())) {
-    say(out, "failed\n");
-    stop_started(testnet, out);
-    return false;
-  }
-  say(out, fmt::format("ready ({:.1f} s)\n", seconds_since(started)));
-  return true;
-}
-
 // What is up and how to use it: a --hosts testnet.
 void print_hosts_summary(const Testnet& testnet, std::FILE* out) {
   const std::string dir = testnet.dir.string();
@@ -645,7 +331,7 @@ NodeStatus node_status(const Testnet& testnet, const TestnetNode& node, bool ali
     return status;
   }
   auto& entry = status.entry;
-  if (auto info = ask(testnet, node, "node.info")) {
+  if (auto info = ask_node(testnet, node, "node.info")) {
     entry["control"] = true;
     entry["uptime_seconds"] = info->value("uptime_seconds", 0);
     status.uptime = format_uptime(info->value("uptime_seconds", std::uint64_t{0}));
@@ -653,14 +339,14 @@ NodeStatus node_status(const Testnet& testnet, const TestnetNode& node, bool ali
       entry["consensus"] = {{"period", consensus->period}, {"nodes", consensus->nodes}};
     }
   }
-  if (auto peers = ask(testnet, node, "peers.list"); peers && peers->is_array()) {
+  if (auto peers = ask_node(testnet, node, "peers.list"); peers && peers->is_array()) {
     const auto up = static_cast<std::size_t>(
         std::count_if(peers->begin(), peers->end(),
                       [](const nlohmann::json& p) { return p.value("up", false); }));
     entry["peers_up"] = up;
     status.peers_up = fmt::format("{}/{}", up, peers->size());
   }
-  if (auto list = ask(testnet, node, "circuits.list"); list && list->is_object()) {
+  if (auto list = ask_node(testnet, node, "circuits.list"); list && list->is_object()) {
     // A client counts the circuits it built, a relay those passing through it.
     const std::size_t count = list->contains("circuits") && (*list)["circuits"].is_array()
                                   ? (*list)["circuits"].size()
@@ -696,14 +382,18 @@ ExitCode testnet_up(const TestnetOptions& options, std::FILE* out) {
   if (!make_room(testnet, out) || !write_files(testnet, out)) {
     return ExitCode::kFailed;
   }
-  const auto started = Clock::now();
+  const auto started = TestnetClock::now();
   // On any failure below, `hosts` going out of scope removes the test hosts
   // again (and the processes in them).
   std::unique_ptr<TestHosts> hosts;
   if (testnet.hosts && !make_test_hosts(testnet, options, hosts, out)) {
     return ExitCode::kFailed;
   }
-  if (!start_nodes(testnet, *nyxd, out) || !wait_for_nodes(testnet, started, out)) {
+  if (!start_nodes(testnet, *nyxd, out)) {
+    return ExitCode::kFailed;
+  }
+  if (!wait_for_nodes(testnet, started, out)) {
+    stop_started(testnet, out);
     return ExitCode::kFailed;
   }
   if (!hosts) {
@@ -898,7 +588,7 @@ ExitCode testnet_add_relay(const std::filesystem::path& dir, bool exit, std::FIL
   if (!succeeded(generate_added_relay_files(*testnet, *planned))) {
     return ExitCode::kFailed;
   }
-  const auto started = Clock::now();
+  const auto started = TestnetClock::now();
   testnet->nodes.push_back(std::move(*planned));
   auto& node = testnet->nodes.back();
   if (!succeeded(start_node(*testnet, node, *nyxd))) {
@@ -936,7 +626,7 @@ ExitCode testnet_remove(const std::filesystem::path& dir, const std::string& nam
   if (!before) {
     return before.error();
   }
-  const auto started = Clock::now();
+  const auto started = TestnetClock::now();
   auto& node = testnet->nodes[*index];
   say(out, node_line(node));
   const int outcome = stop_node(*testnet, node);

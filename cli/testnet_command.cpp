@@ -33,13 +33,9 @@ std::optional<double> parse_with_unit(const std::string& text,
   return std::nullopt;
 }
 
-}  // namespace
-
-void add_testnet_command(CLI::App& app, TestnetCommand& c) {
-  auto* testnet = app.add_subcommand(
-      "testnet", "a local network of nyxd processes, on 127.0.0.1 or on emulated test hosts");
-  testnet->require_subcommand(1);
-  c.up = testnet->add_subcommand(
+// `testnet up` and its options.
+void add_testnet_up(CLI::App& testnet, TestnetCommand& c) {
+  c.up = testnet.add_subcommand(
       "up",
       "generate keys and configs (three relays are authorities), start the nodes, wait for the "
       "first consensus and an open circuit");
@@ -75,6 +71,43 @@ void add_testnet_command(CLI::App& app, TestnetCommand& c) {
                    "[stream] congestion in every node's config (default: nyxd's)")
       ->check(CLI::IsMember({"newreno", "bbr"}));
   c.up->add_flag("--verbose", c.options.verbose, "--hosts: print each ip command");
+}
+
+// The WAN testnet's tools (docs/proposals/0003 §2): `switch`, normally
+// started by the test-host code inside a hub namespace, not by hand; `exec`
+// and `gc`.
+void add_testnet_host_tools(CLI::App& testnet, TestnetCommand& c) {
+  c.emulator = testnet.add_subcommand(
+      "switch", "run the link emulator on this namespace's ports (delay, jitter, loss, rate)");
+  c.emulator->add_option("--config", c.emulator_config, "emulator.json: ports, hosts, links")
+      ->required();
+  c.emulator
+      ->add_option("--realtime", c.emulator_realtime,
+                   "run as SCHED_FIFO priority 1 when allowed (true|false)")
+      ->capture_default_str();
+  c.emulator
+      ->add_option("--io", c.emulator_io,
+                   "ring: one TPACKET_V2 RX ring; recvmmsg: a socket per port")
+      ->check(CLI::IsMember({"ring", "recvmmsg"}))
+      ->capture_default_str();
+  c.exec = testnet.add_subcommand(
+      "exec", "run a command inside a test host of a --hosts testnet: exec HOST -- COMMAND...");
+  c.exec->add_option("--dir", c.options.dir, "the testnet's directory");
+  c.exec->add_option("host", c.exec_host, "client, relay1, ..., exit, origin")->required();
+  c.exec->add_option("command", c.exec_command, "the command and its arguments, after --")
+      ->required();
+  c.gc =
+      testnet.add_subcommand("gc", "remove test-host namespaces (nyx-<run>-*) whose owner is gone");
+  c.gc->add_flag("--force", c.gc_force, "remove every run, also those still in use");
+}
+
+}  // namespace
+
+void add_testnet_command(CLI::App& app, TestnetCommand& c) {
+  auto* testnet = app.add_subcommand(
+      "testnet", "a local network of nyxd processes, on 127.0.0.1 or on emulated test hosts");
+  testnet->require_subcommand(1);
+  add_testnet_up(*testnet, c);
   c.status = testnet->add_subcommand("status", "each node's pid, liveness, counters");
   c.status->add_option("--dir", c.options.dir, "the testnet's directory");
   c.status->add_flag("--json", c.json, "print JSON, for scripts");
@@ -91,31 +124,7 @@ void add_testnet_command(CLI::App& app, TestnetCommand& c) {
       "stop a relay of a running local testnet and wait until the client's consensus drops it");
   c.remove->add_option("node", c.remove_node, "the node to remove (node6, ...)")->required();
   c.remove->add_option("--dir", c.options.dir, "the testnet's directory");
-
-  // The WAN testnet (docs/proposals/0003 §2): normally started by the test-host
-  // code inside a hub namespace, not by hand.
-  c.emulator = testnet->add_subcommand(
-      "switch", "run the link emulator on this namespace's ports (delay, jitter, loss, rate)");
-  c.emulator->add_option("--config", c.emulator_config, "emulator.json: ports, hosts, links")
-      ->required();
-  c.emulator
-      ->add_option("--realtime", c.emulator_realtime,
-                   "run as SCHED_FIFO priority 1 when allowed (true|false)")
-      ->capture_default_str();
-  c.emulator
-      ->add_option("--io", c.emulator_io,
-                   "ring: one TPACKET_V2 RX ring; recvmmsg: a socket per port")
-      ->check(CLI::IsMember({"ring", "recvmmsg"}))
-      ->capture_default_str();
-  c.exec = testnet->add_subcommand(
-      "exec", "run a command inside a test host of a --hosts testnet: exec HOST -- COMMAND...");
-  c.exec->add_option("--dir", c.options.dir, "the testnet's directory");
-  c.exec->add_option("host", c.exec_host, "client, relay1, ..., exit, origin")->required();
-  c.exec->add_option("command", c.exec_command, "the command and its arguments, after --")
-      ->required();
-  c.gc = testnet->add_subcommand("gc",
-                                 "remove test-host namespaces (nyx-<run>-*) whose owner is gone");
-  c.gc->add_flag("--force", c.gc_force, "remove every run, also those still in use");
+  add_testnet_host_tools(*testnet, c);
 }
 
 namespace {

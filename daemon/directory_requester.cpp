@@ -207,59 +207,7 @@ asio::awaitable<Result<document::DirectoryReply>> DirectoryRequester::run(
   if (!id) {
     co_return std::unexpected(std::move(id.error()));
   }
-  Result<document::DirectoryReply> reply =
-      co_await [&]() -> asio::awaitable<Result<document::DirectoryReply>> {
-    CircuitStream stream(session, *id);
-    session.wake();
-    if (auto written = co_await stream.write_all(encoded); !written) {
-      co_return std::unexpected(std::move(written.error()));
-    }
-    if (auto finished = stream.finish(); !finished) {
-      co_return std::unexpected(std::move(finished.error()));
-    }
-    session.wake();
-    std::vector<std::uint8_t> received;
-    std::array<std::uint8_t, kReplyReadChunk> chunk{};
-    bool complete = false;
-    // Decoded again only once the bytes it asked for are in, so a large
-    // consensus costs one decode per length field, not one per chunk.
-    std::size_t wanted = document::kDirectoryHeaderSize;
-    while (true) {
-      auto read = co_await stream.read_some(chunk);
-      if (!read) {
-        co_return std::unexpected(std::move(read.error()));
-      }
-      if (read->bytes > 0 && complete) {
-        // A reply is whole before the server's FIN; more is malformed.
-        co_return make_error(ErrorCategory::kParse, "directory reply: bytes after the reply",
-                             static_cast<int>(document::DirectoryStreamErrc::kTrailingBytes));
-      }
-      received.insert(received.end(), chunk.begin(), chunk.begin() + read->bytes);
-      session.wake();  // the read opened flow-control credit
-      if (read->fin) {
-        co_return document::decode_directory_reply_at_fin(type, received);
-      }
-      if (complete || received.size() < wanted) {
-        continue;
-      }
-      // A bad length is refused as soon as it is in, before its body.
-      auto progress = document::decode_directory_reply(type, received);
-      if (!progress) {
-        co_return std::unexpected(std::move(progress.error()));
-      }
-      if (const auto* more = std::get_if<document::NeedMore>(&*progress)) {
-        wanted = received.size() + std::max<std::size_t>(more->bytes, 1);
-        continue;
-      }
-      if (const auto* done = std::get_if<document::Decoded<document::DirectoryReply>>(&*progress)) {
-        if (done->consumed != received.size()) {
-          co_return make_error(ErrorCategory::kParse, "directory reply: bytes after the reply",
-                               static_cast<int>(document::DirectoryStreamErrc::kTrailingBytes));
-        }
-        complete = true;
-      }
-    }
-  }();
+  Result<document::DirectoryReply> reply = co_await exchange(session, *id, encoded, type);
   // Section 4.2: the client closes the circuit when it has what it came for.
   // The session's CLOSE goes out on its next run: let that run before the
   // session and its channel go (a channel that is not a circuit tells the
@@ -271,6 +219,61 @@ asio::awaitable<Result<document::DirectoryReply>> DirectoryRequester::run(
     co_await asio::post(executor_, asio::use_awaitable);
   }
   co_return reply;
+}
+
+asio::awaitable<Result<document::DirectoryReply>> DirectoryRequester::exchange(
+    CircuitSession& session, stream::StreamId id, const std::vector<std::uint8_t>& encoded,
+    document::DirectoryRequestType type) {
+  CircuitStream stream(session, id);
+  session.wake();
+  if (auto written = co_await stream.write_all(encoded); !written) {
+    co_return std::unexpected(std::move(written.error()));
+  }
+  if (auto finished = stream.finish(); !finished) {
+    co_return std::unexpected(std::move(finished.error()));
+  }
+  session.wake();
+  std::vector<std::uint8_t> received;
+  std::array<std::uint8_t, kReplyReadChunk> chunk{};
+  bool complete = false;
+  // Decoded again only once the bytes it asked for are in, so a large
+  // consensus costs one decode per length field, not one per chunk.
+  std::size_t wanted = document::kDirectoryHeaderSize;
+  while (true) {
+    auto read = co_await stream.read_some(chunk);
+    if (!read) {
+      co_return std::unexpected(std::move(read.error()));
+    }
+    if (read->bytes > 0 && complete) {
+      // A reply is whole before the server's FIN; more is malformed.
+      co_return make_error(ErrorCategory::kParse, "directory reply: bytes after the reply",
+                           static_cast<int>(document::DirectoryStreamErrc::kTrailingBytes));
+    }
+    received.insert(received.end(), chunk.begin(), chunk.begin() + read->bytes);
+    session.wake();  // the read opened flow-control credit
+    if (read->fin) {
+      co_return document::decode_directory_reply_at_fin(type, received);
+    }
+    if (complete || received.size() < wanted) {
+      continue;
+    }
+    // A bad length is refused as soon as it is in, before its body.
+    auto progress = document::decode_directory_reply(type, received);
+    if (!progress) {
+      co_return std::unexpected(std::move(progress.error()));
+    }
+    if (const auto* more = std::get_if<document::NeedMore>(&*progress)) {
+      wanted = received.size() + std::max<std::size_t>(more->bytes, 1);
+      continue;
+    }
+    if (const auto* done = std::get_if<document::Decoded<document::DirectoryReply>>(&*progress)) {
+      if (done->consumed != received.size()) {
+        co_return make_error(ErrorCategory::kParse, "directory reply: bytes after the reply",
+                             static_cast<int>(document::DirectoryStreamErrc::kTrailingBytes));
+      }
+      complete = true;
+    }
+  }
 }
 
 }  // namespace nyx::daemon

@@ -47,6 +47,7 @@ class LinkManager;
 
 namespace nyx::daemon {
 
+class CircuitSession;
 class DirectoryServer;
 
 // An open directory circuit, as the requester uses it.
@@ -125,6 +126,11 @@ class DirectoryRequester {
   asio::awaitable<Result<document::DirectoryReply>> run(const document::DirectorySource& source,
                                                         std::vector<std::uint8_t> encoded,
                                                         document::DirectoryRequestType type);
+  // On the open stream `id` of `session`: writes `encoded` and our FIN, then
+  // reads the reply incrementally up to the server's FIN.
+  static asio::awaitable<Result<document::DirectoryReply>> exchange(
+      CircuitSession& session, stream::StreamId id, const std::vector<std::uint8_t>& encoded,
+      document::DirectoryRequestType type);
 
   asio::any_io_executor executor_;
   const Clock& clock_;

@@ -135,15 +135,7 @@ asio::awaitable<void> DirectoryServer::serve(std::unique_ptr<CircuitStream> open
   std::optional<DirectoryAnswer> answer;
   bool before_fin = false;  // answered before the client's FIN was read
   if (outcome == Received::kHeader) {
-    std::optional<document::DirectoryReply> early;
-    if (busy) {
-      ++counters_.busy;
-      early = document::DirectoryReply(
-          document::BusyReply{.retry_after_seconds = options_.busy_retry_after_seconds});
-    } else {
-      early = service_.screen(type, context);
-    }
-    if (early) {
+    if (auto early = early_answer(type, busy, context)) {
       answer = std::move(*early);
       before_fin = true;
     } else {
@@ -174,13 +166,7 @@ asio::awaitable<void> DirectoryServer::serve(std::unique_ptr<CircuitStream> open
         before_fin = true;
         break;
       case Received::kComplete: {
-        auto request = document::decode_directory_request_at_fin(received);
-        if (!request) {
-          ++counters_.malformed;
-          answer = malformed("malformed: " + request.error().message);
-          break;
-        }
-        DirectoryAnswer answered = co_await service_.answer(*request, context);
+        DirectoryAnswer answered = co_await answer_request(received, context);
         if (in_flight->gate_closed()) {
           co_return;
         }
@@ -190,35 +176,65 @@ asio::awaitable<void> DirectoryServer::serve(std::unique_ptr<CircuitStream> open
     }
   }
   if (answer) {
-    // A client that stops reading would hold one of the server's 64 streams
-    // for good; it gives up itself after the same 30 s (section 4.5).
-    auto written = co_await async::with_deadline(reply(stream, type, *answer),
-                                                 Nanos(document::kReplyTimeout), timers_);
-    if (in_flight->gate_closed()) {
+    if (!co_await send_answer(stream, type, *answer, before_fin, deadline, *in_flight)) {
       co_return;
-    }
-    counters_.bytes_served += stream.traffic().bytes_up;
-    const Answered answered = written ? *written : Answered::kTimedOut;
-    if (answered == Answered::kTimedOut) {
-      ++counters_.reply_timeouts;
-      abandon(stream);
-    } else if (answered == Answered::kWritten) {
-      ++counters_.answered;
-      count_served(type, *answer);
-      if (before_fin) {
-        co_await discard_rest(stream, deadline);
-        if (in_flight->gate_closed()) {
-          co_return;
-        }
-      }
-    } else if (answered == Answered::kUnencodable) {
-      ++counters_.bad_answers;
     }
   }
   // Null once the circuit ended: its session may be gone, or another in its place.
   CircuitSession* const session = stream.session();
   opened.reset();  // detaches from the session before it is counted idle
   stream_ended(session);
+}
+
+std::optional<document::DirectoryReply> DirectoryServer::early_answer(
+    DirectoryRequestType type, bool busy, const DirectoryRequestContext& context) {
+  if (busy) {
+    ++counters_.busy;
+    return document::DirectoryReply(
+        document::BusyReply{.retry_after_seconds = options_.busy_retry_after_seconds});
+  }
+  return service_.screen(type, context);
+}
+
+asio::awaitable<DirectoryAnswer> DirectoryServer::answer_request(
+    const std::vector<std::uint8_t>& received, const DirectoryRequestContext& context) {
+  auto request = document::decode_directory_request_at_fin(received);
+  if (!request) {
+    ++counters_.malformed;
+    co_return malformed("malformed: " + request.error().message);
+  }
+  co_return co_await service_.answer(*request, context);
+}
+
+asio::awaitable<bool> DirectoryServer::send_answer(CircuitStream& stream, DirectoryRequestType type,
+                                                   const DirectoryAnswer& answer, bool before_fin,
+                                                   Nanos deadline,
+                                                   const async::Gate::Holder& in_flight) {
+  // A client that stops reading would hold one of the server's 64 streams
+  // for good; it gives up itself after the same 30 s (section 4.5).
+  auto written = co_await async::with_deadline(reply(stream, type, answer),
+                                               Nanos(document::kReplyTimeout), timers_);
+  if (in_flight.gate_closed()) {
+    co_return false;
+  }
+  counters_.bytes_served += stream.traffic().bytes_up;
+  const Answered answered = written ? *written : Answered::kTimedOut;
+  if (answered == Answered::kTimedOut) {
+    ++counters_.reply_timeouts;
+    abandon(stream);
+  } else if (answered == Answered::kWritten) {
+    ++counters_.answered;
+    count_served(type, answer);
+    if (before_fin) {
+      co_await discard_rest(stream, deadline);
+      if (in_flight.gate_closed()) {
+        co_return false;
+      }
+    }
+  } else if (answered == Answered::kUnencodable) {
+    ++counters_.bad_answers;
+  }
+  co_return true;
 }
 
 asio::awaitable<DirectoryServer::Received> DirectoryServer::receive(

@@ -31,6 +31,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -145,6 +146,23 @@ class DirectoryServer {
   // One stream, from its request to the end of its reply.
   asio::awaitable<void> serve(std::unique_ptr<CircuitStream> stream,
                               DirectoryRequestContext context);
+  // The answer given on the request's header alone, before its body is
+  // read: BUSY when `busy` (past the server's stream cap), else whatever the
+  // service screens.
+  std::optional<document::DirectoryReply> early_answer(document::DirectoryRequestType type,
+                                                       bool busy,
+                                                       const DirectoryRequestContext& context);
+  // The answer to a request read up to the client's FIN: the service's, or
+  // REFUSED malformed. Touches nothing of the server after its wait.
+  asio::awaitable<DirectoryAnswer> answer_request(const std::vector<std::uint8_t>& received,
+                                                  const DirectoryRequestContext& context);
+  // Writes `answer` within section 4.5's 30 s and counts how that went; after
+  // an answer given `before_fin`, reads the rest of the request by
+  // `deadline`. False when the gate closed meanwhile: then nothing of the
+  // server is touched.
+  asio::awaitable<bool> send_answer(CircuitStream& stream, document::DirectoryRequestType type,
+                                    const DirectoryAnswer& answer, bool before_fin, Nanos deadline,
+                                    const async::Gate::Holder& in_flight);
   // Reads into `received` until it holds `stop_at` bytes or the FIN, by
   // `deadline` on the server's clock. Touches nothing of the server after
   // its wait: the caller looks at the gate first.
