@@ -31,8 +31,21 @@ using document::DirectoryRequestType;
 using document::DirectoryStatus;
 using document::RefusalReason;
 
-// Rate-limiter entries for the link keys of uploaders (section 9's bound).
+// Rate-limiter entries per lane of uploaders (section 9's bound).
 constexpr std::size_t kMaxUploaders = 65'536;
+
+// POST_DESCRIPTOR tokens per second for a group of `relays` relays: 6 per
+// period each (section 4.5).
+double upload_rate(const document::AuthorityConfig& config, std::size_t relays) {
+  return static_cast<double>(document::kPostDescriptorPerPeriod * relays) /
+         static_cast<double>(config.period.seconds());
+}
+
+metrics::Counter& uploads_busy(metrics::Registry& registry, std::string_view lane) {
+  return registry.counter("nyx_authority_uploads_busy_total",
+                          "Descriptor uploads answered BUSY, past their group's limit",
+                          {{"lane", std::string(lane)}});
+}
 
 constexpr std::array<std::string_view, 6> kTypeNames = {"get_consensus",  "post_descriptor",
                                                         "post_vote",      "get_vote",
@@ -114,15 +127,19 @@ AuthorityService::AuthorityService(asio::any_io_executor executor, document::Aut
       timers_(timers),
       gate_(executor),
       stopping_(executor),
-      descriptor_uploads_(timers.clock(),
-                          static_cast<double>(document::kPostDescriptorPerPeriod) /
-                              static_cast<double>(state.config().period.seconds()),
-                          document::kPostDescriptorPerPeriod, kMaxUploaders,
-                          std::chrono::seconds(state.config().period.seconds())),
+      listed_uploads_(timers.clock(), upload_rate(state.config(), 1),
+                      document::kPostDescriptorPerPeriod, kMaxUploaders,
+                      std::chrono::seconds(state.config().period.seconds())),
+      stranger_uploads_(timers.clock(),
+                        upload_rate(state.config(), state.config().max_relays_per_address),
+                        document::kPostDescriptorPerPeriod * state.config().max_relays_per_address,
+                        kMaxUploaders, std::chrono::seconds(state.config().period.seconds())),
       descriptor_retry_after_(static_cast<std::uint16_t>(std::clamp<std::uint64_t>(
           (state.config().period.seconds() + document::kPostDescriptorPerPeriod - 1) /
               document::kPostDescriptorPerPeriod,
           document::kMinRetryAfterSeconds, document::kMaxRetryAfterSeconds))),
+      listed_uploads_busy_(&uploads_busy(registry, "listed")),
+      stranger_uploads_busy_(&uploads_busy(registry, "stranger")),
       probes_ok_(&authority_metrics::reachability_checks(registry, "ok")),
       probes_failed_(&authority_metrics::reachability_checks(registry, "failed")),
       equivocations_(&authority_metrics::equivocations(registry)) {}
@@ -138,6 +155,22 @@ bool AuthorityService::is_authority_link(const std::optional<transport::PeerKey>
   const auto& authorities = state_.config().authorities;
   return link && std::any_of(authorities.begin(), authorities.end(),
                              [&](const auto& a) { return a.link_key == *link; });
+}
+
+bool AuthorityService::admit_upload(const transport::PeerKey& link,
+                                    const std::optional<asio::ip::address>& address) {
+  if (state_.holds_link(link)) {
+    if (listed_uploads_.try_acquire(link)) {
+      return true;
+    }
+    listed_uploads_busy_->inc();
+    return false;
+  }
+  if (stranger_uploads_.try_acquire(mix::address_group(address))) {
+    return true;
+  }
+  stranger_uploads_busy_->inc();
+  return false;
 }
 
 void AuthorityService::stop() {
@@ -158,7 +191,7 @@ std::optional<DirectoryReply> AuthorityService::screen(DirectoryRequestType type
   } else if (type == DirectoryRequestType::kPostDescriptor) {
     // Without a link there is no key to limit by; answer() refuses it in
     // the order of section 5.1.
-    if (context.link_peer && !descriptor_uploads_.try_acquire(*context.link_peer)) {
+    if (context.link_peer && !admit_upload(*context.link_peer, context.link_address)) {
       reply = DirectoryReply(document::BusyReply{descriptor_retry_after_});
     }
   } else if (!is_authority_link(context.link_peer)) {

@@ -9,7 +9,13 @@
 // the link, so a stranger's announced 16 MiB vote is never read: POST_VOTE,
 // GET_VOTE, POST_SIGNATURE and GET_SIGNATURES from a link that is not a
 // configured authority's are REFUSED not_authority; POST_DESCRIPTOR past 6
-// per period from one link key is BUSY (section 4.5).
+// per period from one neighbour group is BUSY (section 4.5). A relay whose
+// descriptor this authority holds is a group by its link key; any other
+// uploader is grouped by its link's address (IPv4 /32, IPv6 /64) and that
+// group has 6 per period for each relay an address may list
+// (max_relays_per_address), so fresh link keys from one host share one
+// budget and cannot crowd out the relays already held, whose own buckets
+// are apart from the strangers' table.
 //
 // answer() runs the checks of AuthorityState in the order of the proposal
 // and maps each outcome to its reply:
@@ -32,8 +38,9 @@
 // message cut to 255 bytes of printable ASCII (section 4.4).
 //
 // Counted: nyx_authority_reachability_checks_total{result} for the upload
-// probes, nyx_authority_equivocations_total when AuthorityState detects one
-// (the DirectoryServer in front counts the replies it writes).
+// probes, nyx_authority_uploads_busy_total{lane} for uploads past their
+// group's limit (lane "listed" or "stranger"), nyx_authority_equivocations_total when
+// AuthorityState detects one (the DirectoryServer in front counts the replies it writes).
 //
 // Time: `wall` reads Unix time (nanoseconds since 1970); only the probes'
 // deadlines go to `timers`. Owned by the node; every call on the shard that
@@ -66,6 +73,7 @@
 #include "document/directory_reply.hpp"
 #include "document/directory_request.hpp"
 #include "document/node_address.hpp"
+#include "mix/neighbour_group.hpp"
 #include "transport/peer_key.hpp"
 
 namespace nyx::metrics {
@@ -121,6 +129,10 @@ class AuthorityService final : public DirectoryService {
   document::DirectoryReply get_signatures(const document::GetSignaturesRequest& request) const;
 
   bool is_authority_link(const std::optional<transport::PeerKey>& link) const;
+  // Takes a POST_DESCRIPTOR token from the uploader's group; false (and
+  // counted) when it has none left.
+  bool admit_upload(const transport::PeerKey& link,
+                    const std::optional<asio::ip::address>& address);
   // Counts and logs an equivocation AuthorityState has just detected.
   void note_equivocation(Bytes vote);
   // Writes period q to the store; a failure is logged (the state in memory
@@ -135,8 +147,14 @@ class AuthorityService final : public DirectoryService {
   async::TimerService& timers_;
   async::Gate gate_;
   async::AsyncEvent stopping_;
-  KeyedRateLimiter<transport::PeerKey, transport::PeerKeyHash> descriptor_uploads_;
+  // POST_DESCRIPTOR's limit per neighbour group (section 4.5): a relay
+  // whose descriptor is held has its link key's own bucket; anyone else
+  // shares its address group's, sized for max_relays_per_address relays.
+  KeyedRateLimiter<transport::PeerKey, transport::PeerKeyHash> listed_uploads_;
+  KeyedRateLimiter<mix::NeighbourGroup, mix::NeighbourGroupHash> stranger_uploads_;
   std::uint16_t descriptor_retry_after_;
+  metrics::Counter* listed_uploads_busy_;
+  metrics::Counter* stranger_uploads_busy_;
   metrics::Counter* probes_ok_;
   metrics::Counter* probes_failed_;
   metrics::Counter* equivocations_;

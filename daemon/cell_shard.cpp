@@ -218,10 +218,11 @@ void CellShard::open_directory_server(metrics::Registry& registry) {
       std::make_unique<DirectoryServer>(io_, clock_, timers_, *held_consensus_,
                                         DirectoryServerOptions{.session = session_config(config_)});
   directory_server_->publish_metrics(registry);
-  relay_->set_directory_handler(
-      [server = directory_server_.get()](std::unique_ptr<mix::Circuit> circuit) {
-        server->accept(std::move(circuit));
-      });
+  relay_->set_directory_handler([server = directory_server_.get(),
+                                 links = links_.get()](std::unique_ptr<mix::Circuit> circuit) {
+    auto address = links->remote_address(circuit->link_peer());
+    server->accept(std::move(circuit), std::move(address));
+  });
   // A relay that is also an authority uploads its descriptor to itself.
   directory_circuits_->answer_locally(link_key_, *directory_server_);
 }

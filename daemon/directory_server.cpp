@@ -71,9 +71,11 @@ DirectoryServer::DirectoryServer(asio::io_context& io, const Clock& clock,
 
 DirectoryServer::~DirectoryServer() { stop(); }
 
-void DirectoryServer::accept(std::unique_ptr<mix::Circuit> circuit) {
+void DirectoryServer::accept(std::unique_ptr<mix::Circuit> circuit,
+                             std::optional<asio::ip::address> link_address) {
   mix::Circuit* raw = circuit.get();
-  DirectoryRequestContext context{.link_peer = raw->link_peer()};
+  DirectoryRequestContext context{.link_peer = raw->link_peer(),
+                                  .link_address = std::move(link_address)};
   CircuitSession& session =
       accept(std::unique_ptr<DatagramChannel>(std::move(circuit)), std::move(context));
   // erase() clears this before the session (and the circuit in it) goes.

@@ -95,9 +95,10 @@ class DirectoryServer {
   DirectoryServer(const DirectoryServer&) = delete;
   DirectoryServer& operator=(const DirectoryServer&) = delete;
 
-  // For Relay::set_directory_handler: a CREATE_DIR circuit that ends here;
-  // its DESTROY ends its session and every stream on it.
-  void accept(std::unique_ptr<mix::Circuit> circuit);
+  // For Relay::set_directory_handler: a CREATE_DIR circuit that ends here,
+  // over a link from `link_address` (none when the transport does not know
+  // it); its DESTROY ends its session and every stream on it.
+  void accept(std::unique_ptr<mix::Circuit> circuit, std::optional<asio::ip::address> link_address);
   // Any other channel to a client (tests use an in-memory one).
   CircuitSession& accept(std::unique_ptr<DatagramChannel> channel,
                          DirectoryRequestContext context = {});

@@ -37,6 +37,7 @@
 #include <vector>
 
 #include <asio/awaitable.hpp>
+#include <asio/ip/address.hpp>
 
 #include "document/directory_reply.hpp"
 #include "document/directory_request.hpp"
@@ -58,6 +59,9 @@ struct DirectoryRequestContext {
   // circuit: "from an authority" and POST_DESCRIPTOR's link check (section
   // 4.3) are made against it.
   std::optional<transport::PeerKey> link_peer;
+  // That link's remote address, when known: a stranger's uploads are
+  // limited by its group (section 4.5), since its link keys cost nothing.
+  std::optional<asio::ip::address> link_address = std::nullopt;
 };
 
 class DirectoryService {

@@ -271,6 +271,14 @@ const SignedDescriptor* AuthorityState::descriptor(std::uint64_t epoch,
   return held == by_epoch->second.end() ? nullptr : &held->second.descriptor;
 }
 
+bool AuthorityState::holds_link(const crypto::X25519PublicKey& link_key) const {
+  return std::ranges::any_of(descriptors_, [&](const auto& by_epoch) {
+    return std::ranges::any_of(by_epoch.second, [&](const auto& held) {
+      return held.second.descriptor.link_key == link_key;
+    });
+  });
+}
+
 // --- the sweep (section 5.2) ---
 
 std::vector<SweepTarget> AuthorityState::sweep_targets(std::uint64_t q) const {

@@ -153,6 +153,11 @@ class AuthorityState {
                                                    std::uint64_t now);
   // The descriptor held for `node_id` in `epoch`, if any.
   const SignedDescriptor* descriptor(std::uint64_t epoch, const NodeId& node_id) const;
+  // Whether a descriptor with this link key is held for any epoch: its
+  // relay passed checks 1 to 11, probes included, so section 4.5 limits its
+  // uploads by its own key rather than by its address's group. A scan of
+  // at most 2 × max_relays entries.
+  bool holds_link(const crypto::X25519PublicKey& link_key) const;
 
   // Section 5.2: every descriptor held for epoch q, and the results.
   std::vector<SweepTarget> sweep_targets(std::uint64_t q) const;

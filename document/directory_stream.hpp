@@ -78,10 +78,10 @@ inline constexpr std::uint16_t kMaxRetryAfterSeconds = 3600;
 inline constexpr std::size_t kMaxDirectoryStreamsPerSession = 4;
 inline constexpr std::chrono::seconds kDirectorySessionIdle{30};
 
-// Section 4.5, server side. Rates are per neighbour group (section 9), per
-// period; past them, and past the stream cap, the server answers BUSY.
-inline constexpr std::size_t kGetConsensusPerPeriod = 4;
-inline constexpr std::size_t kGetConsensusBurst = 4;
+// Section 4.5, server side: POST_DESCRIPTOR per neighbour group (section 9)
+// and period; past it, and past the stream cap, the server answers BUSY.
+// GET_CONSENSUS has no rate of its own: each CREATE_DIR under it already
+// took a token from its group's CREATE bucket.
 inline constexpr std::size_t kPostDescriptorPerPeriod = 6;
 inline constexpr std::size_t kMaxDirectoryStreamsPerServer = 64;
 // A request not complete within this time ends its stream with a reset.

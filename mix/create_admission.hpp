@@ -12,7 +12,6 @@
 //
 // Owned by the Relay (itself owned by its shard); not thread-safe.
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -24,17 +23,10 @@
 #include "core/keyed_rate_limiter.hpp"
 #include "core/rate_limiter.hpp"
 #include "mix/create_limits.hpp"
+#include "mix/neighbour_group.hpp"
 #include "transport/peer_key.hpp"
 
 namespace nyx::mix {
-
-// The group of a neighbour that is not a listed relay: a kind byte, then the
-// address prefix or the link key, zero-padded.
-using NeighbourGroup = std::array<std::uint8_t, 33>;
-
-// Its address's /32 (IPv4, mapped or not) or /64 (IPv6). Every link that
-// does not know its remote address (in-process test links) shares one group.
-NeighbourGroup address_group(const std::optional<asio::ip::address>& address);
 
 class CreateAdmission {
  public:
@@ -63,17 +55,11 @@ class CreateAdmission {
                           const std::optional<asio::ip::address>& address);
 
  private:
-  // Groups come from addresses a flooder picks: the table's hash is keyed,
-  // so they cannot be ground into one chain.
-  struct GroupHash {
-    std::size_t operator()(const NeighbourGroup& group) const noexcept;
-  };
-
   bool take_group_token(const transport::PeerKey& from,
                         const std::optional<asio::ip::address>& address);
 
   std::unordered_set<transport::PeerKey, transport::PeerKeyHash> relay_links_;
-  KeyedRateLimiter<NeighbourGroup, GroupHash> per_address_;
+  KeyedRateLimiter<NeighbourGroup, NeighbourGroupHash> per_address_;
   KeyedRateLimiter<transport::PeerKey, transport::PeerKeyHash> per_relay_;
   TokenBucket node_wide_;
 };

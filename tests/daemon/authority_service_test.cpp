@@ -28,6 +28,7 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
+#include <asio/ip/address.hpp>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -155,7 +156,8 @@ class AuthorityServiceTest : public ::testing::Test {
   // The request as bytes, read back as the server reads them, screened and
   // answered; the reply as bytes.
   Exchange ask(Authority& a, const DirectoryRequest& request,
-               std::optional<crypto::X25519PublicKey> link) {
+               std::optional<crypto::X25519PublicKey> link,
+               std::optional<asio::ip::address> from = std::nullopt) {
     const auto type = document::request_type(request);
     auto wire = document::encode_directory_request(request);
     EXPECT_TRUE(wire);
@@ -165,7 +167,7 @@ class AuthorityServiceTest : public ::testing::Test {
     if (!decoded) {
       return {};
     }
-    const DirectoryRequestContext context{.link_peer = link};
+    const DirectoryRequestContext context{.link_peer = link, .link_address = from};
     std::optional<DirectoryAnswer> answer;
     if (auto screened = a.service.screen(type, context)) {
       answer = DirectoryAnswer(std::move(*screened));
@@ -187,8 +189,9 @@ class AuthorityServiceTest : public ::testing::Test {
     return {bytes.value_or(std::vector<std::uint8_t>{}), reply};
   }
 
-  Exchange upload(Authority& a, const SignedDescriptor& d) {
-    return ask(a, document::PostDescriptorRequest{bytes_of(d)}, d.link_key);
+  Exchange upload(Authority& a, const SignedDescriptor& d,
+                  std::optional<asio::ip::address> from = std::nullopt) {
+    return ask(a, document::PostDescriptorRequest{bytes_of(d)}, d.link_key, from);
   }
   Exchange post_vote(Authority& to, const std::vector<std::uint8_t>& vote, int from) {
     return ask(to, document::PostVoteRequest{vote}, authority_link(from));
@@ -427,15 +430,70 @@ TEST_F(AuthorityServiceTest, TheRelayLimitAndTheUploadRate) {
   EXPECT_EQ(upload(*a, relay(1)).bytes, accepted_epoch(kQ));
   // 7 limit.
   EXPECT_EQ(head(upload(*a, relay(2))), refusal(RefusalReason::kLimit));
-  // Six uploads per period from one link key (section 4.5), then BUSY for
-  // P/6 = 4 s, found on the header alone.
+  // Relay 1 is held now, so its link key has a bucket of its own: six
+  // uploads per period (section 4.5), then BUSY for P/6 = 4 s, found on the
+  // header alone.
   const SignedDescriptor d = relay(1);
-  for (int i = 0; i < 5; ++i) {
+  for (int i = 0; i < 6; ++i) {
     EXPECT_EQ(upload(*a, d).bytes, accepted_epoch(kQ)) << i;
   }
   EXPECT_EQ(upload(*a, d).bytes, (std::vector<std::uint8_t>{1, 4, 0, 4}));
+  EXPECT_EQ(a->counter("nyx_authority_uploads_busy_total", {{"lane", "listed"}}), 1u);
   at(kUploadAt + 4);
   EXPECT_EQ(upload(*a, d).bytes, accepted_epoch(kQ));
+}
+
+// The attacker of section 4.5: one host, a fresh link key per upload. Its
+// address group has 6 uploads per period for each relay one address may
+// list (max_relays_per_address = 2 here, so 12); the 13th is BUSY whatever
+// key it comes with, and neither another host nor a relay already held is
+// touched by it.
+TEST_F(AuthorityServiceTest, FreshLinkKeysFromOneHostShareOneUploadBudget) {
+  auto a = authority(1);
+  const auto flooder = asio::ip::make_address("203.0.113.7");
+  EXPECT_EQ(upload(*a, relay(1), asio::ip::make_address("192.0.2.1")).bytes, accepted_epoch(kQ));
+  for (int n = 2; n <= 13; ++n) {
+    EXPECT_EQ(upload(*a, relay(n), flooder).bytes, accepted_epoch(kQ)) << n;
+  }
+  EXPECT_EQ(upload(*a, relay(14), flooder).bytes, (std::vector<std::uint8_t>{1, 4, 0, 4}));
+  // An IPv4-mapped address is the same host.
+  EXPECT_EQ(upload(*a, relay(15), asio::ip::make_address("::ffff:203.0.113.7")).bytes,
+            (std::vector<std::uint8_t>{1, 4, 0, 4}));
+  EXPECT_EQ(a->counter("nyx_authority_uploads_busy_total", {{"lane", "stranger"}}), 2u);
+  // Another host, and a relay held before the flood even when it uploads
+  // from the flooded address (its bucket is its link key's).
+  EXPECT_EQ(upload(*a, relay(16), asio::ip::make_address("203.0.113.8")).bytes, accepted_epoch(kQ));
+  EXPECT_EQ(upload(*a, relay(1), flooder).bytes, accepted_epoch(kQ));
+  // The group's bucket refills at 12 per period: one token after P/12.
+  at(kUploadAt + kP / 12);
+  EXPECT_EQ(upload(*a, relay(14), flooder).bytes, accepted_epoch(kQ));
+}
+
+// The attack that sank per-upload probe caps: strangers, each from an
+// address of its own, fill every entry of the strangers' table with a
+// bucket that still owes tokens. A new stranger is then BUSY, and a relay
+// already held still uploads: its bucket is not in that table.
+TEST_F(AuthorityServiceTest, AFullStrangersTableLeavesHeldRelaysTheirUploads) {
+  auto a = authority(1);
+  EXPECT_EQ(upload(*a, relay(1)).bytes, accepted_epoch(kQ));
+  // Relay 1's first upload, from no address, took one of the 65 536
+  // entries (the group of links whose address is unknown).
+  std::size_t admitted = 0;
+  for (std::uint32_t i = 0; i < 65'535; ++i) {
+    const DirectoryRequestContext stranger{
+        .link_peer = kStrangerLink,
+        .link_address = asio::ip::address_v4(0x0A000000u + i)};  // 10.0.0.0/16
+    if (!a->service.screen(document::DirectoryRequestType::kPostDescriptor, stranger)) {
+      ++admitted;
+    }
+  }
+  EXPECT_EQ(admitted, 65'535u);
+  const DirectoryRequestContext late{.link_peer = kStrangerLink,
+                                     .link_address = asio::ip::make_address("10.1.0.0")};
+  const auto refused = a->service.screen(document::DirectoryRequestType::kPostDescriptor, late);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_TRUE(std::holds_alternative<document::BusyReply>(*refused));
+  EXPECT_EQ(upload(*a, relay(1), asio::ip::make_address("10.1.0.1")).bytes, accepted_epoch(kQ));
 }
 
 TEST_F(AuthorityServiceTest, EveryVoteRefusalComesFromRealBytes) {

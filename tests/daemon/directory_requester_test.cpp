@@ -59,8 +59,9 @@ class DirectoryRequesterTest : public mix::testing::LoopbackTest {
     };
     start(3, options);
     server = std::make_unique<DirectoryServer>(io, manual_clock, timers, service);
-    node(1).relay->set_directory_handler(
-        [this](std::unique_ptr<mix::Circuit> circuit) { server->accept(std::move(circuit)); });
+    node(1).relay->set_directory_handler([this](std::unique_ptr<mix::Circuit> circuit) {
+      server->accept(std::move(circuit), std::nullopt);
+    });
     circuits = std::make_unique<RelayDirectoryCircuits>(*node(0).relay, *node(0).links);
     requester =
         std::make_unique<DirectoryRequester>(io.get_executor(), manual_clock, timers, *circuits);
