@@ -415,6 +415,17 @@ void CellShard::settle_replay_stores() {
   }
 }
 
+Result<nlohmann::json> CellShard::onion_keys_json() {
+  if (!onion_keys_) {
+    return make_error(ErrorCategory::kInvalidArgument,
+                      "this node's onion keys do not rotate: only a relay that fetches the "
+                      "consensus has keys per epoch");
+  }
+  const mix::OnionKeyRing& ring = relay_->onion_keys();
+  return nlohmann::json{
+      {"epoch", ring.epoch()}, {"held", onion_keys_->ring_epochs()}, {"held_total", ring.size()}};
+}
+
 std::pair<crypto::X25519PublicKey, std::uint64_t> CellShard::onion_key() const {
   std::lock_guard lock(onion_mu_);
   return {onion_key_, onion_epoch_};

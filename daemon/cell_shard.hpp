@@ -174,6 +174,12 @@ class CellShard {
   // none unless the keys are managed. Shard thread only.
   std::optional<OnionKeyManager::PublishedKeys> published_onion_keys() const;
   std::size_t relayed_circuits() const;
+  // onion_keys.list: the relay's epoch, the epochs among those a CREATE
+  // tries whose keys its ring holds, and how many keys the ring holds in
+  // all; asked of the ring itself, so an erased key cannot show. An
+  // invalid-argument error on a node whose onion keys do not rotate (not a
+  // relay, or one given directory.file). Shard thread only.
+  Result<nlohmann::json> onion_keys_json();
   // The authority role, or null without it. Shard thread only.
   const AuthorityRole* authority() const noexcept { return authority_.get(); }
   nlohmann::json peers_json(const document::Directory* directory) const;

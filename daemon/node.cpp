@@ -362,6 +362,9 @@ struct Node::Impl {
         return role->status(wall_seconds());
       });
     });
+    add_async("onion_keys.list", [this](json) {
+      return on_cell_shard([this] { return rpc_result(cells->onion_keys_json()); });
+    });
     add("directory.reload", [this](const json&) -> RpcResult {
       if (config.directory.fetches_consensus()) {
         // Nothing to re-read: the fetcher keeps the consensus on its own

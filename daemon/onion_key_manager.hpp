@@ -78,9 +78,9 @@ class OnionKeyManager {
   // be generated.
   std::optional<PublishedKeys> published() const;
 
-  // Test hook: the epochs the ring holds among those a CREATE tries (its
-  // trial order, epoch(now) - 1 ... epoch(now) + 1), ascending, asked of the
-  // ring alone; the ring's size() counts any other.
+  // The epochs the ring holds among those a CREATE tries (its trial order,
+  // epoch(now) - 1 ... epoch(now) + 1), ascending, asked of the ring alone;
+  // the ring's size() counts any other. For tests and onion_keys.list.
   std::vector<std::uint64_t> ring_epochs() const;
 
  private:

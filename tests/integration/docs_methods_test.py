@@ -32,8 +32,9 @@ NODES = 5
 FAILURES = []
 # Methods of a role the testnet's client does not have: called there, each
 # must give the refusal its row documents (the role's own test checks the
-# result: tests/integration/nyxd_network_test.cpp for authority.status).
-ROLE_METHODS = {"authority.status": -32602}
+# result: tests/integration/nyxd_network_test.cpp for authority.status,
+# testnet_rotation_test.sh for onion_keys.list).
+ROLE_METHODS = {"authority.status": -32602, "onion_keys.list": -32602}
 
 
 def fail(what):
