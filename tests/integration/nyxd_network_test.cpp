@@ -4,8 +4,9 @@
 // data directory, and no directory file anywhere. The relays upload their
 // descriptors, the authorities vote and sign a consensus every 24 s period,
 // every node fetches it, and the client carries an HTTP GET through its SOCKS
-// port. Then the network outlives a stopped authority and drops a stopped
-// relay within two periods.
+// port. Then the network outlives a stopped authority, drops a stopped
+// relay within two periods, and with two authorities of three stopped keeps
+// the last consensus until it expires, saying so in its log and metrics.
 
 #include <chrono>
 #include <csignal>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
 #include "core/clock.hpp"
@@ -54,6 +56,10 @@ constexpr Duration kFormationBound = 3 * kPeriod;
 // period after next at the latest, which the client installs within 5u of
 // its start, plus the fetch itself.
 constexpr Duration kChangeBound = 2 * kPeriod + 20s;
+// With two authorities of three stopped, the newest consensus a client may
+// still fetch is the one of the period after the current one (published
+// before the stop), valid to the end of the period after that.
+constexpr Duration kExpiryBound = 3 * kPeriod + 20s;
 // The client builds its first circuits once it holds a consensus.
 constexpr Duration kTrafficBound = 30s;
 constexpr auto kGetTimeout = 10s;
@@ -91,9 +97,23 @@ const document::Period& network_period() {
   return period;
 }
 
-std::uint64_t current_epoch() {
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(SystemClock{}.now());
-  return network_period().epoch(static_cast<std::uint64_t>(now.count()));
+std::uint64_t unix_seconds_now() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(SystemClock{}.now()).count());
+}
+
+std::uint64_t current_epoch() { return network_period().epoch(unix_seconds_now()); }
+
+// The sum of a node.stats counter's series whose `label` is `value`.
+std::uint64_t counter_sum(const nlohmann::json& metric, const std::string& label,
+                          const std::string& value) {
+  std::uint64_t sum = 0;
+  for (const auto& series : metric.value("series", nlohmann::json::array())) {
+    if (series["labels"].value(label, "") == value) {
+      sum += series["value"].get<std::uint64_t>();
+    }
+  }
+  return sum;
 }
 
 // Polls `done` every kPollInterval until it holds or `bound` has passed.
@@ -371,7 +391,7 @@ class NyxdNetwork : public ::testing::Test {
   std::unique_ptr<Process> origin_;
 };
 
-TEST_F(NyxdNetwork, FormsFromNothingCarriesTrafficAndOutlivesAStoppedAuthorityAndRelay) {
+TEST_F(NyxdNetwork, FormsFromNothingAndOutlivesStoppedAuthoritiesAndARelay) {
   std::vector<NetworkNode*> authorities_and_client{&authority(0), &authority(1), &authority(2),
                                                    &client()};
 
@@ -412,10 +432,15 @@ TEST_F(NyxdNetwork, FormsFromNothingCarriesTrafficAndOutlivesAStoppedAuthorityAn
                          }))
       << "no consensus of period " << without_authority << " or later with two authorities"
       << describe();
+  auto signed_by_two = authority(0).control->call("authority.status");
+  ASSERT_TRUE(signed_by_two.has_value()) << signed_by_two.error().message;
+  EXPECT_GE((*signed_by_two)["last_published"]["period"].get<std::uint64_t>(), without_authority)
+      << signed_by_two->dump();
+  EXPECT_EQ((*signed_by_two)["last_published"]["signatures"], 2) << signed_by_two->dump();
   ASSERT_TRUE(payload_through_socks(kTrafficBound));
 
   // (5) a relay that is not the exit stopped: within two periods the client's
-  // consensus no longer lists it.
+  // consensus, the second one made by two authorities, no longer lists it.
   auto gone_info = relay(0).control->call("node.info");
   ASSERT_TRUE(gone_info.has_value()) << gone_info.error().message;
   const auto gone_identity = (*gone_info)["identity_key"].get<std::string>();
@@ -432,6 +457,41 @@ TEST_F(NyxdNetwork, FormsFromNothingCarriesTrafficAndOutlivesAStoppedAuthorityAn
   for (const auto& peer : *peers) {
     EXPECT_NE(peer["identity_key"], gone_identity) << peers->dump();
   }
+
+  // (6) two authorities of three stopped: with a majority threshold no
+  // consensus is signed any more. The client keeps the last one it holds
+  // to the end of its validity and no further, and says so: in its log
+  // (section 6.2's warnings) and in its metrics (the failed fetches, and an
+  // end of validity that no longer moves). Two relays are left, too few
+  // for a path, so it is the directory that is checked here, not traffic.
+  ASSERT_NO_FATAL_FAILURE(stop(authority(1)));
+  std::optional<InstalledConsensus> last_valid;
+  const bool expired = eventually(kExpiryBound, [&] {
+    const auto consensus = installed(client());
+    if (consensus && consensus->nodes != 0) {
+      last_valid = consensus;
+    }
+    return consensus && consensus->nodes == 0;
+  });
+  ASSERT_TRUE(expired) << "the client's consensus did not expire with two authorities stopped"
+                       << describe();
+  ASSERT_TRUE(last_valid.has_value());
+  const std::uint64_t valid_until = network_period().valid_until(last_valid->period);
+  EXPECT_GE(unix_seconds_now(), valid_until) << "dropped before it expired";
+  const std::string log = client().process->output();
+  EXPECT_NE(log.find("no newer one was fetched"), std::string::npos) << tail(log, 4000);
+  // Warned at the first fetch attempt after the end (one every u at most).
+  EXPECT_TRUE(eventually(kPeriod / 4, [&] {
+    return client().process->output().find("directory: no valid consensus") != std::string::npos;
+  })) << tail(client().process->output(), 4000);
+  auto stats = client().control->call("node.stats");
+  ASSERT_TRUE(stats.has_value()) << stats.error().message;
+  EXPECT_EQ((*stats)["nyx_directory_valid_until_seconds"]["series"][0]["value"], valid_until)
+      << (*stats)["nyx_directory_valid_until_seconds"].dump();
+  EXPECT_GT(counter_sum((*stats)["nyx_directory_fetches_total"], "result", "failed") +
+                counter_sum((*stats)["nyx_directory_fetches_total"], "result", "not_modified"),
+            0u)
+      << (*stats)["nyx_directory_fetches_total"].dump();
 }
 
 // The smallest network an operator may start: one authority (threshold 1,

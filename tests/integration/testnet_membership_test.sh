@@ -2,28 +2,19 @@
 # The network changes while it runs (issue #13): on a 5-node testnet,
 # `nyxctl testnet add-relay` starts node6, and the client's consensus lists
 # it (5 relays, its identity among the client's peers) within two periods of
-# the add; `nyxctl testnet remove node6` stops it, and within two periods the
-# client's consensus counts 4 relays and no longer lists it, while a download
-# still succeeds byte-exact. The refusals (the client, an authority, the last
+# the add and a client circuit takes it; `nyxctl testnet remove node6` stops
+# it, and within two periods the client's consensus counts 4 relays and no
+# longer lists it, no circuit built afterwards takes it, and a download still
+# succeeds byte-exact. The refusals (the client, an authority, the last
 # exit, an unknown or removed node) are usage errors, and `testnet status`
 # shows the removed node.
 #   testnet_membership_test.sh PATH/TO/nyxctl
 source "$(dirname "$0")/support/testnet_env.sh"
 testnet_env_init testnet_membership 6 "${1:-}"
 
-PERIOD=24
 make_file small.bin $((256 * 1024))
 testnet_env_origin
 testnet_env_up 5
-
-# The client's consensus: "PERIOD RELAYS" (valid_after's period), or empty.
-client_consensus() {
-  "$NYX" status --json --data-dir "$CLIENT_DATA" | python3 -c '
-import json, sys
-directory = json.load(sys.stdin).get("directory")
-if directory:
-    print(directory["valid_after"] // int(sys.argv[1]), directory["nodes"])' "$PERIOD"
-}
 
 identity_of() {
   "$NYX" status --json --data-dir "$NET/$1/data" |
@@ -56,7 +47,7 @@ read -r _ relays_before < <(client_consensus)
 check "the client holds a consensus of 4 relays before the add (${relays_before:-none})" -- \
   test "${relays_before:-}" = 4
 
-added_period=$(($(date +%s) / PERIOD))
+added_period=$(($(date +%s) / TESTNET_PERIOD))
 "$NYX" testnet add-relay --dir "$NET"
 add_code=$?
 check "testnet add-relay exits 0 ($add_code)" -- test "$add_code" -eq 0
@@ -70,19 +61,24 @@ check "within two periods of the add (period $added_period -> ${period_added:-no
 node6_identity=$(identity_of node6)
 check "the client's directory lists node6 ($node6_identity)" -- client_lists "$node6_identity"
 
-# Whether a circuit takes node6 is chance (paths are drawn by weight): it is
-# reported, not checked.
-"$NYX" newnym --data-dir "$CLIENT_DATA" >/dev/null
-sleep 3
-through_node6=$("$NYX" circuits --json --data-dir "$CLIENT_DATA" | python3 -c '
-import json, sys
-print(sum(1 for c in json.load(sys.stdin).get("circuits", []) if sys.argv[1] in c.get("hops", [])))' \
-  "$node6_identity")
-echo "  after newnym, ${through_node6:-0} client circuit(s) run through node6"
+# The client uses node6: paths are drawn by weight, so node6 is a hop of
+# about one fresh circuit in two (one of four non-exit relays, two drawn);
+# a new identity at a time until one takes it, at most 20 (1 in 10^6 to miss).
+used_after=""
+for try in $(seq 20); do
+  "$NYX" newnym --data-dir "$CLIENT_DATA" >/dev/null
+  sleep 2
+  if [[ $(circuits_through "$node6_identity") -gt 0 ]]; then
+    used_after=$try
+    break
+  fi
+done
+check "a client circuit runs through node6 (after ${used_after:-20+} new identities)" -- \
+  test -n "$used_after"
 
 check "testnet status exits 0 with node6 running" -- "$NYX" testnet status --dir "$NET"
 
-removed_period=$(($(date +%s) / PERIOD))
+removed_period=$(($(date +%s) / TESTNET_PERIOD))
 "$NYX" testnet remove node6 --dir "$NET"
 remove_code=$?
 check "testnet remove node6 exits 0 ($remove_code)" -- test "$remove_code" -eq 0
@@ -93,6 +89,9 @@ check "the client's consensus lists 4 relays again (${relays_removed:-none})" --
 check "within two periods of the remove (period $removed_period -> ${period_removed:-none})" -- \
   test "${period_removed:-0}" -le $((removed_period + 2))
 check "the client's directory no longer lists node6" -- client_lacks "$node6_identity"
+never_through "$node6_identity" 5
+check "no circuit built after the remove runs through node6 ($NEVER_PICKED)" -- \
+  test "$NEVER_PICKED" -eq 0
 check "node6's pid file is gone" -- test ! -e "$NET/node6/nyxd.pid"
 expect_usage "removed already" node6
 

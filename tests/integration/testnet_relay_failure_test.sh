@@ -5,8 +5,9 @@
 # That download ends, failed or (had it used another circuit) complete, and
 # never by hanging until curl's own timeout; within 30 s a new download
 # succeeds byte-exact on a circuit that avoids the dead relay; the next
-# consensus, made by the two authorities left, lists the three relays left;
-# no other node crashed.
+# consensus, made by the two authorities left, lists the three relays left,
+# within two periods of the kill, and no circuit built after takes the dead
+# relay; no other node crashed.
 #   testnet_relay_failure_test.sh PATH/TO/nyxctl
 source "$(dirname "$0")/support/testnet_env.sh"
 testnet_env_init testnet_relay_failure 2 "${1:-}"
@@ -89,8 +90,17 @@ if directory.get("valid_after", 0) >= int(sys.argv[1]) + 30:
   [[ -n $listed ]] && break
   sleep 1
 done
+listed_after=$(($(date +%s) - killed_unix))
 check "the first consensus voted after the kill lists the 3 relays left (${listed:-none})" -- \
   test "$listed" = 3
+# The first period voted wholly after the kill begins within two periods
+# of it (and a little more, as the 30 s above asks), and the client installs
+# it within 5u (10 s) of its start: nyxd_network_test's bound.
+check "the client holds it within two periods of the kill (${listed_after} s)" -- \
+  test "$listed_after" -le $((2 * TESTNET_PERIOD + 20))
+never_through "$middle" 5
+check "no circuit built after that runs through the dead relay ($NEVER_PICKED)" -- \
+  test "$NEVER_PICKED" -eq 0
 
 for k in 1 2 3 4 5; do
   [[ node$k == "$victim" ]] && continue

@@ -4,8 +4,11 @@
 # on every link, LOSS % random loss per link and direction, the client's
 # access link at 50 Mbit/s with a 50 ms queue. Within 60 s: a 20 MiB download
 # through the client's SOCKS5 port with curl, byte-exact (SHA-256 against the
-# origin's file), then 20 parallel 16 KiB downloads, all byte-exact. Then
-# `down` must leave no namespace, marker or process of the run. Prints the
+# origin's file), then 20 parallel 16 KiB downloads, all byte-exact. The
+# consensus the client uses was voted across the test hosts; after a relay
+# and authority is killed, the next one drops it within two periods and a
+# download still succeeds. Then `down` must leave no namespace, marker or
+# process of the run. Prints the
 # emulator's verdict; when something failed while the emulator fell behind,
 # it says so (the result is then not attributable to Nyx).
 #
@@ -67,6 +70,14 @@ fi
 RUN=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["hosts"]["run"])' "$NET/testnet.json")
 echo "  up in $((($(date +%s%N) - start) / 1000000)) ms (run $RUN)"
 
+# The network formed from nothing on the test hosts: the three relay and
+# authority nodes voted a consensus of the four relays over the emulated
+# links, and the client installed it (up waits for that).
+read -r period relays < <(client_consensus)
+echo "  client's consensus: period ${period:-none}, ${relays:-no} relays"
+check "the consensus voted across the test hosts lists 4 relays (${relays:-none})" -- \
+  test "${relays:-}" = 4
+
 # The origin on its own host; the exit reaches it over the emulated link.
 on origin python3 "$SUPPORT/origin.py" 8000 "$WWW" 10.77.0.6 >"$DIR/origin.log" 2>&1 &
 ORIGIN=http://10.77.0.6:8000  # testnet_env's fetch and fetch_many use it
@@ -113,6 +124,36 @@ echo "  emulator: $verdict"
 if [[ $FAILURES -ne 0 && $verdict != ok ]]; then
   echo "testnet_wan: the emulator fell behind ($verdict): the failures above are not attributable to Nyx" >&2
 fi
+
+# A relay that is also an authority dies (SIGKILL) on its test host: the two
+# authorities left still make the consensus, and the client's lists the
+# three relays left within two periods (proposal 0002 section 13.2, "kill a
+# relay" and "one authority down", on the test hosts).
+victim_pid=$(cat "$NET/node3/nyxd.pid")
+kill -9 "$victim_pid"
+killed_unix=$(date +%s)
+listed=
+while (($(date +%s) - killed_unix < 2 * TESTNET_PERIOD + 20)); do
+  read -r period relays < <(client_consensus)
+  if [[ ${relays:-} == 3 ]]; then
+    listed=$(($(date +%s) - killed_unix))
+    break
+  fi
+  sleep 1
+done
+echo "  node3 killed: the client's consensus lists ${relays:-no} relays (period ${period:-none})"
+check "within two periods of the kill the consensus drops node3 (${listed:-not in $((2 * TESTNET_PERIOD + 20))} s)" \
+  -- test -n "$listed"
+downloaded=false
+for _ in $(seq 10); do
+  if fetch small.bin "$DIR/small.out" --max-time 10 2>/dev/null &&
+    same_file "$WWW/small.bin" "$DIR/small.out"; then
+    downloaded=true
+    break
+  fi
+  sleep 1
+done
+check "a download after the kill succeeds byte-exact" -- $downloaded
 
 # Down must leave nothing of the run behind.
 "$NYX" testnet down --dir "$NET"

@@ -212,3 +212,39 @@ sys.exit(0 if any(c.get("state") == "open" for c in json.load(sys.stdin).get("ci
   done
   return 1
 }
+
+# The testnet's consensus period in seconds (nyxctl testnet's kTestnetPeriod).
+TESTNET_PERIOD=24
+
+# The client's installed consensus: "PERIOD RELAYS" (the period of its
+# valid_after), or nothing while it holds none.
+client_consensus() {
+  "$NYX" status --json --data-dir "$NET/node1/data" | python3 -c '
+import json, sys
+directory = json.load(sys.stdin).get("directory")
+if directory:
+    print(directory["valid_after"] // int(sys.argv[1]), directory["nodes"])' "$TESTNET_PERIOD"
+}
+
+# How many of the client's live circuits (building or open, not retired)
+# have IDENTITY as a hop.
+circuits_through() {
+  "$NYX" circuits --json --data-dir "$NET/node1/data" | python3 -c '
+import json, sys
+print(sum(1 for c in json.load(sys.stdin).get("circuits", [])
+          if c.get("state") != "closed" and not c.get("retired") and sys.argv[1] in c.get("hops", [])))' \
+    "$1"
+}
+
+# never_through IDENTITY ROUNDS: a new identity ROUNDS times, a second
+# apart; NEVER_PICKED counts the live circuits through IDENTITY seen after
+# them (0 when the client never picks it).
+never_through() {
+  local identity=$1 rounds=$2
+  NEVER_PICKED=0
+  for _ in $(seq "$rounds"); do
+    "$NYX" newnym --data-dir "$NET/node1/data" >/dev/null
+    sleep 1
+    NEVER_PICKED=$((NEVER_PICKED + $(circuits_through "$identity")))
+  done
+}
