@@ -1,13 +1,17 @@
 // Issue 13 against a real nyxd: a CREATE the attacker sent to the node (and
 // kept) is sent again after the node restarted, cleanly or killed, over a
 // fresh link; nyxd counts it as a replay on /metrics and answers no CREATED,
-// while a fresh CREATE still opens a circuit.
+// while a fresh CREATE still opens a circuit. The relay is configured for a
+// voted network (its onion keys rotate per epoch, its replay tags are kept
+// per key, proposal 0002 section 8), so the CREATE uses the key of the epoch
+// now and the restart happens within that epoch.
 
 #include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,12 +21,13 @@
 
 #include "core/crypto/ed25519.hpp"
 #include "core/crypto/encoding.hpp"
+#include "core/crypto/x25519.hpp"
 #include "core/host_port.hpp"
 #include "daemon/control/control_client.hpp"
 #include "daemon/control/control_cookie.hpp"
 #include "daemon/support/create_client.hpp"
-#include "document/directory.hpp"
 #include "integration/support/http_get.hpp"
+#include "integration/support/network_fixture.hpp"
 #include "integration/support/nyxd_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -30,6 +35,13 @@ namespace nyx::test {
 namespace {
 
 using namespace std::chrono_literals;
+
+// The relay's onion epoch, the shortest period nyxd takes.
+constexpr std::uint64_t kPeriodSeconds = 24;
+constexpr auto kPeriod = std::chrono::seconds(kPeriodSeconds);
+// The capture, a restart (a drain of up to 2 s) and the replay fit in the
+// rest of an epoch begun at most this long ago.
+constexpr std::uint64_t kLatestPhase = 10;
 
 constexpr mix::CircuitId kCaptured = 0x10;
 constexpr mix::CircuitId kFresh = 0x20;
@@ -45,19 +57,18 @@ class NyxdReplay : public ::testing::Test {
   void SetUp() override {
     ASSERT_FALSE(tmp_.path().empty());
     ASSERT_EQ(::chmod(tmp_.path().c_str(), 0700), 0);
-    document::Directory dir;  // lists no node: the relay uses onion key epoch 0
-    dir.valid_after = unix_now() - 60;
-    dir.valid_until = unix_now() + 3600;
-    ASSERT_TRUE(dir.sign(authority_).has_value());
-    auto bytes = dir.encode();
-    ASSERT_TRUE(bytes.has_value());
-    std::ofstream(tmp_.path() / "directory.bin", std::ios::binary)
-        .write(reinterpret_cast<const char*>(bytes->data()),
-               static_cast<std::streamsize>(bytes->size()));
+    // One authority that never answers (nothing listens on its port): the
+    // relay fetches no consensus and uploads nowhere, but its onion keys
+    // rotate per epoch on its own clock, as on any network.
+    const std::uint16_t authority_port = ports_.next();
+    ASSERT_NE(authority_port, 0);
     std::ofstream(config())
         << "[node]\ndata_dir = \"data\"\nnickname = \"replay\"\nroles = [\"relay\", \"exit\"]\n"
-        << "[directory]\nfile = \"directory.bin\"\nauthorities = [\""
-        << crypto::to_hex(authority_.public_key) << "\"]\n"
+        << "[directory]\nauthorities = [\n  { key = \""
+        << crypto::to_hex(crypto::Ed25519KeyPair::generate().public_key) << "\", link = \""
+        << crypto::to_hex(crypto::X25519KeyPair::generate().public_key)
+        << "\", address = \"127.0.0.1:" << authority_port << "\", tcp_address = \"\" },\n]\n"
+        << "period = \"" << kPeriodSeconds << "s\"\nclock_skew = \"1s\"\n"
         << "[transport]\nudp_listen = \"127.0.0.1:0\"\n"
         << "[relay]\nadvertise_udp = \"127.0.0.1:9340\"\n"
         << "[exit]\nadvertise = [\"accept *:80\"]\n"
@@ -80,7 +91,12 @@ class NyxdReplay : public ::testing::Test {
     auto cookie = control::ControlCookie::load(data() / "control.cookie");
     ASSERT_TRUE(cookie.has_value());
     ASSERT_TRUE(client->authenticate(*cookie).has_value());
-    auto info = client->call("node.info");
+    control_ = std::move(*client);
+    ASSERT_NO_FATAL_FAILURE(read_info());
+  }
+
+  void read_info() {
+    auto info = control_->call("node.info");
     ASSERT_TRUE(info.has_value()) << info.error().message;
     metrics_ = (*info)["metrics_listen"].get<std::string>();
     auto udp = parse_host_port((*info)["udp_listen"].get<std::string>());
@@ -92,6 +108,37 @@ class NyxdReplay : public ::testing::Test {
     ASSERT_TRUE(onion && onion->size() == relay_.onion_key.size());
     std::copy(link->begin(), link->end(), relay_.link_key.begin());
     std::copy(onion->begin(), onion->end(), relay_.onion_key.begin());
+    epoch_ = (*info)["onion_key_epoch"].get<std::uint64_t>();
+  }
+
+  // After the first start: waits until the relay holds the key of the epoch
+  // now (it makes keys for the epochs ahead, so the epoch it started in has
+  // none) with the epoch's first kLatestPhase seconds not yet over, so that
+  // the capture, the restart and the replay all meet that one key.
+  void wait_for_a_fresh_epoch_key() {
+    const auto deadline = std::chrono::steady_clock::now() + 4 * kPeriod;
+    for (;;) {
+      const std::uint64_t now = unix_now();
+      ASSERT_NO_FATAL_FAILURE(read_info());
+      if (epoch_ == now / kPeriodSeconds && relay_.onion_key != crypto::X25519PublicKey{} &&
+          now % kPeriodSeconds <= kLatestPhase) {
+        return;
+      }
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline)
+          << "no onion key for the epoch now (epoch " << epoch_ << "):\n"
+          << node_->output();
+      std::this_thread::sleep_for(200ms);
+    }
+  }
+
+  // The restarted relay loaded the same key of the same epoch from its data
+  // directory, and with it the replay tags it recorded.
+  void restart_within_the_epoch() {
+    const std::uint64_t epoch = epoch_;
+    const crypto::X25519PublicKey key = relay_.onion_key;
+    ASSERT_NO_FATAL_FAILURE(start());
+    ASSERT_EQ(epoch_, epoch) << "the restart crossed an epoch boundary";
+    ASSERT_EQ(relay_.onion_key, key);
   }
 
   // nyx_relay_creates_total{result=...} on the node's /metrics; -1 if absent.
@@ -146,6 +193,7 @@ class NyxdReplay : public ::testing::Test {
   }
 
   void stop(int sig) {
+    control_.reset();
     node_->signal(sig);
     const auto code = node_->wait(10s);
     ASSERT_TRUE(code.has_value()) << "nyxd did not exit:\n" << node_->output();
@@ -157,26 +205,30 @@ class NyxdReplay : public ::testing::Test {
   }
 
   TempDir tmp_;
-  crypto::Ed25519KeyPair authority_ = crypto::Ed25519KeyPair::generate();
+  LoopbackPorts ports_;
   std::unique_ptr<Process> node_;
+  std::optional<control::ControlClient> control_;
+  std::uint64_t epoch_ = 0;
   std::string metrics_;
   RelayAddress relay_;
 };
 
 TEST_F(NyxdReplay, ACreateReplayedAfterASigtermRestartIsRefused) {
   ASSERT_NO_FATAL_FAILURE(start());
+  ASSERT_NO_FATAL_FAILURE(wait_for_a_fresh_epoch_key());
   const mix::Cell captured = capture();
   stop(SIGTERM);
-  ASSERT_NO_FATAL_FAILURE(start());
+  ASSERT_NO_FATAL_FAILURE(restart_within_the_epoch());
   expect_replay_refused(captured);
   stop(SIGTERM);
 }
 
 TEST_F(NyxdReplay, ACreateReplayedAfterTheNodeWasKilledIsRefused) {
   ASSERT_NO_FATAL_FAILURE(start());
+  ASSERT_NO_FATAL_FAILURE(wait_for_a_fresh_epoch_key());
   const mix::Cell captured = capture();
   stop(SIGKILL);
-  ASSERT_NO_FATAL_FAILURE(start());
+  ASSERT_NO_FATAL_FAILURE(restart_within_the_epoch());
   expect_replay_refused(captured);
   stop(SIGTERM);
 }
