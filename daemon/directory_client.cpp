@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "core/crypto/encoding.hpp"
 #include "daemon/cell_shard.hpp"
 #include "daemon/data_path.hpp"
 #include "daemon/key_store.hpp"
@@ -131,6 +132,38 @@ void DirectoryClient::stop() {
   fetcher_->stop();
   if (publisher_) {
     publisher_->stop();
+  }
+}
+
+Result<nlohmann::json> DirectoryClient::consensus_json() const {
+  const std::vector<std::uint8_t>* bytes = fetcher_->installed_bytes();
+  if (bytes == nullptr) {
+    return make_error(ErrorCategory::kNotFound, "no consensus installed yet");
+  }
+  return nlohmann::json{{"consensus", crypto::to_base64(*bytes)}};
+}
+
+Result<nlohmann::json> DirectoryClient::offer(const nlohmann::json& params) {
+  const auto field = params.find("consensus");
+  if (!params.is_object() || field == params.end() || !field->is_string()) {
+    return make_error(ErrorCategory::kInvalidArgument,
+                      "directory.offer takes {\"consensus\": base64}");
+  }
+  auto bytes = crypto::from_base64(field->get<std::string>());
+  if (!bytes) {
+    return make_error(ErrorCategory::kInvalidArgument, "consensus: not base64");
+  }
+  const document::FetchOutcome outcome = fetcher_->offer(*bytes);
+  switch (outcome.kind) {
+    case document::FetchOutcome::Kind::kInstalled:
+      return nlohmann::json{{"result", "installed"}};
+    case document::FetchOutcome::Kind::kPending:
+      return nlohmann::json{{"result", "pending"}};
+    case document::FetchOutcome::Kind::kNotModified:
+      return nlohmann::json{{"result", "already_held"}};
+    default:
+      return make_error(ErrorCategory::kPermission,
+                        outcome.refusal ? outcome.refusal->error.message : "refused");
   }
 }
 

@@ -18,6 +18,8 @@
 #include <memory>
 #include <optional>
 
+#include <nlohmann/json.hpp>
+
 #include "async/timer_service.hpp"
 #include "core/clock.hpp"
 #include "core/crypto/ed25519.hpp"
@@ -64,6 +66,16 @@ class DirectoryClient {
   void stop();
 
   const document::Period& period() const noexcept { return period_; }
+
+  // directory.get (proposal 0002, section 11.1): {"consensus": base64} of
+  // the installed consensus as served; kNotFound while none is. Shard thread.
+  Result<nlohmann::json> consensus_json() const;
+  // directory.offer: params {"consensus": base64}, checked and held as a
+  // fetched consensus is: {"result": "installed" | "pending" |
+  // "already_held"}; kInvalidArgument for params that hold no base64
+  // consensus, kPermission naming section 6.3's reason for one refused.
+  // Shard thread.
+  Result<nlohmann::json> offer(const nlohmann::json& params);
 
  private:
   // The tracker's draws and the publisher's, from the system's CSPRNG.

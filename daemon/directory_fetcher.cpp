@@ -187,7 +187,7 @@ asio::awaitable<void> DirectoryFetcher::run(async::Gate::Holder holder) {
     const std::uint64_t now = unix_now();
     const document::StepReport report = tracker_.step(now);
     if (report.timed_out) {
-      record(*report.timed_out, last, nullptr);
+      record(*report.timed_out, source_name(last), nullptr);
     }
     if (report.switched) {
       installed();
@@ -228,24 +228,42 @@ asio::awaitable<void> DirectoryFetcher::fetch(const document::FetchAttempt& atte
     log::debug("directory: reply after the attempt ended: {}", outcome.error().message);
     co_return;
   }
-  record(*outcome, kind, reply ? nullptr : &reply.error());
-  if (outcome->kind == FetchOutcome::Kind::kInstalled) {
-    installed();
-  }
-  if (outcome->kind == FetchOutcome::Kind::kInstalled ||
-      outcome->kind == FetchOutcome::Kind::kPending) {
-    held();
-  }
-  if (outcome->files_changed) {
-    write_files();
-  }
-  if (outcome->kind == FetchOutcome::Kind::kInstalled ||
-      outcome->kind == FetchOutcome::Kind::kPending) {
+  record(*outcome, source_name(kind), reply ? nullptr : &reply.error());
+  if (apply(*outcome)) {
     attempts_without_news_ = 0;
   } else {
     ++attempts_without_news_;
     warn_if_behind(now);
   }
+}
+
+FetchOutcome DirectoryFetcher::offer(Bytes consensus) {
+  const FetchOutcome outcome = tracker_.offer(consensus, unix_now());
+  record(outcome, "the control socket", nullptr);
+  if (apply(outcome)) {
+    attempts_without_news_ = 0;
+  }
+  return outcome;
+}
+
+const std::vector<std::uint8_t>* DirectoryFetcher::installed_bytes() const {
+  const auto& current = tracker_.installed();
+  return current ? &current->encoded : nullptr;
+}
+
+bool DirectoryFetcher::apply(const FetchOutcome& outcome) {
+  const bool news = outcome.kind == FetchOutcome::Kind::kInstalled ||
+                    outcome.kind == FetchOutcome::Kind::kPending;
+  if (outcome.kind == FetchOutcome::Kind::kInstalled) {
+    installed();
+  }
+  if (news) {
+    held();
+  }
+  if (outcome.files_changed) {
+    write_files();
+  }
+  return news;
 }
 
 void DirectoryFetcher::warn_if_behind(std::uint64_t now) {
@@ -271,9 +289,8 @@ void DirectoryFetcher::warn_if_behind(std::uint64_t now) {
   last_behind_warning_ = now;
 }
 
-void DirectoryFetcher::record(const FetchOutcome& outcome, document::DirectorySource::Kind source,
+void DirectoryFetcher::record(const FetchOutcome& outcome, std::string_view from,
                               const Error* failure) {
-  const std::string_view from = source_name(source);
   metrics::Counter* counter = nullptr;
   switch (outcome.kind) {
     case FetchOutcome::Kind::kInstalled:

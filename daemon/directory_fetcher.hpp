@@ -94,6 +94,13 @@ class DirectoryFetcher {
   void stop();
   asio::awaitable<void> wait_stopped();
 
+  // directory.offer: `consensus` checked and held as a fetched one is
+  // (ConsensusTracker::offer), then logged, counted, installed and written
+  // the same way, from "the control socket".
+  document::FetchOutcome offer(Bytes consensus);
+  // The installed consensus as held (its bytes as served), if any.
+  const std::vector<std::uint8_t>* installed_bytes() const;
+
   const DirectoryFetcherCounters& counters() const noexcept { return counters_; }
   std::filesystem::path current_file() const { return data_dir_ / "consensus.bin"; }
   std::filesystem::path next_file() const { return data_dir_ / "consensus-next.bin"; }
@@ -103,8 +110,11 @@ class DirectoryFetcher {
   // One attempt, from the request to the tracker's verdict.
   asio::awaitable<void> fetch(const document::FetchAttempt& attempt,
                               const async::Gate::Holder& holder);
-  void record(const document::FetchOutcome& outcome, document::DirectorySource::Kind source,
-              const Error* failure);
+  // Logs and counts what came of an attempt; `from` names where it came from.
+  void record(const document::FetchOutcome& outcome, std::string_view from, const Error* failure);
+  // Installs, hands on and writes what an outcome brought; true when it
+  // brought a consensus (installed or pending).
+  bool apply(const document::FetchOutcome& outcome);
   void installed();
   void held();
   // Warns, at most once every u, while no usable consensus is held or the

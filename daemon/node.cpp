@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <mutex>
 #include <optional>
@@ -362,6 +363,17 @@ struct Node::Impl {
         return role->status(wall_seconds());
       });
     });
+    add_async("directory.get", [this](json) {
+      return on_cell_shard([this] {
+        return directory_result([](DirectoryClient& client) { return client.consensus_json(); });
+      });
+    });
+    add_async("directory.offer", [this](json params) {
+      return on_cell_shard([this, params = std::move(params)] {
+        return directory_result(
+            [&params](DirectoryClient& client) { return client.offer(params); });
+      });
+    });
     add_async("onion_keys.list", [this](json) {
       return on_cell_shard([this] { return rpc_result(cells->onion_keys_json()); });
     });
@@ -390,6 +402,24 @@ struct Node::Impl {
       asio::post(control_io, [this] { begin_shutdown(); });
       return json{{"shutting_down", true}};
     });
+  }
+
+  // directory.get and directory.offer on the shard: -32602 for a caller's
+  // mistake or a node that does not fetch the consensus, -32010 (with the
+  // reason) for a consensus refused or not held.
+  RpcResult directory_result(const std::function<Result<json>(DirectoryClient&)>& call) {
+    if (!directory_client) {
+      return std::unexpected(RpcError{control::kRpcInvalidParams,
+                                      "this node does not fetch the consensus (directory.file)"});
+    }
+    Result<json> result = call(*directory_client);
+    if (result) {
+      return std::move(*result);
+    }
+    const int code = result.error().category == ErrorCategory::kInvalidArgument
+                         ? control::kRpcInvalidParams
+                         : kRpcDirectoryRefused;
+    return std::unexpected(RpcError{code, result.error().message});
   }
 
   // A data-path answer as a control reply: a caller's mistake is invalid

@@ -129,22 +129,13 @@ Result<FetchOutcome> ConsensusTracker::on_reply(const DirectoryReply& reply, std
       [&](const auto& body) -> FetchOutcome {
         using Body = std::decay_t<decltype(body)>;
         if constexpr (std::is_same_v<Body, ConsensusReply>) {
-          auto verified = verify_consensus(body.consensus, config_.trust, floor_, now);
-          if (!verified) {
-            if (!verified.error().is_error()) {
-              return without_news(outcome_of(Kind::kNotModified), source, now);
-            }
-            FetchOutcome refused = outcome_of(Kind::kConsensusRefused);
-            refused.refusal = verified.error();
-            return without_news(std::move(refused), source, now);
+          FetchOutcome outcome = offer(body.consensus, now);
+          if (outcome.kind != Kind::kInstalled && outcome.kind != Kind::kPending) {
+            return without_news(std::move(outcome), source, now);
           }
-          const bool now_valid = verified->when == VerifiedConsensus::When::kInstallNow;
-          hold(std::move(*verified), body.consensus, now);
           backoff_.erase(source.link_key);
           last_failed_.reset();
-          FetchOutcome held = outcome_of(now_valid ? Kind::kInstalled : Kind::kPending);
-          held.files_changed = true;
-          return held;
+          return outcome;
         } else if constexpr (std::is_same_v<Body, NotModifiedReply>) {
           return without_news(outcome_of(Kind::kNotModified), source, now);
         } else if constexpr (std::is_same_v<Body, NotFoundReply>) {
@@ -161,6 +152,24 @@ Result<FetchOutcome> ConsensusTracker::on_reply(const DirectoryReply& reply, std
         }
       },
       reply);
+}
+
+FetchOutcome ConsensusTracker::offer(Bytes consensus, std::uint64_t now) {
+  using Kind = FetchOutcome::Kind;
+  auto verified = verify_consensus(consensus, config_.trust, floor_, now);
+  if (!verified) {
+    if (!verified.error().is_error()) {
+      return outcome_of(Kind::kNotModified);
+    }
+    FetchOutcome refused = outcome_of(Kind::kConsensusRefused);
+    refused.refusal = verified.error();
+    return refused;
+  }
+  const bool now_valid = verified->when == VerifiedConsensus::When::kInstallNow;
+  hold(std::move(*verified), consensus, now);
+  FetchOutcome held = outcome_of(now_valid ? Kind::kInstalled : Kind::kPending);
+  held.files_changed = true;
+  return held;
 }
 
 Result<FetchOutcome> ConsensusTracker::on_failure(std::uint64_t now) {

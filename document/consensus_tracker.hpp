@@ -157,6 +157,12 @@ class ConsensusTracker {
   // The attempt in flight failed before a reply: the stream broke or the
   // reply did not parse (kInvalidArgument if none is in flight).
   Result<FetchOutcome> on_failure(std::uint64_t now);
+  // A consensus handed over outside a fetch (directory.offer: an offline
+  // bootstrap, a test), checked by section 6.3 as a fetched one is and held
+  // the same way: kInstalled, kPending, kNotModified (this period is held
+  // already) or kConsensusRefused with the reason. No source is involved,
+  // so none is backed off, and a fetch in flight goes on.
+  FetchOutcome offer(Bytes consensus, std::uint64_t now);
 
   ConsensusFreshness freshness(std::uint64_t now) const noexcept;
   // Section 6.2: the newest held consensus expires in less than 2u; the

@@ -228,6 +228,25 @@ TEST(ConsensusTracker, IssueThirteenAnOlderStillValidConsensusIsRefused) {
   EXPECT_EQ(next.source.kind, SourceKind::kRelay);
 }
 
+// directory.offer's path: the same checks as a fetched reply, with no
+// source to back off and no effect on a fetch in flight.
+TEST(ConsensusTracker, AnOfferedConsensusIsCheckedAndHeldAsAFetchedOneIs) {
+  Node node;
+  node.tracker.load(std::nullopt, std::nullopt, kNow);
+  EXPECT_EQ(node.tracker.offer(consensus_bytes(), kNow).kind, Kind::kInstalled);
+  EXPECT_EQ(node.tracker.installed()->consensus.period, kQ);
+  EXPECT_EQ(node.tracker.offer(consensus_bytes(), kNow).kind, Kind::kNotModified);
+  const std::uint64_t at = node.tracker.next_fetch_at();
+  const FetchAttempt attempt = node.fetch(at);
+  expect_refused(node.tracker.offer(consensus_bytes(kQ - 1), at), Reason::kOlder,
+                 "older than held: period 489999");
+  EXPECT_EQ(node.tracker.installed()->consensus.period, kQ);
+  EXPECT_TRUE(node.tracker.fetch_in_flight());
+  // The fetch still in flight takes its reply as before.
+  EXPECT_EQ(node.answer(ConsensusReply{consensus_bytes(kQ + 1)}, at).kind, Kind::kPending);
+  EXPECT_EQ(attempt.source.kind, SourceKind::kRelay);
+}
+
 TEST(ConsensusTracker, EachRefusalHasItsReason) {
   struct Case {
     std::vector<std::uint8_t> bytes;

@@ -301,7 +301,8 @@ def running(pid):
 
 def call_order(name):
     """Read-only methods first; node.shutdown last; the rest in between, by
-    name (circuit.build before circuit.close, which closes what it built)."""
+    name (circuit.build before circuit.close, which closes what it built;
+    directory.get before directory.offer, which offers back what it got)."""
     if name == "node.shutdown":
         return (3, name)
     if name.rsplit(".", 1)[-1] in ("info", "stats", "list"):
@@ -334,6 +335,7 @@ def run(nyxctl, net):
     held = hold_stream(BASE + NODES, origin)
     control = Control(client)
     built = None
+    consensus = None  # directory.get's answer, offered back by directory.offer
     for name in sorted(methods, key=call_order):
         params_doc, schema = methods[name]
         params = None
@@ -346,6 +348,11 @@ def run(nyxctl, net):
                 fail("circuit.close: no circuit id (circuit.build did not answer one)")
                 continue
             params = {"id": built}
+        elif name == "directory.offer":
+            if consensus is None:
+                fail("directory.offer: no consensus (directory.get did not answer one)")
+                continue
+            params = {"consensus": consensus}
         elif params_doc not in ("—", "-", ""):
             fail(f"{name}: documented params {params_doc} that this test does not know how to "
                  f"fill: add them to docs_methods_test.py")
@@ -370,6 +377,8 @@ def run(nyxctl, net):
             print(f"ok: {name} answers as documented")
         if name == "circuit.build" and isinstance(result, dict):
             built = result.get("id")
+        if name == "directory.get" and isinstance(result, dict):
+            consensus = result.get("consensus")
         if name == "events.subscribe":
             # The pushed updates carry node.stats' object.
             update = control.read()

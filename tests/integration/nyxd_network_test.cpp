@@ -408,6 +408,12 @@ TEST_F(NyxdNetwork, FormsFromNothingAndOutlivesStoppedAuthoritiesAndARelay) {
   // (3) a real GET through the client's SOCKS port, byte-exact.
   ASSERT_TRUE(payload_through_socks(kTrafficBound));
 
+  // What a cache that fell behind would serve: the consensus held now,
+  // kept for step (4) as it was signed.
+  auto kept = client().control->call("directory.get");
+  ASSERT_TRUE(kept.has_value()) << kept.error().message;
+  const std::string stale = (*kept)["consensus"].get<std::string>();
+
   // authority.status tells what an authority did; other nodes refuse it.
   auto status = authority(0).control->call("authority.status");
   ASSERT_TRUE(status.has_value()) << status.error().message;
@@ -438,6 +444,22 @@ TEST_F(NyxdNetwork, FormsFromNothingAndOutlivesStoppedAuthoritiesAndARelay) {
       << signed_by_two->dump();
   EXPECT_EQ((*signed_by_two)["last_published"]["signatures"], 2) << signed_by_two->dump();
   ASSERT_TRUE(payload_through_socks(kTrafficBound));
+
+  // The consensus kept at step (3), still signed and still valid or nearly,
+  // offered to a client that holds a newer one: refused as older, counted,
+  // and the newer one stays.
+  const auto before_offer = installed(client());
+  auto offered = client().control->call("directory.offer", {{"consensus", stale}});
+  ASSERT_FALSE(offered.has_value()) << offered->dump();
+  EXPECT_EQ(offered.error().code, -32010) << offered.error().message;
+  EXPECT_NE(offered.error().message.find("older"), std::string::npos) << offered.error().message;
+  auto refusals = client().control->call("node.stats");
+  ASSERT_TRUE(refusals.has_value()) << refusals.error().message;
+  EXPECT_EQ(counter_sum((*refusals)["nyx_directory_refused_total"], "reason", "older"), 1u)
+      << (*refusals)["nyx_directory_refused_total"].dump();
+  const auto after_offer = installed(client());
+  ASSERT_TRUE(before_offer && after_offer);
+  EXPECT_EQ(after_offer->period, before_offer->period);
 
   // (5) a relay that is not the exit stopped: within two periods the client's
   // consensus, the second one made by two authorities, no longer lists it.
