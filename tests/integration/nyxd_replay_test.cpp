@@ -1,10 +1,12 @@
-// Issue 13 against a real nyxd: a CREATE the attacker sent to the node (and
-// kept) is sent again after the node restarted, cleanly or killed, over a
-// fresh link; nyxd counts it as a replay on /metrics and answers no CREATED,
-// while a fresh CREATE still opens a circuit. The relay is configured for a
-// voted network (its onion keys rotate per epoch, its replay tags are kept
-// per key, proposal 0002 section 8), so the CREATE uses the key of the epoch
-// now and the restart happens within that epoch.
+// Issue 13 against a real nyxd relay's CREATE defences. A CREATE the
+// attacker sent to the node (and kept) is sent again after the node
+// restarted, cleanly or killed, over a fresh link; nyxd counts it as a replay
+// on /metrics and answers no CREATED, while a fresh CREATE still opens a
+// circuit. And a flood of CREATEs from one host is held to its address's
+// bucket while another host opens every circuit it asks for. The relay is
+// configured for a voted network (its onion keys rotate per epoch, its
+// replay tags are kept per key, proposal 0002 section 8), so the CREATEs use
+// the key of the epoch now and a restart happens within that epoch.
 
 #include <chrono>
 #include <csignal>
@@ -231,6 +233,47 @@ TEST_F(NyxdReplay, ACreateReplayedAfterTheNodeWasKilledIsRefused) {
   ASSERT_NO_FATAL_FAILURE(restart_within_the_epoch());
   expect_replay_refused(captured);
   stop(SIGTERM);
+}
+
+// Proposal 0002, section 9, against a running relay: one host floods it with
+// valid one-hop CREATEs, each on a fresh circuit id. Its address group is
+// held to the burst (90) and then the rate (3/s), each refusal a DESTROY
+// before any Diffie-Hellman, so the flood never reaches the node-wide
+// bucket: a client on another address opens every circuit it asks for,
+// during the flood and after it.
+TEST_F(NyxdReplay, AFloodOfCreatesFromOneHostLeavesOtherHostsTheirCircuits) {
+  constexpr mix::CircuitId kFlood = 0x1000;
+  constexpr std::size_t kFloodSize = 400;
+  constexpr mix::CircuitId kHonest = 0x8000;
+  constexpr std::size_t kHonestSize = 20;
+  ASSERT_NO_FATAL_FAILURE(start());
+  ASSERT_NO_FATAL_FAILURE(wait_for_a_fresh_epoch_key());
+
+  Client flooder(relay_, "127.0.0.2");
+  for (std::size_t i = 0; i < kFloodSize; ++i) {
+    flooder.send(one_hop_create(kFlood + static_cast<mix::CircuitId>(i), relay_));
+  }
+  Client honest(relay_);
+  for (std::size_t i = 0; i < kHonestSize; ++i) {
+    honest.send(one_hop_create(kHonest + static_cast<mix::CircuitId>(i), relay_));
+  }
+  ASSERT_TRUE(flooder.run_until([&] {
+    return flooder.answered(mix::CellCommand::kCreated) +
+               flooder.answered(mix::CellCommand::kDestroy) ==
+           kFloodSize;
+  })) << "the flood was not answered in full";
+  ASSERT_TRUE(honest.run_until([&] {
+    return honest.answered(mix::CellCommand::kCreated) == kHonestSize;
+  })) << "honest circuits opened: "
+      << honest.answered(mix::CellCommand::kCreated) << " of " << kHonestSize
+      << ", refused: " << honest.answered(mix::CellCommand::kDestroy);
+
+  // The burst, and what the rate refilled while the flood was answered.
+  const std::size_t flood_opened = flooder.answered(mix::CellCommand::kCreated);
+  EXPECT_GE(flood_opened, 90u);
+  EXPECT_LE(flood_opened, 90u + 30u);
+  EXPECT_TRUE(creates_reach("rate_limited", static_cast<long long>(kFloodSize - flood_opened)));
+  EXPECT_LE(creates("overloaded"), 0);  // absent (-1) or 0
 }
 
 }  // namespace

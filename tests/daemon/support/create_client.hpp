@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <vector>
 
@@ -44,9 +45,12 @@ struct RelayAddress {
 // cell that relay sends back.
 class Client {
  public:
-  explicit Client(const RelayAddress& relay) : relay_(relay.link_key) {
+  // `from`: the loopback address the link comes from (127.0.0.0/8 is all
+  // local), so that a test can be two hosts in the relay's eyes.
+  explicit Client(const RelayAddress& relay, const char* from = "127.0.0.1")
+      : relay_(relay.link_key) {
     transport::LinkConfig config;
-    config.udp_listen = {asio::ip::make_address("127.0.0.1"), 0};
+    config.udp_listen = {asio::ip::make_address(from), 0};
     auto links = transport::LinkManager::create(io_, SteadyClock::instance(),
                                                 async::SteadyTimers::instance(),
                                                 crypto::X25519KeyPair::generate(), config);
@@ -99,6 +103,17 @@ class Client {
       }
     }
     return std::nullopt;
+  }
+  // How many circuits the relay answered with `command` (their first cell).
+  std::size_t answered(mix::CellCommand command) const {
+    std::set<mix::CircuitId> ids;
+    for (const auto& cell : got_) {
+      const mix::CircuitId id = load_be32(cell.data());
+      if (answer(id) == command) {
+        ids.insert(id);
+      }
+    }
+    return ids.size();
   }
   std::size_t answers(mix::CircuitId id) const {
     return static_cast<std::size_t>(
