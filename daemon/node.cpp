@@ -412,25 +412,18 @@ struct Node::Impl {
       return std::unexpected(RpcError{control::kRpcInvalidParams,
                                       "this node does not fetch the consensus (directory.file)"});
     }
-    Result<json> result = call(*directory_client);
-    if (result) {
-      return std::move(*result);
-    }
-    const int code = result.error().category == ErrorCategory::kInvalidArgument
-                         ? control::kRpcInvalidParams
-                         : kRpcDirectoryRefused;
-    return std::unexpected(RpcError{code, result.error().message});
+    return rpc_result(call(*directory_client), kRpcDirectoryRefused);
   }
 
-  // A data-path answer as a control reply: a caller's mistake is invalid
-  // params, anything else a refusal that says why.
-  static RpcResult rpc_result(Result<json> result) {
+  // An answer from the shard as a control reply: a caller's mistake is
+  // invalid params, anything else a refusal (`refused`) that says why.
+  static RpcResult rpc_result(Result<json> result, int refused = kRpcCircuitRefused) {
     if (result) {
       return std::move(*result);
     }
     const int code = result.error().category == ErrorCategory::kInvalidArgument
                          ? control::kRpcInvalidParams
-                         : kRpcCircuitRefused;
+                         : refused;
     return std::unexpected(RpcError{code, result.error().message});
   }
 
