@@ -143,15 +143,41 @@ Result<nlohmann::json> DirectoryClient::consensus_json() const {
   return nlohmann::json{{"consensus", crypto::to_base64(*bytes)}};
 }
 
-Result<nlohmann::json> DirectoryClient::offer(const nlohmann::json& params) {
-  const auto field = params.find("consensus");
-  if (!params.is_object() || field == params.end() || !field->is_string()) {
-    return make_error(ErrorCategory::kInvalidArgument,
-                      "directory.offer takes {\"consensus\": base64}");
+namespace {
+
+// directory.offer's consensus: base64 in the params (what fits in a control
+// message, 64 KiB), or a file the node reads (any size a consensus may be).
+Result<std::vector<std::uint8_t>> offered_bytes(const nlohmann::json& params) {
+  const auto text = params.is_object() ? params.find("consensus") : params.end();
+  const auto file = params.is_object() ? params.find("file") : params.end();
+  if (text != params.end() && text->is_string()) {
+    auto bytes = crypto::from_base64(text->get<std::string>());
+    if (!bytes) {
+      return make_error(ErrorCategory::kInvalidArgument, "consensus: not base64");
+    }
+    return bytes;
   }
-  auto bytes = crypto::from_base64(field->get<std::string>());
+  if (file != params.end() && file->is_string()) {
+    auto bytes = read_consensus_file(file->get<std::string>());
+    if (!bytes) {
+      return std::unexpected(bytes.error());
+    }
+    if (!*bytes) {
+      return make_error(ErrorCategory::kInvalidArgument,
+                        fmt::format("file {}: no such file", file->get<std::string>()));
+    }
+    return std::move(**bytes);
+  }
+  return make_error(ErrorCategory::kInvalidArgument,
+                    "directory.offer takes {\"consensus\": base64} or {\"file\": path}");
+}
+
+}  // namespace
+
+Result<nlohmann::json> DirectoryClient::offer(const nlohmann::json& params) {
+  auto bytes = offered_bytes(params);
   if (!bytes) {
-    return make_error(ErrorCategory::kInvalidArgument, "consensus: not base64");
+    return std::unexpected(bytes.error());
   }
   const document::FetchOutcome outcome = fetcher_->offer(*bytes);
   switch (outcome.kind) {
@@ -161,10 +187,15 @@ Result<nlohmann::json> DirectoryClient::offer(const nlohmann::json& params) {
       return nlohmann::json{{"result", "pending"}};
     case document::FetchOutcome::Kind::kNotModified:
       return nlohmann::json{{"result", "already_held"}};
-    default:
-      return make_error(ErrorCategory::kPermission,
-                        outcome.refusal ? outcome.refusal->error.message : "refused");
+    case document::FetchOutcome::Kind::kConsensusRefused:
+    case document::FetchOutcome::Kind::kNotFound:
+    case document::FetchOutcome::Kind::kBusy:
+    case document::FetchOutcome::Kind::kServerRefused:
+    case document::FetchOutcome::Kind::kFailed:
+      break;
   }
+  return make_error(ErrorCategory::kPermission,
+                    outcome.refusal ? outcome.refusal->error.message : "refused");
 }
 
 }  // namespace nyx::daemon

@@ -70,11 +70,12 @@ class DirectoryClient {
   // directory.get (proposal 0002, section 11.1): {"consensus": base64} of
   // the installed consensus as served; kNotFound while none is. Shard thread.
   Result<nlohmann::json> consensus_json() const;
-  // directory.offer: params {"consensus": base64}, checked and held as a
-  // fetched consensus is: {"result": "installed" | "pending" |
-  // "already_held"}; kInvalidArgument for params that hold no base64
-  // consensus, kPermission naming section 6.3's reason for one refused.
-  // Shard thread.
+  // directory.offer: params {"consensus": base64} or {"file": path} (a
+  // consensus too large for a 64 KiB control message), checked and held as
+  // a fetched consensus is: {"result": "installed" | "pending" |
+  // "already_held"}; kInvalidArgument for params that name no consensus,
+  // the file's error for one that cannot be read, kPermission naming
+  // section 6.3's reason for one refused. Shard thread.
   Result<nlohmann::json> offer(const nlohmann::json& params);
 
  private:

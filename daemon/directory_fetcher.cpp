@@ -56,8 +56,10 @@ Status remove_durably(const std::filesystem::path& path) {
   return fsync_parent_directory(path);
 }
 
-// The file's bytes; nullopt when it does not exist; an error otherwise.
-Result<std::optional<std::vector<std::uint8_t>>> read_optional(const std::filesystem::path& path) {
+}  // namespace
+
+Result<std::optional<std::vector<std::uint8_t>>> read_consensus_file(
+    const std::filesystem::path& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     if (ec) {
@@ -86,8 +88,6 @@ Result<std::optional<std::vector<std::uint8_t>>> read_optional(const std::filesy
   }
   return std::optional(std::move(bytes));
 }
-
-}  // namespace
 
 struct DirectoryFetcher::Metrics {
   metrics::Registry* registry = nullptr;
@@ -133,7 +133,7 @@ std::uint64_t DirectoryFetcher::unix_now() const noexcept {
 
 document::LoadReport DirectoryFetcher::load() {
   auto read = [](const std::filesystem::path& path) -> std::optional<std::vector<std::uint8_t>> {
-    auto bytes = read_optional(path);
+    auto bytes = read_consensus_file(path);
     if (!bytes) {
       log::warn("directory: {} not used: {}", path.filename().string(), bytes.error().message);
       return std::nullopt;

@@ -61,6 +61,13 @@ struct DirectoryFetcherCounters {
   std::uint64_t file_errors = 0;
 };
 
+// A consensus file's bytes (consensus.bin, or one an operator offers);
+// nullopt when it does not exist; an error naming it when it cannot be
+// read or is larger than a consensus may be (plus one byte, so that the
+// check says too_large).
+Result<std::optional<std::vector<std::uint8_t>>> read_consensus_file(
+    const std::filesystem::path& path);
+
 class DirectoryFetcher {
  public:
   // The consensus paths are now drawn from (section 6.4, step 2): the shard

@@ -318,18 +318,19 @@ struct Node::Impl {
     return json::parse(registry.json());
   }
 
+  // The names are fixed and distinct; a clash is a bug caught by the tests.
+  static void check_added(const Status& status) {
+    if (!status) {
+      log::error("control: {}", status.error().message);
+    }
+  }
+
   void add_methods(control::MethodRegistry& methods) {
-    // The names are fixed and distinct; a clash is a bug caught by the tests.
-    auto check = [](const Status& status) {
-      if (!status) {
-        log::error("control: {}", status.error().message);
-      }
+    auto add = [&methods](std::string name, control::MethodHandler handler) {
+      check_added(methods.add(std::move(name), std::move(handler)));
     };
-    auto add = [&methods, &check](std::string name, control::MethodHandler handler) {
-      check(methods.add(std::move(name), std::move(handler)));
-    };
-    auto add_async = [&methods, &check](std::string name, control::AsyncMethodHandler handler) {
-      check(methods.add_async(std::move(name), std::move(handler)));
+    auto add_async = [&methods](std::string name, control::AsyncMethodHandler handler) {
+      check_added(methods.add_async(std::move(name), std::move(handler)));
     };
     add("node.info", [this](const json&) -> RpcResult { return info_json(); });
     add("node.stats", [this](const json&) -> RpcResult { return stats_json(); });
@@ -353,30 +354,7 @@ struct Node::Impl {
     add_async("circuits.newnym", [this](json) {
       return on_cell_shard([this] { return rpc_result(cells->data_path().newnym()); });
     });
-    add_async("authority.status", [this](json) {
-      return on_cell_shard([this]() -> RpcResult {
-        const AuthorityRole* role = cells->authority();
-        if (role == nullptr) {
-          return std::unexpected(
-              RpcError{control::kRpcInvalidParams, "this node does not run the authority role"});
-        }
-        return role->status(wall_seconds());
-      });
-    });
-    add_async("directory.get", [this](json) {
-      return on_cell_shard([this] {
-        return directory_result([](DirectoryClient& client) { return client.consensus_json(); });
-      });
-    });
-    add_async("directory.offer", [this](json params) {
-      return on_cell_shard([this, params = std::move(params)] {
-        return directory_result(
-            [&params](DirectoryClient& client) { return client.offer(params); });
-      });
-    });
-    add_async("onion_keys.list", [this](json) {
-      return on_cell_shard([this] { return rpc_result(cells->onion_keys_json()); });
-    });
+    add_directory_methods(methods);
     add("directory.reload", [this](const json&) -> RpcResult {
       if (config.directory.fetches_consensus()) {
         // Nothing to re-read: the fetcher keeps the consensus on its own
@@ -401,6 +379,37 @@ struct Node::Impl {
       // After this reply has been queued, so the caller sees it.
       asio::post(control_io, [this] { begin_shutdown(); });
       return json{{"shutting_down", true}};
+    });
+  }
+
+  // The directory's methods and the onion keys', answered on the cell shard.
+  void add_directory_methods(control::MethodRegistry& methods) {
+    auto add_async = [&methods](std::string name, control::AsyncMethodHandler handler) {
+      check_added(methods.add_async(std::move(name), std::move(handler)));
+    };
+    add_async("authority.status", [this](json) {
+      return on_cell_shard([this]() -> RpcResult {
+        const AuthorityRole* role = cells->authority();
+        if (role == nullptr) {
+          return std::unexpected(
+              RpcError{control::kRpcInvalidParams, "this node does not run the authority role"});
+        }
+        return role->status(wall_seconds());
+      });
+    });
+    add_async("directory.get", [this](json) {
+      return on_cell_shard([this] {
+        return directory_result([](DirectoryClient& client) { return client.consensus_json(); });
+      });
+    });
+    add_async("directory.offer", [this](json params) {
+      return on_cell_shard([this, params = std::move(params)] {
+        return directory_result(
+            [&params](DirectoryClient& client) { return client.offer(params); });
+      });
+    });
+    add_async("onion_keys.list", [this](json) {
+      return on_cell_shard([this] { return rpc_result(cells->onion_keys_json()); });
     });
   }
 

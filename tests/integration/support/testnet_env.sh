@@ -216,15 +216,17 @@ sys.exit(0 if any(c.get("state") == "open" for c in json.load(sys.stdin).get("ci
 # The testnet's consensus period in seconds (nyxctl testnet's kTestnetPeriod).
 TESTNET_PERIOD=24
 
-# The client's installed consensus: "PERIOD RELAYS" (the period of its
-# valid_after), or nothing while it holds none.
-client_consensus() {
-  "$NYX" status --json --data-dir "$NET/node1/data" | python3 -c '
+# consensus_of NODE: NODE's installed consensus, "PERIOD RELAYS" (the
+# period of its valid_after), or nothing while it holds none.
+consensus_of() {
+  "$NYX" status --json --data-dir "$NET/$1/data" | python3 -c '
 import json, sys
 directory = json.load(sys.stdin).get("directory")
 if directory:
     print(directory["valid_after"] // int(sys.argv[1]), directory["nodes"])' "$TESTNET_PERIOD"
 }
+
+client_consensus() { consensus_of node1; }
 
 # How many of the client's live circuits (building or open, not retired)
 # have IDENTITY as a hop.
