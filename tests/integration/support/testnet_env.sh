@@ -228,6 +228,18 @@ if directory:
 
 client_consensus() { consensus_of node1; }
 
+# client_lists_relays N SECONDS: the client's consensus lists N relays
+# within SECONDS (it may trail the authorities by a fetch that times out).
+client_lists_relays() {
+  local deadline=$((SECONDS + $2)) relays
+  while ((SECONDS < deadline)); do
+    read -r _ relays < <(client_consensus)
+    [[ ${relays:-} == "$1" ]] && return 0
+    sleep 1
+  done
+  return 1
+}
+
 # How many of the client's live circuits (building or open, not retired)
 # have IDENTITY as a hop.
 circuits_through() {
