@@ -135,7 +135,7 @@ FWD_SPARE = BODY - RESERVED - PLAIN   # 16 client-random bytes (forward only)
 BWD_R = BODY - HDR      # 987: what a backward hop streams
 W = 2048                # slots per epoch (forward replay window)
 CMD_CREATED, CMD_RELAY, CMD_DESTROY = 2, 3, 4
-T_DATA, T_DROP, T_CREATED, T_END = 1, 2, 3, 4
+T_DATA, T_DROP, T_CREATED, T_REFUSED, T_END = 1, 2, 3, 4, 5
 ZERO8 = bytes(8)
 
 
@@ -177,7 +177,7 @@ def encode_plain(t, data):
 
 def decode_plain(p):
     n = int.from_bytes(p[1:3], "big")
-    if p[0] not in (T_DATA, T_DROP, T_CREATED, T_END) or n > MAX_DATA:
+    if p[0] not in (T_DATA, T_DROP, T_CREATED, T_REFUSED, T_END) or n > MAX_DATA:
         return None
     return p[0], p[3:3 + n]
 
