@@ -1,13 +1,16 @@
 // Mix layer microbenchmarks, each beside its baseline (docs/performance.md,
 // "Mix"): a hop's CREATE processing against one X25519 scalar
-// multiplication, a hop's data-cell processing (parse, circuit lookup,
-// layer, nonce permutation, queue, hand-off to the link) against raw
-// ChaCha20 over the same body bytes, the cell scheduler's fair queueing
+// multiplication, a hop's cell step each way and a hop's data-cell
+// processing (parse, circuit lookup, step, replay window, queue, hand-off to
+// the link) against raw ChaCha20 over the same body bytes, the cell
+// scheduler's fair queueing
 // against a plain FIFO of cells, the client's opening of a CREATED against
 // its opening of any backward cell, and cells per second through a relay on
 // real loopback links.
 
+#include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -27,6 +30,7 @@
 #include "document/directory.hpp"
 #include "mix/cell_scheduler.hpp"
 #include "mix/circuit_crypto.hpp"
+#include "mix/client_onion.hpp"
 #include "mix/link_manager_cell_link.hpp"
 #include "mix/onion_create.hpp"
 #include "mix/relay.hpp"
@@ -98,58 +102,150 @@ void BM_Baseline_ChaCha20_Cell(benchmark::State& state) {
 }
 BENCHMARK(BM_Baseline_ChaCha20_Cell);
 
-// A three-hop client and the answer to its CREATE sealed by hop `sealer`
-// (2: the exit's CREATED; 0 or 1: a REFUSED), as the client receives it.
-struct CreatedAnswer {
-  explicit CreatedAnswer(std::size_t sealer) {
-    std::vector<HopKeys> relays;
+// Forward cells must be distinct: a hop's window drops a copy. A benchmark
+// that feeds a hop cells from a ring of this many, sealed ahead, spends one
+// refill per wrap outside the timing (a pause and resume per kRingCells
+// cells, noise next to the cells' own time).
+constexpr std::size_t kRingCells = 4096;
+using Payload = std::array<std::uint8_t, kCellPayloadSize>;
+// A backward hop's fresh random bytes; their value does not change the cost.
+constexpr std::array<std::uint8_t, kHopHeaderSize> kBenchHopNonce{0x5a};
+
+// Fills `ring` with cells of `seal`, outside the timing once the loop runs.
+template <typename Element, typename Seal>
+void refill_ring(benchmark::State& state, std::vector<Element>& ring, Seal seal) {
+  state.PauseTiming();
+  ring.resize(kRingCells);
+  for (Element& element : ring) {
+    seal(element);
+  }
+  state.ResumeTiming();
+}
+
+// The keys of a circuit of `hops` hops: the hops' and the client's copies.
+struct BenchCircuitKeys {
+  explicit BenchCircuitKeys(std::size_t hops) {
     std::vector<HopKeys> mine;
-    for (int i = 0; i < 3; ++i) {
+    for (std::size_t i = 0; i < hops; ++i) {
       std::array<std::uint8_t, 32> secret;
       crypto::random_bytes(secret);
       relays.push_back(HopKeys::derive(secret));
       mine.push_back(HopKeys::derive(secret));
     }
     client.emplace(std::move(mine));
-    const std::array<std::uint8_t, 1> reason{static_cast<std::uint8_t>(RefusedReason::kKeyClosed)};
-    const bool refused = sealer + 1 < relays.size();
-    terminal_seal(relays[sealer], refused ? RelayType::kRefused : RelayType::kCreated,
-                  refused ? Bytes(reason) : Bytes{}, cell);
-    for (std::size_t i = sealer; i-- > 0;) {
-      relay_layer(relays[i], Direction::kBackward, cell);
+  }
+  // A backward cell originated by hop `origin`, after the steps of the hops
+  // before it, as the client receives it.
+  void originate_at(std::size_t origin, CellCommand command, std::uint64_t counter, RelayType type,
+                    Bytes data, CellPayload cell) const {
+    originate(relays[origin].backward, command, counter, type, data, kBenchHopNonce, cell);
+    for (std::size_t i = origin; i-- > 0;) {
+      relay_backward(relays[i].backward, command, kBenchHopNonce, cell);
     }
   }
+
+  std::vector<HopKeys> relays;
   std::optional<ClientOnion> client;
-  std::array<std::uint8_t, kCellPayloadSize> cell{};
 };
 
-// Baseline: the client opens the exit's CREATED as any backward cell.
-void BM_Baseline_ClientOpen(benchmark::State& state) {
-  CreatedAnswer answer(2);
-  std::array<std::uint8_t, kCellPayloadSize> work;
+// One hop's forward step alone (header check, replay window, keystream):
+// hop 0 of a two-hop circuit, over a ring of sealed cells; the window starts
+// afresh when the ring wraps (520 bytes zeroed per kRingCells cells).
+void BM_CellStep_Forward(benchmark::State& state) {
+  BenchCircuitKeys keys(2);
+  std::vector<Payload> ring;
+  ring.resize(kRingCells);
+  for (Payload& cell : ring) {
+    keys.client->seal(RelayType::kData, {}, cell);
+  }
+  SlotWindow window;
+  Payload work;
+  std::size_t next = 0;
   for (auto _ : state) {
-    work = answer.cell;
-    auto opened = answer.client->open(work);
-    benchmark::DoNotOptimize(opened);
+    if (next == ring.size()) {
+      window = SlotWindow{};
+      next = 0;
+    }
+    work = ring[next++];
+    if (relay_forward(keys.relays[0].forward, CellCommand::kRelay, window, work) !=
+        CellVerdict::kOk) {
+      state.SkipWithError("the step refused a sealed cell");
+      break;
+    }
+    benchmark::DoNotOptimize(work);
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(kCellPayloadSize));
+}
+BENCHMARK(BM_CellStep_Forward);
+
+// One hop's backward step alone (tweak hash, ET, keystream), in place.
+void BM_CellStep_Backward(benchmark::State& state) {
+  BenchCircuitKeys keys(1);
+  Payload cell{};
+  crypto::random_bytes(cell);
+  for (auto _ : state) {
+    relay_backward(keys.relays[0].backward, CellCommand::kRelay, kBenchHopNonce, cell);
+    benchmark::DoNotOptimize(cell);
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(kCellPayloadSize));
+}
+BENCHMARK(BM_CellStep_Backward);
+
+// Baseline: the client opens backward RELAY cells of a three-hop circuit
+// (every layer, the exit's check and counter window), from a ring of
+// distinct counters, as the exit originates them.
+void BM_Baseline_ClientOpen(benchmark::State& state) {
+  BenchCircuitKeys keys(3);
+  std::uint64_t counter = 1;  // 0 was the CREATED
+  const auto seal = [&](Payload& cell) {
+    keys.originate_at(2, CellCommand::kRelay, counter++, RelayType::kData, {}, cell);
+  };
+  std::vector<Payload> ring;
+  ring.resize(kRingCells);
+  for (Payload& cell : ring) {
+    seal(cell);
+  }
+  Payload work;
+  RelayMessage message;
+  std::size_t next = 0;
+  for (auto _ : state) {
+    if (next == ring.size()) {
+      refill_ring(state, ring, seal);  // the window refuses old counters
+      next = 0;
+    }
+    work = ring[next++];
+    if (keys.client->open(work, message) != CellVerdict::kOk) {
+      state.SkipWithError("a backward cell did not open");
+      break;
+    }
+    benchmark::DoNotOptimize(message);
   }
 }
 BENCHMARK(BM_Baseline_ClientOpen);
 
-// open_created() of an answer sealed by hop `arg` of three: 2 is the
+// open_created() of an answer originated by hop `arg` of three: 2 is the
 // common case and must cost what the baseline does; 1 and 0 are REFUSEDs
-// found by the scan.
+// found by the scan. A CREATED opens again and again: the scan checks no
+// counter.
 void BM_Circuit_OpenCreated(benchmark::State& state) {
-  CreatedAnswer answer(static_cast<std::size_t>(state.range(0)));
-  std::array<std::uint8_t, kCellPayloadSize> work;
-  std::array<std::uint8_t, kRelayPlainSize> plain;
+  const auto origin = static_cast<std::size_t>(state.range(0));
+  BenchCircuitKeys keys(3);
+  const std::array<std::uint8_t, 1> reason{static_cast<std::uint8_t>(RefusedReason::kKeyClosed)};
+  const bool refused = origin + 1 < keys.relays.size();
+  Payload cell{};
+  keys.originate_at(origin, CellCommand::kCreated, 0,
+                    refused ? RelayType::kRefused : RelayType::kCreated,
+                    refused ? Bytes(reason) : Bytes{}, cell);
+  Payload work;
+  ClientOnion::Answer answer;
   for (auto _ : state) {
-    work = answer.cell;
-    auto opened = answer.client->open_created(work, plain);
-    if (!opened) {
+    work = cell;
+    if (keys.client->open_created(work, answer) != CellVerdict::kOk || answer.hop != origin) {
       state.SkipWithError("CREATED did not open");
       break;
     }
-    benchmark::DoNotOptimize(opened);
+    benchmark::DoNotOptimize(answer);
   }
 }
 BENCHMARK(BM_Circuit_OpenCreated)->Arg(2)->Arg(1)->Arg(0);
@@ -198,11 +294,26 @@ struct BenchNode {
   std::vector<std::unique_ptr<Circuit>> ends;
 };
 
+// The shared secret a node derives from the CREATE it receives, which gives
+// the keys it shares with the client.
+HopKeys keys_from_create(const BenchNode& node, const Cell& create) {
+  std::array<std::uint8_t, crypto::kX25519KeySize> alpha;
+  std::copy_n(create.begin() + kCellHeaderSize, alpha.size(), alpha.begin());
+  std::array<std::uint8_t, crypto::kX25519KeySize> shared;
+  if (!crypto::x25519(shared, node.onion.secret.span(), alpha)) {
+    std::abort();
+  }
+  return HopKeys::derive(shared);
+}
+
 // The middle hop of a client -> middle -> exit circuit: per cell, the whole
-// receive path of Relay::handle_cell (parse, circuit lookup, copy, layer,
-// nonce permutation, queue) and its share of flush() (round-robin dequeue,
+// receive path of Relay::handle_cell (parse, circuit lookup, copy, forward
+// step, replay window, queue) and its share of flush() (round-robin dequeue,
 // hand-off to the link), flushing every `batch` cells as after a receive
-// batch.
+// batch. The cells come from a ring sealed ahead by a copy of the client's
+// keys (taken from the CREATEs, as a node with the onion keys would): the
+// middle's window drops a copy, and only the relay owns that window, so on
+// a wrap the ring is sealed afresh under the next slots, outside the timing.
 void BM_Relay_CellHop(benchmark::State& state) {
   const auto batch = static_cast<std::size_t>(state.range(0));
   ManualClock clock;
@@ -212,8 +323,10 @@ void BM_Relay_CellHop(benchmark::State& state) {
   BenchNode exit(clock, random);
   std::vector<OnionHop> path = {middle.hop(), exit.hop()};
   auto circuit = client.relay->create_circuit(path);
-  const CircuitId id = load_be32(client.wire.sent.at(0).second.data());
+  const Cell to_middle = client.wire.sent.at(0).second;
+  const CircuitId id = load_be32(to_middle.data());
   client.deliver_to(middle);
+  const Cell to_exit = middle.wire.sent.at(0).second;
   middle.deliver_to(exit);
   exit.deliver_to(middle);
   middle.deliver_to(client);
@@ -222,20 +335,36 @@ void BM_Relay_CellHop(benchmark::State& state) {
     return;
   }
   middle.wire.recording = false;
-  Cell cell;
-  write_cell_header(cell, id, CellCommand::kRelay);
-  crypto::random_bytes(cell_payload(cell));
+  std::vector<HopKeys> hops;
+  hops.push_back(keys_from_create(middle, to_middle));
+  hops.push_back(keys_from_create(exit, to_exit));
+  ClientOnion onion(std::move(hops));
+  const auto seal = [&](Cell& cell) {
+    write_cell_header(cell, id, CellCommand::kRelay);
+    onion.seal(RelayType::kData, {}, cell_payload(cell).subspan<0, kCellPayloadSize>());
+  };
+  std::vector<Cell> ring(kRingCells);
+  for (Cell& cell : ring) {
+    seal(cell);
+  }
+  std::size_t next = 0;
   std::size_t pending = 0;
   for (auto _ : state) {
-    middle.relay->handle_cell(client.link_key, cell);
+    if (next == ring.size()) {
+      refill_ring(state, ring, seal);
+      next = 0;
+    }
+    middle.relay->handle_cell(client.link_key, ring[next++]);
     if (++pending == batch) {
       middle.relay->flush();
       pending = 0;
     }
   }
   middle.relay->flush();
-  if (middle.relay->counters().cells_relayed != static_cast<std::uint64_t>(state.iterations()) ||
-      middle.relay->counters().dropped_queue_full != 0) {
+  const RelayCounters counters = middle.relay->counters();
+  if (counters.cells_relayed != static_cast<std::uint64_t>(state.iterations()) ||
+      counters.dropped_queue_full != 0 || counters.dropped_replayed != 0 ||
+      counters.tampered != 0) {
     state.SkipWithError("cells were dropped");
   }
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(kCellBodySize));

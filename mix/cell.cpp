@@ -1,7 +1,7 @@
 #include "mix/cell.hpp"
 
-#include "core/assert.hpp"
 #include "core/crypto/random.hpp"
+#include "core/crypto/random_pool.hpp"
 
 namespace nyx::mix {
 
@@ -20,24 +20,7 @@ Result<CellView> parse_cell(Bytes cell) {
   if ((view.circuit_id == 0) != (view.command == CellCommand::kPadding)) {
     return make_error(ErrorCategory::kParse, "cell: circuit id 0 is for PADDING only");
   }
-  if (view.command == CellCommand::kDestroy &&
-      view.payload[0] > static_cast<std::uint8_t>(kLastDestroyReason)) {
-    return make_error(ErrorCategory::kParse, "cell: unknown DESTROY reason", view.payload[0]);
-  }
   return view;
-}
-
-DestroyReason destroy_reason(const CellView& destroy) {
-  // parse_cell() refused every other byte; the enum must not be given one it
-  // has no name for.
-  NYX_RELEASE_ASSERT(destroy.command == CellCommand::kDestroy && !destroy.payload.empty(),
-                     "destroy_reason() of a cell that is not a DESTROY");
-  const std::uint8_t reason = destroy.payload[0];
-  if (reason > static_cast<std::uint8_t>(kLastDestroyReason)) {
-    NYX_BUG(false, "a DESTROY reason parse_cell() should have refused");
-    return DestroyReason::kProtocol;
-  }
-  return static_cast<DestroyReason>(reason);
 }
 
 void write_cell_header(Cell& cell, CircuitId id, CellCommand command) noexcept {
@@ -45,10 +28,10 @@ void write_cell_header(Cell& cell, CircuitId id, CellCommand command) noexcept {
   cell[kCircuitIdSize] = static_cast<std::uint8_t>(command);
 }
 
-Cell make_destroy_cell(CircuitId id, DestroyReason reason) noexcept {
-  Cell cell{};
+Cell make_keyless_destroy_cell(CircuitId id) noexcept {
+  Cell cell;
   write_cell_header(cell, id, CellCommand::kDestroy);
-  cell[kCellHeaderSize] = static_cast<std::uint8_t>(reason);
+  crypto::pooled_random_bytes(cell_payload(cell));
   return cell;
 }
 

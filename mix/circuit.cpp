@@ -37,54 +37,64 @@ SendOutcome Circuit::send_cell(RelayType type, Bytes data) {
   write_cell_header(cell, 0,
                     CellCommand::kRelay);  // the carrier writes the link's id
   const CellPayload payload = cell_payload(cell).subspan<0, kCellPayloadSize>();
-  if (const auto* onion = std::get_if<ClientOnion>(&crypto_)) {
+  if (auto* onion = std::get_if<ClientOnion>(&crypto_)) {
     onion->seal(type, data, payload);
   } else {
-    terminal_seal(std::get<HopKeys>(crypto_), type, data, payload);
+    std::get<TerminalCrypto>(crypto_).seal(CellCommand::kRelay, type, data, payload);
   }
   return carrier_->send_cell(out_, cell);
 }
 
-Result<RelayMessage> Circuit::open_cell(CellPayload payload) const {
-  if (const auto* onion = std::get_if<ClientOnion>(&crypto_)) {
-    return onion->open(payload);
+CellVerdict Circuit::open_cell(CellPayload payload, RelayMessage& message) {
+  if (auto* onion = std::get_if<ClientOnion>(&crypto_)) {
+    return onion->open(payload, message);
   }
-  return terminal_open(std::get<HopKeys>(crypto_), payload);
+  return std::get<TerminalCrypto>(crypto_).open(CellCommand::kRelay, payload, message);
 }
 
 // The plaintexts of proposal 0002, section 8.5: CREATED from the last hop,
 // REFUSED (key closed) from any hop; anything else that opens is a protocol
 // violation.
 Circuit::Created Circuit::check_created(CellPayload payload) {
-  const auto* onion = std::get_if<ClientOnion>(&crypto_);
+  auto* onion = std::get_if<ClientOnion>(&crypto_);
   if (onion == nullptr) {
     return {.kind = Created::Kind::kProtocol};  // a last hop's end never receives CREATED
   }
-  std::array<std::uint8_t, kRelayPlainSize> plain;
-  auto created = onion->open_created(payload, plain);
-  if (!created) {
-    return {.kind = created.error().category == ErrorCategory::kCrypto ? Created::Kind::kTampered
-                                                                       : Created::Kind::kProtocol};
+  ClientOnion::Answer answer;
+  switch (onion->open_created(payload, answer)) {
+    case CellVerdict::kOk:
+      break;
+    case CellVerdict::kTampered:
+      return {.kind = Created::Kind::kTampered};
+    default:
+      return {.kind = Created::Kind::kProtocol};
   }
-  const RelayMessage& message = created->message;
-  const bool last = created->hop + 1 == onion->hops();
+  const RelayMessage& message = answer.message;
+  const bool last = answer.hop + 1 == onion->hops();
   if (message.type == RelayType::kCreated && last) {
     return {.kind = Created::Kind::kOpen};
   }
   if (message.type == RelayType::kRefused && message.data.size() == 1 &&
       message.data[0] == static_cast<std::uint8_t>(RefusedReason::kKeyClosed)) {
-    return {.kind = Created::Kind::kRefused, .hop = created->hop};
+    return {.kind = Created::Kind::kRefused, .hop = answer.hop};
   }
   return {.kind = Created::Kind::kProtocol};
 }
 
 Circuit::Received Circuit::on_relay_cell(CellPayload payload) {
-  auto message = open_cell(payload);
-  if (!message) {
-    return message.error().category == ErrorCategory::kCrypto ? Received::kTampered
-                                                              : Received::kMalformed;
+  RelayMessage message;
+  switch (open_cell(payload, message)) {
+    case CellVerdict::kOk:
+      break;
+    case CellVerdict::kTampered:
+      return Received::kTampered;
+    case CellVerdict::kReplayed:
+    case CellVerdict::kTooOld:
+      return Received::kReplayed;
+    case CellVerdict::kMalformed:
+      return Received::kMalformed;
   }
-  switch (message->type) {
+  switch (message.type) {
     case RelayType::kData:
       break;
     case RelayType::kDrop:
@@ -92,12 +102,29 @@ Circuit::Received Circuit::on_relay_cell(CellPayload payload) {
       return Received::kCover;
     case RelayType::kCreated:
     case RelayType::kRefused:  // valid only inside a CREATED
+    case RelayType::kEnd:      // valid only inside a DESTROY
       return Received::kUnexpected;
   }
   if (receiver_ != nullptr) {
-    receiver_->on_datagram(message->data);  // last: the receiver may destroy this end
+    receiver_->on_datagram(message.data);  // last: the receiver may destroy this end
   }
   return Received::kData;
+}
+
+void Circuit::seal_end(DestroyReason reason, CellPayload payload) {
+  const std::array<std::uint8_t, 1> data{static_cast<std::uint8_t>(reason)};
+  if (auto* onion = std::get_if<ClientOnion>(&crypto_)) {
+    onion->seal(RelayType::kEnd, data, payload, CellCommand::kDestroy);
+  } else {
+    std::get<TerminalCrypto>(crypto_).seal(CellCommand::kDestroy, RelayType::kEnd, data, payload);
+  }
+}
+
+DestroyReason Circuit::read_end(CellPayload payload) {
+  if (const auto* onion = std::get_if<ClientOnion>(&crypto_)) {
+    return onion->open_destroy(payload);
+  }
+  return std::get<TerminalCrypto>(crypto_).open_destroy(payload);
 }
 
 void Circuit::on_open() { set_state(State::kOpen); }

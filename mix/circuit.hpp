@@ -27,6 +27,7 @@
 #include "mix/cell.hpp"
 #include "mix/circuit_crypto.hpp"
 #include "mix/circuit_endpoint.hpp"
+#include "mix/client_onion.hpp"
 #include "mix/cover_traffic.hpp"
 #include "mix/hop_keys.hpp"
 #include "mix/link_circuit.hpp"
@@ -38,7 +39,7 @@ class Circuit final : public DatagramChannel, public CircuitEndpoint {
   enum class State : std::uint8_t { kBuilding, kOpen, kClosed };
   using StateHandler = std::function<void(State)>;
   // The origin holds every hop's keys, the last hop its own.
-  using EndCrypto = std::variant<ClientOnion, HopKeys>;
+  using EndCrypto = std::variant<ClientOnion, TerminalCrypto>;
 
   // An end carried by `carrier`, whose cells leave on `out`.
   Circuit(CircuitCarrier& carrier, LinkCircuit out, EndCrypto crypto, State state);
@@ -71,6 +72,8 @@ class Circuit final : public DatagramChannel, public CircuitEndpoint {
   // CircuitEndpoint: the carrying relay's calls.
   Created check_created(CellPayload payload) override;
   Received on_relay_cell(CellPayload payload) override;
+  void seal_end(DestroyReason reason, CellPayload payload) override;
+  DestroyReason read_end(CellPayload payload) override;
   void on_open() override;
   void on_rebuilt(LinkCircuit out, ClientOnion onion) override;
   void on_closed(DestroyReason reason) override;
@@ -79,7 +82,7 @@ class Circuit final : public DatagramChannel, public CircuitEndpoint {
 
   // Seals one cell of `type` for the other end and hands it to the carrier.
   SendOutcome send_cell(RelayType type, Bytes data);
-  Result<RelayMessage> open_cell(CellPayload payload) const;
+  CellVerdict open_cell(CellPayload payload, RelayMessage& message);
   void set_state(State state, DestroyReason reason = DestroyReason::kRequested);
 
   CircuitCarrier* carrier_;  // null once closed

@@ -2,134 +2,127 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
-#include "core/crypto/aead.hpp"
 #include "core/crypto/chacha20.hpp"
-#include "core/crypto/random.hpp"
+#include "core/crypto/poly1305.hpp"
+#include "core/crypto/random_pool.hpp"
+#include "mix/detail/hop_step.hpp"
 
 namespace nyx::mix {
+
+using detail::cipher_nonce;
+using detail::command_byte;
+
 namespace {
 
-std::span<std::uint8_t, kCellNonceSize> nonce_of(CellPayload payload) noexcept {
-  return payload.subspan<0, kCellNonceSize>();
-}
-std::span<const std::uint8_t, crypto::kChaCha20NonceSize> cipher_nonce(
-    std::span<const std::uint8_t, kCellNonceSize> nonce) noexcept {
-  return nonce.subspan<0, crypto::kChaCha20NonceSize>();
-}
-MutableBytes body_of(CellPayload payload) noexcept { return payload.subspan(kCellNonceSize); }
-
-void xor_layer(std::span<const std::uint8_t, 32> key,
-               std::span<const std::uint8_t, kCellNonceSize> nonce, MutableBytes body) noexcept {
-  crypto::chacha20_xor(key, cipher_nonce(nonce), 0, body, body);
+// FWD_HOP's first half: the header the hop's head enciphers to, under the
+// hash of the rest of the cell.
+detail::HopHeader forward_header_of(const DirectionKeys& keys, CellCommand command,
+                                    CellPayload payload) noexcept {
+  std::array<std::uint8_t, 16> h;
+  crypto::poly1305(keys.hash.span(), Bytes(payload).subspan(kHopHeaderSize), h);
+  detail::HopHeader header;
+  std::copy_n(payload.begin(), kHopHeaderSize, header.begin());
+  keys.perm.encipher(h, command_byte(command), header);
+  return header;
 }
 
-// Seals plain into body under key and nonce (the last hop's layer).
-void seal_body(std::span<const std::uint8_t, 32> key,
-               std::span<const std::uint8_t, kCellNonceSize> nonce, RelayType type, Bytes data,
-               MutableBytes body) {
-  std::array<std::uint8_t, kRelayPlainSize> plain;
-  encode_relay_plain(type, data, plain);
-  crypto::aead_seal(key, cipher_nonce(nonce), {}, plain, body);
-}
-
-// Opens body under key and nonce into `plain`, which may be the body's own
-// first bytes (in place). On failure `plain` is zeroed and a body apart from
-// it is left as it was.
-Result<RelayMessage> open_body(std::span<const std::uint8_t, 32> key,
-                               std::span<const std::uint8_t, kCellNonceSize> nonce, Bytes body,
-                               std::span<std::uint8_t, kRelayPlainSize> plain) {
-  if (auto opened = crypto::aead_open(key, cipher_nonce(nonce), {}, body, plain); !opened) {
-    return std::unexpected(std::move(opened.error()));
-  }
-  return decode_relay_plain(plain);
-}
-
-Result<RelayMessage> open_body(std::span<const std::uint8_t, 32> key,
-                               std::span<const std::uint8_t, kCellNonceSize> nonce,
-                               MutableBytes body) {
-  // In place: the plaintext lands in the first kRelayPlainSize bytes.
-  return open_body(key, nonce, body, body.first<kRelayPlainSize>());
+// FWD_HOP's second half, for a header that checked out: body || 0^16, XORed
+// with one keystream, is the next hop's body || the pad.
+void forward_stream(const DirectionKeys& keys, const detail::HopHeader& header,
+                    CellPayload payload) noexcept {
+  std::memmove(payload.data(), payload.data() + kHopHeaderSize, kCellBodySize);
+  std::fill(payload.begin() + kCellBodySize, payload.end(), std::uint8_t{0});
+  crypto::chacha20_xor(keys.stream.span(), cipher_nonce(header), 0, payload, payload);
 }
 
 }  // namespace
 
-void relay_layer(const HopKeys& keys, Direction direction, CellPayload payload) noexcept {
-  const bool forward = direction == Direction::kForward;
-  auto nonce = nonce_of(payload);
-  xor_layer(forward ? keys.forward_key.span() : keys.backward_key.span(), nonce, body_of(payload));
-  (forward ? keys.forward_nonce : keys.backward_nonce).forward(nonce);
+CellVerdict relay_forward(const DirectionKeys& keys, CellCommand command, SlotWindow& window,
+                          CellPayload payload) noexcept {
+  const detail::HopHeader header = forward_header_of(keys, command, payload);
+  const auto pair = detail::parse_forward_header(header);
+  if (!pair) {
+    return CellVerdict::kTampered;
+  }
+  switch (window.check(pair->epoch, pair->slot)) {
+    case SlotVerdict::kNew:
+      break;
+    case SlotVerdict::kReplayed:
+      return CellVerdict::kReplayed;
+    case SlotVerdict::kTooOld:
+      return CellVerdict::kTooOld;
+  }
+  window.mark(pair->epoch, pair->slot);
+  forward_stream(keys, header, payload);
+  return CellVerdict::kOk;
 }
 
-Result<RelayMessage> terminal_open(const HopKeys& keys, CellPayload payload) {
-  return open_body(keys.forward_key.span(), nonce_of(payload), body_of(payload));
+bool relay_destroy_forward(const DirectionKeys& keys, CellPayload payload) noexcept {
+  const detail::HopHeader header = forward_header_of(keys, CellCommand::kDestroy, payload);
+  if (!detail::parse_forward_header(header)) {
+    crypto::pooled_random_bytes(payload);  // never a keystream under an unchecked header
+    return false;
+  }
+  forward_stream(keys, header, payload);
+  return true;
 }
 
-void terminal_seal(const HopKeys& keys, RelayType type, Bytes data, CellPayload payload) {
-  auto nonce = nonce_of(payload);
-  crypto::random_bytes(nonce);
-  seal_body(keys.backward_key.span(), nonce, type, data, body_of(payload));
+void relay_backward(const DirectionKeys& keys, CellCommand command, HopNonce r,
+                    CellPayload payload) noexcept {
+  // L = [0, 16), R = [16, 1003), A = [1003, 1019): the tweak covers r, R, A.
+  std::array<std::uint8_t, 16> h;
+  crypto::Poly1305 hash(keys.hash.span());
+  hash.update(r);
+  hash.update(Bytes(payload).subspan(kHopHeaderSize));
+  hash.finish(h);
+  std::array<std::uint8_t, kHopHeaderSize> y;
+  std::copy_n(payload.begin(), kHopHeaderSize, y.begin());
+  keys.perm.encipher(h, command_byte(command), y);
+  // r || Y || R ^ keystream; A is dropped.
+  constexpr std::size_t kStreamed = kCellBodySize - kHopHeaderSize;  // 987
+  std::memmove(payload.data() + 2 * kHopHeaderSize, payload.data() + kHopHeaderSize, kStreamed);
+  std::copy(y.begin(), y.end(), payload.begin() + kHopHeaderSize);
+  std::copy(r.begin(), r.end(), payload.begin());
+  const MutableBytes streamed = MutableBytes(payload).subspan(2 * kHopHeaderSize);
+  crypto::chacha20_xor(keys.stream.span(), cipher_nonce(y), 0, streamed, streamed);
 }
 
-ClientOnion::ClientOnion(std::vector<HopKeys> hops) : hops_(std::move(hops)) {
-  if (hops_.empty()) {
-    crypto::detail::precondition_failed("ClientOnion: no hops");
-  }
+void originate(const DirectionKeys& keys, CellCommand command, std::uint64_t counter,
+               RelayType type, Bytes data, HopNonce r, CellPayload payload) {
+  // BE64(counter) || 0^8 || plaintext || 0^96 || 0^16
+  std::fill(payload.begin(), payload.end(), std::uint8_t{0});
+  store_be64(payload.data(), counter);
+  encode_relay_plain(type, data, payload.subspan<kHopHeaderSize, kRelayPlainSize>());
+  relay_backward(keys, command, r, payload);
 }
 
-void ClientOnion::seal(RelayType type, Bytes data, CellPayload payload) const {
-  // nonces[i] is the nonce hop i receives.
-  std::vector<std::array<std::uint8_t, kCellNonceSize>> nonces(hops_.size());
-  crypto::random_bytes(nonces[0]);
-  for (std::size_t i = 1; i < hops_.size(); ++i) {
-    nonces[i] = nonces[i - 1];
-    hops_[i - 1].forward_nonce.forward(nonces[i]);
+CellVerdict TerminalCrypto::open(CellCommand command, CellPayload payload, RelayMessage& message) {
+  const CellVerdict verdict = relay_forward(keys_.forward, command, window_, payload);
+  if (verdict != CellVerdict::kOk) {
+    return verdict;
   }
-  MutableBytes body = body_of(payload);
-  seal_body(hops_.back().forward_key.span(), nonces.back(), type, data, body);
-  for (std::size_t i = hops_.size() - 1; i-- > 0;) {
-    xor_layer(hops_[i].forward_key.span(), nonces[i], body);
+  auto decoded = decode_relay_plain(payload.first<kRelayPlainSize>());
+  if (!decoded) {
+    return CellVerdict::kMalformed;
   }
-  std::copy(nonces[0].begin(), nonces[0].end(), payload.begin());
+  message = *decoded;
+  return CellVerdict::kOk;
 }
 
-Result<RelayMessage> ClientOnion::open(CellPayload payload) const {
-  for (std::size_t i = 0; i + 1 < hops_.size(); ++i) {
-    remove_backward_layer(i, payload);
+DestroyReason TerminalCrypto::open_destroy(CellPayload payload) noexcept {
+  if (!relay_destroy_forward(keys_.forward, payload)) {
+    return DestroyReason::kUnknown;
   }
-  return open_body(hops_.back().backward_key.span(), nonce_of(payload), body_of(payload));
+  const auto message = decode_relay_plain(payload.first<kRelayPlainSize>());
+  return message ? end_reason(*message) : DestroyReason::kUnknown;
 }
 
-void ClientOnion::remove_backward_layer(std::size_t hop, CellPayload payload) const {
-  auto nonce = nonce_of(payload);
-  hops_[hop].backward_nonce.inverse(nonce);
-  xor_layer(hops_[hop].backward_key.span(), nonce, body_of(payload));
-}
-
-Result<ClientOnion::Answer> ClientOnion::open_created(
-    CellPayload payload, std::span<std::uint8_t, kRelayPlainSize> plain) const {
-  // The common case first, with exactly the work of open(): every layer
-  // removed, one open under the last hop's key. It opens into `plain`, not
-  // in place, so a failure leaves the body for the scan without a copy.
-  for (std::size_t i = 0; i + 1 < hops_.size(); ++i) {
-    remove_backward_layer(i, payload);
-  }
-  const std::size_t last = hops_.size() - 1;
-  auto opened =
-      open_body(hops_[last].backward_key.span(), nonce_of(payload), body_of(payload), plain);
-  // Then hop j = n-2 ... 0: putting hop j's layer back (relay_layer() is
-  // the inverse of its removal) leaves the cell as hop j sealed it, if it
-  // did. The order does not matter: only hop j and the client hold Kb_j.
-  std::size_t hop = last;
-  while (!opened && opened.error().category == ErrorCategory::kCrypto && hop > 0) {
-    --hop;
-    relay_layer(hops_[hop], Direction::kBackward, payload);
-    opened = open_body(hops_[hop].backward_key.span(), nonce_of(payload), body_of(payload), plain);
-  }
-  if (!opened) {
-    return std::unexpected(std::move(opened.error()));  // kCrypto: nobody's; kProtocol: malformed
-  }
-  return Answer{hop, *opened};
+void TerminalCrypto::seal(CellCommand command, RelayType type, Bytes data, CellPayload payload) {
+  std::array<std::uint8_t, kHopHeaderSize> r;
+  crypto::pooled_random_bytes(r);
+  originate(keys_.backward, command, sent_++, type, data, r, payload);
 }
 
 }  // namespace nyx::mix

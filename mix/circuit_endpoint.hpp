@@ -18,7 +18,7 @@
 #include "core/clock.hpp"
 #include "core/datagram_channel.hpp"
 #include "mix/cell.hpp"
-#include "mix/circuit_crypto.hpp"
+#include "mix/client_onion.hpp"
 #include "mix/link_circuit.hpp"
 #include "mix/path_selector.hpp"
 
@@ -44,9 +44,10 @@ class CircuitEndpoint {
   enum class Received : std::uint8_t {
     kData,        // delivered to the receiver
     kCover,       // a cover cell, dropped here
-    kTampered,    // the end-to-end MAC failed
+    kTampered,    // the end-to-end check failed
+    kReplayed,    // seen before (or older than the window): dropped
     kMalformed,   // it verified but its plaintext is not a message
-    kUnexpected,  // a CREATED on an open circuit, or a REFUSED outside a CREATED
+    kUnexpected,  // a CREATED, REFUSED or END where a data cell belongs
   };
 
   // What a CREATED says, once the origin has found the hop that sealed it
@@ -68,6 +69,12 @@ class CircuitEndpoint {
   // Opens a RELAY cell end to end in place and delivers what it carries.
   // The receiver may close or destroy the end before this returns.
   virtual Received on_relay_cell(CellPayload payload) = 0;
+  // Seals, into a DESTROY's payload, the END that tells the other end why
+  // this one closes the circuit (docs/protocol.md, "DESTROY and END").
+  virtual void seal_end(DestroyReason reason, CellPayload payload) = 0;
+  // The reason the END in a DESTROY received from the neighbour gives, or
+  // kUnknown when it is not one this end can read.
+  virtual DestroyReason read_end(CellPayload payload) = 0;
   // The circuit opened (the origin's CREATED verified).
   virtual void on_open() = 0;
   // The origin's setup starts again, still building: a hop refused its onion

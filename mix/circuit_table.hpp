@@ -20,6 +20,7 @@
 #include "mix/hop_keys.hpp"
 #include "mix/link_circuit.hpp"
 #include "mix/onion_create.hpp"
+#include "mix/slot_window.hpp"
 
 namespace nyx::mix {
 
@@ -33,7 +34,10 @@ struct CircuitState {
   std::optional<LinkCircuit> upstream;    // absent at the origin
   std::optional<LinkCircuit> downstream;  // absent at the last hop
   HopKeys keys;                           // middle hop; the last hop hands them to its Circuit
-  CircuitEndpoint* endpoint = nullptr;    // origin and last hop: the channel
+  SlotWindow forward_window;              // middle hop: the (epoch, slot) pairs seen
+  std::uint64_t cells_from_upstream = 0;  // data cells, against RelayConfig::cell_cap
+  std::uint64_t cells_from_downstream = 0;
+  CircuitEndpoint* endpoint = nullptr;  // origin and last hop: the channel
   // The origin while it builds: its path, to build it once more with the
   // next key of a hop that refused (proposal 0002, section 8.5), and whether
   // this is that second attempt. Cleared when the circuit opens: nothing of

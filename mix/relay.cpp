@@ -5,16 +5,27 @@
 #include <optional>
 #include <vector>
 
+#include "core/crypto/random_pool.hpp"
 #include "core/crypto/secret.hpp"
 #include "mix/cover_traffic.hpp"
 #include "mix/create_dir.hpp"
 #include "mix/detail/relay_metrics.hpp"
 
 namespace nyx::mix {
+
+static_assert(kMaxHops <= kMaxCellHops, "a path must fit the headers a cell carries");
+
 namespace {
 
 CellPayload payload_of(Cell& cell) noexcept {
   return cell_payload(cell).subspan<0, kCellPayloadSize>();
+}
+
+// A backward hop's 16 fresh random bytes (docs/protocol.md, "Data cells").
+std::array<std::uint8_t, kHopHeaderSize> fresh_hop_nonce() noexcept {
+  std::array<std::uint8_t, kHopHeaderSize> r;
+  crypto::pooled_random_bytes(r);
+  return r;
 }
 
 // A mutable copy of a received cell, to peel a layer in place.
@@ -77,12 +88,11 @@ void Relay::handle_cell(const PeerKey& from, Bytes bytes) {
   }
   CircuitState& circuit = *slot->circuit;
   circuit.last_active = now_;
+  Cell cell = copy_cell(*view);  // RELAY, CREATED or DESTROY (parse_cell knows no other)
   if (view->command == CellCommand::kDestroy) {
-    ++counters_.destroys_received;
-    destroy(circuit, destroy_reason(*view), &key);
+    on_destroy(circuit, slot->side, cell);
     return;
   }
-  Cell cell = copy_cell(*view);  // RELAY or CREATED (parse_cell knows no other command)
   if (view->command == CellCommand::kRelay) {
     on_relay(circuit, slot->side, cell);
   } else {
@@ -90,21 +100,47 @@ void Relay::handle_cell(const PeerKey& from, Bytes bytes) {
   }
 }
 
-// A data cell: a middle hop peels its layer and forwards the cell to the
-// other side; an end opens it.
+// A data cell: a middle hop runs its step and forwards the cell to the
+// other side; an end opens it. Forward, the step checks the hop's header
+// first: a tampered cell destroys the circuit, a replayed one is dropped.
 void Relay::on_relay(CircuitState& circuit, Side from, Cell& cell) {
   if (!circuit.open) {
     ++counters_.dropped_unknown_circuit;  // data before setup finished
+    return;
+  }
+  std::uint64_t& cells =
+      from == Side::kUpstream ? circuit.cells_from_upstream : circuit.cells_from_downstream;
+  if (++cells > config_.cell_cap) {
+    ++counters_.cell_limits;
+    destroy(circuit, DestroyReason::kCellLimit);
     return;
   }
   if (circuit.role != CircuitState::Role::kMiddle) {
     deliver(circuit, from, cell);
     return;
   }
-  const bool outbound = from == Side::kUpstream;
-  relay_layer(circuit.keys, outbound ? Direction::kForward : Direction::kBackward,
-              payload_of(cell));
-  forward(circuit, outbound ? Side::kDownstream : Side::kUpstream, cell);
+  if (from == Side::kDownstream) {
+    relay_backward(circuit.keys.backward, CellCommand::kRelay, fresh_hop_nonce(), payload_of(cell));
+    forward(circuit, Side::kUpstream, cell);
+    return;
+  }
+  switch (relay_forward(circuit.keys.forward, CellCommand::kRelay, circuit.forward_window,
+                        payload_of(cell))) {
+    case CellVerdict::kOk:
+      forward(circuit, Side::kDownstream, cell);
+      return;
+    case CellVerdict::kReplayed:
+      ++counters_.dropped_replayed;
+      return;
+    case CellVerdict::kTooOld:
+      ++counters_.dropped_too_old;
+      return;
+    case CellVerdict::kTampered:
+    case CellVerdict::kMalformed:  // a middle hop reads no plaintext
+      ++counters_.tampered;
+      destroy(circuit, DestroyReason::kTampered);
+      return;
+  }
 }
 
 // An end's circuit opens the cell end to end and hands data to its
@@ -127,6 +163,9 @@ void Relay::deliver(CircuitState& circuit, Side from, Cell& cell) {
     case CircuitEndpoint::Received::kTampered:
       ++counters_.tampered;
       destroy(circuit, DestroyReason::kTampered);
+      return;
+    case CircuitEndpoint::Received::kReplayed:
+      ++counters_.dropped_replayed;
       return;
     case CircuitEndpoint::Received::kMalformed:
       ++counters_.tampered;
@@ -267,7 +306,7 @@ bool Relay::admit_create(const LinkCircuit& up, CreateKind kind) {
   const bool dir = kind == CreateKind::kCreateDir;
   const auto refuse = [&](std::uint64_t& counted_as) {
     ++counted_as;
-    scheduler_.send_now(up.peer, make_destroy_cell(up.id, DestroyReason::kResources));
+    scheduler_.send_now(up.peer, make_keyless_destroy_cell(up.id));
     return false;
   };
   if (table_.size() >= config_.max_circuits) {
@@ -311,7 +350,7 @@ void Relay::on_create(const PeerKey& from, const CellView& view) {
     } else {
       count_refused_create(outcome.error());
     }
-    scheduler_.send_now(from, make_destroy_cell(up.id, DestroyReason::kCreateFailed));
+    scheduler_.send_now(from, make_keyless_destroy_cell(up.id));
     return;
   }
   ++counters_.creates_accepted;
@@ -347,13 +386,13 @@ void Relay::on_create_dir(const PeerKey& from, const CellView& view) {
   }
   if (!config_.serves_directory || !directory_handler_) {
     ++counters_.create_dirs_refused;
-    scheduler_.send_now(from, make_destroy_cell(up.id, DestroyReason::kCreateFailed));
+    scheduler_.send_now(from, make_keyless_destroy_cell(up.id));
     return;
   }
   auto keys = process_create_dir(view.payload);
   if (!keys) {
     ++counters_.create_dirs_refused;
-    scheduler_.send_now(from, make_destroy_cell(up.id, DestroyReason::kProtocol));
+    scheduler_.send_now(from, make_keyless_destroy_cell(up.id));
     return;
   }
   if (!admit_create(up, CreateKind::kCreateDir)) {
@@ -374,15 +413,16 @@ void Relay::count_refused_create(const Error& error) {
 }
 
 // A fresh CREATE under a closed onion key is answered, not forwarded: a
-// CREATED carrying REFUSED, sealed under this hop's keys exactly as a last
-// hop seals CREATED, so the client can tell which hop refused and that no
-// other hop forged it (proposal 0002, section 8.5). Nothing is kept: the
-// client's DESTROY meets an unknown circuit here.
+// CREATED carrying REFUSED, originated under this hop's keys exactly as a
+// last hop originates CREATED, so the client can tell which hop refused and
+// that no other hop forged it (proposal 0002, section 8.5). Nothing is kept:
+// the client's DESTROY meets an unknown circuit here.
 void Relay::refuse_create(const LinkCircuit& up, const HopKeys& keys) {
   Cell refused;
   write_cell_header(refused, up.id, CellCommand::kCreated);
   const std::array<std::uint8_t, 1> reason{static_cast<std::uint8_t>(RefusedReason::kKeyClosed)};
-  terminal_seal(keys, RelayType::kRefused, reason, payload_of(refused));
+  originate(keys.backward, CellCommand::kCreated, 0, RelayType::kRefused, reason, fresh_hop_nonce(),
+            payload_of(refused));
   scheduler_.send_now(up.peer, refused);
 }
 
@@ -399,15 +439,17 @@ CircuitState& Relay::insert_terminal(const LinkCircuit& up, HopKeys keys) {
   return table_.insert(std::move(state));
 }
 
-// The last hop answers CREATED under its keys, then hands the keys to the
-// circuit's end and the end to `handler` (the exit's, or the directory's).
+// The last hop answers CREATED (its backward cell 0) under its keys, then
+// hands the keys to the circuit's end and the end to `handler` (the exit's,
+// or the directory's).
 void Relay::accept_terminal(CircuitState& circuit, const TerminalHandler& handler) {
   const LinkCircuit up = *circuit.upstream;
   Cell created;
   write_cell_header(created, up.id, CellCommand::kCreated);
-  terminal_seal(circuit.keys, RelayType::kCreated, {}, payload_of(created));
+  TerminalCrypto crypto(std::move(circuit.keys));
+  crypto.seal(CellCommand::kCreated, RelayType::kCreated, {}, payload_of(created));
   CircuitCarrier& carrier = *this;
-  auto end = std::make_unique<Circuit>(carrier, up, std::move(circuit.keys), Circuit::State::kOpen);
+  auto end = std::make_unique<Circuit>(carrier, up, std::move(crypto), Circuit::State::kOpen);
   circuit.endpoint = end.get();
   scheduler_.send_now(up.peer, created);
   handler(std::move(end));
@@ -419,7 +461,8 @@ void Relay::on_created(CircuitState& circuit, Side from, Cell& cell) {
     return;
   }
   if (circuit.role == CircuitState::Role::kMiddle) {
-    relay_layer(circuit.keys, Direction::kBackward, payload_of(cell));
+    relay_backward(circuit.keys.backward, CellCommand::kCreated, fresh_hop_nonce(),
+                   payload_of(cell));
     circuit.open = true;
     send_control(*circuit.upstream, CellCommand::kCreated, cell_payload(cell));
     return;
@@ -486,14 +529,8 @@ void Relay::on_refused(CircuitState& circuit, std::size_t hop) {
 // it (a refusing hop holds nothing), and the end, if still attached, closes
 // as on a failed CREATE.
 void Relay::fail_setup(CircuitState& circuit) {
-  const LinkCircuit down = *circuit.downstream;
-  scheduler_.send_now(down.peer, make_destroy_cell(down.id, DestroyReason::kRequested));
-  scheduler_.discard(down.peer, circuit.queue(Side::kDownstream));
-  CircuitEndpoint* end = circuit.endpoint;
-  table_.erase(circuit);
-  if (end != nullptr) {
-    end->on_closed(DestroyReason::kCreateFailed);
-  }
+  send_destroy(circuit, Side::kDownstream, DestroyReason::kRequested);
+  teardown(circuit, DestroyReason::kCreateFailed);
 }
 
 void Relay::send_control(const LinkCircuit& to, CellCommand command, Bytes payload) {
@@ -505,22 +542,84 @@ void Relay::send_control(const LinkCircuit& to, CellCommand command, Bytes paylo
 
 // --- Teardown --------------------------------------------------------------
 
-void Relay::destroy(CircuitState& circuit, DestroyReason reason, const LinkCircuit* from) {
-  for (const auto& [side, neighbour] : {std::pair{Side::kUpstream, circuit.upstream},
-                                        std::pair{Side::kDownstream, circuit.downstream}}) {
-    if (!neighbour) {
-      continue;
+void Relay::destroy(CircuitState& circuit, DestroyReason reason, const LinkCircuit* from,
+                    bool tell_end) {
+  for (const Side side : {Side::kUpstream, Side::kDownstream}) {
+    const std::optional<LinkCircuit>& neighbour =
+        side == Side::kUpstream ? circuit.upstream : circuit.downstream;
+    if (neighbour && (from == nullptr || !(*from == *neighbour))) {
+      send_destroy(circuit, side, reason);
     }
-    if (from == nullptr || !(*from == *neighbour)) {
-      scheduler_.send_now(neighbour->peer, make_destroy_cell(neighbour->id, reason));
-    }
-    scheduler_.discard(neighbour->peer, circuit.queue(side));
   }
-  CircuitEndpoint* end = circuit.endpoint;
+  teardown(circuit, reason, tell_end);
+}
+
+// The DESTROY this node sends towards one side (docs/protocol.md, "DESTROY
+// and END"): an end seals its END for the other end; a middle hop originates
+// its END upstream, for the client, and sends random bytes downstream, where
+// nobody shares its keys.
+void Relay::send_destroy(CircuitState& circuit, Side towards, DestroyReason reason) {
+  const LinkCircuit& to = towards == Side::kUpstream ? *circuit.upstream : *circuit.downstream;
+  Cell cell;
+  write_cell_header(cell, to.id, CellCommand::kDestroy);
+  const CellPayload payload = payload_of(cell);
+  if (circuit.endpoint != nullptr) {
+    circuit.endpoint->seal_end(reason, payload);
+  } else if (circuit.role == CircuitState::Role::kMiddle && towards == Side::kUpstream) {
+    const std::array<std::uint8_t, 1> data{static_cast<std::uint8_t>(reason)};
+    originate(circuit.keys.backward, CellCommand::kDestroy, 0, RelayType::kEnd, data,
+              fresh_hop_nonce(), payload);
+  } else {
+    crypto::pooled_random_bytes(payload);
+  }
+  scheduler_.send_now(to.peer, cell);
+}
+
+// The circuit is gone here: its queued cells dropped, its end told why.
+void Relay::teardown(CircuitState& circuit, DestroyReason reason, bool tell_end) {
+  for (const Side side : {Side::kUpstream, Side::kDownstream}) {
+    const std::optional<LinkCircuit>& neighbour =
+        side == Side::kUpstream ? circuit.upstream : circuit.downstream;
+    if (neighbour) {
+      scheduler_.discard(neighbour->peer, circuit.queue(side));
+    }
+  }
+  CircuitEndpoint* end = tell_end ? circuit.endpoint : nullptr;
   table_.erase(circuit);
   if (end != nullptr) {
     end->on_closed(reason);
   }
+}
+
+// A DESTROY from a neighbour. An end reads the END in it, if it can (during
+// setup an unreadable one is a failed build: a hop that refused the CREATE
+// holds no keys); a middle hop runs its step on it and passes it on, so each
+// link carries fresh-looking bytes and no relay learns why.
+void Relay::on_destroy(CircuitState& circuit, Side from, Cell& cell) {
+  ++counters_.destroys_received;
+  if (circuit.role != CircuitState::Role::kMiddle) {
+    DestroyReason reason = circuit.endpoint != nullptr
+                               ? circuit.endpoint->read_end(payload_of(cell))
+                               : DestroyReason::kUnknown;
+    if (!circuit.open && reason == DestroyReason::kUnknown) {
+      reason = DestroyReason::kCreateFailed;
+    }
+    teardown(circuit, reason);
+    return;
+  }
+  const LinkCircuit* to = nullptr;
+  if (from == Side::kUpstream) {
+    relay_destroy_forward(circuit.keys.forward, payload_of(cell));
+    to = circuit.downstream ? &*circuit.downstream : nullptr;
+  } else {
+    relay_backward(circuit.keys.backward, CellCommand::kDestroy, fresh_hop_nonce(),
+                   payload_of(cell));
+    to = &*circuit.upstream;
+  }
+  if (to != nullptr) {
+    send_control(*to, CellCommand::kDestroy, cell_payload(cell));
+  }
+  teardown(circuit, DestroyReason::kUnknown);
 }
 
 void Relay::close_all() {
@@ -571,8 +670,8 @@ void Relay::destroy_circuit(const LinkCircuit& out, DestroyReason reason) {
 
 void Relay::release_circuit(const LinkCircuit& out) {
   if (const CircuitTable::Slot* slot = table_.find(out)) {
-    slot->circuit->endpoint = nullptr;  // no state callbacks into a dying end
-    destroy(*slot->circuit, DestroyReason::kRequested);
+    // The dying end still seals its END, but hears nothing back.
+    destroy(*slot->circuit, DestroyReason::kRequested, nullptr, /*tell_end=*/false);
   }
 }
 

@@ -70,6 +70,10 @@ struct RelayConfig {
   // Accepts CREATE_DIR circuits (the relay and authority roles); otherwise
   // each is answered DESTROY 4.
   bool serves_directory = false;
+  // CELL_CAP (docs/protocol.md, "Lifetime"): data cells one way per circuit
+  // beyond which a hop or end destroys it (END 7). The security argument's
+  // bounds assume it; tests lower it.
+  std::uint64_t cell_cap = std::uint64_t{1} << 32;
 };
 
 struct RelayCounters {
@@ -79,6 +83,11 @@ struct RelayCounters {
   std::uint64_t dropped_unknown_circuit = 0;
   std::uint64_t dropped_queue_full = 0;
   std::uint64_t dropped_link = 0;  // the CellLink refused the cell
+  // Data cells whose header (forward, at a hop or the last hop) or origin's
+  // counter (backward, at the client) was seen before, or is older than the
+  // window: dropped, the circuit lives.
+  std::uint64_t dropped_replayed = 0;
+  std::uint64_t dropped_too_old = 0;
   std::uint64_t padding_received = 0;
   std::uint64_t cover_dropped = 0;  // cover cells opened and dropped here
   // CREATEs by result (proposal 0002, section 9).
@@ -97,9 +106,10 @@ struct RelayCounters {
   // why the key of epoch(now) closed.
   std::uint64_t early_rotations_full = 0;
   std::uint64_t early_rotations_untrusted = 0;
-  std::uint64_t tampered = 0;  // end-to-end MAC failures (circuit destroyed)
+  std::uint64_t tampered = 0;  // a hop's header or an end's check failed (circuit destroyed)
   std::uint64_t destroys_received = 0;
   std::uint64_t timeouts = 0;
+  std::uint64_t cell_limits = 0;  // circuits destroyed at the cell cap
 };
 
 class Relay final : private CircuitCarrier {
@@ -201,8 +211,12 @@ class Relay final : private CircuitCarrier {
   void fail_setup(CircuitState& circuit);
   void send_control(const LinkCircuit& to, CellCommand command, Bytes payload);
   // Teardown: DESTROY to each neighbour except the link it came from,
-  // queued cells dropped, the end told.
-  void destroy(CircuitState& circuit, DestroyReason reason, const LinkCircuit* from = nullptr);
+  // queued cells dropped, the end told (unless it is the one going away).
+  void destroy(CircuitState& circuit, DestroyReason reason, const LinkCircuit* from = nullptr,
+               bool tell_end = true);
+  void send_destroy(CircuitState& circuit, Side towards, DestroyReason reason);
+  void teardown(CircuitState& circuit, DestroyReason reason, bool tell_end = true);
+  void on_destroy(CircuitState& circuit, Side from, Cell& cell);
   void expire_circuits();
   void release_delayed();
 

@@ -20,7 +20,7 @@ void encode_relay_plain(RelayType type, Bytes data,
 Result<RelayMessage> decode_relay_plain(std::span<const std::uint8_t, kRelayPlainSize> plain) {
   std::uint8_t type = plain[0];
   if (type < static_cast<std::uint8_t>(RelayType::kData) ||
-      type > static_cast<std::uint8_t>(RelayType::kRefused)) {
+      type > static_cast<std::uint8_t>(RelayType::kEnd)) {
     return make_error(ErrorCategory::kProtocol, "relay: unknown type", type);
   }
   std::uint16_t length = load_be16(plain.data() + 1);
@@ -28,6 +28,26 @@ Result<RelayMessage> decode_relay_plain(std::span<const std::uint8_t, kRelayPlai
     return make_error(ErrorCategory::kProtocol, "relay: length beyond the cell", length);
   }
   return RelayMessage{static_cast<RelayType>(type), Bytes(plain).subspan(kRelayHeaderSize, length)};
+}
+
+DestroyReason end_reason(const RelayMessage& message) noexcept {
+  if (message.type != RelayType::kEnd || message.data.size() != 1) {
+    return DestroyReason::kUnknown;
+  }
+  switch (const auto reason = static_cast<DestroyReason>(message.data[0])) {
+    case DestroyReason::kRequested:
+    case DestroyReason::kProtocol:
+    case DestroyReason::kTampered:
+    case DestroyReason::kTimeout:
+    case DestroyReason::kResources:
+    case DestroyReason::kLinkDown:
+    case DestroyReason::kCellLimit:
+      return reason;
+    case DestroyReason::kCreateFailed:  // local only: never sent
+    case DestroyReason::kUnknown:
+      break;
+  }
+  return DestroyReason::kUnknown;
 }
 
 }  // namespace nyx::mix

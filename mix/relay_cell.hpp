@@ -11,21 +11,24 @@
 #include <span>
 
 #include "core/bytes.hpp"
-#include "core/crypto/aead.hpp"
 #include "core/error.hpp"
 #include "mix/cell.hpp"
 
 namespace nyx::mix {
 
-inline constexpr std::size_t kRelayPlainSize = kCellBodySize - crypto::kAeadTagSize;  // 987
+inline constexpr std::size_t kRelayPlainSize = 891;
+// Room for six more hops' headers behind the plaintext (paths have at most 7).
+inline constexpr std::size_t kReservedHeadersSize = 96;
+static_assert(kCellBodySize == kRelayPlainSize + kReservedHeadersSize + kHopHeaderSize);
 inline constexpr std::size_t kRelayHeaderSize = 3;
-inline constexpr std::size_t kMaxRelayData = kRelayPlainSize - kRelayHeaderSize;  // 984
+inline constexpr std::size_t kMaxRelayData = kRelayPlainSize - kRelayHeaderSize;  // 888
 
 enum class RelayType : std::uint8_t {
   kData = 1,     // a datagram for the stream layer
   kDrop = 2,     // cover traffic: dropped by the end that opens it
   kCreated = 3,  // the last hop's answer to CREATE
   kRefused = 4,  // a hop's answer to CREATE under a closed onion key; only inside a CREATED
+  kEnd = 5,      // why a circuit closed; only inside a DESTROY
 };
 
 // The data of a REFUSED: one byte, the reason (proposal 0002, section 8.5).
@@ -37,6 +40,10 @@ struct RelayMessage {
   RelayType type = RelayType::kData;
   Bytes data;
 };
+
+// The reason an END carries (one byte, a reason that may be sent), or
+// kUnknown for anything else.
+DestroyReason end_reason(const RelayMessage& message) noexcept;
 
 // Writes type | length | data | zeros into `plain` (kRelayPlainSize bytes).
 // Precondition: data.size() <= kMaxRelayData.

@@ -10,7 +10,7 @@
 //
 // The initiator knows the responder's static key (from the directory); the
 // responder learns and authenticates the initiator's with message 3. The
-// prologue is "nyx-link-v1" on links; tests pass the test vectors' own.
+// prologue is "nyx-link-v2" on links; tests pass the test vectors' own.
 // Message sizes without payload: 48, 48 and 64 bytes.
 //
 // One owner; not thread-safe. Ephemeral secrets are zeroed when destroyed.
@@ -33,7 +33,7 @@
 namespace nyx::transport {
 
 inline constexpr std::string_view kNoiseProtocolName = "Noise_XK_25519_ChaChaPoly_BLAKE2b";
-inline constexpr std::string_view kLinkPrologue = "nyx-link-v1";
+inline constexpr std::string_view kLinkPrologue = "nyx-link-v2";
 
 class NoiseHandshake {
  public:

@@ -30,7 +30,7 @@ class RelayMetrics {
   void update(const RelayCounters& counters, std::size_t circuits, std::size_t queued_cells);
 
  private:
-  metrics::CounterDeltas<RelayCounters, 23> counters_;
+  metrics::CounterDeltas<RelayCounters, 26> counters_;
   metrics::Gauge& circuits_;
   metrics::Gauge& queued_cells_;
 };

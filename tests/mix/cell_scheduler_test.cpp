@@ -164,11 +164,11 @@ TEST(CellScheduler, ControlCellsGoOutAtOnceAheadOfQueuedData) {
   const PeerKey a = peer_key(1);
   CellQueue q;
   enqueue(scheduler, a, 1, q, 2);
-  scheduler.send_now(a, make_destroy_cell(7, DestroyReason::kRequested));
+  scheduler.send_now(a, make_keyless_destroy_cell(7));
   ASSERT_EQ(link.sent.size(), 1u);
   EXPECT_EQ(link.sent[0].second, 7u);
   link.refuse = true;
-  scheduler.send_now(a, make_destroy_cell(8, DestroyReason::kRequested));
+  scheduler.send_now(a, make_keyless_destroy_cell(8));
   EXPECT_EQ(scheduler.counters().dropped_link, 1u);
   EXPECT_EQ(scheduler.queued_cells(), 2u);
 }

@@ -30,35 +30,23 @@ TEST(Cell, RejectsMalformed) {
   EXPECT_TRUE(parse_cell(padding).has_value());
   write_cell_header(padding, 3, CellCommand::kPadding);
   EXPECT_FALSE(parse_cell(padding).has_value());
-  Cell destroy = make_destroy_cell(3, DestroyReason::kTampered);
-  auto view = parse_cell(destroy);
-  ASSERT_TRUE(view.has_value());
-  EXPECT_EQ(view->payload[0], static_cast<std::uint8_t>(DestroyReason::kTampered));
+  // A DESTROY's payload is opaque (its reason travels inside, end to end):
+  // any bytes parse.
+  Cell destroy = make_keyless_destroy_cell(3);
   destroy[kCellHeaderSize] = 200;
-  EXPECT_FALSE(parse_cell(destroy).has_value());
+  EXPECT_TRUE(parse_cell(destroy).has_value());
 }
 
-TEST(Cell, DestroyReasonRoundTripsEveryReason) {
-  for (std::uint8_t r = 0; r <= static_cast<std::uint8_t>(kLastDestroyReason); ++r) {
-    const auto reason = static_cast<DestroyReason>(r);
-    const Cell destroy = make_destroy_cell(7, reason);
-    auto view = parse_cell(destroy);
-    ASSERT_TRUE(view.has_value());
-    EXPECT_EQ(destroy_reason(*view), reason);
+TEST(Cell, AKeylessDestroyIsRandomEachTime) {
+  const Cell a = make_keyless_destroy_cell(7);
+  const Cell b = make_keyless_destroy_cell(7);
+  ASSERT_TRUE(parse_cell(a).has_value());
+  EXPECT_EQ(parse_cell(a)->command, CellCommand::kDestroy);
+  std::size_t equal = 0;
+  for (std::size_t i = kCellHeaderSize; i < kCellSize; ++i) {
+    equal += a[i] == b[i] ? 1u : 0u;
   }
-}
-
-// A reason byte parse_cell() never let through is a bug of the caller, not a
-// value for the enum: debug builds stop, release builds say kProtocol.
-TEST(CellDeathTest, DestroyReasonOfAnUnparsedByteIsABug) {
-  Cell destroy = make_destroy_cell(7, DestroyReason::kTimeout);
-  CellView view{
-      .circuit_id = 7, .command = CellCommand::kDestroy, .payload = cell_payload(destroy)};
-  destroy[kCellHeaderSize] = 200;
-  EXPECT_DEBUG_DEATH(EXPECT_EQ(destroy_reason(view), DestroyReason::kProtocol),
-                     "should have refused");
-  CellView relay{.circuit_id = 7, .command = CellCommand::kRelay, .payload = cell_payload(destroy)};
-  EXPECT_DEATH(destroy_reason(relay), "not a DESTROY");
+  EXPECT_LT(equal, 20u);  // chance: about 4 of 1019
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "core/crypto/random.hpp"
+#include "core/crypto/random_pool.hpp"
 #include "mix/support/cell_checks.hpp"
 #include "mix/support/memory_network.hpp"
 
@@ -38,6 +39,13 @@ using Collect = testing::DatagramCollector;
 
 CellPayload payload_of(Cell& cell) { return cell_payload(cell).subspan<0, kCellPayloadSize>(); }
 
+// A backward hop's fresh random bytes, as a relay draws them per cell.
+std::array<std::uint8_t, kHopHeaderSize> fresh_r() {
+  std::array<std::uint8_t, kHopHeaderSize> r;
+  crypto::pooled_random_bytes(r);
+  return r;
+}
+
 // A last hop's end and the client's keys for it (a one-hop circuit).
 struct OneHop {
   OneHop() {
@@ -45,8 +53,8 @@ struct OneHop {
     std::vector<HopKeys> hops;
     hops.push_back(HopKeys::derive(secret));
     client = std::make_unique<ClientOnion>(std::move(hops));
-    end = std::make_unique<Circuit>(carrier, carrier.expected_out, HopKeys::derive(secret),
-                                    Circuit::State::kOpen);
+    end = std::make_unique<Circuit>(carrier, carrier.expected_out,
+                                    TerminalCrypto(HopKeys::derive(secret)), Circuit::State::kOpen);
   }
   std::array<std::uint8_t, 32> secret{};
   FakeCarrier carrier;
@@ -74,12 +82,14 @@ struct TwoHopOrigin {
     }
     return mine;
   }
-  // What hop `from` answers, as the client receives it.
-  Cell answer(std::size_t from, RelayType type, Bytes data) {
+  // What hop `from` originates (a CREATED is its backward cell 0), as the
+  // client receives it after the hops before it.
+  Cell answer(std::size_t from, RelayType type, Bytes data,
+              CellCommand command = CellCommand::kCreated, std::uint64_t counter = 0) {
     Cell cell{};
-    terminal_seal(relays[from], type, data, payload_of(cell));
+    originate(relays[from].backward, command, counter, type, data, fresh_r(), payload_of(cell));
     for (std::size_t i = from; i-- > 0;) {
-      relay_layer(relays[i], Direction::kBackward, payload_of(cell));
+      relay_backward(relays[i].backward, command, fresh_r(), payload_of(cell));
     }
     return cell;
   }
@@ -111,7 +121,7 @@ TEST(CircuitEnd, TheOriginTellsWhatACreatedSays) {
   cell = origin.answer(1, RelayType::kData, closed);
   EXPECT_EQ(endpoint.check_created(payload_of(cell)).kind, Kind::kProtocol);
   cell = origin.answer(1, RelayType::kCreated, {});
-  cell[kCellHeaderSize + kCellNonceSize + 20] ^= 0x01;
+  cell[kCellHeaderSize + kHopHeaderSize + 20] ^= 0x01;
   EXPECT_EQ(endpoint.check_created(payload_of(cell)).kind, Kind::kTampered);
   EXPECT_EQ(origin.end->state(), Circuit::State::kBuilding);  // it only says
 }
@@ -121,7 +131,7 @@ TEST(CircuitEnd, ARefusedOutsideACreatedIsAProtocolViolation) {
   TwoHopOrigin origin;
   CircuitEndpoint& client = *origin.end;
   client.on_open();
-  Cell cell = origin.answer(1, RelayType::kRefused, closed);
+  Cell cell = origin.answer(1, RelayType::kRefused, closed, CellCommand::kRelay, 1);
   EXPECT_EQ(client.on_relay_cell(payload_of(cell)), CircuitEndpoint::Received::kUnexpected);
 
   OneHop hop;  // and at the last hop's end
@@ -142,10 +152,13 @@ TEST(CircuitEnd, ARebuiltOriginUsesItsNewLinkCircuitAndKeys) {
   ASSERT_EQ(origin.end->send(x), SendOutcome::kSent);
   ASSERT_EQ(origin.carrier.sent.size(), 1u);
   CellPayload payload = payload_of(origin.carrier.sent[0]);
-  relay_layer(second[0], Direction::kForward, payload);
-  auto opened = terminal_open(second[1], payload);
-  ASSERT_TRUE(opened.has_value());
-  EXPECT_EQ(opened->data.size(), 1u);
+  SlotWindow entry_window;
+  ASSERT_EQ(relay_forward(second[0].forward, CellCommand::kRelay, entry_window, payload),
+            CellVerdict::kOk);
+  TerminalCrypto last(std::move(second[1]));
+  RelayMessage opened;
+  ASSERT_EQ(last.open(CellCommand::kRelay, payload, opened), CellVerdict::kOk);
+  EXPECT_EQ(opened.data.size(), 1u);
 }
 
 TEST(CircuitEnd, SealsDataForTheOtherEndAndOpensWhatComesBack) {
@@ -153,10 +166,10 @@ TEST(CircuitEnd, SealsDataForTheOtherEndAndOpensWhatComesBack) {
   const std::uint8_t hello[] = {'h', 'i'};
   ASSERT_EQ(hop.end->send(hello), SendOutcome::kSent);
   ASSERT_EQ(hop.carrier.sent.size(), 1u);
-  auto opened = hop.client->open(payload_of(hop.carrier.sent[0]));
-  ASSERT_TRUE(opened.has_value());
-  EXPECT_EQ(opened->type, RelayType::kData);
-  EXPECT_EQ(std::vector<std::uint8_t>(opened->data.begin(), opened->data.end()),
+  RelayMessage opened;
+  ASSERT_EQ(hop.client->open(payload_of(hop.carrier.sent[0]), opened), CellVerdict::kOk);
+  EXPECT_EQ(opened.type, RelayType::kData);
+  EXPECT_EQ(std::vector<std::uint8_t>(opened.data.begin(), opened.data.end()),
             (std::vector<std::uint8_t>{'h', 'i'}));
 
   Collect rx;
@@ -175,6 +188,34 @@ TEST(CircuitEnd, SealsDataForTheOtherEndAndOpensWhatComesBack) {
   EXPECT_EQ(rx.got.size(), 1u);
 }
 
+// A copy of a cell the end already opened is dropped, whichever way it
+// travels; the end stays open and delivers the datagram once.
+TEST(CircuitEnd, AReplayedCellIsDroppedAtEitherEnd) {
+  OneHop hop;
+  Collect at_last_hop;
+  hop.end->set_receiver(&at_last_hop);
+  CircuitEndpoint& last_hop = *hop.end;
+  const std::uint8_t hello[] = {'h', 'i'};
+  Cell forward{};
+  hop.client->seal(RelayType::kData, hello, payload_of(forward));
+  Cell again = forward;
+  EXPECT_EQ(last_hop.on_relay_cell(payload_of(forward)), CircuitEndpoint::Received::kData);
+  EXPECT_EQ(last_hop.on_relay_cell(payload_of(again)), CircuitEndpoint::Received::kReplayed);
+  EXPECT_EQ(at_last_hop.got.size(), 1u);
+
+  TwoHopOrigin origin;
+  Collect at_client;
+  origin.end->set_receiver(&at_client);
+  CircuitEndpoint& client = *origin.end;
+  client.on_open();
+  Cell backward = origin.answer(1, RelayType::kData, hello, CellCommand::kRelay, 1);
+  again = backward;
+  EXPECT_EQ(client.on_relay_cell(payload_of(backward)), CircuitEndpoint::Received::kData);
+  EXPECT_EQ(client.on_relay_cell(payload_of(again)), CircuitEndpoint::Received::kReplayed);
+  EXPECT_EQ(at_client.got.size(), 1u);
+  EXPECT_EQ(origin.end->state(), Circuit::State::kOpen);
+}
+
 TEST(CircuitEnd, SendsItsCoverCellsThroughTheCarrier) {
   OneHop hop;
   testing::SeededRandom random(1);
@@ -185,9 +226,9 @@ TEST(CircuitEnd, SendsItsCoverCellsThroughTheCarrier) {
   endpoint.on_tick(start + std::chrono::seconds(1), random);
   EXPECT_NEAR(static_cast<double>(hop.carrier.sent.size()), 1000.0, 150.0);
   for (Cell& cell : hop.carrier.sent) {
-    auto opened = hop.client->open(payload_of(cell));
-    ASSERT_TRUE(opened.has_value());
-    EXPECT_EQ(opened->type, RelayType::kDrop);
+    RelayMessage opened;
+    ASSERT_EQ(hop.client->open(payload_of(cell), opened), CellVerdict::kOk);
+    EXPECT_EQ(opened.type, RelayType::kDrop);
   }
 }
 

@@ -188,7 +188,9 @@ TEST(RelayAdmission, AFloodIsRefusedBeforeAnyOnionKeyIsTried) {
   EXPECT_EQ(c.creates_accepted + c.creates_rejected + c.creates_replay, 5u);
   EXPECT_EQ(circuits[0]->state(), Circuit::State::kOpen);
   EXPECT_EQ(circuits[19]->state(), Circuit::State::kClosed);
-  EXPECT_EQ(circuits[19]->close_reason(), DestroyReason::kResources);
+  // The refusing hop holds no keys, so its DESTROY says nothing the client
+  // can read: a failed build.
+  EXPECT_EQ(circuits[19]->close_reason(), DestroyReason::kCreateFailed);
   // Another neighbour is another group.
   auto other = net.relay(2).create_circuit(net.hops({1}));
   ASSERT_TRUE(other.has_value());
@@ -220,7 +222,7 @@ TEST(RelayAdmission, AFullTableRefusesBeforeTheBucketsAreAsked) {
   // The refusals took no token: after the two circuits close, the group's
   // remaining 3 admit two more (and the table refuses the third again).
   for (CircuitId id = 1; id <= 2; ++id) {
-    net.relay(1).handle_cell(from, make_destroy_cell(id, DestroyReason::kRequested));
+    net.relay(1).handle_cell(from, make_keyless_destroy_cell(id));
   }
   ASSERT_EQ(net.relay(1).circuit_count(), 0u);
   for (CircuitId id = 6; id <= 8; ++id) {

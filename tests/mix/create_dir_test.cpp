@@ -34,20 +34,28 @@ std::vector<std::uint8_t> to_vector(std::span<const std::uint8_t, N> bytes) {
   return {bytes.begin(), bytes.end()};
 }
 
-std::array<std::uint8_t, 16> permuted(const NoncePermutation& p) {
-  std::array<std::uint8_t, 16> nonce{};
-  for (std::size_t i = 0; i < nonce.size(); ++i) {
-    nonce[i] = static_cast<std::uint8_t>(i);
+// What a permutation makes of one fixed block under one fixed tweak: equal
+// for equal round keys.
+std::array<std::uint8_t, kCellPermBlockSize> enciphered(const CellPermutation& p) {
+  std::array<std::uint8_t, kCellPermBlockSize> block{};
+  std::array<std::uint8_t, 16> h{};
+  for (std::size_t i = 0; i < block.size(); ++i) {
+    block[i] = static_cast<std::uint8_t>(i);
+    h[i] = static_cast<std::uint8_t>(0xa0 + i);
   }
-  p.forward(nonce);
-  return nonce;
+  p.encipher(h, static_cast<std::uint8_t>(CellCommand::kRelay), block);
+  return block;
+}
+
+void expect_same_direction(const DirectionKeys& a, const DirectionKeys& b) {
+  EXPECT_EQ(to_vector(a.stream.span()), to_vector(b.stream.span()));
+  EXPECT_EQ(to_vector(a.hash.span()), to_vector(b.hash.span()));
+  EXPECT_EQ(enciphered(a.perm), enciphered(b.perm));
 }
 
 void expect_same_keys(const HopKeys& a, const HopKeys& b) {
-  EXPECT_EQ(to_vector(a.forward_key.span()), to_vector(b.forward_key.span()));
-  EXPECT_EQ(to_vector(a.backward_key.span()), to_vector(b.backward_key.span()));
-  EXPECT_EQ(permuted(a.forward_nonce), permuted(b.forward_nonce));
-  EXPECT_EQ(permuted(a.backward_nonce), permuted(b.backward_nonce));
+  expect_same_direction(a.forward, b.forward);
+  expect_same_direction(a.backward, b.backward);
 }
 
 RelayConfig directory_config() {
@@ -137,7 +145,7 @@ TEST(CreateDir, BothEndsDeriveTheCircuitKeysOfS) {
   // The keys come from s, not from x itself.
   const HopKeys from_x =
       HopKeys::derive(std::span<const std::uint8_t, 32>(client.payload.data(), 32));
-  EXPECT_NE(to_vector(from_x.forward_key.span()), to_vector(hop->forward_key.span()));
+  EXPECT_NE(to_vector(from_x.forward.stream.span()), to_vector(hop->forward.stream.span()));
 }
 
 TEST(CreateDir, AnyNonZeroPaddingByteIsAProtocolError) {
@@ -248,7 +256,7 @@ TEST(RelayCreateDir, NonZeroPaddingIsAnsweredDestroy1) {
   auto client = open_directory_circuit(d.net, 0, 1);
   ASSERT_NE(client, nullptr);
   EXPECT_EQ(client->state(), Circuit::State::kClosed);
-  EXPECT_EQ(client->close_reason(), DestroyReason::kProtocol);
+  EXPECT_EQ(client->close_reason(), DestroyReason::kCreateFailed);
   EXPECT_TRUE(d.directory.empty());
   EXPECT_EQ(d.net.relay(1).counters().create_dirs_refused, 1u);
   EXPECT_EQ(d.net.relay(1).circuit_count(), 0u);
@@ -304,13 +312,13 @@ TEST(RelayCreateDir, AdmissionHoldsAFloodToItsGroupAndSparesTheNodeWideBucket) {
   EXPECT_EQ(d.directory.size(), 5u);
   EXPECT_EQ(clients[0]->state(), Circuit::State::kOpen);
   EXPECT_EQ(clients[19]->state(), Circuit::State::kClosed);
-  EXPECT_EQ(clients[19]->close_reason(), DestroyReason::kResources);
+  EXPECT_EQ(clients[19]->close_reason(), DestroyReason::kCreateFailed);
   // The group's bucket is the one its CREATEs take from too.
   auto same_group = d.net.relay(0).create_circuit(d.net.hops({1}));
   ASSERT_TRUE(same_group.has_value());
   d.net.run();
   EXPECT_EQ(d.net.relay(1).counters().creates_rate_limited, 1u);
-  EXPECT_EQ((*same_group)->close_reason(), DestroyReason::kResources);
+  EXPECT_EQ((*same_group)->close_reason(), DestroyReason::kCreateFailed);
 
   // The node-wide bucket is whole: another group gets its burst of 2 CREATEs.
   std::vector<std::unique_ptr<Circuit>> others;
@@ -325,7 +333,7 @@ TEST(RelayCreateDir, AdmissionHoldsAFloodToItsGroupAndSparesTheNodeWideBucket) {
   EXPECT_EQ(c.creates_overloaded, 1u);
   EXPECT_EQ(others[0]->state(), Circuit::State::kOpen);
   EXPECT_EQ(others[1]->state(), Circuit::State::kOpen);
-  EXPECT_EQ(others[2]->close_reason(), DestroyReason::kResources);
+  EXPECT_EQ(others[2]->close_reason(), DestroyReason::kCreateFailed);
   // And another group's CREATE_DIRs are untouched by the flood.
   auto other_dir = open_directory_circuit(d.net, 2, 1);
   ASSERT_NE(other_dir, nullptr);
@@ -359,7 +367,7 @@ TEST(RelayCreateDir, ARefusedAnswerFailsTheSetup) {
     return std::optional<crypto::X25519PublicKey>(d.net.hop(1).onion_key);
   });
   // Node 1 answers as if it refused a closed key: the client's CREATED is
-  // replaced by a REFUSED sealed under the same keys.
+  // replaced by a REFUSED originated under the same keys.
   std::vector<HopKeys> hop_keys;
   d.net.set_filter([&](int from, int, Cell& cell) {
     if (from == 0 && is_command(cell, CellCommand::kCreateDir)) {
@@ -370,8 +378,9 @@ TEST(RelayCreateDir, ARefusedAnswerFailsTheSetup) {
     if (from == 1 && is_command(cell, CellCommand::kCreated) && !hop_keys.empty()) {
       const std::array<std::uint8_t, 1> reason{
           static_cast<std::uint8_t>(RefusedReason::kKeyClosed)};
-      terminal_seal(hop_keys[0], RelayType::kRefused, reason,
-                    cell_payload(cell).subspan<0, kCellPayloadSize>());
+      const std::array<std::uint8_t, kHopHeaderSize> r{};
+      originate(hop_keys[0].backward, CellCommand::kCreated, 0, RelayType::kRefused, reason, r,
+                cell_payload(cell).subspan<0, kCellPayloadSize>());
     }
     return true;
   });

@@ -1,10 +1,12 @@
 #include "mix/onion_create.hpp"
 
+#include <array>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "mix/circuit_crypto.hpp"
+#include "mix/client_onion.hpp"
 #include "mix/support/test_nodes.hpp"
 
 namespace nyx::mix {
@@ -56,27 +58,32 @@ std::vector<HopKeys> run_create(Path& path, CreatePayload payload) {
 }
 
 // A message sealed by the client opens at the last hop after every middle
-// layer, and the other way round: the keys agree.
-void expect_keys_agree(const ClientOnion& client, const std::vector<HopKeys>& relays) {
+// hop's step, and the other way round: the keys agree.
+void expect_keys_agree(ClientOnion client, std::vector<HopKeys> relays) {
   const std::vector<std::uint8_t> message = {'h', 'e', 'l', 'l', 'o'};
   Cell cell{};
   CellPayload payload = cell_payload(cell).subspan<0, kCellPayloadSize>();
   client.seal(RelayType::kData, message, payload);
   for (std::size_t i = 0; i + 1 < relays.size(); ++i) {
-    relay_layer(relays[i], Direction::kForward, payload);
+    SlotWindow window;
+    ASSERT_EQ(relay_forward(relays[i].forward, CellCommand::kRelay, window, payload),
+              CellVerdict::kOk)
+        << "hop " << i;
   }
-  auto at_exit = terminal_open(relays.back(), payload);
-  ASSERT_TRUE(at_exit.has_value()) << at_exit.error().to_string();
-  EXPECT_EQ(at_exit->type, RelayType::kData);
-  EXPECT_EQ(std::vector<std::uint8_t>(at_exit->data.begin(), at_exit->data.end()), message);
+  TerminalCrypto exit(std::move(relays.back()));
+  RelayMessage at_exit;
+  ASSERT_EQ(exit.open(CellCommand::kRelay, payload, at_exit), CellVerdict::kOk);
+  EXPECT_EQ(at_exit.type, RelayType::kData);
+  EXPECT_EQ(std::vector<std::uint8_t>(at_exit.data.begin(), at_exit.data.end()), message);
 
-  terminal_seal(relays.back(), RelayType::kData, message, payload);
+  exit.seal(CellCommand::kRelay, RelayType::kData, message, payload);
   for (std::size_t i = relays.size() - 1; i-- > 0;) {
-    relay_layer(relays[i], Direction::kBackward, payload);
+    const std::array<std::uint8_t, kHopHeaderSize> r{static_cast<std::uint8_t>(i)};
+    relay_backward(relays[i].backward, CellCommand::kRelay, r, payload);
   }
-  auto at_client = client.open(payload);
-  ASSERT_TRUE(at_client.has_value()) << at_client.error().to_string();
-  EXPECT_EQ(std::vector<std::uint8_t>(at_client->data.begin(), at_client->data.end()), message);
+  RelayMessage at_client;
+  ASSERT_EQ(client.open(payload, at_client), CellVerdict::kOk);
+  EXPECT_EQ(std::vector<std::uint8_t>(at_client.data.begin(), at_client.data.end()), message);
 }
 
 class OnionCreatePaths : public ::testing::TestWithParam<int> {};
@@ -87,7 +94,7 @@ TEST_P(OnionCreatePaths, EveryHopDerivesTheClientsKeys) {
   ASSERT_TRUE(create.has_value());
   auto relay_keys = run_create(path, create->payload);
   ASSERT_EQ(relay_keys.size(), path.hops.size());
-  expect_keys_agree(ClientOnion(std::move(create->keys)), relay_keys);
+  expect_keys_agree(ClientOnion(std::move(create->keys)), std::move(relay_keys));
 }
 
 INSTANTIATE_TEST_SUITE_P(Hops, OnionCreatePaths, ::testing::Values(1, 2, 3, 5, 7));

@@ -1,8 +1,12 @@
-// Attacks and overload over real links: a tampered cell, a replayed CREATE,
-// an overloaded relay and cover traffic, between in-process nodes on
-// 127.0.0.1 UDP (tests/mix/support/loopback_network.hpp). A TapCellLink
-// stands where an attacker on a link would.
+// Attacks and overload over real links, between in-process nodes on
+// 127.0.0.1 UDP (tests/mix/support/loopback_network.hpp): a tampered cell
+// either way, a tag that a colluding entry and exit (or exit and entry)
+// put on and take off again, replayed and reordered data cells, a replayed
+// CREATE, an overloaded relay and cover traffic. A TapCellLink stands where
+// an attacker on a link would; it sees the cells a node sends, so a
+// colluder's work on arrival is done on the link into it.
 #include <algorithm>
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -10,6 +14,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "core/crypto/random.hpp"
 #include "mix/support/cell_checks.hpp"
 #include "mix/support/loopback_network.hpp"
 
@@ -24,6 +29,32 @@ using State = Circuit::State;
 using testing::bytes_of;
 using testing::is_command;
 
+// A colluders' tag: 32 random bytes XORed into a cell's body, and XORed off
+// again further along. Against a malleable stream cipher it would come off
+// clean and mark the cell; here the first honest hop step turns it to noise.
+using Tag = std::array<std::uint8_t, 32>;
+constexpr std::size_t kTagAt = kCellHeaderSize + kHopHeaderSize + 64;
+
+Tag random_tag() {
+  Tag tag;
+  crypto::random_bytes(tag);
+  return tag;
+}
+
+void xor_tag(const Tag& tag, Cell& cell) {
+  for (std::size_t i = 0; i < tag.size(); ++i) {
+    cell[kTagAt + i] ^= tag[i];
+  }
+}
+
+// Sorted copies of what an end received, for checks that ignore order.
+std::vector<std::vector<std::uint8_t>> sorted(std::vector<std::vector<std::uint8_t>> got) {
+  std::sort(got.begin(), got.end());
+  return got;
+}
+
+// The middle, the first honest hop after the change, catches it: its header
+// no longer deciphers.
 TEST_F(LoopbackAttacks, TamperedForwardCellDestroysTheCircuitAtBothEnds) {
   start(4);
   auto client = build({1, 2, 3});
@@ -51,8 +82,11 @@ TEST_F(LoopbackAttacks, TamperedForwardCellDestroysTheCircuitAtBothEnds) {
   }));
   EXPECT_EQ(flipped, 1);
   EXPECT_TRUE(at_exit.got.empty());
-  EXPECT_EQ(node(3).relay->counters().tampered, 1u);
-  EXPECT_EQ(exit.close_reason(), DestroyReason::kTampered);
+  EXPECT_EQ(node(2).relay->counters().tampered, 1u);
+  EXPECT_EQ(node(3).relay->counters().tampered, 0u);
+  // The middle's END goes to the client; downstream nobody shares its keys,
+  // so the exit learns only that the circuit closed.
+  EXPECT_EQ(exit.close_reason(), DestroyReason::kUnknown);
   EXPECT_EQ(client->close_reason(), DestroyReason::kTampered);
   EXPECT_EQ(client->send(bytes_of("x")), SendOutcome::kClosed);
 
@@ -63,7 +97,7 @@ TEST_F(LoopbackAttacks, TamperedForwardCellDestroysTheCircuitAtBothEnds) {
   ASSERT_EQ(bystander->send(bytes_of("still here")), SendOutcome::kSent);
   ASSERT_TRUE(run_until([&] { return !at_other_exit.got.empty(); }));
   EXPECT_EQ(at_other_exit.got[0], bytes_of("still here"));
-  EXPECT_EQ(node(3).relay->counters().tampered, 1u);
+  EXPECT_EQ(node(2).relay->counters().tampered, 1u);
 }
 
 TEST_F(LoopbackAttacks, TamperedBackwardCellDestroysTheCircuitAtBothEnds) {
@@ -74,7 +108,8 @@ TEST_F(LoopbackAttacks, TamperedBackwardCellDestroysTheCircuitAtBothEnds) {
   Circuit& exit = *node(3).ends[0];
   Collect at_client;
   client->set_receiver(&at_client);
-  // The middle flips a bit of the nonce of the next RELAY cell it sends back.
+  // The middle flips a bit of its random bytes r in the next RELAY cell it
+  // sends back; the client, which checks the exit's header, catches it.
   int flipped = 0;
   const PeerKey entry = node(1).keys.descriptor.link_key;
   node(2).tap->set_filter([&](const PeerKey& to, Cell& cell) {
@@ -93,7 +128,201 @@ TEST_F(LoopbackAttacks, TamperedBackwardCellDestroysTheCircuitAtBothEnds) {
   EXPECT_TRUE(at_client.got.empty());
   EXPECT_EQ(node(0).relay->counters().tampered, 1u);
   EXPECT_EQ(client->close_reason(), DestroyReason::kTampered);
-  EXPECT_EQ(exit.close_reason(), DestroyReason::kTampered);
+  EXPECT_EQ(exit.close_reason(),
+            DestroyReason::kTampered);  // the client's END, through every layer
+}
+
+// The entry tags a forward cell and the exit would take the tag off on
+// arrival: the middle's step has already failed, so nothing arrives.
+TEST_F(LoopbackAttacks, EntryTagForwardIsDroppedByMiddle) {
+  start(4);
+  auto client = build({1, 2, 3});
+  auto bystander = build({1, 2, 3});
+  ASSERT_EQ(client->state(), State::kOpen);
+  ASSERT_EQ(bystander->state(), State::kOpen);
+  ASSERT_EQ(node(3).ends.size(), 2u);
+  Circuit& exit = *node(3).ends[0];
+  Collect at_exit;
+  exit.set_receiver(&at_exit);
+  const Tag tag = random_tag();
+  const PeerKey middle = node(2).keys.descriptor.link_key;
+  const PeerKey exit_link = node(3).keys.descriptor.link_key;
+  int tagged = 0;
+  int untagged = 0;
+  node(1).tap->set_filter([&](const PeerKey& to, Cell& cell) {
+    if (tagged == 0 && to == middle && is_command(cell, CellCommand::kRelay)) {
+      xor_tag(tag, cell);
+      ++tagged;
+    }
+    return true;
+  });
+  node(2).tap->set_filter([&](const PeerKey& to, Cell& cell) {
+    if (to == exit_link && is_command(cell, CellCommand::kRelay)) {
+      xor_tag(tag, cell);
+      ++untagged;
+    }
+    return true;
+  });
+  ASSERT_EQ(client->send(bytes_of("tag me")), SendOutcome::kSent);
+  ASSERT_TRUE(run_until([&] {
+    return client->state() == State::kClosed && exit.state() == State::kClosed &&
+           node(1).relay->circuit_count() == 1 && node(2).relay->circuit_count() == 1;
+  }));
+  EXPECT_EQ(tagged, 1);
+  EXPECT_EQ(untagged, 0);  // the middle sent nothing on
+  EXPECT_TRUE(at_exit.got.empty());
+  EXPECT_EQ(node(2).relay->counters().tampered, 1u);
+  EXPECT_EQ(node(3).relay->counters().tampered, 0u);
+  EXPECT_EQ(client->close_reason(), DestroyReason::kTampered);
+  EXPECT_EQ(exit.close_reason(), DestroyReason::kUnknown);  // the middle's reason is the client's
+
+  node(1).tap->set_filter({});
+  node(2).tap->set_filter({});
+  ASSERT_EQ(bystander->state(), State::kOpen);
+  Collect at_other_exit;
+  node(3).ends[1]->set_receiver(&at_other_exit);
+  ASSERT_EQ(bystander->send(bytes_of("still here")), SendOutcome::kSent);
+  ASSERT_TRUE(run_until([&] { return !at_other_exit.got.empty(); }));
+  EXPECT_EQ(at_other_exit.got[0], bytes_of("still here"));
+}
+
+// The same backward: the exit tags a cell and the entry takes the tag off on
+// its way to the client. The middle's step has made the cell noise; the
+// client's check fails and it destroys the circuit.
+TEST_F(LoopbackAttacks, ExitTagBackwardIsDroppedByClient) {
+  start(4);
+  auto client = build({1, 2, 3});
+  ASSERT_EQ(client->state(), State::kOpen);
+  ASSERT_EQ(node(3).ends.size(), 1u);
+  Circuit& exit = *node(3).ends[0];
+  Collect at_client;
+  client->set_receiver(&at_client);
+  const Tag tag = random_tag();
+  const PeerKey middle = node(2).keys.descriptor.link_key;
+  const PeerKey client_link = node(0).keys.descriptor.link_key;
+  int tagged = 0;
+  int untagged = 0;
+  node(3).tap->set_filter([&](const PeerKey& to, Cell& cell) {
+    if (tagged == 0 && to == middle && is_command(cell, CellCommand::kRelay)) {
+      xor_tag(tag, cell);
+      ++tagged;
+    }
+    return true;
+  });
+  node(1).tap->set_filter([&](const PeerKey& to, Cell& cell) {
+    if (to == client_link && is_command(cell, CellCommand::kRelay)) {
+      xor_tag(tag, cell);
+      ++untagged;
+    }
+    return true;
+  });
+  ASSERT_EQ(exit.send(bytes_of("tag me")), SendOutcome::kSent);
+  ASSERT_TRUE(run_until([&] {
+    return client->state() == State::kClosed && exit.state() == State::kClosed &&
+           node(1).relay->circuit_count() == 0 && node(2).relay->circuit_count() == 0;
+  }));
+  EXPECT_EQ(tagged, 1);
+  EXPECT_EQ(untagged, 1);
+  EXPECT_TRUE(at_client.got.empty());
+  EXPECT_EQ(node(0).relay->counters().tampered, 1u);
+  EXPECT_EQ(client->close_reason(), DestroyReason::kTampered);
+  EXPECT_EQ(exit.close_reason(),
+            DestroyReason::kTampered);  // the client's END, through every layer
+}
+
+// The entry sends every RELAY cell to the middle twice: the middle drops
+// each second copy and counts it; data keeps flowing and the circuit lives.
+TEST_F(LoopbackAttacks, EntryReplayIsCountedAtMiddle) {
+  start(4);
+  auto client = build({1, 2, 3});
+  ASSERT_EQ(client->state(), State::kOpen);
+  ASSERT_EQ(node(3).ends.size(), 1u);
+  Circuit& exit = *node(3).ends[0];
+  Collect at_exit;
+  Collect at_client;
+  exit.set_receiver(&at_exit);
+  client->set_receiver(&at_client);
+  const PeerKey middle = node(2).keys.descriptor.link_key;
+  int copies = 0;
+  node(1).tap->set_filter([&](const PeerKey& to, Cell& cell) {
+    if (to == middle && is_command(cell, CellCommand::kRelay)) {
+      EXPECT_TRUE(node(1).tap->inner().send_cell(middle, cell));
+      ++copies;
+    }
+    return true;
+  });
+  constexpr int kCells = 5;
+  std::vector<std::vector<std::uint8_t>> sent;
+  for (int i = 0; i < kCells; ++i) {
+    sent.push_back(bytes_of(fmt::format("r{}", i)));
+    ASSERT_EQ(client->send(sent.back()), SendOutcome::kSent);
+  }
+  ASSERT_TRUE(run_until([&] {
+    return at_exit.got.size() == kCells &&
+           node(2).relay->counters().dropped_replayed == static_cast<std::uint64_t>(kCells);
+  })) << at_exit.got.size()
+      << " / " << node(2).relay->counters().dropped_replayed;
+  EXPECT_EQ(copies, kCells);
+  EXPECT_EQ(sorted(at_exit.got), sorted(sent));
+  EXPECT_EQ(node(2).relay->counters().tampered, 0u);
+  EXPECT_EQ(node(2).relay->counters().dropped_too_old, 0u);
+  EXPECT_EQ(client->state(), State::kOpen);
+  EXPECT_EQ(exit.state(), State::kOpen);
+
+  ASSERT_EQ(exit.send(bytes_of("and back")), SendOutcome::kSent);
+  ASSERT_EQ(client->send(bytes_of("and on")), SendOutcome::kSent);
+  ASSERT_TRUE(run_until([&] {
+    return !at_client.got.empty() && at_exit.got.size() > kCells &&
+           node(2).relay->counters().dropped_replayed == static_cast<std::uint64_t>(kCells + 1);
+  }));
+  EXPECT_EQ(at_client.got[0], bytes_of("and back"));
+  EXPECT_EQ(at_exit.got.back(), bytes_of("and on"));
+  EXPECT_EQ(client->state(), State::kOpen);
+}
+
+// The entry holds the client's cells back and releases them in reverse:
+// the middle's window takes cells in any order within an epoch, so each is
+// delivered, and only once.
+TEST_F(LoopbackAttacks, ReorderedCellsAreAllDeliveredOnce) {
+  start(4);
+  auto client = build({1, 2, 3});
+  ASSERT_EQ(client->state(), State::kOpen);
+  ASSERT_EQ(node(3).ends.size(), 1u);
+  Collect at_exit;
+  node(3).ends[0]->set_receiver(&at_exit);
+  const PeerKey middle = node(2).keys.descriptor.link_key;
+  bool holding = true;
+  std::vector<Cell> held;
+  node(1).tap->set_filter([&](const PeerKey& to, Cell& cell) {
+    if (holding && to == middle && is_command(cell, CellCommand::kRelay)) {
+      held.push_back(cell);
+      return false;
+    }
+    return true;
+  });
+  constexpr std::size_t kCells = 8;
+  std::vector<std::vector<std::uint8_t>> sent;
+  for (std::size_t i = 0; i < kCells; ++i) {
+    sent.push_back(bytes_of(fmt::format("o{}", i)));
+    ASSERT_EQ(client->send(sent.back()), SendOutcome::kSent);
+  }
+  ASSERT_TRUE(run_until([&] { return held.size() == kCells; }));
+  holding = false;
+  for (auto it = held.rbegin(); it != held.rend(); ++it) {
+    ASSERT_TRUE(node(1).tap->inner().send_cell(middle, *it));
+  }
+  node(1).links->flush();
+  ASSERT_TRUE(run_until([&] { return at_exit.got.size() >= kCells; }));
+  // One more cell behind them: by the time it arrives, a duplicate would have too.
+  ASSERT_EQ(client->send(bytes_of("last")), SendOutcome::kSent);
+  ASSERT_TRUE(run_until([&] { return at_exit.got.back() == bytes_of("last"); }));
+  ASSERT_EQ(at_exit.got.size(), kCells + 1);
+  at_exit.got.pop_back();
+  EXPECT_EQ(sorted(at_exit.got), sorted(sent));
+  EXPECT_EQ(node(2).relay->counters().dropped_replayed, 0u);
+  EXPECT_EQ(node(2).relay->counters().dropped_too_old, 0u);
+  EXPECT_EQ(node(2).relay->counters().tampered, 0u);
+  EXPECT_EQ(client->state(), State::kOpen);
 }
 
 TEST_F(LoopbackAttacks, ReplayedCreateIsRejectedAndTheOriginalCircuitLives) {

@@ -30,7 +30,7 @@ TEST_F(Loopback, ThreeAndFiveHopCircuitsCarryDataByteExactBothWays) {
     client->set_receiver(&at_client);
     std::vector<std::vector<std::uint8_t>> sent;
     for (int i = 0; i < 20; ++i) {
-      std::vector<std::uint8_t> d(static_cast<std::size_t>(i * 49 % 985));
+      std::vector<std::uint8_t> d(static_cast<std::size_t>(i * 49) % (kMaxRelayData + 1));
       for (std::size_t k = 0; k < d.size(); ++k) {
         d[k] = static_cast<std::uint8_t>(k + static_cast<std::size_t>(i));
       }

@@ -37,6 +37,8 @@ TEST(RelayMetrics, RegistersEveryFamilyAndTheGaugesAtZero) {
            "nyx_relay_cells_dropped_total{reason=\"unknown_circuit\"}",
            "nyx_relay_cells_dropped_total{reason=\"queue_full\"}",
            "nyx_relay_cells_dropped_total{reason=\"link\"}",
+           "nyx_relay_cells_dropped_total{reason=\"replayed\"}",
+           "nyx_relay_cells_dropped_total{reason=\"too_old\"}",
            "nyx_relay_cover_cells_total{kind=\"link_padding\"}",
            "nyx_relay_cover_cells_total{kind=\"circuit_cover\"}",
            "nyx_relay_creates_total{result=\"accepted\"}",
@@ -79,10 +81,12 @@ TEST(RelayMetrics, DropsAreCountedUnderTheirReason) {
   EXPECT_TRUE(has_line(text, "nyx_relay_cells_received_total 1")) << text;
 }
 
+// A cell changed between the entry and the middle is caught by the middle
+// (its header no longer deciphers), so the middle's registry counts it.
 TEST(RelayMetrics, ATamperedCellIsCountedAtTheNextTick) {
   MemoryNetwork net(4);
   metrics::Registry registry;
-  net.relay(3).publish_metrics(registry);
+  net.relay(2).publish_metrics(registry);
   auto client = build(net);
   net.set_filter([](int from, int to, Cell& cell) {
     if (from == 1 && to == 2 &&
@@ -91,24 +95,51 @@ TEST(RelayMetrics, ATamperedCellIsCountedAtTheNextTick) {
     }
     return true;
   });
-  net.relay(3).tick();
+  net.relay(2).tick();
   EXPECT_TRUE(has_line(registry.prometheus_text(), "nyx_relay_circuits 1"));
 
   const std::uint8_t payload[] = {'t', 'a', 'g'};
   ASSERT_EQ(client->send(payload), SendOutcome::kSent);
   net.run();
   // The cell path only bumps the relay's own integer; the registry follows at tick().
-  EXPECT_EQ(net.relay(3).counters().tampered, 1u);
+  EXPECT_EQ(net.relay(2).counters().tampered, 1u);
   const std::string tampered = "nyx_relay_circuits_destroyed_total{reason=\"tampered\"}";
   EXPECT_TRUE(has_line(registry.prometheus_text(), tampered + " 0"));
-  net.relay(3).tick();
+  net.relay(2).tick();
   const std::string text = registry.prometheus_text();
   EXPECT_TRUE(has_line(text, tampered + " 1")) << text;
   EXPECT_TRUE(has_line(text, "nyx_relay_circuits 0")) << text;
   EXPECT_TRUE(has_line(text, "nyx_relay_creates_total{result=\"accepted\"} 1")) << text;
   // Later ticks add only what changed since.
-  net.relay(3).tick();
+  net.relay(2).tick();
   EXPECT_TRUE(has_line(registry.prometheus_text(), tampered + " 1"));
+}
+
+// A forward cell replayed into the middle is dropped under its own reason,
+// not counted as tampering.
+TEST(RelayMetrics, AReplayedCellIsCountedUnderReplayed) {
+  MemoryNetwork net(4);
+  metrics::Registry registry;
+  net.relay(2).publish_metrics(registry);
+  auto client = build(net);
+  Cell captured{};
+  net.set_filter([&](int from, int to, Cell& cell) {
+    if (from == 1 && to == 2 &&
+        cell[kCircuitIdSize] == static_cast<std::uint8_t>(CellCommand::kRelay)) {
+      captured = cell;
+    }
+    return true;
+  });
+  const std::uint8_t payload[] = {'r'};
+  ASSERT_EQ(client->send(payload), SendOutcome::kSent);
+  net.run();
+  net.relay(2).handle_cell(net.hop(1).link_key, captured);
+  net.relay(2).tick();
+  const std::string text = registry.prometheus_text();
+  EXPECT_TRUE(has_line(text, "nyx_relay_cells_dropped_total{reason=\"replayed\"} 1")) << text;
+  EXPECT_TRUE(has_line(text, "nyx_relay_cells_dropped_total{reason=\"too_old\"} 0")) << text;
+  EXPECT_TRUE(has_line(text, "nyx_relay_circuits_destroyed_total{reason=\"tampered\"} 0")) << text;
+  EXPECT_TRUE(has_line(text, "nyx_relay_circuits 1")) << text;
 }
 
 TEST(RelayMetrics, QueuedCellsGaugeFollowsTheLinkQueues) {

@@ -14,6 +14,7 @@
 #include "core/crypto/random.hpp"
 #include "core/crypto/x25519.hpp"
 #include "mix/circuit_crypto.hpp"
+#include "mix/client_onion.hpp"
 #include "mix/relay.hpp"
 #include "mix/support/cell_checks.hpp"
 #include "mix/support/memory_network.hpp"
@@ -60,6 +61,15 @@ CellPayload payload_of(Cell& cell) { return cell_payload(cell).subspan<0, kCellP
 
 constexpr std::array<std::uint8_t, 1> kKeyClosed{
     static_cast<std::uint8_t>(RefusedReason::kKeyClosed)};
+
+// The 16 random bytes a hop puts into a backward cell's tweak; any will do.
+constexpr std::array<std::uint8_t, kHopHeaderSize> kHopNonce{0x5a};
+
+// A REFUSED as a hop holding `keys` originates it, in place of `cell`'s payload.
+void originate_refused(const HopKeys& keys, Cell& cell) {
+  originate(keys.backward, CellCommand::kCreated, 0, RelayType::kRefused, kKeyClosed, kHopNonce,
+            payload_of(cell));
+}
 
 // The client's directory of next onion keys, by link key; counts lookups.
 struct NextKeys {
@@ -115,8 +125,7 @@ TEST_P(RelayRefused, TheClientRebuildsOnceWithTheNextKeyAndTheCircuitWorks) {
   net.set_filter([&](int from, int to, Cell& cell) {
     createds_to_client += to == 0 && is_command(cell, CellCommand::kCreated) ? 1 : 0;
     if (from == 0 && is_command(cell, CellCommand::kDestroy)) {
-      ++destroys_from_client;
-      EXPECT_EQ(cell[kCellHeaderSize], static_cast<std::uint8_t>(DestroyReason::kRequested));
+      ++destroys_from_client;  // opaque: the end moved to the retry, so no END inside
     }
     return true;
   });
@@ -199,7 +208,7 @@ TEST(RelayRefusedForged, ARefusalUnderAKeyNoHopHoldsIsTamperingNotARefusal) {
   const HopKeys forger = HopKeys::derive(secret);
   net.set_filter([&](int from, int to, Cell& cell) {
     if (from == 1 && to == 0 && is_command(cell, CellCommand::kCreated)) {
-      terminal_seal(forger, RelayType::kRefused, kKeyClosed, payload_of(cell));
+      originate_refused(forger, cell);
     }
     return true;
   });
@@ -216,8 +225,8 @@ TEST(RelayRefusedForged, ARefusalUnderAKeyNoHopHoldsIsTamperingNotARefusal) {
 }
 
 // The middle hop (node 2) knows its own keys, not the exit's. It swaps the
-// exit's CREATED for a REFUSED under its own keys, with its layer on top as
-// if the exit had sealed it: the client must not take it for the exit's, nor
+// exit's CREATED for a REFUSED under its own keys, with its own step on top
+// as if the exit had originated it: the client must not take it for the exit's, nor
 // rebuild through the exit with another key.
 TEST(RelayRefusedForged, AMiddleHopCannotRefuseForALaterHop) {
   NextKeys directory;
@@ -232,12 +241,11 @@ TEST(RelayRefusedForged, AMiddleHopCannotRefuseForALaterHop) {
       middle = keys_at(net, 2, cell);
     }
     if (from == 2 && to == 1 && is_command(cell, CellCommand::kCreated)) {
-      terminal_seal(*middle, RelayType::kRefused, kKeyClosed, payload_of(cell));
-      relay_layer(*middle, Direction::kBackward, payload_of(cell));
+      originate_refused(*middle, cell);
+      relay_backward(middle->backward, CellCommand::kCreated, kHopNonce, payload_of(cell));
     }
     if (from == 0 && is_command(cell, CellCommand::kDestroy)) {
-      ++destroys_from_client;
-      EXPECT_EQ(cell[kCellHeaderSize], static_cast<std::uint8_t>(DestroyReason::kTampered));
+      ++destroys_from_client;  // its END (tampered) is for the hops' ends, not readable here
     }
     return true;
   });
@@ -254,8 +262,8 @@ TEST(RelayRefusedForged, AMiddleHopCannotRefuseForALaterHop) {
   }
 }
 
-// What a hop can do is refuse as itself: the same seal without its own
-// layer on top is hop 1's REFUSED, and the client asks for hop 1's next key,
+// What a hop can do is refuse as itself: the same REFUSED without its own
+// step on top is hop 1's REFUSED, and the client asks for hop 1's next key,
 // never the exit's.
 TEST(RelayRefusedForged, AHopsRefusalIsAlwaysItsOwn) {
   MemoryNetwork net(4);
@@ -271,7 +279,7 @@ TEST(RelayRefusedForged, AHopsRefusalIsAlwaysItsOwn) {
       middle = keys_at(net, 2, cell);
     }
     if (from == 2 && to == 1 && is_command(cell, CellCommand::kCreated)) {
-      terminal_seal(*middle, RelayType::kRefused, kKeyClosed, payload_of(cell));
+      originate_refused(*middle, cell);
     }
     return true;
   });
@@ -283,8 +291,8 @@ TEST(RelayRefusedForged, AHopsRefusalIsAlwaysItsOwn) {
   EXPECT_EQ(looked_up[0], net.hop(2).link_key);
 }
 
-// REFUSED is valid only inside a CREATED. The exit, knowing its keys, seals
-// one into a RELAY cell on an open circuit: the client destroys with DESTROY
+// REFUSED is valid only inside a CREATED. The exit, knowing its keys,
+// originates one in a RELAY cell on an open circuit: the client destroys with DESTROY
 // 1. A client doing the same towards the exit meets DESTROY 1 there.
 TEST(RelayRefusedOutsideCreated, TheClientAnswersDestroy1) {
   MemoryNetwork net(4);
@@ -296,9 +304,12 @@ TEST(RelayRefusedOutsideCreated, TheClientAnswersDestroy1) {
       exit_keys = keys_at(net, 3, cell);
     }
     if (forge && from == 3 && is_command(cell, CellCommand::kRelay)) {
-      terminal_seal(*exit_keys, RelayType::kRefused, kKeyClosed, payload_of(cell));
+      // The exit's backward cell 1 (0 was its CREATED), a REFUSED inside.
+      originate(exit_keys->backward, CellCommand::kRelay, 1, RelayType::kRefused, kKeyClosed,
+                kHopNonce, payload_of(cell));
     }
     if (from == 0 && is_command(cell, CellCommand::kDestroy)) {
+      // What hop 1 can see of the reason: nothing but its own layer opens.
       destroys_from_client.push_back(cell[kCellHeaderSize]);
     }
     return true;
@@ -314,8 +325,10 @@ TEST(RelayRefusedOutsideCreated, TheClientAnswersDestroy1) {
   net.run();
   EXPECT_EQ((*client)->state(), Circuit::State::kClosed);
   EXPECT_EQ((*client)->close_reason(), DestroyReason::kProtocol);
-  EXPECT_EQ(destroys_from_client,
-            std::vector<std::uint8_t>{static_cast<std::uint8_t>(DestroyReason::kProtocol)});
+  // One DESTROY, whose END (protocol, 1) the exit reads; on the wire it is opaque.
+  ASSERT_EQ(destroys_from_client.size(), 1u);
+  ASSERT_EQ(net.terminals(3).size(), 1u);
+  EXPECT_EQ(net.terminals(3)[0]->close_reason(), DestroyReason::kProtocol);
   for (int n = 0; n < 4; ++n) {
     EXPECT_EQ(net.relay(n).circuit_count(), 0u) << n;
   }
@@ -331,12 +344,14 @@ TEST(RelayRefusedOutsideCreated, TheExitAnswersDestroy1) {
       secrets.insert_or_assign(to, secret_at(net, to, cell));
     }
     if (forge && from == 0 && is_command(cell, CellCommand::kRelay)) {
-      // A hostile client: it holds every hop's keys, as any client does.
+      // A hostile client: it holds every hop's keys, as any client does. Its
+      // slot schedules are its own, but this is the first RELAY cell each
+      // hop's window sees, so any (epoch, slot) is new there.
       std::vector<HopKeys> hops;
       for (int node = 1; node <= 3; ++node) {
         hops.push_back(HopKeys::derive(secrets.at(node)));
       }
-      const ClientOnion onion(std::move(hops));
+      ClientOnion onion(std::move(hops));
       onion.seal(RelayType::kRefused, kKeyClosed, payload_of(cell));
     }
     if (from == 3 && is_command(cell, CellCommand::kDestroy)) {
@@ -352,9 +367,10 @@ TEST(RelayRefusedOutsideCreated, TheExitAnswersDestroy1) {
   const std::vector<std::uint8_t> hello = {'h', 'i'};
   ASSERT_EQ((*client)->send(hello), SendOutcome::kSent);
   net.run();
-  EXPECT_EQ(destroys_from_exit,
-            std::vector<std::uint8_t>{static_cast<std::uint8_t>(DestroyReason::kProtocol)});
+  // One DESTROY, whose END (protocol, 1) the client reads through every layer.
+  EXPECT_EQ(destroys_from_exit.size(), 1u);
   EXPECT_EQ((*client)->state(), Circuit::State::kClosed);
+  EXPECT_EQ((*client)->close_reason(), DestroyReason::kProtocol);
   EXPECT_EQ(net.relay(3).circuit_count(), 0u);
 }
 

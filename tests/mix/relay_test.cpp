@@ -1,5 +1,7 @@
 #include "mix/relay.hpp"
 
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -99,6 +101,8 @@ TEST(Relay, ReplayedCreateIsRejected) {
   EXPECT_EQ(net.relay(2).counters().creates_accepted, 1u);
 }
 
+// A bit flipped between the entry and the middle is caught by the middle,
+// the first honest hop after the change: its header no longer deciphers.
 TEST(Relay, TamperedDataCellDestroysTheCircuitAtBothEnds) {
   MemoryNetwork net(4);
   auto client = build(net, {1, 2, 3});
@@ -114,7 +118,8 @@ TEST(Relay, TamperedDataCellDestroysTheCircuitAtBothEnds) {
   ASSERT_EQ(client->send(bytes_of("tag me")), SendOutcome::kSent);
   net.run();
   EXPECT_TRUE(at_exit.got.empty());
-  EXPECT_EQ(net.relay(3).counters().tampered, 1u);
+  EXPECT_EQ(net.relay(2).counters().tampered, 1u);
+  EXPECT_EQ(net.relay(3).counters().tampered, 0u);
   EXPECT_EQ(exit.state(), Circuit::State::kClosed);
   EXPECT_EQ(client->state(), Circuit::State::kClosed);
   EXPECT_EQ(client->close_reason(), DestroyReason::kTampered);
@@ -130,7 +135,7 @@ TEST(Relay, TamperedBackwardCellDestroysTheCircuitAtBothEnds) {
   Circuit& exit = *net.terminals(3)[0];
   net.set_filter([](int from, int to, Cell& cell) {
     if (from == 2 && to == 1 && is_command(cell, CellCommand::kRelay)) {
-      cell[kCellHeaderSize + 2] ^= 0x40;  // the nonce
+      cell[kCellHeaderSize + 2] ^= 0x40;  // the middle's random bytes r
     }
     return true;
   });
@@ -140,6 +145,35 @@ TEST(Relay, TamperedBackwardCellDestroysTheCircuitAtBothEnds) {
   EXPECT_EQ(client->state(), Circuit::State::kClosed);
   EXPECT_EQ(exit.state(), Circuit::State::kClosed);
   EXPECT_EQ(exit.close_reason(), DestroyReason::kTampered);
+}
+
+// A forward cell replayed into a hop is dropped there and counted; the
+// circuit lives and the datagram is delivered once.
+TEST(Relay, ReplayedDataCellIsDroppedAndTheCircuitLives) {
+  MemoryNetwork net(4);
+  auto client = build(net, {1, 2, 3});
+  Collect at_exit;
+  net.terminals(3)[0]->set_receiver(&at_exit);
+  Cell captured{};
+  net.set_filter([&](int from, int to, Cell& cell) {
+    if (from == 1 && to == 2 && is_command(cell, CellCommand::kRelay)) {
+      captured = cell;
+    }
+    return true;
+  });
+  ASSERT_EQ(client->send(bytes_of("once")), SendOutcome::kSent);
+  net.run();
+  ASSERT_EQ(at_exit.got.size(), 1u);
+  net.relay(2).handle_cell(net.hop(1).link_key, captured);
+  net.run();
+  EXPECT_EQ(net.relay(2).counters().dropped_replayed, 1u);
+  EXPECT_EQ(net.relay(2).counters().tampered, 0u);
+  EXPECT_EQ(at_exit.got.size(), 1u);
+  EXPECT_EQ(client->state(), Circuit::State::kOpen);
+  ASSERT_EQ(client->send(bytes_of("twice")), SendOutcome::kSent);
+  net.run();
+  ASSERT_EQ(at_exit.got.size(), 2u);
+  EXPECT_EQ(at_exit.got[1], bytes_of("twice"));
 }
 
 TEST(Relay, WrongOnionKeyFailsSetup) {
@@ -374,6 +408,89 @@ TEST(Relay, AsksForAFlushWhenCellsStartWaiting) {
   EXPECT_EQ(net.relay(0).queued_cells(), 0u);
   ASSERT_EQ(client->send(bytes_of("y")), SendOutcome::kSent);
   EXPECT_EQ(requests, 2);
+}
+
+// DESTROY tells nobody why but the end it concerns (docs/protocol.md,
+// "DESTROY and END"): the client's reason reaches the exit and the exit's the
+// client, while each link carries a payload that shares nothing with the
+// next link's, and a middle hop's own keys do not open it as an END.
+TEST(RelayDestroy, OnlyTheEndsReadTheReasonAndEachLinkSeesFreshBytes) {
+  for (const bool client_closes : {true, false}) {
+    MemoryNetwork net(4);
+    std::map<std::pair<int, int>, Cell> destroys;
+    net.set_filter([&](int from, int to, Cell& cell) {
+      if (is_command(cell, CellCommand::kDestroy)) {
+        destroys[{from, to}] = cell;
+      }
+      return true;
+    });
+    auto client = build(net, {1, 2, 3});
+    ASSERT_EQ(net.terminals(3).size(), 1u);
+    Circuit& exit = *net.terminals(3)[0];
+    if (client_closes) {
+      client->close();
+    } else {
+      exit.close();
+    }
+    net.run();
+    EXPECT_EQ(client->state(), Circuit::State::kClosed);
+    EXPECT_EQ(exit.state(), Circuit::State::kClosed);
+    EXPECT_EQ(client->close_reason(), DestroyReason::kRequested);
+    EXPECT_EQ(exit.close_reason(), DestroyReason::kRequested);
+    const std::vector<std::pair<int, int>> links =
+        client_closes ? std::vector<std::pair<int, int>>{{0, 1}, {1, 2}, {2, 3}}
+                      : std::vector<std::pair<int, int>>{{3, 2}, {2, 1}, {1, 0}};
+    for (std::size_t i = 0; i + 1 < links.size(); ++i) {
+      ASSERT_TRUE(destroys.contains(links[i]) && destroys.contains(links[i + 1]));
+      const Cell& a = destroys[links[i]];
+      const Cell& b = destroys[links[i + 1]];
+      std::size_t equal = 0;
+      for (std::size_t k = kCellHeaderSize; k < kCellSize; ++k) {
+        equal += a[k] == b[k] ? 1u : 0u;
+      }
+      EXPECT_LT(equal, 20u) << "links " << i << " and " << i + 1;  // chance: about 4
+    }
+  }
+}
+
+// A relay reading the DESTROY with the keys it holds learns nothing: the
+// middle's own backward keys, as a client would try them, open no END.
+TEST(RelayDestroy, AMiddleHopCannotReadTheExitsReason) {
+  MemoryNetwork net(4);
+  std::optional<Cell> at_middle;
+  net.set_filter([&](int from, int to, Cell& cell) {
+    if (from == 3 && to == 2 && is_command(cell, CellCommand::kDestroy)) {
+      at_middle = cell;
+    }
+    return true;
+  });
+  auto client = build(net, {1, 2, 3});
+  net.terminals(3)[0]->close();
+  net.run();
+  ASSERT_TRUE(at_middle.has_value());
+  EXPECT_EQ(client->close_reason(), DestroyReason::kRequested);
+  // Nothing in the cell is a reason byte in the clear.
+  std::size_t zeros = 0;
+  for (std::size_t k = kCellHeaderSize; k < kCellSize; ++k) {
+    zeros += (*at_middle)[k] == 0 ? 1u : 0u;
+  }
+  EXPECT_LT(zeros, 20u);  // a clear reason would leave 1018 zero bytes
+}
+
+// CELL_CAP: past the cap of data cells one way a hop destroys the circuit
+// with END 7, which the client reads.
+TEST(RelayDestroy, TheCellCapClosesTheCircuitWithItsReason) {
+  RelayConfig config;
+  config.cell_cap = 5;
+  MemoryNetwork net(4, config);
+  auto client = build(net, {1, 2, 3});
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_EQ(client->send(bytes_of("x")), SendOutcome::kSent);
+    net.run();
+  }
+  EXPECT_EQ(client->state(), Circuit::State::kClosed);
+  EXPECT_EQ(client->close_reason(), DestroyReason::kCellLimit);
+  EXPECT_EQ(net.relay(1).counters().cell_limits, 1u);  // the entry saw the sixth first
 }
 
 }  // namespace
