@@ -20,6 +20,7 @@
 
 #include "mix/circuit_crypto.hpp"
 #include "mix/client_onion.hpp"
+#include "support/fixed_hop_keys.hpp"
 
 namespace {
 
@@ -32,16 +33,10 @@ using Payload = std::array<std::uint8_t, nyx::mix::kCellPayloadSize>;
 
 constexpr std::size_t kHops = 3;
 
-HopKeys hop_keys(std::size_t hop) {
-  std::array<std::uint8_t, 32> secret;
-  secret.fill(static_cast<std::uint8_t>(0x60 + hop));
-  return HopKeys::derive(secret);
-}
+HopKeys hop_keys(std::size_t hop) { return nyx::fuzz::fixed_hop_keys(0x60, hop); }
 
 std::array<std::uint8_t, nyx::mix::kHopHeaderSize> hop_nonce(std::size_t hop) {
-  std::array<std::uint8_t, nyx::mix::kHopHeaderSize> r;
-  r.fill(static_cast<std::uint8_t>(0xa0 + hop));
-  return r;
+  return nyx::fuzz::fixed_hop_nonce(0xa0, hop);
 }
 
 // Both ends of one circuit and every hop's state between them.

@@ -17,6 +17,7 @@
 
 #include "mix/circuit_crypto.hpp"
 #include "mix/client_onion.hpp"
+#include "support/fixed_hop_keys.hpp"
 
 namespace {
 
@@ -26,17 +27,11 @@ using nyx::mix::HopKeys;
 
 constexpr std::size_t kHops = 3;
 
-HopKeys hop_keys(std::size_t hop) {
-  std::array<std::uint8_t, 32> secret;
-  secret.fill(static_cast<std::uint8_t>(0x40 + hop));
-  return HopKeys::derive(secret);
-}
+HopKeys hop_keys(std::size_t hop) { return nyx::fuzz::fixed_hop_keys(0x40, hop); }
 
 // Fixed per hop: the scan must not depend on what a hop draws.
 std::array<std::uint8_t, nyx::mix::kHopHeaderSize> hop_nonce(std::size_t hop) {
-  std::array<std::uint8_t, nyx::mix::kHopHeaderSize> r;
-  r.fill(static_cast<std::uint8_t>(0x5a + hop));
-  return r;
+  return nyx::fuzz::fixed_hop_nonce(0x5a, hop);
 }
 
 }  // namespace
