@@ -42,14 +42,19 @@ SendOutcome Circuit::send_cell(RelayType type, Bytes data) {
   } else {
     std::get<TerminalCrypto>(crypto_).seal(CellCommand::kRelay, type, data, payload);
   }
+  ++cells_sealed_;
   return carrier_->send_cell(out_, cell);
 }
 
 CellVerdict Circuit::open_cell(CellPayload payload, RelayMessage& message) {
-  if (auto* onion = std::get_if<ClientOnion>(&crypto_)) {
-    return onion->open(payload, message);
+  const CellVerdict verdict =
+      std::holds_alternative<ClientOnion>(crypto_)
+          ? std::get<ClientOnion>(crypto_).open(payload, message)
+          : std::get<TerminalCrypto>(crypto_).open(CellCommand::kRelay, payload, message);
+  if (verdict == CellVerdict::kOk) {
+    ++cells_opened_;
   }
-  return std::get<TerminalCrypto>(crypto_).open(CellCommand::kRelay, payload, message);
+  return verdict;
 }
 
 // The plaintexts of proposal 0002, section 8.5: CREATED from the last hop,
@@ -132,6 +137,8 @@ void Circuit::on_open() { set_state(State::kOpen); }
 void Circuit::on_rebuilt(LinkCircuit out, ClientOnion onion) {
   out_ = out;
   crypto_ = std::move(onion);
+  cells_sealed_ = 0;  // fresh keys, fresh slots
+  cells_opened_ = 0;
 }
 
 void Circuit::on_closed(DestroyReason reason) {

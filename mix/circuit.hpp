@@ -18,6 +18,7 @@
 // the circuit is closed silently. Destroying an open Circuit sends DESTROY.
 // Every call, and the receiver, runs on the Relay's thread.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -65,6 +66,10 @@ class Circuit final : public DatagramChannel, public CircuitEndpoint {
   void set_cover_rate(double cells_per_second) noexcept { cover_.set_rate(cells_per_second); }
   double cover_rate() const noexcept { return cover_.rate(); }
   std::uint64_t cover_cells_received() const noexcept { return cover_received_; }
+  // RELAY cells this end has sealed or opened (cover included) under its
+  // current keys, whichever is more: the pool retires a circuit past
+  // CELL_SOFT (docs/protocol.md, "Limits").
+  std::uint64_t cells_carried() const noexcept { return std::max(cells_sealed_, cells_opened_); }
   // Sends DESTROY (kRequested) and closes.
   void close();
 
@@ -94,6 +99,8 @@ class Circuit final : public DatagramChannel, public CircuitEndpoint {
   DestroyReason close_reason_ = DestroyReason::kRequested;
   CoverTraffic cover_;
   std::uint64_t cover_received_ = 0;
+  std::uint64_t cells_sealed_ = 0;
+  std::uint64_t cells_opened_ = 0;
 };
 
 }  // namespace nyx::mix

@@ -36,9 +36,7 @@ Status CircuitPool::build(std::string_view destination) {
 Status CircuitPool::maintain() {
   const Nanos now = clock_.now();
   for (PooledCircuit& e : entries_) {
-    if (now - e.born >= config_.max_age) {
-      e.retired = true;
-    }
+    retire_if_spent(e, now);
   }
   std::erase_if(entries_, [this](const PooledCircuit& e) {
     const bool done =
@@ -58,8 +56,16 @@ Status CircuitPool::maintain() {
   return {};
 }
 
+void CircuitPool::retire_if_spent(PooledCircuit& entry, Nanos now) const {
+  if (now - entry.born >= config_.max_age || entry.circuit->cells_carried() >= config_.cell_soft) {
+    entry.retired = true;
+  }
+}
+
 Result<Circuit*> CircuitPool::acquire(std::string_view destination) {
+  const Nanos now = clock_.now();
   for (PooledCircuit& e : entries_) {
+    retire_if_spent(e, now);
     if (!e.retired && e.circuit->state() == Circuit::State::kOpen &&
         e.exit_rules.allows(destination)) {
       ++e.streams_open;
@@ -70,7 +76,7 @@ Result<Circuit*> CircuitPool::acquire(std::string_view destination) {
     }
   }
   // Another build unless one is young enough to wait for, or enough run.
-  const Nanos young_since = clock_.now() - hedge_delay();
+  const Nanos young_since = now - hedge_delay();
   std::size_t building = 0;
   bool young = false;
   for (const PooledCircuit& e : entries_) {

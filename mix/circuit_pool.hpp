@@ -3,8 +3,10 @@
 // open or building ahead of demand, through paths the PathSelector draws
 // from the directory; acquire() hands out an open circuit whose exit allows
 // the destination and counts a stream on it. A circuit retires once it is
-// older than max_age or has carried max_streams streams: it gets no new
-// streams and is closed when its last stream is released.
+// older than max_age, has carried max_streams streams, or has carried
+// cell_soft cells either way (CELL_SOFT, docs/protocol.md "Limits": well
+// before the relays' hard cap ends it mid-stream): it gets no new streams
+// and is closed when its last stream is released.
 //
 // Whoever attached something to a circuit (a stream session reading from it)
 // learns of its end through the retire handler, called just before the pool
@@ -50,6 +52,7 @@ struct CircuitPoolConfig {
   std::size_t hops = kDefaultHops;
   Nanos max_age{std::chrono::minutes(10)};
   std::uint32_t max_streams = 64;
+  std::uint64_t cell_soft = std::uint64_t{1} << 24;  // CELL_SOFT
   // Hedged builds (see the class comment); hedge_max also before any build
   // time is known.
   Nanos hedge_min{std::chrono::milliseconds(500)};
@@ -107,6 +110,9 @@ class CircuitPool {
   const std::vector<PooledCircuit>& circuits() const noexcept { return entries_; }
 
  private:
+  // Retires `entry` once it is past max_age or cell_soft.
+  void retire_if_spent(PooledCircuit& entry, Nanos now) const;
+
   Relay& relay_;
   PathSelector& paths_;
   const Clock& clock_;

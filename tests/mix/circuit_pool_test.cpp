@@ -1,5 +1,8 @@
 #include "mix/circuit_pool.hpp"
 
+#include <array>
+#include <cstdint>
+
 #include <gtest/gtest.h>
 
 #include "mix/support/memory_network.hpp"
@@ -75,6 +78,41 @@ TEST(CircuitPool, RetiresAfterMaxAge) {
   ASSERT_TRUE(after.has_value());
   EXPECT_NE(*after, *before);
   f.pool.release(*before);
+  ASSERT_TRUE(f.pool.maintain().has_value());
+  EXPECT_EQ(f.pool.size(), 1u);
+}
+
+// CELL_SOFT: a circuit that has carried cell_soft cells takes no new stream
+// (the one on it runs on), long before the relays' cap would end it.
+TEST(CircuitPool, RetiresAfterCellSoftCellsAndKeepsTheStreamOnIt) {
+  PoolFixture f({.prebuilt = 1, .cell_soft = 4});
+  ASSERT_TRUE(f.pool.maintain().has_value());
+  f.net.run();
+  auto used = f.pool.acquire("a.example:80");
+  ASSERT_TRUE(used.has_value());
+  ASSERT_NE(*used, nullptr);
+  const std::array<std::uint8_t, 16> data{};
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ((*used)->send(data), SendOutcome::kSent);
+  }
+  f.net.run();
+  EXPECT_EQ((*used)->cells_carried(), 3u);
+  auto same = f.pool.acquire("a.example:80");  // 3 < 4: still taking streams
+  ASSERT_TRUE(same.has_value());
+  EXPECT_EQ(*same, *used);
+  f.pool.release(*same);
+  ASSERT_EQ((*used)->send(data), SendOutcome::kSent);
+  f.net.run();
+  ASSERT_TRUE(f.pool.maintain().has_value());  // retired: a fresh one is built
+  EXPECT_EQ(f.pool.size(), 2u);
+  f.net.run();
+  auto fresh = f.pool.acquire("a.example:80");
+  ASSERT_TRUE(fresh.has_value());
+  ASSERT_NE(*fresh, nullptr);
+  EXPECT_NE(*fresh, *used);
+  EXPECT_EQ((*used)->state(), Circuit::State::kOpen);  // its stream is not cut
+  EXPECT_EQ((*used)->send(data), SendOutcome::kSent);
+  f.pool.release(*used);
   ASSERT_TRUE(f.pool.maintain().has_value());
   EXPECT_EQ(f.pool.size(), 1u);
 }
