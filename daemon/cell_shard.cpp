@@ -66,6 +66,9 @@ Result<transport::LinkConfig> link_config(const NodeConfig& config) {
   links.socket_receive_buffer = config.transport.socket_receive_buffer;
   links.socket_send_buffer = config.transport.socket_send_buffer;
   links.peer_rate_bytes = config.transport.peer_rate;
+  // Only the directory's nodes need their link key known; a client shows
+  // each entry a key of that link's own (docs/protocol.md, "Handshake").
+  links.fresh_initiator_keys = !config.node.roles.relay && !config.node.roles.authority;
   return links;
 }
 

@@ -33,6 +33,14 @@ class CellLink {
     (void)peer;
     return std::nullopt;
   }
+  // The static key this node shows `peer` on the link, when it is not the
+  // relay's own (a client's links each have their own key,
+  // transport::LinkConfig::fresh_initiator_keys): the two ends of a link
+  // pick circuit-id sides by comparing the keys the link actually carries.
+  virtual std::optional<PeerKey> local_key(const PeerKey& peer) const {
+    (void)peer;
+    return std::nullopt;
+  }
 };
 
 }  // namespace nyx::mix

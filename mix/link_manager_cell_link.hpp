@@ -33,6 +33,9 @@ class LinkManagerCellLink final : public CellLink {
 
   // True when the cell was sent or queued behind a handshake.
   bool send_cell(const PeerKey& peer, Bytes cell) override;
+  std::optional<PeerKey> local_key(const PeerKey& peer) const override {
+    return links_.local_key(peer);
+  }
   // Where the peer's link comes from, as the transport saw it.
   std::optional<asio::ip::address> peer_address(const PeerKey& peer) const override {
     return links_.remote_address(peer);

@@ -289,7 +289,7 @@ CircuitState& Relay::insert_origin(const PeerKey& entry, std::vector<OnionHop> p
 CircuitId Relay::allocate_id(const PeerKey& peer) {
   // The top bit says which end of the link chose the id, so ids the two
   // ends pick for their own circuits never collide.
-  const CircuitId side = local_key_ > peer ? 0x80000000u : 0;
+  const CircuitId side = link_.local_key(peer).value_or(local_key_) > peer ? 0x80000000u : 0;
   for (;;) {
     auto id = static_cast<CircuitId>(random_.uniform(0x80000000u)) | side;
     if (id != 0 && !table_.contains({peer, id})) {

@@ -26,7 +26,7 @@ LinkManager::Impl::Impl(asio::io_context& io, const Clock& clock, async::TimerSe
     : io_(io),
       clock_(clock),
       timers_(timers),
-      identity_(std::move(identity)),
+      identity_(std::make_shared<const crypto::X25519KeyPair>(std::move(identity))),
       config_(config),
       handshake_limiter_(clock, config.handshakes_per_second_per_address,
                          static_cast<std::uint64_t>(config.handshake_burst_per_address),
@@ -54,7 +54,7 @@ Status LinkManager::Impl::open() {
   TcpPoolConfig pool;
   pool.connect_timeout = config_.tcp_connect_timeout;
   pool.max_buffered_bytes = config_.tcp_max_buffered_bytes;
-  pool_ = std::make_unique<TcpPool>(io_, clock_, timers_, identity_, pool);
+  pool_ = std::make_unique<TcpPool>(io_, clock_, timers_, *identity_, pool);
   pool_->set_cell_handler([this](TcpLink& link, Bytes cell) { on_tcp_cell(link, cell); });
   pool_->set_closed_handler([this](TcpLink& link) { on_tcp_closed(link); });
   if (config_.tcp_listen) {
@@ -184,6 +184,26 @@ detail::Peer& LinkManager::Impl::find_or_create(const PeerKey& key) {
     }
   }
   return *it->second;
+}
+
+std::shared_ptr<const crypto::X25519KeyPair> LinkManager::Impl::initiator_key(Peer& peer) {
+  if (!config_.fresh_initiator_keys) {
+    return identity_;
+  }
+  const bool link_up = peer.current != nullptr || peer.tcp != nullptr;
+  if (!link_up || !peer.link_static) {
+    peer.link_static =
+        std::make_shared<const crypto::X25519KeyPair>(crypto::X25519KeyPair::generate());
+  }
+  return peer.link_static;
+}
+
+PeerKey LinkManager::Impl::local_key(const PeerKey& key) const {
+  auto it = peers_.find(key);
+  if (it == peers_.end() || !it->second->link_static) {
+    return identity_->public_key;
+  }
+  return it->second->link_static->public_key;
 }
 
 // Starts whatever gets the peer a link; false when there is no way.
@@ -373,21 +393,22 @@ void LinkManager::Impl::connect_tcp(Peer& peer) {
   auto pass = std::make_shared<async::Gate::Holder>(std::move(*entered));
   peer.tcp_connecting = true;
   const PeerKey key = peer.key;
-  pool_->acquire_async(key, *peer.endpoints.tcp, [this, key, pass](Result<TcpLink*> link) {
-    if (pass->gate_closed()) {
-      return;
-    }
-    Peer& p = find_or_create(key);
-    p.tcp_connecting = false;
-    if (!link) {
-      ++counters_.handshakes_failed;
-      link_down(p, LinkEvent::kHandshakeFailed);
-      return;
-    }
-    p.tcp = *link;
-    ++counters_.handshakes_completed;
-    link_up(p, LinkKind::kTcp);
-  });
+  pool_->acquire_async(key, *peer.endpoints.tcp, initiator_key(peer),
+                       [this, key, pass](Result<TcpLink*> link) {
+                         if (pass->gate_closed()) {
+                           return;
+                         }
+                         Peer& p = find_or_create(key);
+                         p.tcp_connecting = false;
+                         if (!link) {
+                           ++counters_.handshakes_failed;
+                           link_down(p, LinkEvent::kHandshakeFailed);
+                           return;
+                         }
+                         p.tcp = *link;
+                         ++counters_.handshakes_completed;
+                         link_up(p, LinkKind::kTcp);
+                       });
 }
 
 SendResult LinkManager::Impl::send_tcp(Peer& peer, Bytes cell) {
@@ -475,6 +496,8 @@ std::optional<asio::ip::address> LinkManager::remote_address(const PeerKey& peer
 }
 const TransportCounters& LinkManager::counters() const { return impl_->counters(); }
 const PeerKey& LinkManager::local_key() const { return impl_->local_key(); }
+
+PeerKey LinkManager::local_key(const PeerKey& peer) const { return impl_->local_key(peer); }
 std::optional<asio::ip::udp::endpoint> LinkManager::udp_local_endpoint() const {
   return impl_->udp_local_endpoint();
 }

@@ -101,6 +101,13 @@ struct TransportCounters {
 };
 
 struct LinkConfig {
+  // The static key this node shows on the links it starts: false, its
+  // identity (relays, whom the directory names by it); true, a key drawn
+  // for each new link to a neighbour, kept through that link's rekeys and
+  // never used again (client nodes: no entry can link two of their links or
+  // two runs by key; docs/protocol.md, "Handshake").
+  bool fresh_initiator_keys = false;
+
   // UDP socket; the default binds every IPv6 and IPv4 address, any port.
   asio::ip::udp::endpoint udp_listen{asio::ip::address_v6::any(), 0};
   bool udp_enabled = true;
@@ -175,6 +182,9 @@ class LinkManager {
   // (peers whose link is up), brought up to date on every tick.
   void publish_metrics(metrics::Registry& registry);
   const PeerKey& local_key() const;
+  // The static key this node shows `peer` on its current link: local_key()
+  // unless fresh_initiator_keys gave that link its own.
+  PeerKey local_key(const PeerKey& peer) const;
   std::optional<asio::ip::udp::endpoint> udp_local_endpoint() const;
   std::optional<asio::ip::tcp::endpoint> tcp_local_endpoint() const;
 

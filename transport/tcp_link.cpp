@@ -28,10 +28,11 @@ Status within(const std::expected<Status, asio::error_code>& outcome) {
 
 }  // namespace
 
-TcpLink::TcpLink(asio::ip::tcp::socket socket, const crypto::X25519KeyPair& identity,
+TcpLink::TcpLink(asio::ip::tcp::socket socket,
+                 std::shared_ptr<const crypto::X25519KeyPair> local_static,
                  async::TimerService& timers, std::size_t max_buffered_bytes)
     : socket_(std::move(socket)),
-      identity_(identity),
+      local_static_(std::move(local_static)),
       timers_(timers),
       max_buffered_(max_buffered_bytes),
       in_(kReadBuffer),
@@ -79,7 +80,7 @@ asio::awaitable<Status> TcpLink::handshake_as_responder(Nanos timeout) {
 }
 
 asio::awaitable<Status> TcpLink::initiator_steps(PeerKey responder) {
-  auto hs = NoiseHandshake::initiator(identity_, responder, as_bytes(kLinkPrologue));
+  auto hs = NoiseHandshake::initiator(*local_static_, responder, as_bytes(kLinkPrologue));
   std::array<std::uint8_t, 128> buf{};
   std::array<std::uint8_t, 128> payload{};
   auto n = hs.write_message({}, buf);
@@ -112,7 +113,7 @@ asio::awaitable<Status> TcpLink::initiator_steps(PeerKey responder) {
 }
 
 asio::awaitable<Status> TcpLink::responder_steps() {
-  auto hs = NoiseHandshake::responder(identity_, as_bytes(kLinkPrologue));
+  auto hs = NoiseHandshake::responder(*local_static_, as_bytes(kLinkPrologue));
   std::array<std::uint8_t, 128> buf{};
   std::array<std::uint8_t, 128> payload{};
   auto got = co_await read_frame(buf);

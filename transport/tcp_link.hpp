@@ -41,8 +41,9 @@ class TcpLink : public std::enable_shared_from_this<TcpLink> {
   using CellHandler = std::function<void(TcpLink&, Bytes cell)>;
   using ClosedHandler = std::function<void(TcpLink&)>;
 
-  // The handshake's deadline runs on `timers`.
-  TcpLink(asio::ip::tcp::socket socket, const crypto::X25519KeyPair& identity,
+  // The handshake's deadline runs on `timers`; `local_static` is the key
+  // this end shows (the pool's identity, not owned, or a link's own key).
+  TcpLink(asio::ip::tcp::socket socket, std::shared_ptr<const crypto::X25519KeyPair> local_static,
           async::TimerService& timers, std::size_t max_buffered_bytes);
   TcpLink(const TcpLink&) = delete;
   TcpLink& operator=(const TcpLink&) = delete;
@@ -64,6 +65,7 @@ class TcpLink : public std::enable_shared_from_this<TcpLink> {
   // A link whose read loop saw EOF, a reset or an error is never healthy.
   bool healthy() const noexcept { return established(); }
   const PeerKey& peer() const noexcept { return peer_; }
+  const crypto::X25519KeyPair& local_static() const noexcept { return *local_static_; }
   // The connection's remote address. Remembered once the socket first
   // knows it: a reset peer's socket forgets it (ENOTCONN) while cells it
   // sent are still being read, and CREATE admission groups by it.
@@ -95,7 +97,7 @@ class TcpLink : public std::enable_shared_from_this<TcpLink> {
 
   asio::ip::tcp::socket socket_;
   mutable std::optional<asio::ip::address> remote_address_;  // see remote_address()
-  const crypto::X25519KeyPair& identity_;
+  std::shared_ptr<const crypto::X25519KeyPair> local_static_;
   async::TimerService& timers_;
   std::size_t max_buffered_;
   PeerKey peer_{};

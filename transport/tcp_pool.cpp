@@ -28,7 +28,7 @@ TcpPool::TcpPool(asio::io_context& io, const Clock& clock, async::TimerService& 
     : io_(io),
       clock_(clock),
       timers_(timers),
-      identity_(identity),
+      identity_(std::shared_ptr<const crypto::X25519KeyPair>{}, &identity),
       config_(config),
       upkeep_timer_(io.get_executor(), timers),
       gate_(io.get_executor()) {
@@ -131,9 +131,14 @@ void TcpPool::adopt(std::shared_ptr<TcpLink> link) {
       [this](TcpLink& l) { on_link_closed(l); });
 }
 
-asio::awaitable<Result<TcpLink*>> TcpPool::acquire(PeerKey peer, asio::ip::tcp::endpoint at) {
-  if (TcpLink* hit = try_acquire(peer)) {
-    co_return hit;
+asio::awaitable<Result<TcpLink*>> TcpPool::acquire(
+    PeerKey peer, asio::ip::tcp::endpoint at,
+    std::shared_ptr<const crypto::X25519KeyPair> local_static) {
+  if (!local_static || local_static.get() == identity_.get()) {
+    if (TcpLink* hit = try_acquire(peer)) {
+      co_return hit;
+    }
+    local_static = identity_;
   }
   ++counters_.misses;
   auto pass = gate_.enter();
@@ -168,7 +173,7 @@ asio::awaitable<Result<TcpLink*>> TcpPool::acquire(PeerKey peer, asio::ip::tcp::
     status = make_error(ErrorCategory::kIo, "tcp connect: " + ec.message(), ec.value());
   }
   if (status) {
-    link = std::make_shared<TcpLink>(std::move(socket), identity_, timers_,
+    link = std::make_shared<TcpLink>(std::move(socket), std::move(local_static), timers_,
                                      config_.max_buffered_bytes);
     const Nanos elapsed = clock_.now() - start;
     handshaking_.insert(link);
@@ -201,8 +206,9 @@ asio::awaitable<Result<TcpLink*>> TcpPool::acquire(PeerKey peer, asio::ip::tcp::
 }
 
 void TcpPool::acquire_async(const PeerKey& peer, const asio::ip::tcp::endpoint& at,
+                            std::shared_ptr<const crypto::X25519KeyPair> local_static,
                             AcquireHandler handler) {
-  asio::co_spawn(io_, acquire(peer, at),
+  asio::co_spawn(io_, acquire(peer, at, std::move(local_static)),
                  [handler = std::move(handler)](std::exception_ptr e, Result<TcpLink*> result) {
                    if (e) {
                      handler(make_error(ErrorCategory::kInternal, "tcp pool: acquire threw"));

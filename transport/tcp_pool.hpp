@@ -109,10 +109,20 @@ class TcpPool {
     return nullptr;
   }
 
-  // A hit, or a new connection to `at` (connect, then handshake).
-  asio::awaitable<Result<TcpLink*>> acquire(PeerKey peer, asio::ip::tcp::endpoint at);
+  // A hit, or a new connection to `at` (connect, then handshake). With a
+  // `local_static` other than the pool's identity, the new connection shows
+  // that key and skips the pooled ones: such a link is one link's, never
+  // pooled for reuse (that would carry its key over to another link).
+  asio::awaitable<Result<TcpLink*>> acquire(
+      PeerKey peer, asio::ip::tcp::endpoint at,
+      std::shared_ptr<const crypto::X25519KeyPair> local_static = {});
   // The same with a completion callback (always called, on this shard).
   void acquire_async(const PeerKey& peer, const asio::ip::tcp::endpoint& at,
+                     AcquireHandler handler) {
+    acquire_async(peer, at, {}, std::move(handler));
+  }
+  void acquire_async(const PeerKey& peer, const asio::ip::tcp::endpoint& at,
+                     std::shared_ptr<const crypto::X25519KeyPair> local_static,
                      AcquireHandler handler);
 
   // Returns a link; a dead one, or one over the per-peer limit, is closed.
@@ -125,7 +135,8 @@ class TcpPool {
     if (entry.in_use > 0) {
       --entry.in_use;
     }
-    if (!link->healthy() || entry.idle.size() >= config_.max_per_peer) {
+    if (!link->healthy() || entry.idle.size() >= config_.max_per_peer ||
+        &link->local_static() != identity_.get()) {
       discard(link);
       return;
     }
@@ -158,7 +169,7 @@ class TcpPool {
   asio::io_context& io_;
   const Clock& clock_;
   async::TimerService& timers_;
-  const crypto::X25519KeyPair& identity_;
+  std::shared_ptr<const crypto::X25519KeyPair> identity_;  // not owned: the constructor's
   TcpPoolConfig config_;
   std::unordered_map<PeerKey, PeerEntry, PeerKeyHash> peers_;
   std::unordered_map<TcpLink*, std::shared_ptr<TcpLink>> links_;  // owns every link

@@ -1,6 +1,7 @@
 // LinkManager over TCP (UDP off at the initiator, or no UDP endpoint known).
 
 #include <array>
+#include <memory>
 
 #include <asio/steady_timer.hpp>
 #include <gtest/gtest.h>
@@ -29,23 +30,30 @@ LinkConfig tcp_config(bool listen) {
 }
 
 struct Side {
-  crypto::X25519KeyPair key = crypto::X25519KeyPair::generate();
-  PeerKey public_key = key.public_key;
+  PeerKey public_key;
   std::unique_ptr<LinkManager> links;
   std::uint64_t sent = 0;
   std::uint64_t received = 0;
   std::uint64_t bad = 0;
   bool up = false;
+  bool down = false;
+  PeerKey up_peer{};  // the key the last link that came up showed
 
   Side(asio::io_context& io, LinkConfig config, std::uint64_t expect_stream,
        const Clock& clock = SteadyClock::instance(),
-       async::TimerService& timers = async::SteadyTimers::instance()) {
+       async::TimerService& timers = async::SteadyTimers::instance(),
+       crypto::X25519KeyPair key = crypto::X25519KeyPair::generate())
+      : public_key(key.public_key) {
     auto created = LinkManager::create(io, clock, timers, std::move(key), config);
     EXPECT_TRUE(created) << created.error().to_string();
     links = std::move(*created);
-    links->set_event_handler([this](const PeerKey&, LinkKind kind, LinkEvent e) {
+    links->set_event_handler([this](const PeerKey& peer, LinkKind kind, LinkEvent e) {
       EXPECT_EQ(kind, LinkKind::kTcp);
       up = up || e == LinkEvent::kUp;
+      down = down || e == LinkEvent::kDown;
+      if (e == LinkEvent::kUp) {
+        up_peer = peer;
+      }
     });
     links->set_cell_handler([this, expect_stream](std::span<const ReceivedCell> cells) {
       for (const auto& c : cells) {
@@ -135,6 +143,40 @@ TEST(LinkManagerTcpTest, FallsBackToTcpWhenTheUdpHandshakeFails) {
   // after (350 ms); a tick or a few of slack for the TCP connect.
   EXPECT_GE(sim.clock.now() - start, a_config.handshake_timeout);
   EXPECT_LT(sim.clock.now() - start, a_config.handshake_timeout + 100ms);
+}
+
+// A client's TCP links (fresh_initiator_keys) show the responder a key of
+// their own, and the next link after one closed another.
+TEST(LinkManagerTcpTest, ClientLinksShowEachNewLinkAFreshStatic) {
+  SimulatedTime sim;
+  auto client_config = tcp_config(false);
+  client_config.fresh_initiator_keys = true;
+  std::array<std::uint8_t, crypto::kX25519KeySize> secret{};
+  secret.fill(0x3c);
+  const auto responder_key = [&] { return crypto::X25519KeyPair::from_secret(secret); };
+  Side a(sim.io, client_config, 2, sim.clock, sim.timers);
+  auto b =
+      std::make_unique<Side>(sim.io, tcp_config(true), 1, sim.clock, sim.timers, responder_key());
+  std::array<std::uint8_t, kCellSize> cell{};
+  fill_cell(cell.data(), 1, 0);
+  a.links->add_peer(b->public_key, PeerEndpoints{{}, b->links->tcp_local_endpoint()});
+  a.links->send(b->public_key, cell);
+  ASSERT_TRUE(run_until(
+      sim.io, sim.timers, [&] { return b->received == 1; }, 10s));
+  const PeerKey first = b->up_peer;
+  EXPECT_NE(first, a.public_key);
+  EXPECT_EQ(a.links->local_key(b->public_key), first);
+  b->links->stop();
+  ASSERT_TRUE(run_until(
+      sim.io, sim.timers, [&] { return a.down; }, 10s));
+  b = std::make_unique<Side>(sim.io, tcp_config(true), 1, sim.clock, sim.timers, responder_key());
+  a.links->add_peer(b->public_key, PeerEndpoints{{}, b->links->tcp_local_endpoint()});
+  a.links->send(b->public_key, cell);
+  ASSERT_TRUE(run_until(
+      sim.io, sim.timers, [&] { return b->received == 1; }, 10s));
+  EXPECT_NE(b->up_peer, first);
+  EXPECT_NE(b->up_peer, a.public_key);
+  EXPECT_EQ(a.links->local_key(b->public_key), b->up_peer);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "transport/link_manager.hpp"
 
 #include <array>
+#include <memory>
 #include <vector>
 
 #include <asio/ip/udp.hpp>
@@ -34,8 +35,7 @@ LinkConfig udp_config(const char* address = "127.0.0.1") {
 }
 
 struct Node {
-  crypto::X25519KeyPair key = crypto::X25519KeyPair::generate();
-  PeerKey public_key = key.public_key;
+  PeerKey public_key;
   std::unique_ptr<LinkManager> links;
   std::vector<std::pair<PeerKey, LinkEvent>> events;
   std::uint64_t received = 0;
@@ -43,7 +43,9 @@ struct Node {
   std::uint64_t stream = 0;  // which stream this node expects to receive
 
   Node(asio::io_context& io, LinkConfig config, const Clock& clock = SteadyClock::instance(),
-       async::TimerService& timers = async::SteadyTimers::instance()) {
+       async::TimerService& timers = async::SteadyTimers::instance(),
+       crypto::X25519KeyPair key = crypto::X25519KeyPair::generate())
+      : public_key(key.public_key) {
     auto created = LinkManager::create(io, clock, timers, std::move(key), config);
     EXPECT_TRUE(created) << created.error().to_string();
     links = std::move(*created);
@@ -250,6 +252,56 @@ TEST(LinkManagerUdpTest, SilentPeerIsDetected) {
   EXPECT_GE(sim.clock.now() - silent_from,
             config.dead_after - config.keepalive_interval - config.tick);
   EXPECT_LE(sim.clock.now() - silent_from, config.dead_after + 2 * config.tick);
+}
+
+// A client's links (fresh_initiator_keys): the responder learns a key drawn
+// for that link, kept through its rekeys, and another once the link is gone
+// and a new one starts; none is the client's identity.
+TEST(LinkManagerUdpTest, ClientLinksShowEachNewLinkAFreshStatic) {
+  SimulatedTime sim;
+  auto client_config = udp_config();
+  client_config.fresh_initiator_keys = true;
+  client_config.keepalive_interval = 50ms;
+  client_config.dead_after = 300ms;
+  client_config.rekey_after_time = 500ms;
+  std::array<std::uint8_t, crypto::kX25519KeySize> secret{};
+  secret.fill(0x5a);
+  const auto responder_key = [&] { return crypto::X25519KeyPair::from_secret(secret); };
+  auto responder_config = udp_config();
+  responder_config.keepalive_interval = 50ms;  // confirms the client's rekeys
+  Node a(sim.io, client_config, sim.clock, sim.timers);
+  auto b = std::make_unique<Node>(sim.io, responder_config, sim.clock, sim.timers, responder_key());
+  a.links->add_peer(b->public_key, udp_of(*b));
+  std::array<std::uint8_t, kCellSize> cell{};
+  fill_cell(cell.data(), 0, 0);
+  a.links->send(b->public_key, cell);
+  ASSERT_TRUE(run_until(
+      sim.io, sim.timers, [&] { return b->received == 1; }, 10s));
+  ASSERT_TRUE(b->saw(LinkEvent::kUp));
+  const PeerKey first = b->events.front().first;
+  EXPECT_NE(first, a.public_key);
+  EXPECT_EQ(a.links->local_key(b->public_key), first);
+  // Rekeys keep the link's key: the responder still knows one peer.
+  run_for(sim.io, sim.timers, 2s);
+  EXPECT_GE(a.links->counters().rekeys, 2u);
+  for (const auto& [peer, event] : b->events) {
+    EXPECT_EQ(peer, first);
+  }
+  EXPECT_EQ(a.links->local_key(b->public_key), first);
+  // The link dies; the same responder, restarted elsewhere, meets a new key.
+  b->links->stop();
+  ASSERT_TRUE(run_until(
+      sim.io, sim.timers, [&] { return a.saw(LinkEvent::kDown); }, 10s));
+  b = std::make_unique<Node>(sim.io, responder_config, sim.clock, sim.timers, responder_key());
+  a.links->add_peer(b->public_key, udp_of(*b));
+  a.links->send(b->public_key, cell);
+  ASSERT_TRUE(run_until(
+      sim.io, sim.timers, [&] { return b->received == 1; }, 10s));
+  ASSERT_TRUE(b->saw(LinkEvent::kUp));
+  const PeerKey second = b->events.front().first;
+  EXPECT_NE(second, first);
+  EXPECT_NE(second, a.public_key);
+  EXPECT_EQ(a.links->local_key(b->public_key), second);
 }
 
 TEST(LinkManagerUdpTest, HandshakeFloodFromOneAddressIsLimitedWhileAnotherConnects) {

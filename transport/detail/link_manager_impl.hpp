@@ -52,7 +52,8 @@ class LinkManager::Impl {
   void set_cell_handler(CellHandler handler) { on_cells_ = std::move(handler); }
   void set_event_handler(EventHandler handler) { on_event_ = std::move(handler); }
   const TransportCounters& counters();
-  const PeerKey& local_key() const { return identity_.public_key; }
+  const PeerKey& local_key() const { return identity_->public_key; }
+  PeerKey local_key(const PeerKey& key) const;
   std::optional<asio::ip::udp::endpoint> udp_local_endpoint() const;
   std::optional<asio::ip::tcp::endpoint> tcp_local_endpoint() const;
 
@@ -70,6 +71,9 @@ class LinkManager::Impl {
 
   // ---- peers and links (link_manager.cpp) ------------------------------------
   Peer& find_or_create(const PeerKey& key);
+  // The static key for a link this node starts to `peer` (LinkConfig::
+  // fresh_initiator_keys): a new one when no link is up, else the link's.
+  std::shared_ptr<const crypto::X25519KeyPair> initiator_key(Peer& peer);
   bool connect(Peer& peer);
   void link_up(Peer& peer, LinkKind kind);
   void drain_pending(Peer& peer);
@@ -118,7 +122,7 @@ class LinkManager::Impl {
   asio::io_context& io_;
   const Clock& clock_;
   async::TimerService& timers_;
-  crypto::X25519KeyPair identity_;
+  std::shared_ptr<const crypto::X25519KeyPair> identity_;
   LinkConfig config_;
   std::unique_ptr<UdpEndpoint> udp_;
   std::unique_ptr<TcpPool> pool_;

@@ -18,6 +18,7 @@
 
 #include "core/cell_size.hpp"
 #include "core/clock.hpp"
+#include "core/crypto/x25519.hpp"
 #include "core/rate_limiter.hpp"
 #include "transport/detail/initiator_handshake.hpp"
 #include "transport/link_manager.hpp"
@@ -61,6 +62,10 @@ struct Peer {
   bool udp_failed = false;  // fall back to TCP
 
   TcpLink* tcp = nullptr;  // an established TCP link (owned by the pool or inbound list)
+  // With LinkConfig::fresh_initiator_keys: the static this node shows the
+  // peer on its current (or starting) link; shared with that link's TCP
+  // connection, which may outlive a replacement.
+  std::shared_ptr<const crypto::X25519KeyPair> link_static;
   bool tcp_connecting = false;
 };
 

@@ -22,7 +22,10 @@ using detail::HandshakeState;
 void LinkManager::Impl::start_handshake(Peer& peer, const asio::ip::udp::endpoint& to) {
   const Nanos now = clock_.now();
   const std::uint32_t index = index_.insert(detail::IndexEntry{.peer = &peer});
-  peer.handshake.start(NoiseHandshake::initiator(identity_, peer.key, prologue()), index, now,
+  // The handshake reads the key while it runs: the Peer keeps it (link_static)
+  // or it is this manager's identity.
+  const std::shared_ptr<const crypto::X25519KeyPair> local = initiator_key(peer);
+  peer.handshake.start(NoiseHandshake::initiator(*local, peer.key, prologue()), index, now,
                        config_.handshake_retry);
   std::array<std::uint8_t, NoiseHandshake::kMessage1Size> message{};
   if (!peer.handshake.noise().write_message({}, message)) {
@@ -64,8 +67,12 @@ void LinkManager::Impl::on_handshake_init(const UdpMessage& m,
     ++counters_.dropped_queue_full;
     drop_half_open(*half_open_.oldest());
   }
-  auto h = std::make_unique<HalfOpen>(HalfOpen{
-      NoiseHandshake::responder(identity_, prologue()), 0, m.sender_index, from, clock_.now(), {}});
+  auto h = std::make_unique<HalfOpen>(HalfOpen{NoiseHandshake::responder(*identity_, prologue()),
+                                               0,
+                                               m.sender_index,
+                                               from,
+                                               clock_.now(),
+                                               {}});
   std::array<std::uint8_t, 16> payload{};
   if (!h->handshake.read_message(m.payload, payload)) {
     ++counters_.dropped_malformed;
