@@ -343,6 +343,10 @@ std::string node_config_text(const Testnet& testnet, const TestnetNode& node) {
       testnet.hosts ? "" : kSharedAddressAdmission);
   if (node.is_client()) {
     text += fmt::format("\n[socks]\nlisten = \"{}:{}\"\n", node.address, node.socks_port);
+    if (testnet.hosts) {
+      // The client's host is a namespace only the test's programs reach.
+      text += "allow_remote_clients = true\n";
+    }
   }
   if (!testnet.congestion.empty()) {
     text += fmt::format("\n[stream]\ncongestion = \"{}\"\n", testnet.congestion);

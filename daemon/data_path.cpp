@@ -1,6 +1,7 @@
 #include "daemon/data_path.hpp"
 
 #include <chrono>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -9,10 +10,12 @@
 #include <fmt/format.h>
 
 #include "core/crypto/encoding.hpp"
+#include "core/log.hpp"
 #include "core/metrics/registry.hpp"
 #include "daemon/circuit_manager.hpp"
 #include "daemon/exit_address_policy.hpp"
 #include "daemon/exit_connector.hpp"
+#include "daemon/own_addresses.hpp"
 #include "daemon/socks5_server.hpp"
 #include "daemon/socks_bridge.hpp"
 
@@ -35,6 +38,25 @@ const char* state_name(mix::Circuit::State state) {
 
 std::int64_t milliseconds(Nanos duration) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(duration).count();
+}
+
+// [exit]'s rules, and the exit's own addresses unless exit.reject_own_addresses
+// is off (proposal 0004, section 8.1).
+Result<ExitAddressPolicy> exit_policy_of(const NodeConfig& config) {
+  std::string rules;
+  for (const auto& rule : config.exit.policy) {
+    rules += rule;
+    rules += '\n';
+  }
+  std::set<IpAddress> own;
+  if (config.exit.reject_own_addresses) {
+    auto found = own_addresses(config);
+    if (!found) {
+      return std::unexpected(std::move(found.error()));
+    }
+    own = std::move(*found);
+  }
+  return ExitAddressPolicy::parse(rules, {.allow_private = config.exit.allow_private}, own);
 }
 
 }  // namespace
@@ -67,12 +89,7 @@ Result<std::unique_ptr<DataPath>> DataPath::create(asio::io_context& io, const C
                                                    mix::RandomSource& random) {
   std::unique_ptr<DataPath> path(new DataPath(clock));
   if (config.node.roles.exit) {
-    std::string rules;
-    for (const auto& rule : config.exit.policy) {
-      rules += rule;
-      rules += '\n';
-    }
-    auto policy = ExitAddressPolicy::parse(rules, {.allow_private = config.exit.allow_private});
+    auto policy = exit_policy_of(config);
     if (!policy) {
       return std::unexpected(std::move(policy.error()));
     }
@@ -116,6 +133,12 @@ Result<std::unique_ptr<DataPath>> DataPath::create(asio::io_context& io, const C
       return std::unexpected(Error{started.error().category, started.error().code,
                                    fmt::format("socks.listen {}:{}: {}", config.socks.listen.host,
                                                config.socks.listen.port, started.error().message)});
+    }
+    if (config.socks.allow_remote_clients) {
+      log::warn(
+          "SOCKS listener on {} accepts any host that can reach it (an open proxy); "
+          "socks.allow_remote_clients is set",
+          config.socks.listen.to_string());
     }
   }
   return path;

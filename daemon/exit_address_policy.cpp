@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -32,17 +33,49 @@ bool parse_decimal(std::string_view text, Int& out) {
   return ec == std::errc{} && ptr == end;
 }
 
-struct PrivateRange {
+struct AddressRange {
   const char* network;
   unsigned bits;
 };
 
 // RFC 6890's special-purpose ranges that lead into someone's local network.
-constexpr PrivateRange kPrivateRanges[] = {
+constexpr AddressRange kPrivateRanges[] = {
     {"0.0.0.0", 8},      {"10.0.0.0", 8},    {"100.64.0.0", 10},  {"127.0.0.0", 8},
     {"169.254.0.0", 16}, {"172.16.0.0", 12}, {"192.168.0.0", 16}, {"::", 128},
     {"::1", 128},        {"fe80::", 10},     {"fc00::", 7},
 };
+
+// Ranges no stream should reach whatever the options (proposal 0004, section
+// 8.1): NAT64 and 6to4 carry an IPv4 address (a private one too) past the
+// checks; 192.0.0.0/24 holds DS-Lite, NAT64 discovery and PCP anycast;
+// 198.18.0.0/15 is for lab networks; multicast is never a stream's peer;
+// 240.0.0.0/4 is reserved and ends with the limited broadcast address.
+constexpr AddressRange kSpecialRanges[] = {
+    {"64:ff9b::", 96},  {"64:ff9b:1::", 48}, {"2002::", 16}, {"192.0.0.0", 24},
+    {"198.18.0.0", 15}, {"224.0.0.0", 4},    {"ff00::", 8},  {"240.0.0.0", 4},
+};
+
+using ParsedRanges = std::vector<std::pair<IpAddress, unsigned>>;
+
+// A constant table, valid by construction, as addresses to match against.
+template <std::size_t N>
+ParsedRanges parse_ranges(const AddressRange (&table)[N]) {
+  ParsedRanges ranges;
+  for (const auto& range : table) {
+    ranges.emplace_back(*IpAddress::parse(range.network), range.bits);
+  }
+  return ranges;
+}
+
+bool in_any_range(const IpAddress& address, const ParsedRanges& ranges) noexcept {
+  const IpAddress plain = address.unmapped();
+  for (const auto& [network, bits] : ranges) {
+    if (plain.in_prefix(network, bits)) {
+      return true;
+    }
+  }
+  return false;
+}
 
 // One rule of the text being parsed: where errors point to.
 struct RuleText {
@@ -252,27 +285,24 @@ bool IpAddress::in_prefix(const IpAddress& network, unsigned prefix_bits) const 
 }
 
 bool ExitAddressPolicy::is_private(const IpAddress& address) noexcept {
-  // Parsed once (thread-safe static); the table is constant and valid.
-  static const auto kRanges = [] {
-    std::vector<std::pair<IpAddress, unsigned>> ranges;
-    for (const auto& range : kPrivateRanges) {
-      ranges.emplace_back(*IpAddress::parse(range.network), range.bits);
-    }
-    return ranges;
-  }();
-  const IpAddress plain = address.unmapped();
-  for (const auto& [network, bits] : kRanges) {
-    if (plain.in_prefix(network, bits)) {
-      return true;
-    }
-  }
-  return false;
+  static const ParsedRanges kRanges = parse_ranges(kPrivateRanges);  // thread-safe static
+  return in_any_range(address, kRanges);
+}
+
+bool ExitAddressPolicy::is_special(const IpAddress& address) noexcept {
+  static const ParsedRanges kRanges = parse_ranges(kSpecialRanges);
+  return in_any_range(address, kRanges);
 }
 
 Result<ExitAddressPolicy> ExitAddressPolicy::parse(std::string_view text,
-                                                   ExitAddressPolicyOptions options) {
+                                                   ExitAddressPolicyOptions options,
+                                                   const std::set<IpAddress>& own_addresses) {
   ExitAddressPolicy policy;
   policy.options_ = options;
+  // Kept in the unmapped form allows() compares with.
+  for (const IpAddress& address : own_addresses) {
+    policy.own_addresses_.insert(address.unmapped());
+  }
   std::size_t number = 0;
   while (!text.empty()) {
     const auto newline = text.find('\n');
@@ -314,7 +344,14 @@ bool ExitAddressPolicy::matches(const Rule& rule, const IpAddress& address,
 
 bool ExitAddressPolicy::allows(const IpAddress& address, std::uint16_t port) const noexcept {
   const IpAddress plain = address.unmapped();
-  if (!options_.allow_private && is_private(plain)) {
+  if (is_special(plain)) {
+    return false;
+  }
+  if (is_private(plain)) {
+    if (!options_.allow_private) {
+      return false;
+    }
+  } else if (own_addresses_.contains(plain)) {
     return false;
   }
   for (const Rule& rule : rules_) {

@@ -4,11 +4,13 @@
 //
 // An ordered list of accept/reject rules on address ranges (CIDR, IPv4 and
 // IPv6) and port ranges; the first rule that matches decides, and nothing
-// matching means reject. Before the rules, private, loopback, link-local and
-// unspecified addresses are rejected unless the options allow them (a local
-// testnet must). IPv4-mapped IPv6 addresses are checked as the IPv4 address
-// they carry, so a rule on 10.0.0.0/8 cannot be sidestepped with
-// ::ffff:10.0.0.1. The text format is given with parse() below.
+// matching means reject. Before the rules, special ranges that lead around
+// the policy (NAT64, 6to4, multicast, 240/4, ...) are rejected always; the
+// exit's own addresses are rejected when given; private, loopback,
+// link-local and unspecified addresses are rejected unless the options allow
+// them (a local testnet must). IPv4-mapped IPv6 addresses are checked as the
+// IPv4 address they carry, so a rule on 10.0.0.0/8 cannot be sidestepped
+// with ::ffff:10.0.0.1. The text format is given with parse() below.
 //
 // Not document::AdvertisedExitRules: those are the host-pattern rules a node
 // advertises in its descriptor so clients pick a fitting exit (names matched
@@ -18,7 +20,9 @@
 // Immutable after parse(); safe to share between threads.
 
 #include <array>
+#include <compare>
 #include <cstdint>
+#include <set>
 #include <string_view>
 #include <vector>
 
@@ -41,6 +45,9 @@ class IpAddress {
   IpAddress unmapped() const noexcept;
   // Whether the first prefix_bits bits equal those of network (same family).
   bool in_prefix(const IpAddress& network, unsigned prefix_bits) const noexcept;
+
+  // Bytes, then family: any strict order, so that a std::set can hold them.
+  auto operator<=>(const IpAddress&) const = default;
 
  private:
   std::array<std::uint8_t, 16> bytes_{};
@@ -79,8 +86,12 @@ class ExitAddressPolicy {
   // (any), `*4`, `*6`, an IPv4 address with an optional `/bits`, or a
   // bracketed IPv6 address with an optional `/bits`; PORTS is `*`, a port, or
   // `low-high`. Errors are kConfig and name the rule, its text and the column.
+  // `own_addresses` are the exit's own (daemon/own_addresses.hpp), refused
+  // whatever the rules say; one that is private is left to allow_private, so
+  // a loopback testnet still reaches its origin.
   static Result<ExitAddressPolicy> parse(std::string_view text,
-                                         ExitAddressPolicyOptions options = {});
+                                         ExitAddressPolicyOptions options = {},
+                                         const std::set<IpAddress>& own_addresses = {});
 
   // Whether a stream to address:port may be opened.
   bool allows(const IpAddress& address, std::uint16_t port) const noexcept;
@@ -92,6 +103,11 @@ class ExitAddressPolicy {
 
   // Private (RFC 1918, RFC 6598, ULA), loopback, link-local or unspecified.
   static bool is_private(const IpAddress& address) noexcept;
+  // NAT64 (64:ff9b::/96, 64:ff9b:1::/48), 6to4 (2002::/16), 192.0.0.0/24,
+  // 198.18.0.0/15, multicast (224.0.0.0/4, ff00::/8) or 240.0.0.0/4: refused
+  // always, since no option makes them a fair destination (proposal 0004,
+  // section 8.1).
+  static bool is_special(const IpAddress& address) noexcept;
 
   std::size_t rule_count() const noexcept { return rules_.size(); }
 
@@ -100,6 +116,7 @@ class ExitAddressPolicy {
 
   std::vector<Rule> rules_;
   ExitAddressPolicyOptions options_;
+  std::set<IpAddress> own_addresses_;  // unmapped
 };
 
 }  // namespace nyx::daemon

@@ -383,7 +383,21 @@ void read_stream(Schema& s, NodeConfig::Stream& st) {
   }
 }
 
-void read_socks(Schema& s, NodeConfig::Socks& socks) {
+// Proposal 0004, section 8.2: the SOCKS port has no authentication, so off
+// loopback it is an open proxy, which takes the operator's explicit word.
+void check_socks_exposure(Schema& s, const NodeConfig::Socks& socks) {
+  if (socks.allow_remote_clients || is_loopback(socks.listen) || socks.listen.host.empty()) {
+    return;
+  }
+  s.at("socks.listen")
+      .add_error("socks.listen",
+                 fmt::format("{} is not a loopback address and Nyx's SOCKS port has no "
+                             "authentication; set socks.allow_remote_clients = true to serve "
+                             "other hosts",
+                             socks.listen.to_string()));
+}
+
+void read_socks(Schema& s, const NodeRoles& roles, NodeConfig::Socks& socks) {
   socks.listen = s.at("socks.listen").get_host_port("socks.listen", socks.listen);
   socks.max_clients =
       s.at("socks.max_clients").get_int<std::size_t>("socks.max_clients", 1024, 1, 1 << 20);
@@ -392,11 +406,19 @@ void read_socks(Schema& s, NodeConfig::Socks& socks) {
           .get_duration("socks.handshake_timeout", socks.handshake_timeout,
                         std::chrono::milliseconds(100), std::chrono::minutes(10));
   socks.optimistic_reply = s.at("socks.optimistic_reply").get_bool("socks.optimistic_reply", false);
+  socks.allow_remote_clients =
+      s.at("socks.allow_remote_clients").get_bool("socks.allow_remote_clients", false);
+  // Only the client role opens the port.
+  if (roles.client) {
+    check_socks_exposure(s, socks);
+  }
 }
 
 void read_exit(Schema& s, NodeConfig::Exit& e) {
   e.policy = s.at("exit.policy").get_string_list("exit.policy", e.policy);
   e.allow_private = s.at("exit.allow_private").get_bool("exit.allow_private", false);
+  e.reject_own_addresses =
+      s.at("exit.reject_own_addresses").get_bool("exit.reject_own_addresses", true);
   std::string joined;
   for (const auto& rule : e.policy) {
     joined += rule;
@@ -531,7 +553,7 @@ NodeConfig read_schema(ConfigReader& reader, std::vector<std::string>* keys) {
   read_transport(schema, config.transport);
   read_mix(schema, config.mix);
   read_stream(schema, config.stream);
-  read_socks(schema, config.socks);
+  read_socks(schema, config.node.roles, config.socks);
   read_relay(schema, config, config.relay);
   read_exit(schema, config.exit);
   read_exit_advertise(schema, config.node.roles, config.exit);

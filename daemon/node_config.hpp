@@ -138,6 +138,9 @@ struct NodeConfig {
     std::chrono::nanoseconds handshake_timeout = std::chrono::seconds(10);
     // Reply success before the exit answers (Socks5ServerOptions).
     bool optimistic_reply = false;
+    // Let listen be a non-loopback address: the port has no authentication,
+    // so that makes an open proxy (proposal 0004, section 8.2).
+    bool allow_remote_clients = false;
 
     bool operator==(const Socks&) const = default;
   } socks;
@@ -155,6 +158,8 @@ struct NodeConfig {
   struct Exit {
     std::vector<std::string> policy{"reject *:*"};
     bool allow_private = false;
+    // Refuse the exit's own addresses as destinations (daemon/own_addresses.hpp).
+    bool reject_own_addresses = true;
     // Host-pattern rules advertised in the descriptor (AdvertisedExitRules).
     std::vector<std::string> advertise{"reject *:*"};
 

@@ -1,8 +1,16 @@
 #include "daemon/exit_address_policy.hpp"
 
+#include <set>
 #include <string>
+#include <system_error>
+#include <vector>
 
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
 #include <gtest/gtest.h>
+
+#include "daemon/ip_address_of.hpp"
+#include "daemon/own_addresses.hpp"
 
 namespace nyx::daemon {
 namespace {
@@ -13,8 +21,9 @@ IpAddress ip(std::string_view text) {
   return address.value_or(IpAddress{});
 }
 
-ExitAddressPolicy policy(std::string_view text, ExitAddressPolicyOptions options = {}) {
-  auto parsed = ExitAddressPolicy::parse(text, options);
+ExitAddressPolicy policy(std::string_view text, ExitAddressPolicyOptions options = {},
+                         const std::set<IpAddress>& own_addresses = {}) {
+  auto parsed = ExitAddressPolicy::parse(text, options, own_addresses);
   EXPECT_TRUE(parsed.has_value()) << (parsed ? "" : parsed.error().to_string());
   return parsed.value_or(ExitAddressPolicy{});
 }
@@ -118,6 +127,100 @@ TEST(ExitAddressPolicyTest, NamesAreCheckedAfterResolution) {
   EXPECT_EQ(policy("accept *:80").check("www.example", 443), ExitVerdict::kReject);
 }
 
+// One address inside each range of proposal 0004, section 8.1, and one just
+// outside it where that is an ordinary destination (ff00::/8 and 240.0.0.0/4
+// end their address space; below 240/4 lies multicast).
+struct SpecialRangeCase {
+  const char* range;
+  std::vector<const char*> inside;
+  const char* outside;  // nullptr: none meaningful
+};
+
+const std::vector<SpecialRangeCase>& special_range_cases() {
+  static const std::vector<SpecialRangeCase> kCases = {
+      {"64:ff9b::/96", {"64:ff9b::a00:1", "64:ff9b::8.8.8.8"}, "64:ff9b::1:0:0"},
+      {"64:ff9b:1::/48", {"64:ff9b:1::a00:1", "64:ff9b:1:ffff::1"}, "64:ff9b:2::1"},
+      {"2002::/16", {"2002:c000:221::1", "2002:a00:1::1"}, "2003::1"},
+      {"192.0.0.0/24", {"192.0.0.8", "192.0.0.255"}, "192.0.1.1"},
+      {"198.18.0.0/15", {"198.18.0.1", "198.19.255.255"}, "198.20.0.1"},
+      {"224.0.0.0/4", {"224.0.0.1", "239.255.255.255"}, "223.255.255.255"},
+      {"ff00::/8", {"ff02::1", "ff0e::1"}, nullptr},
+      {"240.0.0.0/4", {"240.0.0.1", "255.255.255.255"}, nullptr},
+  };
+  return kCases;
+}
+
+TEST(ExitAddressPolicyTest, SpecialRangesAreRefusedEvenWithAllowPrivate) {
+  const ExitAddressPolicy strict = policy("accept *:*");
+  const ExitAddressPolicy testnet = policy("accept *:*", {.allow_private = true});
+  for (const auto& range : special_range_cases()) {
+    for (const char* address : range.inside) {
+      EXPECT_TRUE(ExitAddressPolicy::is_special(ip(address))) << range.range << " " << address;
+      EXPECT_FALSE(strict.allows(ip(address), 80)) << range.range << " " << address;
+      EXPECT_FALSE(testnet.allows(ip(address), 80)) << range.range << " " << address;
+      EXPECT_EQ(testnet.check(address, 80), ExitVerdict::kReject) << address;
+    }
+    if (range.outside != nullptr) {
+      EXPECT_FALSE(ExitAddressPolicy::is_special(ip(range.outside))) << range.outside;
+      EXPECT_TRUE(strict.allows(ip(range.outside), 80)) << range.range << " " << range.outside;
+    }
+  }
+  // IPv4-mapped forms are the IPv4 address they carry.
+  for (const char* mapped : {"::ffff:192.0.0.8", "::ffff:198.18.0.1", "::ffff:224.0.0.1",
+                             "::ffff:240.0.0.1", "::ffff:255.255.255.255"}) {
+    EXPECT_TRUE(ExitAddressPolicy::is_special(ip(mapped))) << mapped;
+    EXPECT_FALSE(testnet.allows(ip(mapped), 80)) << mapped;
+    EXPECT_EQ(testnet.check(mapped, 80), ExitVerdict::kReject) << mapped;
+  }
+  EXPECT_TRUE(strict.allows(ip("::ffff:198.20.0.1"), 80));
+  // No rule lifts them either.
+  EXPECT_FALSE(policy("accept 224.0.0.0/4:*", {.allow_private = true}).allows(ip("224.0.0.1"), 80));
+  EXPECT_FALSE(policy("accept [2002::]/16:*").allows(ip("2002:c000:221::1"), 80));
+}
+
+// The exit's resolver (getaddrinfo) reads numbers inet_pton does not, such as
+// "3758096385" for 224.0.0.1, so these are names to the policy and reach the
+// path that checks every resolved address. numeric_host keeps it off DNS and
+// /etc/hosts.
+TEST(ExitAddressPolicyTest, NamesThatResolveIntoASpecialRangeAreRefused) {
+  const ExitAddressPolicy testnet = policy("accept *:*", {.allow_private = true});
+  asio::io_context io;
+  asio::ip::tcp::resolver resolver(io);
+  for (const char* name : {"3758096385", "0xc6120001", "192.0.8"}) {
+    EXPECT_EQ(testnet.check(name, 80), ExitVerdict::kResolveFirst) << name;
+    std::error_code ec;
+    const auto results = resolver.resolve(name, "80", asio::ip::resolver_base::numeric_host, ec);
+    ASSERT_FALSE(ec) << name << ": " << ec.message();
+    ASSERT_FALSE(results.empty()) << name;
+    for (const auto& entry : results) {
+      const IpAddress address = ip_address_of(entry.endpoint().address());
+      EXPECT_TRUE(ExitAddressPolicy::is_special(address)) << name;
+      EXPECT_FALSE(testnet.allows(address, 80)) << name;
+    }
+  }
+}
+
+TEST(ExitAddressPolicyTest, OwnAddressesAreRefused) {
+  const std::set<IpAddress> own = {ip("198.51.100.2"), ip("2001:db8::2"), ip("::ffff:203.0.113.9"),
+                                   ip("127.0.0.1")};
+  const ExitAddressPolicy strict = policy("accept *:*", {}, own);
+  for (const char* address :
+       {"198.51.100.2", "::ffff:198.51.100.2", "2001:db8::2", "203.0.113.9"}) {
+    EXPECT_FALSE(strict.allows(ip(address), 443)) << address;
+    EXPECT_EQ(strict.check(address, 443), ExitVerdict::kReject) << address;
+  }
+  EXPECT_TRUE(strict.allows(ip("198.51.100.3"), 443));
+  EXPECT_TRUE(strict.allows(ip("2001:db8::3"), 443));
+  // A private own address is left to allow_private: a loopback testnet's exit
+  // still reaches the origin beside it.
+  EXPECT_FALSE(strict.allows(ip("127.0.0.1"), 443));
+  const ExitAddressPolicy testnet = policy("accept *:*", {.allow_private = true}, own);
+  EXPECT_TRUE(testnet.allows(ip("127.0.0.1"), 443));
+  EXPECT_FALSE(testnet.allows(ip("198.51.100.2"), 443));
+  // Without own addresses (exit.reject_own_addresses = false) they are ordinary.
+  EXPECT_TRUE(policy("accept *:*").allows(ip("198.51.100.2"), 443));
+}
+
 TEST(ExitAddressPolicyTest, BadRulesNameTheRuleAndColumn) {
   EXPECT_EQ(parse_error("accept *:80, allow *:443"),
             "exit policy rule 2 \"allow *:443\": expected 'accept' or 'reject' at column 1");
@@ -140,6 +243,34 @@ TEST(ExitAddressPolicyTest, BadRulesNameTheRuleAndColumn) {
   EXPECT_NE(parse_error("accept").find("expected ADDRESS:PORTS"), std::string::npos);
   EXPECT_NE(parse_error("accept */8:80").find("wildcard"), std::string::npos);
   EXPECT_NE(parse_error("accept [::1]x:80").find("expected '/bits' or ':'"), std::string::npos);
+}
+
+// The configured hosts are taken unmapped, an unspecified one ("every
+// interface") is not an address of its own, and what getifaddrs lists is
+// added unmapped.
+TEST(OwnAddresses, ConfiguredHostsAndInterfacesUnmappedWithoutUnspecified) {
+  NodeConfig config;
+  config.transport.udp_listen = {"0.0.0.0", 9340};
+  config.transport.tcp_listen = HostPort{"::", 9341};
+  config.relay.advertise_udp = HostPort{"203.0.113.7", 9340};
+  config.relay.advertise_tcp = HostPort{"::ffff:203.0.113.8", 9341};
+  auto own = own_addresses(config);
+  ASSERT_TRUE(own.has_value()) << own.error().to_string();
+  EXPECT_TRUE(own->contains(ip("203.0.113.7")));
+  EXPECT_TRUE(own->contains(ip("203.0.113.8")));
+  EXPECT_FALSE(own->contains(ip("0.0.0.0")));
+  EXPECT_FALSE(own->contains(ip("::")));
+  EXPECT_TRUE(own->contains(ip("127.0.0.1")));  // lo, from getifaddrs
+  for (const IpAddress& address : *own) {
+    EXPECT_EQ(address, address.unmapped());
+  }
+
+  config.transport.udp_listen = {"198.51.100.2", 9340};
+  config.transport.tcp_listen = HostPort{"2001:db8::2", 9341};
+  own = own_addresses(config);
+  ASSERT_TRUE(own.has_value()) << own.error().to_string();
+  EXPECT_TRUE(own->contains(ip("198.51.100.2")));
+  EXPECT_TRUE(own->contains(ip("2001:db8::2")));
 }
 
 }  // namespace

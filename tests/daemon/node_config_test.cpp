@@ -111,6 +111,8 @@ TEST(NodeConfig, SchemaKeysCoverEverySection) {
                           "socks.handshake_timeout",
                           "exit.policy",
                           "exit.allow_private",
+                          "exit.reject_own_addresses",
+                          "socks.allow_remote_clients",
                           "control.enabled",
                           "metrics.listen",
                           "metrics.allow",
@@ -140,6 +142,8 @@ TEST(NodeConfig, DefaultsOfAMinimalConfig) {
   EXPECT_EQ(config->mix.replay_rate, 200.0);
   EXPECT_EQ(config->authority.key_file, std::filesystem::path("/tmp/nyx-test-data/authority.key"));
   EXPECT_EQ(config->authority.max_relays, 10000U);
+  EXPECT_TRUE(config->exit.reject_own_addresses);
+  EXPECT_FALSE(config->socks.allow_remote_clients);
   EXPECT_GE(config->resolved_workers(), 1U);
 }
 
@@ -196,6 +200,35 @@ TEST(NodeConfig, MetricsOffLoopbackOnlyWithAnExplicitAllowList) {
       minimal("[metrics]\nlisten = \"0.0.0.0:9190\"\nallow = [\"10.0.0.0/8\", \"fd00::/8\"]\n"));
   ASSERT_TRUE(open.has_value()) << open.error().message;
   EXPECT_EQ(open->metrics.allow, (std::vector<std::string>{"10.0.0.0/8", "fd00::/8"}));
+}
+
+// Proposal 0004, section 8.2: the SOCKS port has no authentication, so a
+// non-loopback (or unspecified) address needs the operator's explicit word.
+TEST(NodeConfig, SocksOnANonLoopbackAddressNeedsTheOption) {
+  for (const char* address :
+       {"0.0.0.0:9345", "[::]:9345", "192.0.2.1:9345", "[2001:db8::1]:9345"}) {
+    const auto message = errors_of(minimal(std::string("[socks]\nlisten = \"") + address + "\"\n"));
+    EXPECT_NE(message.find("nyxd.toml:7:"), std::string::npos) << address << ": " << message;
+    EXPECT_NE(message.find("key 'socks.listen'"), std::string::npos) << message;
+    EXPECT_NE(message.find("is not a loopback address and Nyx's SOCKS port has no "
+                           "authentication; set socks.allow_remote_clients = true"),
+              std::string::npos)
+        << message;
+  }
+  for (const char* address : {"127.0.0.1:9345", "127.0.0.2:9050", "[::1]:9345"}) {
+    auto loopback =
+        test::parse_config_text(minimal(std::string("[socks]\nlisten = \"") + address + "\"\n"));
+    EXPECT_TRUE(loopback.has_value()) << address << ": " << loopback.error().message;
+  }
+  auto open = test::parse_config_text(
+      minimal("[socks]\nlisten = \"0.0.0.0:9345\"\nallow_remote_clients = true\n"));
+  ASSERT_TRUE(open.has_value()) << open.error().message;
+  EXPECT_TRUE(open->socks.allow_remote_clients);
+  EXPECT_EQ(open->socks.listen, (HostPort{"0.0.0.0", 9345}));
+  // Without the client role no SOCKS port is opened.
+  auto authority = test::parse_config_text(with_roles(R"(["authority"])") +
+                                           "[socks]\nlisten = \"0.0.0.0:9345\"\n");
+  EXPECT_TRUE(authority.has_value()) << authority.error().message;
 }
 
 TEST(NodeConfig, MetricsAllowEntriesAreChecked) {
