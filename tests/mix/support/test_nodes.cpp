@@ -34,4 +34,14 @@ TestNode make_test_node(int index, bool exit, std::string family, std::uint32_t 
   return node;
 }
 
+TestNode make_test_node_at(int index, std::string_view ip, bool exit, std::string family,
+                           std::uint32_t weight) {
+  TestNode node = make_test_node(index, exit, std::move(family), weight);
+  const std::string host =
+      ip.find(':') == std::string_view::npos ? std::string(ip) : fmt::format("[{}]", ip);
+  node.descriptor.udp_address = fmt::format("{}:{}", host, 40000 + index);
+  node.descriptor.tcp_address = fmt::format("{}:{}", host, 41000 + index);
+  return node;
+}
+
 }  // namespace nyx::mix::testing

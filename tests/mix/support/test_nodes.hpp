@@ -3,6 +3,7 @@
 // behind them, made deterministically from a small index.
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/crypto/ed25519.hpp"
@@ -22,5 +23,10 @@ struct TestNode {
 // `exit` is set.
 TestNode make_test_node(int index, bool exit = false, std::string family = {},
                         std::uint32_t weight = 100);
+
+// As make_test_node, but listed at the IP literal `ip` (IPv6 without
+// brackets): UDP port 40000 + index, TCP port 41000 + index.
+TestNode make_test_node_at(int index, std::string_view ip, bool exit = false,
+                           std::string family = {}, std::uint32_t weight = 100);
 
 }  // namespace nyx::mix::testing
