@@ -290,6 +290,11 @@ constexpr const char* kSharedAddressAdmission =
 
 namespace {
 
+// The namespace testbed puts every host in 10.77.0.0/24.
+constexpr const char* kSharedSubnetPaths =
+    "# Every host here is in 10.77.0.0/24: paths may not keep hops apart by /16.\n"
+    "distinct_subnets = false\n";
+
 // Every node's [directory]: all the authorities, a majority's signatures,
 // and the testnet's short period.
 std::string testnet_directory_section(const Testnet& testnet) {
@@ -340,7 +345,7 @@ std::string node_config_text(const Testnet& testnet, const TestnetNode& node) {
       node.name, testnet.hosts ? "WAN" : "local", testnet.dir.string(), node.name,
       fmt::join(roles, ", "), testnet_directory_section(testnet), address,
       node.is_relay() ? fmt::format("tcp_listen = \"{}\"\n", address) : "",
-      testnet.hosts ? "" : kSharedAddressAdmission);
+      testnet.hosts ? kSharedSubnetPaths : kSharedAddressAdmission);
   if (node.is_client()) {
     text += fmt::format("\n[socks]\nlisten = \"{}:{}\"\n", node.address, node.socks_port);
     if (testnet.hosts) {

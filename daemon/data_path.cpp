@@ -106,7 +106,9 @@ Result<std::unique_ptr<DataPath>> DataPath::create(asio::io_context& io, const C
         .pool = {.prebuilt = config.mix.prebuilt_circuits,
                  .hops = config.mix.hops,
                  .max_age = config.mix.max_circuit_age,
-                 .max_streams = static_cast<std::uint32_t>(config.mix.max_streams_per_circuit)},
+                 .max_streams = static_cast<std::uint32_t>(config.mix.max_streams_per_circuit),
+                 .subnets = config.mix.distinct_subnets ? mix::SubnetRule::kEnforce
+                                                        : mix::SubnetRule::kIgnore},
         // Inside the SOCKS server's 30 s, leaving time for the exit's answer.
         .acquire_timeout = std::chrono::seconds(20),
         .cover_rate = config.mix.cover_rate,

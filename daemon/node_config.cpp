@@ -367,6 +367,7 @@ void read_mix(Schema& s, NodeConfig::Mix& m) {
   m.max_streams_per_circuit =
       s.at("mix.max_streams_per_circuit")
           .get_int<std::size_t>("mix.max_streams_per_circuit", 256, 1, 65536);
+  m.distinct_subnets = s.at("mix.distinct_subnets").get_bool("mix.distinct_subnets", true);
   m.cover_rate = s.at("mix.cover_rate").get_double("mix.cover_rate", 0, 0, 10000);
   m.mix_delay_mean = s.at("mix.mix_delay_mean")
                          .get_duration("mix.mix_delay_mean", m.mix_delay_mean,

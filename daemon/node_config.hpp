@@ -115,6 +115,8 @@ struct NodeConfig {
     std::size_t prebuilt_circuits = 2;
     std::chrono::nanoseconds max_circuit_age = std::chrono::minutes(10);
     std::size_t max_streams_per_circuit = 256;
+    // No two hops of a path in one IPv4 /16 or IPv6 /32 (mix/path_conflict.hpp).
+    bool distinct_subnets = true;
     double cover_rate = 0;  // cells/s per circuit; 0: off
     std::chrono::nanoseconds mix_delay_mean{0};
     mix::CreateLimits create_limits;  // mix.create_rate_* and mix.create_burst_*

@@ -11,8 +11,9 @@ CircuitPool::CircuitPool(Relay& relay, PathSelector& paths, const Clock& clock,
     : relay_(relay), paths_(paths), clock_(clock), config_(config) {}
 
 Status CircuitPool::build(std::string_view destination) {
-  auto path =
-      paths_.select(nodes_, {.hops = config_.hops, .destination = std::string(destination)});
+  auto path = paths_.select(
+      nodes_,
+      {.hops = config_.hops, .destination = std::string(destination), .subnets = config_.subnets});
   if (!path) {
     return std::unexpected(std::move(path.error()));
   }

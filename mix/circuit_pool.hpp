@@ -57,7 +57,8 @@ struct CircuitPoolConfig {
   // time is known.
   Nanos hedge_min{std::chrono::milliseconds(500)};
   Nanos hedge_max{std::chrono::seconds(3)};
-  std::size_t max_building = 4;  // builds for one destination at once
+  std::size_t max_building = 4;               // builds for one destination at once
+  SubnetRule subnets = SubnetRule::kEnforce;  // hops in one /16 or /32: see PathRequest
 };
 
 // One circuit of the pool as its owner sees it (for listings).

@@ -106,6 +106,7 @@ TEST(NodeConfig, SchemaKeysCoverEverySection) {
                           "transport.peer_rate",
                           "mix.hops",
                           "mix.cover_rate",
+                          "mix.distinct_subnets",
                           "mix.mix_delay_mean",
                           "socks.listen",
                           "socks.handshake_timeout",
@@ -128,6 +129,7 @@ TEST(NodeConfig, DefaultsOfAMinimalConfig) {
   EXPECT_FALSE(config->node.roles.relay);
   EXPECT_EQ(config->mix.hops, 3U);
   EXPECT_EQ(config->mix.cover_rate, 0.0);
+  EXPECT_TRUE(config->mix.distinct_subnets);
   EXPECT_FALSE(config->transport.tcp_listen.has_value());
   EXPECT_FALSE(config->metrics.listen.has_value());
   EXPECT_EQ(config->shutdown.drain_deadline, std::chrono::seconds(5));
